@@ -1,0 +1,34 @@
+# provsim — two commands on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test serve bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+## The main job: a provisioning story end to end on the embedded demo tenant (no server, no credentials).
+run: install
+	$(VENV)/bin/provsim demo
+
+## The whole test suite.
+test: install
+	$(VENV)/bin/pytest
+
+## Every fake on http://127.0.0.1:8080 (demo credentials are printed).
+serve: install
+	$(VENV)/bin/provsim serve
+
+## Speed and memory figures (printed and saved under benchmarks/results/).
+bench: install
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

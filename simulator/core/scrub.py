@@ -1,0 +1,105 @@
+"""Removing secrets from anything provsim writes down (traffic log, reports, cassettes).
+
+Small composable filters, in the manner of vcrpy's ``filters.py``: each takes
+and returns data, each is testable alone.  The proxy builds its cassette
+scrubber from the same functions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode
+
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "SECRET_FIELDS",
+    "scrub_headers",
+    "scrub_json",
+    "scrub_form",
+    "scrub_body",
+    "scrub_text",
+]
+
+REDACTED = "REDACTED"
+
+#: Header names (lower case) whose values are credentials.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-ms-client-secret"})
+
+#: Field names (JSON keys or form fields) whose values are credentials.
+SECRET_FIELDS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
+        "client_assertion",
+        "password",
+        "secrettoken",
+        "secret",
+        "secrettext",
+    }
+)
+
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/=]{8,}")
+
+
+def scrub_headers(headers: Iterable[tuple[str, str]] | Mapping[str, str], extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Header pairs with credential values replaced by ``REDACTED``."""
+    names = SECRET_HEADERS | {h.lower() for h in extra}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return [(k, REDACTED if k.lower() in names else v) for k, v in items]
+
+
+def scrub_json(value, extra_fields: Iterable[str] = ()):
+    """A copy of a JSON value with secret fields redacted at any depth.
+
+    Graph's ``{"key": "SecretToken", "value": "..."}`` pairs (synchronization
+    secrets, validateCredentials) are redacted too.
+    """
+    fields = SECRET_FIELDS | {f.lower() for f in extra_fields}
+    if isinstance(value, dict):
+        out = {}
+        key_name = value.get("key") if isinstance(value.get("key"), str) else None
+        for k, v in value.items():
+            if k.lower() in fields and v not in (None, ""):
+                out[k] = REDACTED
+            elif k == "value" and key_name and key_name.lower() in fields and isinstance(v, str):
+                out[k] = REDACTED
+            else:
+                out[k] = scrub_json(v, extra_fields)
+        return out
+    if isinstance(value, list):
+        return [scrub_json(v, extra_fields) for v in value]
+    return value
+
+
+def scrub_form(text: str, extra_fields: Iterable[str] = ()) -> str:
+    fields = SECRET_FIELDS | {f.lower() for f in extra_fields}
+    pairs = parse_qsl(text, keep_blank_values=True)
+    return urlencode([(k, REDACTED if k.lower() in fields else v) for k, v in pairs])
+
+
+def scrub_text(text: str) -> str:
+    """Redact ``Bearer …``/``Basic …`` credentials that appear inside free text."""
+    return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+
+def scrub_body(body: bytes | str | None, content_type: str | None, extra_fields: Iterable[str] = ()) -> str | None:
+    """A body as text with its secrets removed, by content type."""
+    if body is None:
+        return None
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if not text:
+        return text
+    ctype = (content_type or "").lower()
+    if "json" in ctype or text[:1] in "{[":
+        try:
+            return json.dumps(scrub_json(json.loads(text), extra_fields), ensure_ascii=False)
+        except ValueError:
+            pass
+    if "x-www-form-urlencoded" in ctype:
+        return scrub_form(text, extra_fields)
+    return scrub_text(text)

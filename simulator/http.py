@@ -1,0 +1,63 @@
+"""Flask-side helpers shared by every surface: the runtime accessor, JSON
+responses with a fixed key order, a case-insensitive URL converter, and the
+in-process httpx transport.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+from flask import Response, current_app
+from werkzeug.routing import BaseConverter
+
+from simulator.core import DroppedConnection, Runtime
+
+__all__ = ["runtime", "json_response", "CaseInsensitive", "InProcessTransport", "dumps"]
+
+
+def runtime() -> Runtime:
+    """The :class:`Runtime` of the app handling the current request."""
+    return current_app.extensions["provsim"]
+
+
+def dumps(data: Any) -> str:
+    """JSON as every surface emits it: keys in the order built, no extra spaces, UTF-8."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(data: Any, status: int = 200, *, content_type: str = "application/json", headers: dict | None = None) -> Response:
+    resp = Response(dumps(data), status=status, content_type=content_type)
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+class CaseInsensitive(BaseConverter):
+    """``<ci("users"):segment>`` matches ``users``, ``Users``, ``USERS``.
+
+    Entra appends ``/Users`` while Genesys documents ``/users``; the real
+    service accepts both, so the fake routes resource segments this way.
+    """
+
+    part_isolating = True
+
+    def __init__(self, url_map, *words: str) -> None:
+        super().__init__(url_map)
+        self.regex = "(?i:" + "|".join(re.escape(w) for w in words) + ")"
+
+    def to_python(self, value: str) -> str:
+        return value.lower()
+
+
+class InProcessTransport(httpx.WSGITransport):
+    """``httpx.WSGITransport`` that turns a simulated dropped connection into the
+    error a real socket gives httpx (``RemoteProtocolError``)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except DroppedConnection as err:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request) from err
