@@ -1,0 +1,974 @@
+"""Attribute mappings of the "PureCloud by Genesys" gallery app, and the SCIM bodies they produce.
+
+The synchronization schema (directories + rules + object mappings) is kept as data in
+``schema_purecloud.json`` beside this module, in the shape Graph returns from
+``GET /servicePrincipals/{id}/synchronization/jobs/{jobId}/schema``.  Names chosen
+there (document them if you change them):
+
+* source directory ``Azure Active Directory`` (objects ``User``, ``Group``), with the
+  provisioning service's attribute names: ``mobile`` (Graph ``mobilePhone``),
+  ``telephoneNumber`` (Graph ``businessPhones[0]``), ``objectId`` (Graph ``id``),
+  ``IsSoftDeleted`` (computed by the engine), ``manager`` and ``members`` (references);
+* target directory ``PureCloud by Genesys`` (objects ``User``, ``Group``) listing every
+  attribute the Genesys SCIM API accepts (reference §8 and genesys-cloud-scim §3);
+* rule id ``AAD2PureCloudByGenesys``; object mappings ``Provision Azure Active
+  Directory Users`` / ``... Groups``.
+
+Everything here is pure: :func:`compile_mappings` turns a schema into objects that
+compute the desired target attributes of one source object; :func:`diff` compares
+them with what the target holds; :func:`build_patch` / :func:`build_create` write the
+SCIM bodies exactly as Entra sends them.  The engine does the I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+from simulator.engine.errors import ExpressionError, SchemaError, ScopingFilterError
+from simulator.engine.expressions import IGNORE_FLOW, Expression, from_mapping_source
+from simulator.engine.scoping import ScopingFilter, parse_scoping_filter
+
+__all__ = [
+    "SCHEMA_FILE",
+    "SOURCE_DIRECTORY",
+    "TARGET_DIRECTORY",
+    "USER_MAPPING_NAME",
+    "GROUP_MAPPING_NAME",
+    "CORE_USER_SCHEMA",
+    "CORE_GROUP_SCHEMA",
+    "ENTERPRISE_USER_SCHEMA",
+    "GENESYS_USER_SCHEMA",
+    "PATCH_OP_SCHEMA",
+    "FlowType",
+    "PatchOp",
+    "AttributeDefinition",
+    "CompiledAttributeMapping",
+    "CompiledObjectMapping",
+    "CompiledMappings",
+    "DesiredAttributes",
+    "AttributeChange",
+    "default_schema",
+    "validate_schema",
+    "compile_mappings",
+    "diff",
+    "build_patch",
+    "build_members_patch",
+    "build_create",
+    "scim_get",
+    "scim_set",
+    "target_values",
+]
+
+SCHEMA_FILE: Final = Path(__file__).with_name("schema_purecloud.json")
+SOURCE_DIRECTORY: Final = "Azure Active Directory"
+TARGET_DIRECTORY: Final = "PureCloud by Genesys"
+USER_MAPPING_NAME: Final = "Provision Azure Active Directory Users"
+GROUP_MAPPING_NAME: Final = "Provision Azure Active Directory Groups"
+
+CORE_USER_SCHEMA: Final = "urn:ietf:params:scim:schemas:core:2.0:User"
+CORE_GROUP_SCHEMA: Final = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE_USER_SCHEMA: Final = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+GENESYS_USER_SCHEMA: Final = "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User"
+PATCH_OP_SCHEMA: Final = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+class FlowType(str, Enum):
+    """``attributeMapping.flowType`` (Graph attributeFlowType)."""
+
+    ALWAYS = "Always"
+    OBJECT_ADD_ONLY = "ObjectAddOnly"
+    MULTI_VALUE_ADD_ONLY = "MultiValueAddOnly"
+    VALUE_ADD_ONLY = "ValueAddOnly"
+    ATTRIBUTE_ADD_ONLY = "AttributeAddOnly"
+
+
+_FLOW_BEHAVIORS: Final = frozenset({"FlowWhenChanged", "FlowAlways"})
+_OBJECT_FLOW_TYPES: Final = frozenset({"Add", "Update", "Delete"})
+
+
+class PatchOp(str, Enum):
+    """Kind of change; the value is the RFC 7644 (lower-case) spelling."""
+
+    ADD = "add"
+    REPLACE = "replace"
+    REMOVE = "remove"
+
+    def wire(self, entra_quirks: bool) -> str:
+        """Entra capitalises ops ("Replace") unless the aadOptscim062020 flag is set."""
+        return self.value.capitalize() if entra_quirks else self.value
+
+
+# --------------------------------------------------------------------------- default schema
+
+
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    # The file is package data and never changes at run time; caching the text (not a
+    # parsed dict) keeps every caller's copy independent.
+    return SCHEMA_FILE.read_text(encoding="utf-8")
+
+
+def default_schema(job_id: str) -> dict[str, Any]:
+    """A fresh copy of the gallery app's default synchronization schema for ``job_id``."""
+    schema: dict[str, Any] = json.loads(_schema_text())
+    schema["id"] = job_id
+    return schema
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+@dataclass(frozen=True)
+class AttributeDefinition:
+    """One ``attributeDefinition`` of a directory object."""
+
+    name: str
+    type: str = "String"
+    multivalued: bool = False
+    required: bool = False
+    case_exact: bool = False
+    anchor: bool = False
+    mutability: str = "ReadWrite"
+    flow_null_values: bool = False
+    referenced_objects: tuple[str, ...] = ()
+
+    @property
+    def is_reference(self) -> bool:
+        return self.type.lower() == "reference"
+
+    @classmethod
+    def from_graph(cls, raw: Mapping[str, Any]) -> "AttributeDefinition":
+        refs = tuple(
+            str(ref.get("referencedObjectName"))
+            for ref in raw.get("referencedObjects") or []
+            if isinstance(ref, Mapping) and ref.get("referencedObjectName")
+        )
+        return cls(
+            name=str(raw.get("name")),
+            type=str(raw.get("type") or "String"),
+            multivalued=bool(raw.get("multivalued")),
+            required=bool(raw.get("required")),
+            case_exact=bool(raw.get("caseExact")),
+            anchor=bool(raw.get("anchor")),
+            mutability=str(raw.get("mutability") or "ReadWrite"),
+            flow_null_values=bool(raw.get("flowNullValues")),
+            referenced_objects=refs,
+        )
+
+
+def _objects(schema: Mapping[str, Any], directory: str) -> dict[str, dict[str, AttributeDefinition]] | None:
+    for raw_dir in schema.get("directories") or []:
+        if isinstance(raw_dir, Mapping) and str(raw_dir.get("name", "")).lower() == directory.lower():
+            objects: dict[str, dict[str, AttributeDefinition]] = {}
+            for raw_obj in raw_dir.get("objects") or []:
+                if not isinstance(raw_obj, Mapping):
+                    continue
+                attrs = {
+                    str(a.get("name")).lower(): AttributeDefinition.from_graph(a)
+                    for a in raw_obj.get("attributes") or []
+                    if isinstance(a, Mapping) and a.get("name")
+                }
+                objects[str(raw_obj.get("name")).lower()] = attrs
+            return objects
+    return None
+
+
+# --------------------------------------------------------------------------- compiled mappings
+
+
+@dataclass(frozen=True)
+class CompiledAttributeMapping:
+    """One attribute mapping, parsed and checked."""
+
+    target: str
+    expression: Expression | None
+    definition: AttributeDefinition
+    default_value: str | None = None
+    flow_type: FlowType = FlowType.ALWAYS
+    flow_behavior: str = "FlowWhenChanged"
+    matching_priority: int = 0
+
+    @property
+    def is_reference(self) -> bool:
+        return self.definition.is_reference
+
+
+class DesiredAttributes(dict):  # type: ignore[type-arg]
+    """Target attribute -> value, as :meth:`CompiledObjectMapping.compute` produced them.
+
+    A plain ``dict`` of the values to write (``None`` only for attributes whose target
+    definition has ``flowNullValues``, meaning "clear it"), plus ``references``:
+    reference attributes (manager, members) as **source** object ids, resolved to
+    target ids by the engine's reference pass.
+    """
+
+    references: dict[str, str | list[str] | None]
+
+    def __init__(self, values: Mapping[str, Any] | None = None,
+                 references: Mapping[str, str | list[str] | None] | None = None) -> None:
+        super().__init__(values or {})
+        self.references = dict(references or {})
+
+
+@dataclass(frozen=True)
+class CompiledObjectMapping:
+    """An enabled or disabled object mapping (users or groups), ready to evaluate."""
+
+    name: str
+    source_object: str
+    target_object: str
+    enabled: bool
+    flow_types: frozenset[str]
+    scope: ScopingFilter
+    mappings: tuple[CompiledAttributeMapping, ...]
+    target_attributes: Mapping[str, AttributeDefinition] = field(repr=False)
+
+    @property
+    def matching(self) -> tuple[CompiledAttributeMapping, ...]:
+        """Matching attributes in precedence order (lowest matchingPriority first)."""
+        return tuple(
+            sorted((m for m in self.mappings if m.matching_priority > 0), key=lambda m: m.matching_priority)
+        )
+
+    def source_attributes(self) -> set[str]:
+        """Source attributes the mappings and the scoping filter read."""
+        names = set(self.scope.attributes())
+        for mapping in self.mappings:
+            if mapping.expression is not None:
+                names |= mapping.expression.attributes()
+        return names
+
+    def matching_values(self, source: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """``(target attribute, value)`` for each matching attribute, in precedence order.
+
+        Null values are left out; an empty list is the documented ``ImportSkipped`` case
+        (no matching value).
+        """
+        result: list[tuple[str, Any]] = []
+        for mapping in self.matching:
+            value = mapping.expression.evaluate(source) if mapping.expression is not None else None
+            if value is None or value is IGNORE_FLOW or value == "":
+                continue
+            result.append((mapping.target, _coerce(value, mapping.definition)))
+        return result
+
+    def compute(self, source: Mapping[str, Any], *, creating: bool) -> DesiredAttributes:
+        """Evaluate every mapping for one source object.
+
+        * ``ObjectAddOnly`` mappings only flow when ``creating``.
+        * ``defaultValue`` applies only when creating and the value is null.
+        * Nulls (and empty strings) are skipped, as Entra never sends them, unless the
+          target attribute definition has ``flowNullValues`` (then ``None`` = clear, on
+          update only).
+        * ``IgnoreFlowIfNullOrEmpty`` results leave the attribute out entirely.
+        * Reference attributes go to ``.references`` as source object ids.
+
+        Raises :class:`~simulator.engine.errors.ExpressionEvaluationError` if an
+        expression fails for this object (the engine escrows the object).
+        """
+        values: dict[str, Any] = {}
+        references: dict[str, str | list[str] | None] = {}
+        for mapping in self.mappings:
+            if mapping.flow_type is FlowType.OBJECT_ADD_ONLY and not creating:
+                continue
+            value = mapping.expression.evaluate(source) if mapping.expression is not None else None
+            if value is IGNORE_FLOW:
+                continue
+            if mapping.is_reference:
+                ids = _reference_ids(value, mapping.definition.multivalued)
+                if ids is None or ids == []:
+                    if mapping.definition.multivalued:
+                        references[mapping.target] = []
+                    elif mapping.definition.flow_null_values and not creating:
+                        references[mapping.target] = None
+                    continue
+                references[mapping.target] = ids
+                continue
+            if value is None or value == "" or value == []:
+                if creating and mapping.default_value is not None:
+                    value = mapping.default_value
+                elif mapping.definition.flow_null_values and not creating:
+                    values[mapping.target] = None
+                    continue
+                else:
+                    continue
+            values[mapping.target] = _coerce(value, mapping.definition)
+        return DesiredAttributes(values, references)
+
+    def diff(self, target_before: Mapping[str, Any], desired: Mapping[str, Any]) -> list["AttributeChange"]:
+        """:func:`diff` with each attribute's ``caseExact`` taken from the target directory."""
+
+        def case_exact(name: str) -> bool:
+            definition = self.target_attributes.get(name.lower())
+            return definition.case_exact if definition is not None else True
+
+        return diff(target_before, desired, case_exact=case_exact)
+
+
+@dataclass(frozen=True)
+class CompiledMappings:
+    """All object mappings of a schema, by source object name (``User``, ``Group``)."""
+
+    objects: Mapping[str, CompiledObjectMapping]
+    warnings: tuple[str, ...] = ()
+
+    def for_object(self, source_object: str) -> CompiledObjectMapping | None:
+        for name, mapping in self.objects.items():
+            if name.lower() == source_object.lower():
+                return mapping
+        return None
+
+    @property
+    def user(self) -> CompiledObjectMapping | None:
+        return self.for_object("User")
+
+    @property
+    def group(self) -> CompiledObjectMapping | None:
+        return self.for_object("Group")
+
+
+def _reference_ids(value: Any, multivalued: bool) -> str | list[str] | None:
+    def one(item: Any) -> str | None:
+        if isinstance(item, Mapping):
+            ident = item.get("id") or item.get("objectId") or item.get("value")
+            return str(ident) if ident else None
+        return str(item) if item not in (None, "") else None
+
+    if value is None:
+        return None
+    if isinstance(value, list):
+        ids = [i for i in (one(item) for item in value) if i is not None]
+        return ids if multivalued else (ids[0] if ids else None)
+    ident = one(value)
+    if multivalued:
+        return [ident] if ident is not None else []
+    return ident
+
+
+def _coerce(value: Any, definition: AttributeDefinition) -> Any:
+    """Give the value the target attribute's type (expressions work on strings)."""
+    kind = definition.type.lower()
+    if definition.multivalued:
+        items = value if isinstance(value, list) else [value]
+        return [_coerce_scalar(item, kind) for item in items if item is not None]
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return _coerce_scalar(value, kind)
+
+
+def _coerce_scalar(value: Any, kind: str) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return value.strip().lower() == "true"
+        return bool(value)
+    if kind == "integer":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _mapping_label(object_mapping: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> str:
+    where = f"object mapping {object_mapping.get('name')!r}"
+    if raw is None:
+        return where
+    return f"Attribute mapping to {raw.get('targetAttributeName')!r} in {where}"
+
+
+def _check_schema(schema: Mapping[str, Any]) -> tuple[list[str], list[str], dict[str, CompiledObjectMapping]]:
+    problems: list[str] = []
+    warnings: list[str] = []
+    compiled: dict[str, CompiledObjectMapping] = {}
+    if not isinstance(schema, Mapping):
+        return ["The synchronization schema must be a JSON object."], warnings, compiled
+    rules = schema.get("synchronizationRules")
+    if not isinstance(rules, list) or not rules:
+        return ["The synchronization schema has no synchronizationRules."], warnings, compiled
+    for rule in rules:
+        if not isinstance(rule, Mapping):
+            problems.append("Each synchronizationRule must be an object.")
+            continue
+        source_dir = str(rule.get("sourceDirectoryName") or "")
+        target_dir = str(rule.get("targetDirectoryName") or "")
+        source_objects = _objects(schema, source_dir)
+        target_objects = _objects(schema, target_dir)
+        if source_objects is None:
+            problems.append(f"Synchronization rule {rule.get('id')!r}: source directory {source_dir!r} is not "
+                            f"defined in 'directories'.")
+        if target_objects is None:
+            problems.append(f"Synchronization rule {rule.get('id')!r}: target directory {target_dir!r} is not "
+                            f"defined in 'directories'.")
+        if source_objects is None or target_objects is None:
+            continue
+        for object_mapping in rule.get("objectMappings") or []:
+            if not isinstance(object_mapping, Mapping):
+                problems.append("Each objectMapping must be an object.")
+                continue
+            result = _check_object_mapping(object_mapping, source_dir, target_dir, source_objects,
+                                           target_objects, problems, warnings)
+            if result is not None:
+                compiled[result.source_object] = result
+    return problems, warnings, compiled
+
+
+def _check_object_mapping(
+    object_mapping: Mapping[str, Any],
+    source_dir: str,
+    target_dir: str,
+    source_objects: Mapping[str, Mapping[str, AttributeDefinition]],
+    target_objects: Mapping[str, Mapping[str, AttributeDefinition]],
+    problems: list[str],
+    warnings: list[str],
+) -> CompiledObjectMapping | None:
+    label = _mapping_label(object_mapping)
+    start = len(problems)
+    source_name = str(object_mapping.get("sourceObjectName") or "")
+    target_name = str(object_mapping.get("targetObjectName") or "")
+    source_attrs = source_objects.get(source_name.lower())
+    target_attrs = target_objects.get(target_name.lower())
+    if source_attrs is None:
+        problems.append(f"In {label}: source object {source_name!r} is not an object of directory {source_dir!r}.")
+    if target_attrs is None:
+        problems.append(f"In {label}: target object {target_name!r} is not an object of directory {target_dir!r}.")
+    if source_attrs is None or target_attrs is None:
+        return None
+    enabled = object_mapping.get("enabled", True) is not False
+    raw_flow = str(object_mapping.get("flowTypes") or "Add, Update, Delete")
+    flow_types = frozenset(part.strip() for part in raw_flow.split(",") if part.strip())
+    unknown_flow = sorted(flow_types - _OBJECT_FLOW_TYPES)
+    if unknown_flow:
+        problems.append(f"In {label}: flowTypes {raw_flow!r} has unknown values {unknown_flow}; "
+                        f"use a combination of Add, Update, Delete.")
+    try:
+        scope = parse_scoping_filter(object_mapping.get("scope"))
+    except ScopingFilterError as err:
+        problems.append(f"In {label}: invalid scoping filter: {err.message}")
+        scope = ScopingFilter()
+    for attribute in sorted(scope.attributes()):
+        if attribute.lower() not in source_attrs:
+            problems.append(f"In {label}: scoping filter attribute {attribute!r} is not an attribute of "
+                            f"{source_name!r} in directory {source_dir!r}.")
+
+    mappings: list[CompiledAttributeMapping] = []
+    seen_targets: dict[str, str] = {}
+    for raw in object_mapping.get("attributeMappings") or []:
+        if not isinstance(raw, Mapping):
+            problems.append(f"In {label}: each attributeMapping must be an object.")
+            continue
+        compiled = _check_attribute_mapping(raw, object_mapping, source_name, source_dir, target_name,
+                                            target_dir, source_attrs, target_attrs, problems, warnings)
+        if compiled is None:
+            continue
+        key = compiled.target.lower()
+        if key in seen_targets:
+            problems.append(f"{_mapping_label(object_mapping, raw)}: target attribute {compiled.target!r} is "
+                            f"already mapped; each target attribute can be mapped only once.")
+            continue
+        seen_targets[key] = compiled.target
+        mappings.append(compiled)
+
+    matching = [m for m in mappings if m.matching_priority > 0]
+    if enabled and not matching:
+        problems.append(f"In {label}: no attribute is used for matching; set matchingPriority on at least one "
+                        f"mapping (\"Match objects using this attribute\").")
+    priorities = [m.matching_priority for m in matching]
+    if len(priorities) != len(set(priorities)):
+        problems.append(f"In {label}: two matching attributes have the same matching precedence.")
+    mapped = {m.target.lower() for m in mappings}
+    for definition in target_attrs.values():
+        if definition.required and definition.name.lower() not in mapped and enabled:
+            warnings.append(f"In {label}: required target attribute {definition.name!r} is not mapped; "
+                            f"creating objects will fail.")
+    if len(problems) > start:
+        return None
+    return CompiledObjectMapping(
+        name=str(object_mapping.get("name") or source_name),
+        source_object=source_name,
+        target_object=target_name,
+        enabled=enabled,
+        flow_types=flow_types,
+        scope=scope,
+        mappings=tuple(mappings),
+        target_attributes=dict(target_attrs),
+    )
+
+
+def _check_attribute_mapping(
+    raw: Mapping[str, Any],
+    object_mapping: Mapping[str, Any],
+    source_name: str,
+    source_dir: str,
+    target_name: str,
+    target_dir: str,
+    source_attrs: Mapping[str, AttributeDefinition],
+    target_attrs: Mapping[str, AttributeDefinition],
+    problems: list[str],
+    warnings: list[str],
+) -> CompiledAttributeMapping | None:
+    label = _mapping_label(object_mapping, raw)
+    start = len(problems)
+    target = raw.get("targetAttributeName")
+    if not isinstance(target, str) or not target:
+        problems.append(f"In {_mapping_label(object_mapping)}: an attribute mapping has no targetAttributeName.")
+        return None
+    definition = target_attrs.get(target.lower())
+    if definition is None:
+        problems.append(f"{label}: target attribute {target!r} is not an attribute of {target_name!r} in "
+                        f"directory {target_dir!r}.")
+        return None
+    if definition.anchor or definition.mutability.lower() == "readonly":
+        problems.append(f"{label}: target attribute {target!r} is read-only and cannot be mapped "
+                        f"(never map the target id).")
+    expression: Expression | None = None
+    try:
+        expression = from_mapping_source(raw.get("source"))
+    except ExpressionError as err:
+        problems.append(f"{label}: invalid expression: {err.message}")
+    default_value = raw.get("defaultValue")
+    if raw.get("source") is None and default_value in (None, ""):
+        problems.append(f"{label}: the mapping has neither a source nor a default value.")
+    if expression is not None:
+        for attribute in sorted(expression.attributes()):
+            if attribute.lower() not in source_attrs:
+                problems.append(f"{label}: source attribute {attribute!r} is not an attribute of {source_name!r} "
+                                f"in directory {source_dir!r}.")
+        if "Switch" in expression.functions():
+            warnings.append(f"{label}: Switch can evaluate to null when another mapped attribute changes "
+                            f"(documented issue); IIF is safer.")
+    if definition.is_reference:
+        source_def = (
+            source_attrs.get(expression.root.name.lower())  # type: ignore[attr-defined]
+            if expression is not None and expression.is_direct
+            else None
+        )
+        if source_def is None or not source_def.is_reference:
+            problems.append(f"{label}: reference attribute {target!r} must be mapped directly from a reference "
+                            f"source attribute (such as [manager] or [members]).")
+    elif expression is not None and expression.is_direct:
+        source_def = source_attrs.get(expression.root.name.lower())  # type: ignore[attr-defined]
+        if source_def is not None and source_def.is_reference:
+            problems.append(f"{label}: reference source attribute {source_def.name!r} can only be mapped to a "
+                            f"reference target attribute.")
+    try:
+        flow_type = FlowType(str(raw.get("flowType") or "Always"))
+    except ValueError:
+        problems.append(f"{label}: flowType {raw.get('flowType')!r} is not one of "
+                        f"{', '.join(f.value for f in FlowType)}.")
+        flow_type = FlowType.ALWAYS
+    flow_behavior = str(raw.get("flowBehavior") or "FlowWhenChanged")
+    if flow_behavior not in _FLOW_BEHAVIORS:
+        problems.append(f"{label}: flowBehavior {flow_behavior!r} is not FlowWhenChanged or FlowAlways.")
+    try:
+        priority = int(raw.get("matchingPriority") or 0)
+    except (TypeError, ValueError):
+        problems.append(f"{label}: matchingPriority must be an integer.")
+        priority = 0
+    if len(problems) > start:
+        return None
+    return CompiledAttributeMapping(
+        target=definition.name,
+        expression=expression,
+        definition=definition,
+        default_value=None if default_value in (None, "") else str(default_value),
+        flow_type=flow_type,
+        flow_behavior=flow_behavior,
+        matching_priority=priority,
+    )
+
+
+def validate_schema(schema: Mapping[str, Any]) -> list[str]:
+    """Check a synchronization schema the way saving it in the portal would.
+
+    Returns warnings (saved anyway: Switch usage, unmapped required attributes).
+    Raises :class:`SchemaError` listing every problem: target attribute not in the
+    target directory, unknown source attribute, invalid expression (with its
+    position), no matching attribute, a target mapped twice, invalid scoping filter.
+    """
+    problems, warnings, _ = _check_schema(schema)
+    if problems:
+        raise SchemaError(problems)
+    return warnings
+
+
+def compile_mappings(schema: Mapping[str, Any]) -> CompiledMappings:
+    """Validate ``schema`` (raising :class:`SchemaError`) and compile its object mappings."""
+    problems, warnings, compiled = _check_schema(schema)
+    if problems:
+        raise SchemaError(problems)
+    return CompiledMappings(compiled, tuple(warnings))
+
+
+# --------------------------------------------------------------------------- diff
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    """One target attribute whose value must change."""
+
+    attribute: str
+    old: Any
+    new: Any
+    op: PatchOp
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _normal(value: Any, case_exact: bool) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower()
+    if isinstance(value, Mapping):
+        return json.dumps({k: _normal(v, case_exact) for k, v in value.items()}, sort_keys=True)
+    if isinstance(value, list):
+        return sorted(json.dumps(_normal(item, case_exact)) for item in value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str) and not case_exact:
+        return value.casefold()
+    return value
+
+
+def diff(
+    target_before: Mapping[str, Any],
+    desired: Mapping[str, Any],
+    *,
+    case_exact: Callable[[str], bool] | None = None,
+) -> list[AttributeChange]:
+    """The attributes of ``desired`` whose value differs from ``target_before``.
+
+    Only attributes present in ``desired`` are compared: an attribute Entra does not
+    flow is never touched.  A ``None`` desired value over a present target value is a
+    cleared attribute (``remove``); a value over an absent one is ``add``; otherwise
+    ``replace``.  Booleans equal their "True"/"False" spellings; strings of
+    attributes that are not ``case_exact`` compare case-insensitively (the schema's
+    caseExact is what the real engine uses to detect changes); multi-valued values
+    compare as sets.  Order follows ``desired``.
+    """
+    changes: list[AttributeChange] = []
+    lowered = {str(k).lower(): v for k, v in target_before.items()}
+    for attribute, new in desired.items():
+        old = lowered.get(attribute.lower())
+        exact = True if case_exact is None else case_exact(attribute)
+        if _is_empty(new):
+            if not _is_empty(old):
+                changes.append(AttributeChange(attribute, old, None, PatchOp.REMOVE))
+            continue
+        if _is_empty(old):
+            changes.append(AttributeChange(attribute, old, new, PatchOp.ADD))
+        elif _normal(old, exact) != _normal(new, exact):
+            changes.append(AttributeChange(attribute, old, new, PatchOp.REPLACE))
+    return changes
+
+
+# --------------------------------------------------------------------------- SCIM paths
+
+
+_FILTER_RE: Final = re.compile(
+    r"^(?P<attr>[A-Za-z_$][\w$]*)\[\s*(?P<fattr>[\w$]+)\s+eq\s+(?P<q>[\"'])(?P<fval>.*?)(?P=q)\s*\]"
+    r"(?:\.(?P<sub>[\w$]+))?$"
+)
+
+
+@dataclass(frozen=True)
+class _Path:
+    urn: str | None
+    attr: str
+    filter_attr: str | None = None
+    filter_value: str | None = None
+    sub: str | None = None
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.filter_attr is not None
+
+
+def _parse_path(path: str) -> _Path:
+    """Split ``[urn:...:Resource:]attr[[f eq "v"]][.sub]`` into its parts."""
+    head, bracket, rest = path.partition("[")
+    urn: str | None = None
+    if head.lower().startswith("urn:"):
+        urn, _, name = head.rpartition(":")
+        head = name
+    local = head + bracket + rest
+    found = _FILTER_RE.match(local)
+    if found:
+        return _Path(urn, found.group("attr"), found.group("fattr"), found.group("fval"), found.group("sub"))
+    if "." in local:
+        attr, _, sub = local.partition(".")
+        return _Path(urn, attr, sub=sub)
+    return _Path(urn, local)
+
+
+def _container(resource: dict[str, Any], urn: str | None, create: bool) -> dict[str, Any] | None:
+    if urn is None:
+        return resource
+    for key, value in resource.items():
+        if key.lower() == urn.lower() and isinstance(value, dict):
+            return value
+    if not create:
+        return None
+    resource[urn] = {}
+    return resource[urn]
+
+
+def _get_key(container: Mapping[str, Any], name: str) -> Any:
+    for key, value in container.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def _filter_literal(value: str) -> Any:
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
+def _matches(item: Any, path: _Path) -> bool:
+    if not isinstance(item, Mapping) or path.filter_attr is None:
+        return False
+    actual = _get_key(item, path.filter_attr)
+    wanted = _filter_literal(path.filter_value or "")
+    if isinstance(wanted, bool):
+        return _filter_literal(str(actual)) is wanted if actual is not None else False
+    return str(actual).lower() == str(wanted).lower() if actual is not None else False
+
+
+#: Entra marks the work e-mail as primary in a POST body (reference §1, Create).
+_PRIMARY_ITEMS: Final = {("emails", "type", "work")}
+
+
+def scim_set(resource: dict[str, Any], path: str, value: Any) -> None:
+    """Write ``value`` at SCIM ``path`` into ``resource`` (a JSON object), in place.
+
+    ``emails[type eq "work"].value`` becomes an ``emails`` list item
+    ``{"primary": true, "type": "work", "value": ...}``; an extension URN prefix puts
+    the attribute in that extension's object; ``name.givenName`` nests.
+    """
+    parsed = _parse_path(path)
+    container = _container(resource, parsed.urn, create=True)
+    assert container is not None
+    if parsed.is_filtered:
+        items = container.setdefault(parsed.attr, [])
+        for item in items:
+            if _matches(item, parsed):
+                item[parsed.sub or "value"] = value
+                return
+        item: dict[str, Any] = {}
+        if (parsed.attr.lower(), (parsed.filter_attr or "").lower(), (parsed.filter_value or "").lower()) in _PRIMARY_ITEMS:
+            item["primary"] = True
+        item[parsed.filter_attr or "type"] = _filter_literal(parsed.filter_value or "")
+        item[parsed.sub or "value"] = value
+        items.append(item)
+        return
+    if parsed.sub is not None:
+        container.setdefault(parsed.attr, {})[parsed.sub] = value
+        return
+    container[parsed.attr] = value
+
+
+def scim_get(resource: Mapping[str, Any], path: str) -> Any:
+    """Read the value at SCIM ``path`` from a SCIM resource (``None`` when absent).
+
+    Reference attributes read as ids: ``...:manager`` gives ``manager.value``,
+    ``members`` the list of member ``value``s.  Attribute names and filter values
+    compare case-insensitively, as SCIM says.
+    """
+    parsed = _parse_path(path)
+    container = _container(dict(resource), parsed.urn, create=False) if parsed.urn else resource
+    if container is None:
+        return None
+    value = _get_key(container, parsed.attr)
+    if value is None:
+        return None
+    if parsed.is_filtered:
+        if not isinstance(value, list):
+            return None
+        for item in value:
+            if _matches(item, parsed):
+                return _get_key(item, parsed.sub or "value")
+        return None
+    if parsed.sub is not None:
+        return _get_key(value, parsed.sub) if isinstance(value, Mapping) else None
+    if parsed.attr.lower() == "manager" and isinstance(value, Mapping):
+        return value.get("value")
+    if parsed.attr.lower() == "members" and isinstance(value, list):
+        return [item.get("value") for item in value if isinstance(item, Mapping)]
+    return value
+
+
+def target_values(resource: Mapping[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
+    """``{attribute: scim_get(resource, attribute)}``: the "before" side of :func:`diff`."""
+    return {attribute: scim_get(resource, attribute) for attribute in attributes}
+
+
+# --------------------------------------------------------------------------- SCIM bodies
+
+
+def _is_reference_path(path: str) -> bool:
+    parsed = _parse_path(path)
+    return not parsed.is_filtered and parsed.sub is None and parsed.attr.lower() in {"manager", "members"}
+
+
+def _wire_value(value: Any, entra_quirks: bool) -> Any:
+    if isinstance(value, bool) and entra_quirks:
+        # Without aadOptscim062020 Entra sends booleans as the strings "True"/"False".
+        return "True" if value else "False"
+    if isinstance(value, list):
+        return [_wire_value(item, entra_quirks) for item in value]
+    return value
+
+
+def _reference_value(target_id: str) -> list[dict[str, Any]]:
+    return [{"$ref": None, "value": target_id}]
+
+
+def build_patch(changes: Sequence[AttributeChange], *, entra_quirks: bool = True) -> dict[str, Any]:
+    """The SCIM PatchOp body for ``changes``, as Entra sends it.
+
+    ``entra_quirks=True`` (default, the non-compliant behaviour of current jobs):
+    capitalised ``op`` (``Add``/``Replace``/``Remove``), booleans as ``"True"`` /
+    ``"False"``, one operation per attribute.  ``entra_quirks=False`` (tenant-URL
+    flag ``aadOptscim062020``): lower-case ops, real booleans, and several plain
+    (non-filtered) replaces merged into one path-less ``replace`` with an object
+    value; filtered paths stay separate.
+
+    Reference attributes carry **target** ids here (the reference pass resolved
+    them): ``manager`` is sent as ``[{"$ref": null, "value": id}]``; ``members`` changes
+    become member adds/removes (see :func:`build_members_patch`).  An empty
+    ``Operations`` list means there is nothing to send.
+    """
+    operations: list[dict[str, Any]] = []
+    merged: list[tuple[str, Any]] = []
+    for change in changes:
+        path = change.attribute
+        if _parse_path(path).attr.lower() == "members" and not _parse_path(path).is_filtered:
+            old = [str(v) for v in (change.old or [])]
+            new = [str(v) for v in (change.new or [])]
+            member_ops = build_members_patch(
+                add=[v for v in new if v not in old], remove=[v for v in old if v not in new],
+                entra_quirks=entra_quirks,
+            )["Operations"]
+            operations.extend(member_ops)
+            continue
+        if change.op is PatchOp.REMOVE:
+            operations.append({"op": PatchOp.REMOVE.wire(entra_quirks), "path": path})
+            continue
+        value: Any = change.new
+        if _is_reference_path(path):
+            value = _reference_value(str(value))
+        else:
+            value = _wire_value(value, entra_quirks)
+        if (
+            not entra_quirks
+            and change.op is PatchOp.REPLACE
+            and not _parse_path(path).is_filtered
+            and not _is_reference_path(path)
+        ):
+            merged.append((path, value))
+            operations.append({"_merge": path})
+            continue
+        operations.append({"op": change.op.wire(entra_quirks), "path": path, "value": value})
+    if len(merged) >= 2:
+        operations = [op for op in operations if "_merge" not in op]
+        operations.append({"op": PatchOp.REPLACE.wire(False), "value": dict(merged)})
+    else:
+        single = dict(merged)
+        operations = [
+            {"op": PatchOp.REPLACE.wire(False), "path": op["_merge"], "value": single[op["_merge"]]}
+            if "_merge" in op
+            else op
+            for op in operations
+        ]
+    return {"schemas": [PATCH_OP_SCHEMA], "Operations": operations}
+
+
+def build_members_patch(
+    *, add: Sequence[str] = (), remove: Sequence[str] = (), entra_quirks: bool = True
+) -> dict[str, Any]:
+    """Group membership PatchOp with **target** user ids.
+
+    Entra (reference §1, Groups): ``{"op": "Add", "path": "members", "value":
+    [{"$ref": null, "value": id}, ...]}`` and the same shape with ``Remove``.  With
+    ``aadOptscim062020`` removals become one ``{"op": "remove", "path":
+    "members[value eq \\"id\\"]"}`` per member.
+    """
+    operations: list[dict[str, Any]] = []
+    if add:
+        value = [{"$ref": None, "value": ident} for ident in add] if entra_quirks else [{"value": i} for i in add]
+        operations.append({"op": PatchOp.ADD.wire(entra_quirks), "path": "members", "value": value})
+    if remove:
+        if entra_quirks:
+            operations.append({
+                "op": PatchOp.REMOVE.wire(True),
+                "path": "members",
+                "value": [{"$ref": None, "value": ident} for ident in remove],
+            })
+        else:
+            operations.extend(
+                {"op": PatchOp.REMOVE.wire(False), "path": f'members[value eq "{ident}"]'} for ident in remove
+            )
+    return {"schemas": [PATCH_OP_SCHEMA], "Operations": operations}
+
+
+_CORE_ORDER: Final = ("externalId", "userName", "active", "displayName", "title", "emails", "phoneNumbers", "roles")
+
+
+def build_create(desired: Mapping[str, Any], *, object_type: str = "User") -> dict[str, Any]:
+    """The SCIM POST body Entra sends to create a user (or a group).
+
+    User: ``schemas`` core + enterprise (+ the Genesys extension when one of its
+    attributes is mapped), then the mapped core attributes, extension objects,
+    ``meta.resourceType`` and ``roles: []`` when no roles are mapped (reference §1).
+    ``active`` is a real boolean: Entra's POST bodies use JSON booleans with or without
+    ``aadOptscim062020`` (only PATCH differs), so there is no wire-profile switch.  Group: ``schemas``,
+    ``externalId``, ``displayName``, ``meta``: never members (they follow in PATCHes).
+    Reference attributes are not part of a create; the reference pass sets them.
+    """
+    is_group = object_type.lower() == "group"
+    body: dict[str, Any] = {}
+    for path, value in desired.items():
+        if value is None or _is_reference_path(path):
+            continue
+        if path.lower() == "roles":
+            value = [{"value": v} if not isinstance(v, Mapping) else dict(v) for v in (value or [])]
+        scim_set(body, path, value)
+    if is_group:
+        schemas = [CORE_GROUP_SCHEMA]
+    else:
+        schemas = [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA]
+        if any(key.lower() == GENESYS_USER_SCHEMA.lower() for key in body):
+            schemas.append(GENESYS_USER_SCHEMA)
+        body.setdefault("roles", [])
+    ordered: dict[str, Any] = {"schemas": schemas}
+    for key in _CORE_ORDER:
+        if key in body:
+            ordered[key] = body.pop(key)
+    for key in sorted(k for k in body if not k.lower().startswith("urn:")):
+        ordered[key] = body.pop(key)
+    for key in sorted(body):
+        ordered[key] = body[key]
+    ordered["meta"] = {"resourceType": "Group" if is_group else "User"}
+    if not is_group and "roles" in ordered:
+        ordered["roles"] = ordered.pop("roles")  # Entra puts roles last, after meta
+    return ordered
