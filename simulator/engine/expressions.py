@@ -53,6 +53,7 @@ __all__ = [
     "from_mapping_source",
     "source_value",
     "function_names",
+    "compile_net_regex",
 ]
 
 #: Documented limit: "expressions may be at most 10,000 characters" [L:known-issues].
@@ -483,7 +484,7 @@ _NET_NAMED_GROUP: Final = re.compile(r"\(\?<(?![=!])([A-Za-z_][A-Za-z0-9_]*)>")
 _NET_BACKREF: Final = re.compile(r"\\k<([A-Za-z_][A-Za-z0-9_]*)>")
 
 
-def _compile_net_regex(pattern: str) -> re.Pattern[str]:
+def compile_net_regex(pattern: str) -> re.Pattern[str]:
     """Compile a .NET-style pattern (the service runs .NET): ``(?<name>...)`` and
     ``\\k<name>`` are rewritten to Python's ``(?P<name>...)`` / ``(?P=name)``."""
     translated = _NET_NAMED_GROUP.sub(r"(?P<\1>", pattern)
@@ -766,7 +767,7 @@ def _group(found: re.Match[str], name: str) -> str | None:
 
 def _regex(pattern: Any) -> re.Pattern[str]:
     try:
-        return _compile_net_regex(_to_str(pattern))
+        return compile_net_regex(_to_str(pattern))
     except re.error as err:
         raise _EvalProblem(f"invalid regexPattern {_to_str(pattern)!r}: {err}") from None
 
@@ -1182,7 +1183,7 @@ class _Parser:
         pattern = node.args[2]
         if isinstance(pattern, Literal) and isinstance(pattern.value, str):
             try:
-                _compile_net_regex(pattern.value)
+                compile_net_regex(pattern.value)
             except re.error as err:
                 raise _error(f"Invalid regexPattern ({err})", pattern.pos, self.text) from None
 

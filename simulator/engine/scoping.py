@@ -46,7 +46,7 @@ from enum import Enum
 from typing import Any, Final
 
 from simulator.engine.errors import ScopingFilterError
-from simulator.engine.expressions import source_value
+from simulator.engine.expressions import compile_net_regex, source_value
 
 __all__ = [
     "ScopingOperator",
@@ -305,11 +305,6 @@ def _list_values(values: Sequence[str]) -> set[str]:
     return items
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    # .NET named groups (?<name>...) as in the expression language.
-    return re.compile(re.sub(r"\(\?<(?![=!])([A-Za-z_][A-Za-z0-9_]*)>", r"(?P<\1>", pattern))
-
-
 def parse_scoping_filter(obj: Mapping[str, Any] | None) -> ScopingFilter:
     """Parse a Graph ``filter`` object (or ``None``: everything in scope).
 
@@ -369,7 +364,7 @@ def _parse_clause(raw: Any, g: int, c: int) -> ScopingClause:
             raise fail(f"operator {operator.value} needs a value in targetOperand.values")
         if operator in (ScopingOperator.REGEX_MATCH, ScopingOperator.NOT_REGEX_MATCH):
             try:
-                pattern = _compile(values[0])
+                pattern = compile_net_regex(values[0])
             except re.error as err:
                 raise fail(f"invalid regular expression {values[0]!r}: {err}") from None
         if operator in (
