@@ -1,0 +1,692 @@
+"""One provisioning cycle, as the Entra provisioning service runs it (reference §1-3).
+
+Initial cycle: import every user and group in scope (assigned, or all), and for
+each: scoping -> matching (``GET /Users?filter=userName eq "..."``) -> create
+(POST) or update (PATCH with only what changed); store the target id.  Then a
+separate reference pass sets managers and group memberships.  Incremental
+cycles do the same for what the directory's change feed says changed since the
+watermark, and deprovision what left scope (PATCH active false) or was deleted
+for good (DELETE).
+
+Decisions (scope, desired values, what changed) are pure functions in
+``mappings`` and ``scoping``; this module sequences them and does the I/O
+through :class:`~simulator.engine.target.ScimTarget`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from .logs import LogEntry
+from .source import Assignment, DirectorySource
+from .target import GROUP_PATH, USER_PATH, ErrorClass, ScimTarget, TargetError
+
+__all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACCESS_ROLE = "00000000-0000-0000-0000-000000000000"
+
+
+class QuarantineSignal(Exception):
+    """Raised out of a cycle when a failure quarantines the whole job (bad credentials, ...)."""
+
+    def __init__(self, error: TargetError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class CycleResult:
+    initial: bool
+    imported: int = 0
+    entitled: int = 0
+    exported: int = 0
+    escrowed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    reference_failed: int = 0
+    deletes: int = 0
+    staged_deletes: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    error: dict | None = None
+    watermark: str = ""
+    quarantine: TargetError | None = None
+    too_many_deletes: bool = False
+
+    def count(self, action: str) -> None:
+        self.actions[action] = self.actions.get(action, 0) + 1
+
+
+@dataclass
+class CycleContext:
+    """Everything a cycle needs, handed in by the service."""
+
+    job: dict
+    service_principal: dict
+    source: DirectorySource
+    target: ScimTarget
+    mappings: Any  # simulator.engine.mappings.CompiledMappings
+    cache: Any  # simulator.engine.state.ConnectorCache
+    emit: Callable[[LogEntry], None]
+    sync_all: bool = False
+    skip_out_of_scope_deletions: bool = False
+    entra_quirks: bool = True
+    delete_threshold: int | None = None
+    force_deletes: bool = False
+    escrow: Any = None  # simulator.engine.escrow.EscrowBook (optional)
+    progress: Callable[[int, int], None] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope
+
+
+@dataclass
+class ScopeDecision:
+    in_scope: bool
+    reasons: list[str]
+    assignments: list[Assignment]
+    active: bool
+    soft_deleted: bool
+    filter_details: list[str]
+
+
+def user_scope(ctx: CycleContext, user: dict | None, deletion: str | None) -> ScopeDecision:
+    """Is this user in scope, and is ``IsSoftDeleted`` true for it?"""
+    sp_id = ctx.service_principal["id"]
+    if user is None:
+        return ScopeDecision(False, [f"The user is {'soft-deleted' if deletion == 'changed' else 'deleted'} in Entra ID"],
+                             [], False, True, [])
+    principals = [user["id"], *ctx.source.groups_of(user["id"])]
+    assignments = ctx.source.assignments_of(sp_id, principals)
+    reasons: list[str] = []
+    entitled = ctx.sync_all or bool(assignments)
+    if not entitled:
+        reasons.append("Assigned: the user is not assigned to the application, directly or through a group it is a direct member of")
+    active = bool(user.get("accountEnabled", True))
+    if not active:
+        reasons.append("IsActive: the user is disabled in Entra ID (accountEnabled is false)")
+    flt = ctx.mappings.scoping_filter("User")
+    in_filter, details = True, []
+    if flt is not None and not flt.is_empty():
+        in_filter, clause_results = flt.evaluate(mapping_source(ctx, user, assignments, soft_deleted=False))
+        details = [getattr(c, "message", str(c)) for c in clause_results]
+        if not in_filter:
+            reasons.append("ScopingFilter: " + "; ".join(d for d in details if "not met" in d or "false" in d.lower()) if details else "ScopingFilter: not met")
+    in_scope = entitled and in_filter
+    return ScopeDecision(in_scope, reasons, assignments, active, not (in_scope and active), details)
+
+
+def group_scope(ctx: CycleContext, group: dict | None) -> ScopeDecision:
+    sp_id = ctx.service_principal["id"]
+    if group is None:
+        return ScopeDecision(False, ["The group is deleted in Entra ID"], [], False, True, [])
+    assignments = ctx.source.assignments_of(sp_id, [group["id"]])
+    reasons: list[str] = []
+    entitled = ctx.sync_all or bool(assignments)
+    if not entitled:
+        reasons.append("Assigned: the group is not assigned to the application")
+    flt = ctx.mappings.scoping_filter("Group")
+    in_filter, details = True, []
+    if flt is not None and not flt.is_empty():
+        in_filter, clause_results = flt.evaluate(mapping_source(ctx, group, assignments, soft_deleted=False))
+        details = [getattr(c, "message", str(c)) for c in clause_results]
+        if not in_filter:
+            reasons.append("ScopingFilter: not met")
+    in_scope = entitled and in_filter
+    return ScopeDecision(in_scope, reasons, assignments, True, not in_scope, details)
+
+
+def mapping_source(ctx: CycleContext, obj: dict, assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict:
+    """The source object as mapping expressions see it (Entra attribute names)."""
+    roles = {r["id"]: r for r in ctx.source.app_roles(ctx.service_principal["id"])}
+    role_list = []
+    for a in assignments:
+        role = roles.get(a.app_role_id, {})
+        role_list.append({"appRoleId": a.app_role_id, "displayName": role.get("displayName"),
+                          "value": role.get("value"), "principalType": a.principal_type})
+    src = dict(obj)
+    src["objectId"] = obj.get("id")
+    src["IsSoftDeleted"] = soft_deleted
+    src["appRoleAssignments"] = role_list
+    if "mobilePhone" in obj:
+        src.setdefault("mobile", obj.get("mobilePhone"))
+    phones = obj.get("businessPhones") or []
+    src.setdefault("telephoneNumber", phones[0] if phones else None)
+    return src
+
+
+# ---------------------------------------------------------------------------------------------
+# The cycle
+
+
+def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> CycleResult:
+    """Run one cycle; returns counts and the new watermark.  Raises QuarantineSignal."""
+    result = CycleResult(initial=initial)
+    source = ctx.source
+    if initial or not watermark:
+        new_watermark = source.watermark()
+        user_ids, group_ids = _initial_scope(ctx)
+        removed: dict[str, str] = {}
+        # Objects provisioned earlier that are no longer anywhere (restart without wiping the cache).
+        known = set(user_ids) | set(group_ids)
+        for entry in ctx.cache.entries():
+            if entry["sourceId"] not in known:
+                state = source.deletion_state(entry["sourceId"])
+                if entry["objectType"] == "User":
+                    user_ids.append(entry["sourceId"])
+                else:
+                    group_ids.append(entry["sourceId"])
+                if state:
+                    removed[entry["sourceId"]] = state
+    else:
+        changes = source.changes_since(watermark)
+        new_watermark = changes.watermark
+        removed = dict(changes.removed)
+        user_ids = list(dict.fromkeys(changes.users))
+        group_ids = list(dict.fromkeys(changes.groups))
+        for object_id, reason in removed.items():
+            entry = ctx.cache.get(object_id)
+            if entry is None:
+                continue
+            if entry["objectType"] == "User" and object_id not in user_ids:
+                user_ids.append(object_id)
+            if entry["objectType"] == "Group" and object_id not in group_ids:
+                group_ids.append(object_id)
+    if ctx.escrow is not None:
+        # Objects whose retry falls due now join this cycle.
+        for object_id, object_type in ctx.escrow.due():
+            (user_ids if object_type == "User" else group_ids).append(object_id) if object_id not in user_ids + group_ids else None
+
+    total = len(user_ids) + len(group_ids)
+    result.imported = total
+    done = 0
+    deletes_planned = _plan_deletes(ctx, user_ids, removed) if ctx.delete_threshold else 0
+    if ctx.delete_threshold and deletes_planned > ctx.delete_threshold and not ctx.force_deletes:
+        result.too_many_deletes = True
+
+    reference_work: list[tuple[str, str]] = []
+    for user_id in user_ids:
+        _process_user(ctx, result, user_id, removed.get(user_id))
+        reference_work.append(("User", user_id))
+        done += 1
+        if ctx.progress:
+            ctx.progress(done, total)
+    for group_id in group_ids:
+        _process_group(ctx, result, group_id, removed.get(group_id))
+        reference_work.append(("Group", group_id))
+        done += 1
+        if ctx.progress:
+            ctx.progress(done, total)
+
+    # Reference pass: managers, then memberships (groups whose members changed included).
+    for kind, object_id in reference_work:
+        if kind == "User":
+            _resolve_manager(ctx, result, object_id)
+    membership_groups = list(dict.fromkeys(
+        [gid for kind, gid in reference_work if kind == "Group"]
+        + [g for kind, uid in reference_work if kind == "User" for g in ctx.source.groups_of(uid)]
+    ))
+    for group_id in membership_groups:
+        _resolve_members(ctx, result, group_id)
+    result.watermark = new_watermark
+    return result
+
+
+def _initial_scope(ctx: CycleContext) -> tuple[list[str], list[str]]:
+    """What the initial cycle imports: assigned principals (and direct members of assigned groups), or all."""
+    source = ctx.source
+    if ctx.sync_all:
+        return source.all_user_ids(), source.all_group_ids()
+    users: dict[str, None] = {}
+    groups: dict[str, None] = {}
+    for a in source.assignments(ctx.service_principal["id"]):
+        if a.principal_type == "User":
+            users[a.principal_id] = None
+        elif a.principal_type == "Group":
+            groups[a.principal_id] = None
+    for group_id in list(groups):
+        for member_id, member_type in source.member_ids(group_id):
+            if member_type == "User":
+                users.setdefault(member_id, None)
+    order = {uid: i for i, uid in enumerate(source.all_user_ids())}
+    gorder = {gid: i for i, gid in enumerate(source.all_group_ids())}
+    return sorted(users, key=lambda u: order.get(u, 1 << 30)), sorted(groups, key=lambda g: gorder.get(g, 1 << 30))
+
+
+def _plan_deletes(ctx: CycleContext, user_ids: list[str], removed: dict[str, str]) -> int:
+    """How many disables/deletes this cycle would send (for the accidental-deletion guard)."""
+    count = 0
+    for user_id in user_ids:
+        entry = ctx.cache.get(user_id)
+        if entry is None or entry.get("state") != "active":
+            continue
+        if removed.get(user_id) == "deleted":
+            count += 1
+            continue
+        user = ctx.source.user(user_id)
+        decision = user_scope(ctx, user, removed.get(user_id))
+        if decision.soft_deleted and not (ctx.skip_out_of_scope_deletions and user is not None and decision.active and not decision.in_scope):
+            count += 1
+    return count
+
+
+def _emit(ctx: CycleContext, result: CycleResult, entry: LogEntry) -> None:
+    result.count(f"{entry.action}:{entry.status}")
+    ctx.emit(entry)
+
+
+def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err: TargetError, *, reference: bool = False) -> None:
+    entry.fail(err.to_error_information())
+    entry.step("export", "failure", f"Failed to {entry.action} {entry.object_type.lower()} '{entry.source_name}' in "
+               f"PureCloud by Genesys: {err.message}", StatusCode=str(err.status or ""), ErrorCode=err.code)
+    if reference:
+        result.reference_failed += 1
+    else:
+        result.failed += 1
+    if err.error_class == ErrorClass.QUARANTINE:
+        _emit(ctx, result, entry)
+        raise QuarantineSignal(err)
+    if ctx.escrow is not None and not reference:
+        ctx.escrow.put(entry.source_id, entry.object_type, err)
+        result.escrowed += 1
+    _emit(ctx, result, entry)
+
+
+def _process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: str | None) -> None:
+    source = ctx.source
+    user = source.user(user_id)
+    deletion = removal or (source.deletion_state(user_id) if user is None else None)
+    decision = user_scope(ctx, user, deletion)
+    entry_cache = ctx.cache.get(user_id)
+    name = (user or {}).get("displayName") or (entry_cache or {}).get("displayName") or user_id
+    upn = (user or {}).get("userPrincipalName")
+    if decision.in_scope:
+        result.entitled += 1
+    log_entry = LogEntry("other", "User", user_id, name)
+    log_entry.step("import", "success", f"Received User '{upn or name}' change of type ({'Delete' if user is None else 'Add/Update'}) from Azure Active Directory",
+                   accountEnabled=str((user or {}).get("accountEnabled")), userPrincipalName=str(upn))
+    if decision.in_scope and decision.active:
+        log_entry.step("scoping", "success", f"Determine if User in scope by evaluating against each scoping filter",
+                       Assigned="True", IsActive="True", ScopingFilter="True" if not decision.filter_details else "; ".join(decision.filter_details))
+    else:
+        log_entry.step("scoping", "skipped" if entry_cache is None else "success",
+                       "User is not in scope: " + "; ".join(decision.reasons))
+
+    # Hard delete of a managed user -> DELETE (only if it was disabled/removed while managed, not after an unassign).
+    if user is None and deletion == "deleted":
+        if entry_cache is None or not entry_cache.get("targetId"):
+            return
+        if entry_cache.get("state") == "outOfScope":
+            # Unassigned earlier: no longer managed, so nothing is deleted (reference §3).
+            ctx.cache.remove(user_id)
+            return
+        log_entry.action = "delete"
+        log_entry.target_id = entry_cache["targetId"]
+        log_entry.target_name = entry_cache.get("targetName", "")
+        if result.too_many_deletes:
+            _stage_delete(ctx, result, log_entry)
+            return
+        try:
+            ctx.target.delete(USER_PATH, entry_cache["targetId"])
+        except TargetError as err:
+            if err.status != 404:
+                _handle_failure(ctx, result, log_entry, err)
+                return
+        log_entry.step("export", "success", f"User '{name}' was deleted in PureCloud by Genesys")
+        ctx.cache.remove(user_id)
+        result.exported += 1
+        result.deletes += 1
+        _emit(ctx, result, log_entry)
+        _clear_escrow(ctx, user_id)
+        return
+
+    if entry_cache is None or not entry_cache.get("targetId"):
+        # Not managed yet: only objects in scope and active are ever created.
+        if not (decision.in_scope and decision.active):
+            if user is not None and (decision.in_scope or ctx.sync_all or decision.assignments):
+                log_entry.status = "skipped"
+                log_entry.error = {"errorCode": "NotEffectivelyEntitled" if not decision.in_scope else "UserDisabled",
+                                   "reason": "; ".join(decision.reasons), "additionalDetails": None,
+                                   "errorCategory": "nonServiceFailure", "recommendedAction": None}
+                result.skipped += 1
+                _emit(ctx, result, log_entry)
+            return
+        _create_or_match_user(ctx, result, user, decision, log_entry)
+        return
+
+    # Managed: update, disable or re-enable.
+    target_id = entry_cache["targetId"]
+    log_entry.target_id = target_id
+    if decision.soft_deleted and user is not None and not decision.in_scope and ctx.skip_out_of_scope_deletions:
+        log_entry.status = "skipped"
+        log_entry.step("processing", "skipped", "SkipOutOfScopeDeletions is on: the user left scope and is not disabled")
+        ctx.cache.update(user_id, {"state": "outOfScope"})
+        result.skipped += 1
+        _emit(ctx, result, log_entry)
+        return
+    if decision.soft_deleted and result.too_many_deletes and entry_cache.get("state") == "active":
+        log_entry.action = "disable"
+        _stage_delete(ctx, result, log_entry)
+        return
+    _update_user(ctx, result, user, decision, log_entry, entry_cache)
+
+
+def _stage_delete(ctx: CycleContext, result: CycleResult, log_entry: LogEntry) -> None:
+    log_entry.action = "stagedDelete"
+    log_entry.status = "skipped"
+    log_entry.error = {"errorCode": "TooManyDeletes", "reason": (
+        f"The cycle would disable or delete more objects than the accidental-deletion threshold "
+        f"({ctx.delete_threshold}); the change is held back until deletes are allowed (restart with ForceDeletes)."),
+        "additionalDetails": None, "errorCategory": "nonServiceFailure",
+        "recommendedAction": "Check the changes in Entra ID; then allow the deletes (restart with resetScope ForceDeletes)."}
+    log_entry.step("export", "skipped", "Staged: held back by the accidental-deletion guard")
+    result.staged_deletes += 1
+    _emit(ctx, result, log_entry)
+
+
+def _desired_user(ctx: CycleContext, user: dict, decision: ScopeDecision, *, creating: bool) -> tuple[dict, dict]:
+    src = mapping_source(ctx, user, decision.assignments, soft_deleted=decision.soft_deleted)
+    return ctx.mappings.compute("User", src, creating=creating)
+
+
+def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, decision: ScopeDecision, log_entry: LogEntry) -> None:
+    values, _refs = _desired_user(ctx, user, decision, creating=True)
+    matched = None
+    for target_attr, source_value in ctx.mappings.matching_values("User", values):
+        if source_value in (None, ""):
+            continue
+        try:
+            found = ctx.target.find(USER_PATH, target_attr, source_value)
+        except TargetError as err:
+            log_entry.action = "create"
+            _handle_failure(ctx, result, log_entry, err)
+            return
+        if len(found) > 1:
+            log_entry.action = "create"
+            err = TargetError("DuplicateTargetEntries", f"More than one PureCloud by Genesys user has {target_attr} '{source_value}'",
+                              200, ErrorClass.ESCROW, "GET", USER_PATH)
+            _handle_failure(ctx, result, log_entry, err)
+            return
+        log_entry.step("matching", "success", f"Searched PureCloud by Genesys for a User with {target_attr} '{source_value}': "
+                       + ("found one" if found else "none found"), matchingAttribute=target_attr, matchedTargetId=found[0]["id"] if found else "")
+        if found:
+            matched = found[0]
+            break
+    if matched is None:
+        log_entry.action = "create"
+        body = ctx.mappings.build_create("User", values)
+        try:
+            created = ctx.target.create(USER_PATH, body)
+        except TargetError as err:
+            _handle_failure(ctx, result, log_entry, err)
+            return
+        target_id = created.get("id") if isinstance(created, dict) else None
+        log_entry.target_id = target_id or ""
+        log_entry.target_name = values.get("userName", "")
+        log_entry.modified = [(attr, None, value) for attr, value in values.items()]
+        log_entry.step("export", "success", f"User '{values.get('userName')}' was created in PureCloud by Genesys",
+                       TargetId=target_id or "")
+        ctx.cache.put(user["id"], "User", target_id, user.get("displayName"), values.get("userName"), state="active")
+        result.exported += 1
+        _emit(ctx, result, log_entry)
+        _clear_escrow(ctx, user["id"])
+        return
+    # Matched an existing Genesys user: link it and bring its attributes in line.
+    ctx.cache.put(user["id"], "User", matched["id"], user.get("displayName"), matched.get("userName"), state="active")
+    log_entry.target_id = matched["id"]
+    _update_user(ctx, result, user, decision, log_entry, ctx.cache.get(user["id"]), current=matched, matched=True)
+
+
+def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, decision: ScopeDecision, log_entry: LogEntry,
+                 entry_cache: dict, *, current: dict | None = None, matched: bool = False) -> None:
+    target_id = entry_cache["targetId"]
+    if user is None:
+        # Soft-deleted in Entra: only 'active' can be computed; disable.
+        desired = {"active": False}
+    else:
+        desired, _refs = _desired_user(ctx, user, decision, creating=False)
+    if current is None:
+        try:
+            current = ctx.target.get(USER_PATH, target_id)
+        except TargetError as err:
+            log_entry.action = "update"
+            _handle_failure(ctx, result, log_entry, err)
+            return
+        if current is None:
+            log_entry.action = "update"
+            err = TargetError("InvalidAnchor", f"The PureCloud by Genesys user {target_id} that this user was linked to no "
+                              "longer exists (deleted in Genesys?). Restart provisioning to match it again.", 404,
+                              ErrorClass.ESCROW, "GET", USER_PATH + "/" + target_id)
+            _handle_failure(ctx, result, log_entry, err)
+            return
+    current_values = ctx.mappings.read_target("User", current, desired.keys())
+    changes = ctx.mappings.diff(current_values, desired)
+    disabling = desired.get("active") is False and current_values.get("active") is not False
+    enabling = desired.get("active") is True and current_values.get("active") is False
+    log_entry.action = "disable" if disabling else "update"
+    log_entry.target_name = current.get("userName", "")
+    if not changes:
+        if matched:
+            log_entry.step("export", "success", "Matched an existing PureCloud by Genesys user: nothing to change")
+            _emit(ctx, result, log_entry)
+        state = "active" if desired.get("active", True) else ("outOfScope" if (user is not None and not decision.in_scope) else "disabled")
+        ctx.cache.update(entry_cache["sourceId"], {"state": state})
+        return
+    body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
+    try:
+        ctx.target.patch(USER_PATH, target_id, body)
+    except TargetError as err:
+        _handle_failure(ctx, result, log_entry, err)
+        return
+    log_entry.modified = [(c[0], c[1], c[2]) for c in _change_triples(changes)]
+    verb = "disabled" if disabling else ("re-enabled and updated" if enabling else "updated")
+    log_entry.step("export", "success", f"User '{current.get('userName')}' was {verb} in PureCloud by Genesys",
+                   TargetId=target_id)
+    if desired.get("active") is False:
+        state = "outOfScope" if (user is not None and not decision.in_scope) else "disabled"
+        result.deletes += 1
+    else:
+        state = "active"
+    ctx.cache.update(entry_cache["sourceId"], {"state": state, "displayName": (user or {}).get("displayName", entry_cache.get("displayName"))})
+    result.exported += 1
+    _emit(ctx, result, log_entry)
+    _clear_escrow(ctx, entry_cache["sourceId"])
+
+
+def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
+    out = []
+    for c in changes:
+        if isinstance(c, dict):
+            out.append((c.get("attribute") or c.get("path"), c.get("old"), c.get("new")))
+        elif isinstance(c, (tuple, list)):
+            out.append((c[0], c[1], c[2]))
+        else:
+            out.append((getattr(c, "attribute", getattr(c, "path", "?")), getattr(c, "old", None), getattr(c, "new", None)))
+    return out
+
+
+def _clear_escrow(ctx: CycleContext, object_id: str) -> None:
+    if ctx.escrow is not None:
+        ctx.escrow.clear(object_id)
+
+
+def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal: str | None) -> None:
+    source = ctx.source
+    group = source.group(group_id)
+    decision = group_scope(ctx, group)
+    entry_cache = ctx.cache.get(group_id)
+    name = (group or {}).get("displayName") or (entry_cache or {}).get("displayName") or group_id
+    log_entry = LogEntry("other", "Group", group_id, name)
+    log_entry.step("import", "success", f"Received Group '{name}' change of type ({'Delete' if group is None else 'Add/Update'}) from Azure Active Directory")
+    if group is None:
+        if entry_cache is not None:
+            # Genesys groups cannot be deleted through SCIM: the link is dropped, the group stays.
+            log_entry.status = "skipped"
+            log_entry.target_id = entry_cache.get("targetId", "")
+            log_entry.step("processing", "skipped", "The group was deleted in Entra ID; PureCloud by Genesys does not support "
+                           "deleting groups, so the Genesys group is left as it is")
+            ctx.cache.remove(group_id)
+            result.skipped += 1
+            _emit(ctx, result, log_entry)
+        return
+    if not decision.in_scope:
+        if entry_cache is not None:
+            ctx.cache.update(group_id, {"state": "outOfScope"})
+        if ctx.sync_all or entry_cache is not None:
+            log_entry.status = "skipped"
+            log_entry.step("scoping", "skipped", "Group is not in scope: " + "; ".join(decision.reasons))
+            result.skipped += 1
+            _emit(ctx, result, log_entry)
+        return
+    result.entitled += 1
+    log_entry.step("scoping", "success", "Group is in scope (assigned to the application)")
+    values, _refs = ctx.mappings.compute("Group", mapping_source(ctx, group, decision.assignments, soft_deleted=False), creating=entry_cache is None)
+    current = None
+    if entry_cache is not None and entry_cache.get("targetId"):
+        try:
+            current = ctx.target.get(GROUP_PATH, entry_cache["targetId"], exclude_members=True)
+        except TargetError as err:
+            log_entry.action = "update"
+            _handle_failure(ctx, result, log_entry, err)
+            return
+    if current is None:
+        for target_attr, value in ctx.mappings.matching_values("Group", values):
+            if value in (None, ""):
+                continue
+            try:
+                found = ctx.target.find(GROUP_PATH, target_attr, value, exclude_members=True)
+            except TargetError as err:
+                log_entry.action = "update"
+                _handle_failure(ctx, result, log_entry, err)
+                return
+            log_entry.step("matching", "success", f"Searched PureCloud by Genesys for a Group with {target_attr} '{value}': "
+                           + (f"found {len(found)}" if found else "none found"), matchingAttribute=target_attr)
+            if len(found) > 1:
+                err = TargetError("SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
+                                  f"More than one Genesys group is named '{value}'", 200, ErrorClass.ESCROW, "GET", GROUP_PATH)
+                log_entry.action = "update"
+                _handle_failure(ctx, result, log_entry, err)
+                return
+            if found:
+                current = found[0]
+                break
+    if current is None:
+        # Genesys groups are never created through SCIM (reference §5): a logged, explained skip.
+        log_entry.status = "skipped"
+        log_entry.action = "other"
+        log_entry.error = {"errorCode": "GroupMissingInTarget", "reason": (
+            f"PureCloud by Genesys has no group named '{name}'. Genesys does not create groups through SCIM: create a "
+            f"group with exactly this name in Genesys Cloud (Admin > Directory > Groups); the next cycle links it."),
+            "additionalDetails": None, "errorCategory": "nonServiceFailure",
+            "recommendedAction": f"Create the Genesys group '{name}'."}
+        log_entry.step("export", "skipped", f"No Genesys group named '{name}': groups are never created in PureCloud by Genesys")
+        ctx.cache.put(group_id, "Group", None, name, None, state="missing")
+        result.skipped += 1
+        _emit(ctx, result, log_entry)
+        return
+    target_id = current["id"]
+    if entry_cache is None or entry_cache.get("targetId") != target_id:
+        ctx.cache.put(group_id, "Group", target_id, name, current.get("displayName"), state="active")
+    else:
+        ctx.cache.update(group_id, {"state": "active", "displayName": name})
+    log_entry.target_id = target_id
+    log_entry.target_name = current.get("displayName", "")
+    current_values = ctx.mappings.read_target("Group", current, values.keys())
+    changes = ctx.mappings.diff(current_values, values)
+    log_entry.action = "update"
+    if not changes:
+        if entry_cache is None or entry_cache.get("targetId") != target_id:
+            log_entry.step("export", "success", f"Linked to the Genesys group '{current.get('displayName')}'; nothing to change")
+            _emit(ctx, result, log_entry)
+        return
+    body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
+    try:
+        ctx.target.patch(GROUP_PATH, target_id, body)
+    except TargetError as err:
+        _handle_failure(ctx, result, log_entry, err)
+        return
+    log_entry.modified = _change_triples(changes)
+    log_entry.step("export", "success", f"Group '{current.get('displayName')}' was updated in PureCloud by Genesys")
+    result.exported += 1
+    _emit(ctx, result, log_entry)
+
+
+def _resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> None:
+    manager_attr = ctx.mappings.reference_target("User", "manager")
+    if manager_attr is None:
+        return
+    entry = ctx.cache.get(user_id)
+    if entry is None or not entry.get("targetId") or entry.get("state") != "active":
+        return
+    user = ctx.source.user(user_id)
+    if user is None:
+        return
+    manager_id = user.get("manager")
+    manager_entry = ctx.cache.get(manager_id) if manager_id else None
+    desired = manager_entry.get("targetId") if manager_entry and manager_entry.get("state") == "active" else None
+    current = entry.get("manager")
+    if desired == current:
+        return
+    log_entry = LogEntry("update", "User", user_id, user.get("displayName", user_id), target_id=entry["targetId"],
+                         target_name=entry.get("targetName", ""))
+    if manager_id and desired is None:
+        # The manager is not provisioned (out of scope): linked after a later restart (reference §2).
+        log_entry.status = "warning"
+        log_entry.step("referenceResolution", "warning", f"The manager ({manager_id}) is not provisioned in PureCloud by "
+                       "Genesys (out of scope?); the reference is left unset")
+        if current is None:
+            return
+    body = ctx.mappings.build_reference_patch("User", manager_attr, desired, current, entra_quirks=ctx.entra_quirks)
+    try:
+        ctx.target.patch(USER_PATH, entry["targetId"], body)
+    except TargetError as err:
+        _handle_failure(ctx, result, log_entry, err, reference=True)
+        return
+    log_entry.modified = [(manager_attr, current, desired)]
+    log_entry.step("referenceResolution", "success", f"Resolved the manager reference to the Genesys user {desired}" if desired
+                   else "Removed the manager reference")
+    ctx.cache.update(user_id, {"manager": desired})
+    result.exported += 1
+    _emit(ctx, result, log_entry)
+
+
+def _resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> None:
+    entry = ctx.cache.get(group_id)
+    if entry is None or not entry.get("targetId") or entry.get("state") != "active":
+        return
+    members_attr = ctx.mappings.reference_target("Group", "members")
+    if members_attr is None:
+        return
+    desired: list[str] = []
+    skipped: list[str] = []
+    for member_id, member_type in ctx.source.member_ids(group_id):
+        if member_type != "User":
+            continue  # nested groups are not provisioned (reference §2)
+        member_entry = ctx.cache.get(member_id)
+        if member_entry and member_entry.get("targetId") and member_entry.get("state") in ("active", "disabled"):
+            desired.append(member_entry["targetId"])
+        else:
+            skipped.append(member_id)
+    current = list(entry.get("members") or [])
+    to_add = [m for m in desired if m not in current]
+    to_remove = [m for m in current if m not in desired]
+    if not to_add and not to_remove:
+        return
+    log_entry = LogEntry("update", "Group", group_id, entry.get("displayName", group_id), target_id=entry["targetId"],
+                         target_name=entry.get("targetName", ""))
+    body = ctx.mappings.build_members_patch(to_add, to_remove, entra_quirks=ctx.entra_quirks)
+    try:
+        ctx.target.patch(GROUP_PATH, entry["targetId"], body)
+    except TargetError as err:
+        _handle_failure(ctx, result, log_entry, err, reference=True)
+        return
+    log_entry.modified = [("members", None, f"added {len(to_add)}, removed {len(to_remove)}")]
+    log_entry.step("referenceResolution", "success", f"Group memberships updated: {len(to_add)} added, {len(to_remove)} removed",
+                   Added=",".join(to_add), Removed=",".join(to_remove))
+    ctx.cache.update(group_id, {"members": [m for m in current if m not in to_remove] + to_add})
+    result.exported += 1
+    _emit(ctx, result, log_entry)

@@ -1,0 +1,94 @@
+"""Escrow: objects whose export failed, waiting for their retry (reference §4).
+
+Retries fall 6 h, 12 h and 24 h after the first failure, then every 24 h; 28
+days after the first failure the entry is pruned (``escrowsPruned``).  An
+object whose retry is not due yet is left alone by the cycles in between;
+restart with ``Escrows`` (or provisionOnDemand) clears the backoff.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from simulator.core import Clock, isoformat, parse_datetime
+
+from .state import tables
+
+__all__ = ["EscrowBook", "retry_schedule", "RETRY_OFFSETS", "PRUNE_AFTER"]
+
+RETRY_OFFSETS = (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24))
+PRUNE_AFTER = timedelta(days=28)
+
+
+def retry_schedule(first_failure: datetime, attempts: int) -> datetime | None:
+    """When retry number ``attempts`` (1-based) falls due; None once past 28 days (prune)."""
+    if attempts <= len(RETRY_OFFSETS):
+        due = first_failure + RETRY_OFFSETS[attempts - 1]
+    else:
+        due = first_failure + timedelta(hours=24 * (attempts - len(RETRY_OFFSETS) + 1))
+    return due if due - first_failure <= PRUNE_AFTER else None
+
+
+class EscrowBook:
+    def __init__(self, store, clock: Clock, job_id: str) -> None:
+        self.table = tables(store)["escrows"]
+        self.clock = clock
+        self.job_id = job_id
+        self.pruned = 0
+
+    def _key(self, object_id: str) -> str:
+        return f"{self.job_id}|{object_id}"
+
+    def put(self, object_id: str, object_type: str, error: Any) -> dict:
+        """Record a failure; returns the entry with its next retry time."""
+        now = self.clock.now()
+        existing = self.table.find("key", self._key(object_id))
+        attempts = (existing["attempts"] + 1) if existing else 1
+        first = parse_datetime(existing["firstFailure"]) if existing else now
+        due = retry_schedule(first, attempts)
+        doc = {"key": self._key(object_id), "jobId": self.job_id, "objectId": object_id, "objectType": object_type,
+               "firstFailure": isoformat(first), "lastFailure": isoformat(now), "attempts": attempts,
+               "nextRetry": isoformat(due) if due else None,
+               "errorCode": getattr(error, "code", str(error)), "message": getattr(error, "message", str(error))}
+        if existing is not None:
+            if due is None:
+                self.table.delete(existing.doc_id)
+                self.pruned += 1
+                return doc
+            self.table.put(existing.doc_id, doc)
+        elif due is not None:
+            self.table.add(doc)
+        return doc
+
+    def get(self, object_id: str) -> dict | None:
+        return self.table.find("key", self._key(object_id))
+
+    def waiting(self, object_id: str) -> bool:
+        """In escrow and its retry is not due yet."""
+        entry = self.get(object_id)
+        return entry is not None and entry["nextRetry"] is not None and parse_datetime(entry["nextRetry"]) > self.clock.now()
+
+    def clear(self, object_id: str) -> None:
+        existing = self.table.find("key", self._key(object_id))
+        if existing is not None:
+            self.table.delete(existing.doc_id)
+
+    def due(self) -> list[tuple[str, str]]:
+        now = self.clock.now()
+        out = []
+        for doc in self.table.find_all("jobId", self.job_id):
+            if doc["nextRetry"] and parse_datetime(doc["nextRetry"]) <= now:
+                out.append((doc["objectId"], doc["objectType"]))
+        return out
+
+    def entries(self) -> list[dict]:
+        return list(self.table.find_all("jobId", self.job_id))
+
+    def next_due(self) -> datetime | None:
+        times = [parse_datetime(d["nextRetry"]) for d in self.table.find_all("jobId", self.job_id) if d["nextRetry"]]
+        return min(times) if times else None
+
+    def clear_all(self) -> None:
+        for doc in list(self.table.find_all("jobId", self.job_id)):
+            self.table.delete(doc.doc_id)

@@ -1,0 +1,114 @@
+"""Provisioning log entries in Graph's ``provisioningObjectSummary`` shape.
+
+One entry per object per action, as the portal's provisioning logs show them:
+the steps the service went through (import, scoping, matching, processing,
+referenceResolution, export), what changed (modifiedProperties old/new), and
+the outcome (success, failure, skipped, warning) with errorInformation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["LogEntry", "Step", "SOURCE_SYSTEM_NAME", "INITIATOR"]
+
+SOURCE_SYSTEM_NAME = "Azure Active Directory"
+INITIATOR = {"id": "", "displayName": "Azure AD Provisioning Service", "initiatorType": "system"}
+
+_STEP_NAMES = {
+    "import": "EntryImport",
+    "scoping": "EntrySynchronizationScoping",
+    "matching": "EntryImportByMatching",
+    "processing": "EntrySynchronizationProcessing",
+    "referenceResolution": "EntryReferenceResolution",
+    "export": "EntryExport",
+}
+
+
+@dataclass
+class Step:
+    type: str
+    status: str
+    description: str
+    details: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
+
+    def to_graph(self) -> dict:
+        return {
+            "name": self.name or _STEP_NAMES[self.type],
+            "provisioningStepType": self.type,
+            "status": self.status,
+            "description": self.description,
+            "details": dict(self.details),
+        }
+
+
+@dataclass
+class LogEntry:
+    """Builder for one provisioningObjectSummary."""
+
+    action: str  # create | update | delete | disable | stagedDelete | other
+    object_type: str  # User | Group
+    source_id: str
+    source_name: str
+    status: str = "success"
+    target_id: str = ""
+    target_name: str = ""
+    steps: list[Step] = field(default_factory=list)
+    modified: list[tuple[str, Any, Any]] = field(default_factory=list)
+    error: dict | None = None
+    fault: str | None = None
+
+    def step(self, type_: str, status: str, description: str, **details: str) -> "LogEntry":
+        self.steps.append(Step(type_, status, description, {k: str(v) for k, v in details.items()}))
+        return self
+
+    def fail(self, error_information: dict) -> "LogEntry":
+        self.status = "failure"
+        self.error = error_information
+        return self
+
+    def to_graph(self, *, entry_id: str, at: str, job: dict, cycle_id: str, change_id: str, tenant_id: str,
+                 service_principal: dict, target_system: str, duration_ms: int) -> dict:
+        target_type = "User" if self.object_type == "User" else "Group"
+        return {
+            "id": entry_id,
+            "activityDateTime": at,
+            "tenantId": tenant_id,
+            "jobId": job["id"],
+            "cycleId": cycle_id,
+            "changeId": change_id,
+            "durationInMilliseconds": duration_ms,
+            "initiatedBy": dict(INITIATOR),
+            "provisioningAction": self.action,
+            "provisioningStatusInfo": {"status": self.status, "errorInformation": self.error},
+            "provisioningSteps": [s.to_graph() for s in self.steps],
+            "modifiedProperties": [
+                {"displayName": name, "oldValue": _text(old), "newValue": _text(new)} for name, old, new in self.modified
+            ],
+            "servicePrincipal": {"id": service_principal["id"], "displayName": service_principal.get("displayName")},
+            "sourceIdentity": {"id": self.source_id, "displayName": self.source_name, "identityType": self.object_type,
+                               "details": {}},
+            "targetIdentity": {"id": self.target_id or None, "displayName": self.target_name or None,
+                               "identityType": target_type, "details": {}},
+            "sourceSystem": {"id": None, "displayName": SOURCE_SYSTEM_NAME, "details": {}},
+            "targetSystem": {"id": None, "displayName": target_system, "details": {
+                "ApplicationId": service_principal.get("appId"),
+                "ServicePrincipalId": service_principal["id"],
+                "ServicePrincipalDisplayName": service_principal.get("displayName"),
+            }},
+        }
+
+
+def _text(value: Any) -> str | None:
+    """modifiedProperties carry strings, as Graph returns them."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (list, dict)):
+        import json
+
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)

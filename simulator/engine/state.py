@@ -1,0 +1,85 @@
+"""What the provisioning service remembers, in store tables.
+
+* ``sync_jobs``: the synchronizationJob documents (schedule, status, settings,
+  schema, watermark).
+* ``sync_secrets``: the secrets of each service principal (tenant URL, token, ...).
+* ``sync_objects``: the connector data store: for every object the job ever
+  provisioned, the link source id -> target id and what it last exported
+  (manager, members).  Deprovisioning only ever touches objects found here.
+* ``sync_escrows``: objects waiting for a retry.
+* ``provisioning_logs``: provisioningObjectSummary entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from simulator.core import Index, Store
+
+__all__ = ["ConnectorCache", "tables"]
+
+
+def tables(store: Store) -> dict[str, Any]:
+    return {
+        "jobs": store.table("sync_jobs", [Index("id", unique=True), Index("servicePrincipalId")]),
+        "secrets": store.table("sync_secrets", [Index("servicePrincipalId", unique=True)]),
+        "objects": store.table("sync_objects", [Index("key", unique=True), Index("jobId"),
+                                                Index("targetKey", key=lambda d: f"{d['jobId']}|{d.get('targetId')}" if d.get("targetId") else None)]),
+        "escrows": store.table("sync_escrows", [Index("key", unique=True), Index("jobId")]),
+        "logs": store.table("provisioning_logs", [Index("id", unique=True), Index("jobId"), Index("cycleId")]),
+    }
+
+
+class ConnectorCache:
+    """The job's links between Entra objects and Genesys objects."""
+
+    def __init__(self, store: Store, job_id: str) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.table = tables(store)["objects"]
+
+    def _key(self, source_id: str) -> str:
+        return f"{self.job_id}|{source_id}"
+
+    def get(self, source_id: str | None) -> dict | None:
+        if not source_id:
+            return None
+        return self.table.find("key", self._key(source_id))
+
+    def put(self, source_id: str, object_type: str, target_id: str | None, display_name: str | None,
+            target_name: str | None, *, state: str) -> None:
+        doc = {"key": self._key(source_id), "jobId": self.job_id, "sourceId": source_id, "objectType": object_type,
+               "targetId": target_id, "displayName": display_name, "targetName": target_name, "state": state,
+               "manager": None, "members": []}
+        existing = self.table.find("key", doc["key"])
+        if existing is not None:
+            keep = {k: existing.get(k) for k in ("manager", "members")} if existing.get("targetId") == target_id else {}
+            self.table.put(existing.doc_id, {**doc, **keep})
+        else:
+            self.table.add(doc)
+
+    def update(self, source_id: str, fields: dict) -> None:
+        existing = self.table.find("key", self._key(source_id))
+        if existing is not None:
+            self.table.patch(existing.doc_id, fields)
+
+    def remove(self, source_id: str) -> None:
+        existing = self.table.find("key", self._key(source_id))
+        if existing is not None:
+            self.table.delete(existing.doc_id)
+
+    def entries(self) -> Iterator[dict]:
+        for doc in self.table.find_all("jobId", self.job_id):
+            yield doc
+
+    def counts(self) -> dict[str, int]:
+        """synchronizedEntryCountByType: linked objects by type (never drops on delete until reset)."""
+        out: dict[str, int] = {}
+        for doc in self.entries():
+            if doc.get("targetId"):
+                out[doc["objectType"]] = out.get(doc["objectType"], 0) + 1
+        return out
+
+    def clear(self) -> None:
+        for doc in list(self.table.find_all("jobId", self.job_id)):
+            self.table.delete(doc.doc_id)

@@ -1,0 +1,242 @@
+"""The target side: SCIM requests to Genesys Cloud as the Entra provisioning service sends them.
+
+Every request goes through one ``httpx.Client`` handed in by the caller
+(in-process ``WSGITransport`` to the fake, a recording transport, the proxy, or
+a real org), and every failure, HTTP or transport, is turned into a
+:class:`TargetError` carrying the provisioning-log error code in exactly one
+place (:meth:`ScimTarget._send`).  Above this module nothing handles httpx
+exceptions.
+
+Virtual time: each request costs ``latency`` seconds of virtual time (the real
+service spends minutes on a cycle; reports and logs show it), and a 429 is
+waited out on the virtual clock, honouring Retry-After, before the same request
+is sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import quote
+
+import httpx
+
+from .errors import EngineError
+
+__all__ = ["ScimTarget", "TargetError", "ScimResponse", "ErrorClass"]
+
+log = logging.getLogger(__name__)
+
+SCIM_JSON = "application/scim+json"
+USER_PATH = "/Users"
+GROUP_PATH = "/Groups"
+
+
+class ErrorClass:
+    """How the service treats a failed request (reference §4)."""
+
+    QUARANTINE = "quarantine"  # credentials/authorization: the whole job stops
+    ESCROW = "escrow"  # the object is retried in later cycles
+    THROTTLED = "throttled"  # waited out within the cycle
+
+
+@dataclass
+class TargetError(EngineError):
+    """A SCIM call that failed, with the code the provisioning logs show."""
+
+    code: str
+    message: str
+    status: int | None = None
+    error_class: str = ErrorClass.ESCROW
+    method: str = ""
+    url: str = ""
+    body: Any = None
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, f"{self.code}: {self.message}")
+
+    def to_error_information(self) -> dict:
+        category = "nonServiceFailure" if self.error_class != ErrorClass.QUARANTINE else "failure"
+        return {
+            "errorCode": self.code,
+            "reason": self.message,
+            "additionalDetails": f"{self.method} {self.url} -> {self.status if self.status is not None else 'no response'}",
+            "errorCategory": category,
+            "recommendedAction": _RECOMMENDED.get(self.code, None),
+        }
+
+
+_RECOMMENDED = {
+    "Unauthorized": "Check the secret token: generate a new Genesys OAuth token, update it in the provisioning "
+                    "credentials, test the connection, and restart provisioning.",
+    "Forbidden": "The Genesys OAuth client lacks a permission: add the role with the directory permissions to the client.",
+    "Conflict": "A Genesys user with this userName already exists and was not matched: check the matching attribute.",
+    "TooManyRequests": "Genesys throttled the requests; they are retried automatically.",
+    "DuplicateTargetEntries": "More than one Genesys object matches: remove the duplicates in Genesys.",
+}
+
+_STATUS_CODES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    408: "Timeout",
+    409: "Conflict",
+    412: "PreconditionFailed",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+
+
+@dataclass
+class ScimResponse:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ScimTarget:
+    """SCIM 2.0 calls against ``base_address`` (the tenant URL, e.g. ``.../api/v2/scim/v2``)."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        base_address: str,
+        secret_token: str | None,
+        *,
+        sleep: Callable[[float], None],
+        latency: float = 0.25,
+        max_throttle_retries: int = 10,
+        on_request: Callable[[dict], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.base = base_address.rstrip("/")
+        self.token = secret_token
+        self.sleep = sleep
+        self.latency = latency
+        self.max_throttle_retries = max_throttle_retries
+        self.on_request = on_request
+        self.requests_sent = 0
+        self.throttled = 0
+
+    # ---- the one place that talks HTTP -----------------------------------
+    def _send(self, method: str, path: str, *, params: dict | None = None, body: Any = None) -> ScimResponse:
+        url = self.base + path
+        headers = {"Accept": SCIM_JSON}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        content = None
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            headers["Content-Type"] = SCIM_JSON
+        attempts = 0
+        while True:
+            attempts += 1
+            self.requests_sent += 1
+            if self.latency:
+                self.sleep(self.latency)
+            try:
+                resp = self.client.request(method, url, params=params, content=content, headers=headers)
+            except httpx.TimeoutException as err:
+                raise TargetError("Timeout", f"The request to Genesys timed out: {err}", None, ErrorClass.ESCROW, method, url) from err
+            except httpx.HTTPError as err:
+                # Connection refused/reset/dropped: the service calls these WebExceptionProtocolError.
+                raise TargetError("WebExceptionProtocolError", f"The connection to Genesys failed: {err}", None,
+                                  ErrorClass.ESCROW, method, url) from err
+            if self.on_request:
+                self.on_request({"method": method, "url": str(resp.request.url), "status": resp.status_code, "body": body})
+            parsed = _parse(resp)
+            if resp.status_code == 429 and attempts <= self.max_throttle_retries:
+                self.throttled += 1
+                wait = _retry_after(resp)
+                log.info("429 from Genesys on %s %s: waiting %ss (virtual)", method, path, wait)
+                self.sleep(wait)
+                continue
+            if resp.status_code >= 400:
+                raise self._error(method, url, resp.status_code, parsed)
+            return ScimResponse(resp.status_code, parsed, dict(resp.headers))
+
+    @staticmethod
+    def _error(method: str, url: str, status: int, body: Any) -> TargetError:
+        detail = ""
+        if isinstance(body, dict):
+            detail = body.get("detail") or body.get("message") or body.get("error_description") or ""
+        elif isinstance(body, str):
+            detail = body[:300]
+        code = _STATUS_CODES.get(status, "InternalServerError" if status >= 500 else "BadRequest")
+        if status in (401, 403):
+            klass = ErrorClass.QUARANTINE
+        elif status == 429:
+            klass = ErrorClass.THROTTLED
+        else:
+            klass = ErrorClass.ESCROW
+        message = f"Genesys answered {status}" + (f": {detail}" if detail else "")
+        return TargetError(code, message, status, klass, method, url, body)
+
+    # ---- users ------------------------------------------------------------
+    def find(self, resource: str, attribute: str, value: str, *, exclude_members: bool = False) -> list[dict]:
+        """``GET /Users?filter=attr eq "value"`` as Entra sends it."""
+        escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+        params = {"filter": f'{attribute} eq "{escaped}"'}
+        if exclude_members:
+            params = {"excludedAttributes": "members", **params}
+        resp = self._send("GET", resource, params=params)
+        body = resp.body if isinstance(resp.body, dict) else {}
+        return list(body.get("Resources") or [])
+
+    def get(self, resource: str, target_id: str, *, exclude_members: bool = False) -> dict | None:
+        params = {"excludedAttributes": "members"} if exclude_members else None
+        try:
+            return self._send("GET", f"{resource}/{quote(target_id, safe='')}", params=params).body
+        except TargetError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def create(self, resource: str, body: dict) -> dict:
+        return self._send("POST", resource, body=body).body
+
+    def patch(self, resource: str, target_id: str, body: dict) -> Any:
+        return self._send("PATCH", f"{resource}/{quote(target_id, safe='')}", body=body).body
+
+    def delete(self, resource: str, target_id: str) -> None:
+        self._send("DELETE", f"{resource}/{quote(target_id, safe='')}")
+
+    def test_connection(self, matching_attribute: str, probe_value: str) -> None:
+        """What "Test Connection" does: look up a user that cannot exist; 200 + empty list passes."""
+        resp = self._send("GET", USER_PATH, params={"filter": f'{matching_attribute} eq "{probe_value}"'})
+        body = resp.body
+        if resp.status != 200 or not isinstance(body, dict) or "Resources" not in body and "totalResults" not in body:
+            raise TargetError("SystemForCrossDomainIdentityManagementBadResponse",
+                              f"Test connection expected 200 with a SCIM ListResponse, got {resp.status}",
+                              resp.status, ErrorClass.QUARANTINE, "GET", self.base + USER_PATH, body)
+        if body.get("totalResults") not in (0, None) or body.get("Resources"):
+            raise TargetError("SystemForCrossDomainIdentityManagementBadResponse",
+                              "Test connection looked up a user that cannot exist and got results: the target "
+                              "does not filter on the matching attribute", resp.status, ErrorClass.QUARANTINE,
+                              "GET", self.base + USER_PATH, body)
+
+
+def _parse(resp: httpx.Response) -> Any:
+    if not resp.content:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return resp.text
+
+
+def _retry_after(resp: httpx.Response) -> float:
+    raw = resp.headers.get("Retry-After")
+    try:
+        return max(1.0, float(raw)) if raw is not None else 60.0
+    except ValueError:
+        return 60.0
