@@ -33,7 +33,8 @@ _BODY_FRAMING = ("content-encoding", "content-length", "transfer-encoding")
 def _decoded_headers(response: httpx.Response, body: bytes) -> list[tuple[str, str]]:
     """Headers for a decoded, fully-read body: framing replaced by a true Content-Length."""
     kept = [(n, v) for n, v in response.headers.multi_items() if n.lower() not in _BODY_FRAMING]
-    kept.append(("Content-Length", str(len(body))))
+    # httpx lower-cases header names; keep the cassette consistent with that.
+    kept.append(("content-length", str(len(body))))
     return kept
 
 
