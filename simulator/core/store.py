@@ -293,6 +293,15 @@ class IndexedTable(Table):
             table = self._read_table()
             return [Document(copy.deepcopy(table[i]), i) for i in ids]
 
+    def ids_by(self, index: str, value: Any) -> list[int]:
+        """Doc ids whose ``index`` equals ``value``, in insertion order (no copies: for
+        paging through large result sets and reading with :meth:`raw` inside the lock)."""
+        with self._store.lock:
+            key = self._normalize(index, value)
+            if index in self._unique:
+                return [self._unique[index][key]] if key in self._unique[index] else []
+            return sorted(self._multi[index].get(key, {}))
+
     def count_by(self, index: str, value: Any) -> int:
         with self._store.lock:
             key = self._normalize(index, value)

@@ -1,7 +1,64 @@
-"""provsim purecloud surface (being built)."""
+"""The Genesys Cloud (PureCloud) fake: SCIM 2.0 at ``/api/v2/scim/v2`` and
+``/api/v2/scim``, client-credentials login at ``/oauth/token``.
+
+    from simulator.purecloud import PureCloudOrg, ScimError
+    org = app.extensions["provsim"].services["purecloud"]
+    token = org.issue_token("provsim-purecloud-client")["access_token"]
+
+Parts, one reason to change each: :mod:`.org` (the org's state and rules),
+:mod:`.model` (SCIM JSON in and out), :mod:`.filter`, :mod:`.patch`,
+:mod:`.projection`, :mod:`.schemas` (what the fake supports), :mod:`.errors`,
+:mod:`.views` (SCIM routes), :mod:`.oauth` (token endpoint).
+"""
+
+from __future__ import annotations
 
 from flask import Flask
 
+from simulator.core import Runtime, Surface
+
+from .errors import GenesysApiError, OAuthError, PureCloudError, ScimError, error_body, scim_error_body
+from .org import OrgSettings, PureCloudOrg, TokenInfo
+
+__all__ = ["init_app", "PureCloudOrg", "OrgSettings", "TokenInfo", "PureCloudError", "ScimError",
+           "GenesysApiError", "OAuthError", "SCIM_V2_PREFIX", "SCIM_V1_PREFIX", "TOKEN_PATH"]
+
+SCIM_V2_PREFIX = "/api/v2/scim/v2"
+SCIM_V1_PREFIX = "/api/v2/scim"
+TOKEN_PATH = "/oauth/token"
+
+#: statuses the Genesys gateway answers itself, in its ErrorBody shape
+_PLATFORM_CODES = {401: "bad.credentials", 403: "missing.any.permissions", 408: "request.timeout",
+                   429: "too.many.requests.retry.after", 500: "internal.server.error", 502: "bad.gateway",
+                   503: "service.unavailable", 504: "gateway.timeout"}
+
+
+def _error_renderer(runtime: Runtime):
+    """How an injected fault on this surface looks: ErrorBody for gateway statuses, SCIM error otherwise."""
+
+    def render(status: int, message: str) -> tuple[bytes, str]:
+        if status in _PLATFORM_CODES:
+            context = runtime.ids.stream("purecloud-context").guid()
+            return error_body(status, _PLATFORM_CODES[status], message, context), "application/json"
+        return scim_error_body(status, None, message), "application/scim+json"
+
+    return render
+
+
+def _seed(runtime: Runtime, fixture: dict) -> None:
+    runtime.services["purecloud"].seed(fixture)
+
 
 def init_app(app: Flask) -> None:
-    """Register this surface's blueprints on ``app``."""
+    """Mount the SCIM blueprint twice, the token endpoint once, and register the surface."""
+    from .oauth import oauth_bp
+    from .views import V1_NAME, V2_NAME, scim_bp
+
+    runtime: Runtime = app.extensions["provsim"]
+    if "purecloud" not in runtime.services:
+        runtime.services["purecloud"] = PureCloudOrg(runtime)
+    app.register_blueprint(scim_bp, url_prefix=SCIM_V2_PREFIX, name=V2_NAME)
+    app.register_blueprint(scim_bp, url_prefix=SCIM_V1_PREFIX, name=V1_NAME)
+    app.register_blueprint(oauth_bp)
+    runtime.add_surface(Surface(name="purecloud", prefixes=(SCIM_V1_PREFIX, TOKEN_PATH),
+                                render_error=_error_renderer(runtime), seed=_seed, case_insensitive=True))

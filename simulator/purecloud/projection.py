@@ -1,0 +1,98 @@
+"""``attributes`` / ``excludedAttributes`` (RFC 7644 §3.4.2.5, §3.9).
+
+Names may be plain (``displayName``), dotted (``emails.value``, ``meta.version``)
+or URN-qualified (``urn:...:enterprise:2.0:User:manager``, or a whole extension
+URN).  Attributes the resource always returns (``id``, ``schemas``, ``meta``;
+users also ``userName`` and ``active``, reference §4) survive both.  Names the
+schema does not know select nothing, as the RFC allows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .schemas import ResourceSchema
+
+__all__ = ["project", "parse_attribute_list"]
+
+_ALL = object()
+
+
+def parse_attribute_list(raw: str | None) -> list[str]:
+    return [p.strip() for p in (raw or "").split(",") if p.strip()]
+
+
+def _tree(names: list[str], schema: ResourceSchema) -> dict:
+    tree: dict[str, Any] = {}
+    for name in names:
+        urn = schema.urn_of(name)
+        if urn is not None:
+            if urn == schema.core:
+                continue
+            tree[urn.lower()] = None
+            continue
+        try:
+            urn, rest = schema.split_urn(name)
+        except KeyError:
+            continue
+        parts = [p.lower() for p in rest.split(".") if p]
+        if not parts:
+            continue
+        node = tree
+        if urn != schema.core:
+            sub = node.get(urn.lower(), {})
+            if sub is None:
+                continue
+            node = node.setdefault(urn.lower(), sub)
+        for i, part in enumerate(parts):
+            if i == len(parts) - 1:
+                node[part] = None
+            else:
+                child = node.get(part, {})
+                if child is None:
+                    break
+                node = node.setdefault(part, child)
+    return tree
+
+
+def _select(value: Any, tree: dict) -> Any:
+    if isinstance(value, list):
+        return [_select(v, tree) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        sub = tree.get(key.lower(), _ALL)
+        if sub is _ALL:
+            continue
+        out[key] = item if sub is None else _select(item, sub)
+    return out
+
+
+def _drop(value: Any, tree: dict) -> Any:
+    if isinstance(value, list):
+        return [_drop(v, tree) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        sub = tree.get(key.lower(), _ALL)
+        if sub is None:
+            continue
+        out[key] = item if sub is _ALL else _drop(item, sub)
+    return out
+
+
+def project(resource: dict, schema: ResourceSchema, *, attributes: list[str], excluded: list[str],
+            always: tuple[str, ...]) -> dict:
+    """``resource`` limited to ``attributes`` (if any) minus ``excluded``; ``always`` keys stay."""
+    if not attributes and not excluded:
+        return resource
+    keep = {"schemas", "id", "meta", *(a.lower() for a in always)}
+    if attributes:
+        tree = _tree(attributes, schema)
+        for key in keep:
+            tree[key] = None
+        return _select(resource, tree)
+    tree = {k: v for k, v in _tree(excluded, schema).items() if k not in keep}
+    return _drop(resource, tree)

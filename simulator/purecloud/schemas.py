@@ -1,0 +1,249 @@
+"""What the fake supports, described once: the attribute catalogue behind the
+``/Schemas``, ``/ResourceTypes`` and ``/ServiceProviderConfig`` answers, and
+behind PATCH paths, filters and ``attributes=`` projection.
+
+The attribute lists follow the PYSDK models (reference/genesys-cloud-scim.md §3,
+§5): core User without ``name``/``photos`` (not in the Genesys models), the
+enterprise extension with ``division`` and ``dateHire``, the Genesys extension
+(routingSkills, routingLanguages, externalIds); Group with displayName and
+members.  ``id``, ``externalId`` and ``meta`` are common attributes (RFC 7643
+§3.1) and, as the RFC asks, not repeated in the schemas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "USER_URN", "GROUP_URN", "ENTERPRISE_URN", "GENESYS_URN", "LIST_URN", "PATCH_URN", "SPC_URN",
+    "RESOURCE_TYPE_URN", "SCHEMA_URN", "USER_SCHEMAS", "Attr", "ResourceSchema", "USER", "GROUP",
+    "EMAIL_TYPES", "PHONE_TYPES", "schema_documents", "resource_type_documents", "service_provider_config",
+]
+
+USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+GENESYS_URN = "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User"
+LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SPC_URN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+RESOURCE_TYPE_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+USER_SCHEMAS = [USER_URN, ENTERPRISE_URN, GENESYS_URN]
+
+#: PYSDK ScimEmail / ScimPhoneNumber enums (257.1.0).
+EMAIL_TYPES = ("work", "other")
+PHONE_TYPES = ("work", "work2", "work3", "work4", "home", "mobile", "other", "microsoftteams", "zoomphone",
+               "eightbyeight", "ringcentral")
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute as RFC 7643 §7 describes it, plus ``key``: the sub-attribute
+    that identifies an element of a multi-valued attribute (a phone's ``type``,
+    a member's ``value``), used by PATCH ``add`` to update instead of duplicate."""
+
+    name: str
+    type: str = "string"
+    multi: bool = False
+    required: bool = False
+    mutability: str = "readWrite"
+    returned: str = "default"
+    uniqueness: str = "none"
+    case_exact: bool = False
+    description: str = ""
+    canonical: tuple[str, ...] = ()
+    sub: tuple["Attr", ...] = ()
+    key: str | None = None
+    reference_types: tuple[str, ...] = ()
+
+    def child(self, name: str) -> "Attr | None":
+        lowered = name.lower()
+        return next((a for a in self.sub if a.name.lower() == lowered), None)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "multiValued": self.multi,
+                               "description": self.description or self.name, "required": self.required}
+        if self.type == "string":
+            out["caseExact"] = self.case_exact
+        if self.canonical:
+            out["canonicalValues"] = list(self.canonical)
+        if self.reference_types:
+            out["referenceTypes"] = list(self.reference_types)
+        out.update({"mutability": self.mutability, "returned": self.returned, "uniqueness": self.uniqueness})
+        if self.sub:
+            out["subAttributes"] = [s.to_json() for s in self.sub]
+        return out
+
+
+@dataclass(frozen=True)
+class ResourceSchema:
+    """A resource's core schema and its extensions: ``{urn: {lower name: Attr}}``."""
+
+    name: str
+    endpoint: str
+    core: str
+    schemas: dict[str, tuple[Attr, ...]] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def extensions(self) -> list[str]:
+        return [urn for urn in self.schemas if urn != self.core]
+
+    def attr(self, urn: str, name: str) -> Attr | None:
+        lowered = name.lower()
+        return next((a for a in self.schemas.get(urn, ()) if a.name.lower() == lowered), None)
+
+    def urn_of(self, text: str) -> str | None:
+        """The schema URN ``text`` names (case-insensitively), or None."""
+        lowered = text.lower()
+        return next((urn for urn in self.schemas if urn.lower() == lowered), None)
+
+    def split_urn(self, path: str) -> tuple[str, str]:
+        """``urn:...:enterprise:2.0:User:manager.value`` -> (enterprise URN, ``manager.value``).
+
+        A path without a URN belongs to the core schema.  Raises ``KeyError``
+        with the URN part when the path names a schema this resource does not have.
+        """
+        lowered = path.lower()
+        for urn in sorted(self.schemas, key=len, reverse=True):
+            if lowered.startswith(urn.lower() + ":"):
+                return urn, path[len(urn) + 1:]
+        if lowered.startswith("urn:"):
+            raise KeyError(path.rsplit(":", 1)[0])
+        return self.core, path
+
+
+def _s(name: str, **kw: Any) -> Attr:
+    return Attr(name, **kw)
+
+
+_VALUE = _s("value", description="The value")
+_PRIMARY = _s("primary", type="boolean", description="The primary value of its kind")
+
+USER = ResourceSchema(
+    name="User",
+    endpoint="/Users",
+    core=USER_URN,
+    schemas={
+        USER_URN: (
+            _s("userName", required=True, uniqueness="server", returned="always",
+               description="The user's Genesys Cloud e-mail address (unique among non-deleted users)"),
+            _s("displayName", required=True, description="The profile name"),
+            _s("active", type="boolean", returned="always", description="false makes the user inactive"),
+            _s("password", mutability="writeOnly", returned="never", case_exact=True,
+               description="Write-only; generated when omitted on create"),
+            _s("title", description="The profile title"),
+            _s("phoneNumbers", type="complex", multi=True, key="type", description="E.164 or tel URI; one per type",
+               sub=(_VALUE, _s("type", canonical=PHONE_TYPES, description="The phone slot"), _PRIMARY)),
+            _s("emails", type="complex", multi=True, key="type",
+               description="work: the work e-mail; other: mirrors userName (read-only)",
+               sub=(_VALUE, _s("type", canonical=EMAIL_TYPES, description="work or other"), _PRIMARY)),
+            _s("groups", type="complex", multi=True, mutability="readOnly", key="value",
+               description="Read-only; change memberships through Groups",
+               sub=(_s("value", mutability="readOnly", case_exact=True, description="Group id"),
+                    _s("$ref", type="reference", mutability="readOnly", reference_types=("Group",),
+                       description="Group URI"),
+                    _s("type", mutability="readOnly", canonical=("Group",), description="Always Group"))),
+            _s("roles", type="complex", multi=True, key="value", description="Genesys roles, by role name",
+               sub=(_s("value", description="A Genesys role name"),)),
+        ),
+        ENTERPRISE_URN: (
+            _s("division", description="Division name (maps to the profile's divisionId)"),
+            _s("department", description="Department"),
+            _s("manager", type="complex", description="The manager's Genesys user id",
+               sub=(_s("value", case_exact=True, description="Manager user id"),
+                    _s("$ref", type="reference", mutability="readOnly", reference_types=("User",),
+                       description="Manager URI"))),
+            _s("employeeNumber", description="Employee number"),
+            _s("dateHire", description="Hire date, YYYY-MM-DD"),
+        ),
+        GENESYS_URN: (
+            _s("routingSkills", type="complex", multi=True, key="name", description="At most 50",
+               sub=(_s("name", required=True, case_exact=True, description="Name of an existing skill"),
+                    _s("proficiency", type="decimal", description="0.0 to 5.0"))),
+            _s("routingLanguages", type="complex", multi=True, key="name", description="At most 50",
+               sub=(_s("name", required=True, case_exact=True, description="Name of an existing language"),
+                    _s("proficiency", type="decimal", description="0.0 to 5.0"))),
+            _s("externalIds", type="complex", multi=True, description="External ids; x-pc:scimv2:v1 is immutable",
+               sub=(_s("authority", required=True, case_exact=True, description="Authority"),
+                    _s("value", required=True, case_exact=True, description="Value"))),
+        ),
+    },
+    descriptions={USER_URN: "Genesys Cloud user", ENTERPRISE_URN: "Enterprise user",
+                  GENESYS_URN: "Genesys Cloud user extension"},
+)
+
+GROUP = ResourceSchema(
+    name="Group",
+    endpoint="/Groups",
+    core=GROUP_URN,
+    schemas={
+        GROUP_URN: (
+            _s("displayName", required=True, uniqueness="server", description="Group name (matched by Entra)"),
+            _s("members", type="complex", multi=True, key="value", description="Users of the org",
+               sub=(_s("value", mutability="immutable", case_exact=True, description="User id"),
+                    _s("$ref", type="reference", mutability="immutable", reference_types=("User",),
+                       description="User URI"),
+                    _s("type", mutability="immutable", canonical=("User",), description="Always User"))),
+        ),
+    },
+    descriptions={GROUP_URN: "Genesys Cloud group (created in Genesys, updated through SCIM)"},
+)
+
+
+def schema_documents(base: str) -> list[dict[str, Any]]:
+    """The ``/Schemas`` resources, in a fixed order."""
+    docs = []
+    for resource in (USER, GROUP):
+        for urn, attrs in resource.schemas.items():
+            docs.append({
+                "schemas": [SCHEMA_URN],
+                "id": urn,
+                "name": urn.rsplit(":", 1)[-1] if urn != GENESYS_URN else "GenesysUser",
+                "description": resource.descriptions.get(urn, urn),
+                "attributes": [a.to_json() for a in attrs],
+                "meta": {"resourceType": "Schema", "location": f"{base}/schemas/{urn}"},
+            })
+    return docs
+
+
+def resource_type_documents(base: str) -> list[dict[str, Any]]:
+    out = []
+    for resource in (USER, GROUP):
+        doc: dict[str, Any] = {
+            "schemas": [RESOURCE_TYPE_URN],
+            "id": resource.name,
+            "name": resource.name,
+            "endpoint": resource.endpoint,
+            "description": resource.descriptions[resource.core],
+            "schema": resource.core,
+        }
+        if resource.extensions:
+            doc["schemaExtensions"] = [{"schema": urn, "required": False} for urn in resource.extensions]
+        doc["meta"] = {"resourceType": "ResourceType", "location": f"{base}/resourcetypes/{resource.name}"}
+        out.append(doc)
+    return out
+
+
+def service_provider_config(base: str, *, max_results: int) -> dict[str, Any]:
+    return {
+        "schemas": [SPC_URN],
+        "documentationUri": "https://developer.genesys.cloud/useragentmanagement/scim/",
+        "patch": {"supported": True},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": True, "maxResults": max_results},
+        "changePassword": {"supported": True},
+        "sort": {"supported": False},
+        "etag": {"supported": True},
+        "authenticationSchemes": [{
+            "name": "OAuth Bearer Token",
+            "description": "A Genesys Cloud OAuth access token (client credentials grant at /oauth/token)",
+            "specUri": "https://datatracker.ietf.org/doc/html/rfc6750",
+            "documentationUri": "https://help.mypurecloud.com/articles/create-an-oauth-client/",
+            "type": "oauthbearertoken",
+            "primary": True,
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": f"{base}/serviceproviderconfig"},
+    }
