@@ -4,7 +4,8 @@ Interactions are paired request by request (by position).  For each pair we comp
 request line, the request body as data, the status, the headers that matter, and the
 response body as data (JSON flattened to paths, so a change reads
 ``response.body.title: "Engineer" -> "Manager"``).  Volatile values are ignored by
-default: ids (``id`` keys and GUID-shaped strings anywhere), ``meta.created``,
+default: ids (``id`` keys and GUID-shaped strings anywhere), URL origins (a ``Location``
+names its host), ``meta.created``,
 ``meta.lastModified``, ``meta.version``, and the ``Date``, ``ETag``, ``Server`` and
 request-id headers; all of it configurable.
 
@@ -55,6 +56,7 @@ DEFAULT_IGNORE_HEADERS: tuple[str, ...] = (
     "X-Provsim-Replay",
     "X-Provsim-Source",
 )
+_ORIGIN_RE = re.compile(r"\bhttps?://[A-Za-z0-9.\-\[\]:]+(?=/|\b)")
 _GUID_RE = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 
 
@@ -73,6 +75,7 @@ class DiffOptions:
     ignore_fields: frozenset[str] = frozenset(DEFAULT_IGNORE_FIELDS)
     ignore_headers: frozenset[str] = frozenset(h.lower() for h in DEFAULT_IGNORE_HEADERS)
     ignore_ids: bool = True
+    ignore_origins: bool = True
     compare_requests: bool = True
 
     @classmethod
@@ -88,7 +91,7 @@ class DiffOptions:
         """Options from CLI-style lists, added to the defaults unless ``defaults=False``."""
         fields = set(DEFAULT_IGNORE_FIELDS if defaults else ()) | set(ignore_fields)
         headers = {h.lower() for h in (DEFAULT_IGNORE_HEADERS if defaults else ())} | {h.lower() for h in ignore_headers}
-        return cls(frozenset(fields), frozenset(headers), ignore_ids and defaults, compare_requests)
+        return cls(frozenset(fields), frozenset(headers), ignore_ids and defaults, defaults, compare_requests)
 
 
 @dataclass(frozen=True)
@@ -179,10 +182,14 @@ def _render_change(c: Change) -> list[str]:
 
 
 def _normalize_ids(value: Any, options: DiffOptions) -> Any:
-    if not options.ignore_ids:
+    """GUIDs become ``<guid>`` and URL origins ``<origin>`` (a Location or meta.location
+    names the server it came from: the same answer from two hosts is the same answer)."""
+    if not options.ignore_ids and not options.ignore_origins:
         return value
     if isinstance(value, str):
-        return _GUID_RE.sub("<guid>", value)
+        if options.ignore_origins:
+            value = _ORIGIN_RE.sub("<origin>", value)
+        return _GUID_RE.sub("<guid>", value) if options.ignore_ids else value
     if isinstance(value, dict):
         return {k: _normalize_ids(v, options) for k, v in value.items()}
     if isinstance(value, list):
