@@ -1,0 +1,173 @@
+"""The Graph v1.0 properties the fake knows, their types and default sets.
+
+One table per entity type: which properties exist, which a client may write,
+which ``GET /users`` returns without ``$select`` (Graph returns a small
+default set for users; everything else must be selected), and which
+``$filter`` accepts.  The Directory validates writes against it and the views
+shape responses with it, so a property is added in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["EntityType", "USER", "GROUP", "SERVICE_PRINCIPAL", "APPLICATION", "APP_ROLE_ASSIGNMENT", "ENTITY_TYPES"]
+
+STR, BOOL, STRLIST, OBJ, OBJLIST, DATETIME = "string", "boolean", "string[]", "object", "object[]", "datetime"
+
+
+@dataclass(frozen=True)
+class EntityType:
+    name: str                                 # microsoft.graph.user
+    resource: str                             # User (as Graph names it in messages)
+    collection: str                           # users
+    properties: dict[str, str]                # name -> type, in the order responses list them
+    writable: frozenset[str]
+    defaults: tuple[str, ...]                 # returned without $select
+    filterable: frozenset[str]
+    searchable: frozenset[str] = frozenset()
+    orderable: frozenset[str] = frozenset()
+
+    @property
+    def odata_type(self) -> str:
+        return f"#{self.name}"
+
+    def canonical(self, prop: str) -> str | None:
+        """Graph property names are case-insensitive in queries."""
+        return _LOWER[self.name].get(prop.lower())
+
+    def check_value(self, prop: str, value: Any) -> bool:
+        kind = self.properties[prop]
+        if value is None:  # null clears a property
+            return True
+        if kind == STR:
+            return isinstance(value, str)
+        if kind == BOOL:
+            return isinstance(value, bool)
+        if kind == STRLIST:
+            return isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if kind == OBJ:
+            return isinstance(value, dict)
+        if kind == OBJLIST:
+            return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+        if kind == DATETIME:
+            return isinstance(value, str)
+        return True
+
+
+USER = EntityType(
+    name="microsoft.graph.user",
+    resource="User",
+    collection="users",
+    properties={
+        "id": STR, "deletedDateTime": DATETIME, "accountEnabled": BOOL, "ageGroup": STR, "businessPhones": STRLIST,
+        "city": STR, "companyName": STR, "country": STR, "createdDateTime": DATETIME, "department": STR,
+        "displayName": STR, "employeeHireDate": DATETIME, "employeeId": STR, "employeeOrgData": OBJ,
+        "employeeType": STR, "faxNumber": STR, "givenName": STR, "jobTitle": STR, "mail": STR, "mailNickname": STR,
+        "mobilePhone": STR, "officeLocation": STR, "onPremisesImmutableId": STR, "otherMails": STRLIST,
+        "passwordPolicies": STR, "passwordProfile": OBJ, "postalCode": STR, "preferredLanguage": STR,
+        "proxyAddresses": STRLIST, "state": STR, "streetAddress": STR, "surname": STR, "usageLocation": STR,
+        "userPrincipalName": STR, "userType": STR,
+    },
+    writable=frozenset({
+        "accountEnabled", "ageGroup", "businessPhones", "city", "companyName", "country", "department", "displayName",
+        "employeeHireDate", "employeeId", "employeeOrgData", "employeeType", "faxNumber", "givenName", "jobTitle",
+        "mail", "mailNickname", "mobilePhone", "officeLocation", "onPremisesImmutableId", "otherMails",
+        "passwordPolicies", "passwordProfile", "postalCode", "preferredLanguage", "state", "streetAddress", "surname",
+        "usageLocation", "userPrincipalName", "userType",
+    }),
+    defaults=("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
+              "preferredLanguage", "surname", "userPrincipalName", "id"),
+    filterable=frozenset({
+        "id", "accountEnabled", "city", "companyName", "country", "createdDateTime", "department", "displayName",
+        "employeeId", "employeeType", "givenName", "jobTitle", "mail", "mailNickname", "mobilePhone",
+        "officeLocation", "onPremisesImmutableId", "preferredLanguage", "state", "surname", "usageLocation",
+        "userPrincipalName", "userType", "businessPhones", "otherMails", "proxyAddresses",
+    }),
+    searchable=frozenset({"displayName", "mail", "userPrincipalName", "givenName", "surname", "mailNickname",
+                          "jobTitle", "department", "employeeId"}),
+    orderable=frozenset({"displayName", "userPrincipalName"}),
+)
+
+GROUP = EntityType(
+    name="microsoft.graph.group",
+    resource="Group",
+    collection="groups",
+    properties={
+        "id": STR, "deletedDateTime": DATETIME, "classification": STR, "createdDateTime": DATETIME,
+        "description": STR, "displayName": STR, "groupTypes": STRLIST, "isAssignableToRole": BOOL, "mail": STR,
+        "mailEnabled": BOOL, "mailNickname": STR, "membershipRule": STR, "membershipRuleProcessingState": STR,
+        "proxyAddresses": STRLIST, "securityEnabled": BOOL, "securityIdentifier": STR, "visibility": STR,
+    },
+    writable=frozenset({"classification", "description", "displayName", "groupTypes", "isAssignableToRole",
+                        "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState",
+                        "securityEnabled", "visibility"}),
+    defaults=("id", "deletedDateTime", "classification", "createdDateTime", "description", "displayName",
+              "groupTypes", "isAssignableToRole", "mail", "mailEnabled", "mailNickname", "membershipRule",
+              "membershipRuleProcessingState", "proxyAddresses", "securityEnabled", "securityIdentifier",
+              "visibility"),
+    filterable=frozenset({"id", "displayName", "mail", "mailEnabled", "mailNickname", "securityEnabled",
+                          "groupTypes", "createdDateTime", "description", "proxyAddresses"}),
+    searchable=frozenset({"displayName", "description", "mail", "mailNickname"}),
+    orderable=frozenset({"displayName"}),
+)
+
+SERVICE_PRINCIPAL = EntityType(
+    name="microsoft.graph.servicePrincipal",
+    resource="ServicePrincipal",
+    collection="servicePrincipals",
+    properties={
+        "id": STR, "deletedDateTime": DATETIME, "accountEnabled": BOOL, "appDisplayName": STR, "appId": STR,
+        "applicationTemplateId": STR, "appOwnerOrganizationId": STR, "appRoleAssignmentRequired": BOOL,
+        "appRoles": OBJLIST, "displayName": STR, "notificationEmailAddresses": STRLIST,
+        "preferredSingleSignOnMode": STR, "servicePrincipalNames": STRLIST, "servicePrincipalType": STR,
+        "tags": STRLIST,
+    },
+    writable=frozenset({"accountEnabled", "appId", "appRoleAssignmentRequired", "appRoles", "displayName",
+                        "notificationEmailAddresses", "preferredSingleSignOnMode", "tags"}),
+    defaults=("id", "deletedDateTime", "accountEnabled", "appDisplayName", "appId", "applicationTemplateId",
+              "appOwnerOrganizationId", "appRoleAssignmentRequired", "appRoles", "displayName",
+              "notificationEmailAddresses", "preferredSingleSignOnMode", "servicePrincipalNames",
+              "servicePrincipalType", "tags"),
+    filterable=frozenset({"id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "tags",
+                          "applicationTemplateId"}),
+    searchable=frozenset({"displayName"}),
+    orderable=frozenset({"displayName"}),
+)
+
+APPLICATION = EntityType(
+    name="microsoft.graph.application",
+    resource="Application",
+    collection="applications",
+    properties={
+        "id": STR, "deletedDateTime": DATETIME, "appId": STR, "applicationTemplateId": STR, "appRoles": OBJLIST,
+        "createdDateTime": DATETIME, "displayName": STR, "identifierUris": STRLIST, "signInAudience": STR,
+        "tags": STRLIST,
+    },
+    writable=frozenset({"appRoles", "displayName", "identifierUris", "signInAudience", "tags"}),
+    defaults=("id", "deletedDateTime", "appId", "applicationTemplateId", "appRoles", "createdDateTime",
+              "displayName", "identifierUris", "signInAudience", "tags"),
+    filterable=frozenset({"id", "appId", "displayName", "applicationTemplateId", "tags"}),
+    searchable=frozenset({"displayName"}),
+    orderable=frozenset({"displayName"}),
+)
+
+APP_ROLE_ASSIGNMENT = EntityType(
+    name="microsoft.graph.appRoleAssignment",
+    resource="AppRoleAssignment",
+    collection="appRoleAssignments",
+    properties={
+        "id": STR, "deletedDateTime": DATETIME, "appRoleId": STR, "createdDateTime": DATETIME,
+        "principalDisplayName": STR, "principalId": STR, "principalType": STR, "resourceDisplayName": STR,
+        "resourceId": STR,
+    },
+    writable=frozenset({"appRoleId", "principalId", "resourceId"}),
+    defaults=("id", "deletedDateTime", "appRoleId", "createdDateTime", "principalDisplayName", "principalId",
+              "principalType", "resourceDisplayName", "resourceId"),
+    filterable=frozenset({"id", "appRoleId", "principalId", "principalType", "resourceId", "principalDisplayName"}),
+)
+
+ENTITY_TYPES = {t.name.split(".")[-1]: t for t in (USER, GROUP, SERVICE_PRINCIPAL, APPLICATION, APP_ROLE_ASSIGNMENT)}
+
+_LOWER = {t.name: {p.lower(): p for p in t.properties} for t in ENTITY_TYPES.values()}

@@ -1,0 +1,30 @@
+"""Small shared pieces: ``$count`` answers and polymorphic directoryObject items."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from flask import Response
+
+from ..errors import BadRequest
+from ..schema import APPLICATION, GROUP, SERVICE_PRINCIPAL, USER
+from .base import eventual, shape
+
+__all__ = ["count_response", "directory_object", "KIND_TYPES"]
+
+KIND_TYPES = {"user": USER, "group": GROUP, "servicePrincipal": SERVICE_PRINCIPAL, "application": APPLICATION}
+
+
+def count_response(n: int) -> Response:
+    """``GET …/$count``: text/plain, and only as an advanced query (reference §1.8)."""
+    if not eventual():
+        raise BadRequest("$count is not currently supported.")
+    return Response(str(n), status=200, content_type="text/plain;charset=utf-8")
+
+
+def directory_object(kind: str, doc: Mapping, select=None) -> dict:
+    """An item of a directoryObject collection (members, memberOf, deletedItems): with ``@odata.type``."""
+    etype = KIND_TYPES[kind]
+    if select:
+        select = [p for p in select if p in etype.properties] or ["id"]
+    return shape(etype, doc, select, odata_type=True)
