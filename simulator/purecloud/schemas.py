@@ -86,6 +86,12 @@ class ResourceSchema:
     core: str
     schemas: dict[str, tuple[Attr, ...]] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
+    #: common attributes (RFC 7643 §3.1): addressable in paths, not listed in /Schemas
+    common: tuple[Attr, ...] = (
+        Attr("id", mutability="readOnly", returned="always", case_exact=True),
+        Attr("externalId", case_exact=True),
+        Attr("meta", type="complex", mutability="readOnly"),
+    )
 
     @property
     def extensions(self) -> list[str]:
@@ -93,7 +99,8 @@ class ResourceSchema:
 
     def attr(self, urn: str, name: str) -> Attr | None:
         lowered = name.lower()
-        return next((a for a in self.schemas.get(urn, ()) if a.name.lower() == lowered), None)
+        attrs = self.schemas.get(urn, ()) + (self.common if urn == self.core else ())
+        return next((a for a in attrs if a.name.lower() == lowered), None)
 
     def urn_of(self, text: str) -> str | None:
         """The schema URN ``text`` names (case-insensitively), or None."""
