@@ -160,24 +160,61 @@ class AtomicFilesystemPersister(FilesystemPersister):
 
     @staticmethod
     def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
-        data = serialize(cassette_dict, serializer)
-        path = Path(cassette_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_atomic(Path(cassette_path), serialize(cassette_dict, serializer))
+
+
+class _Fragments:
+    """Incremental serialization: each interaction is serialized once, by vcrpy's own
+    ``serialize`` and serializer, and the document is assembled from the cached pieces.
+
+    A save after every exchange then costs one interaction's serialization plus a file
+    write, instead of re-serializing the whole cassette (quadratic in a long recording).
+    The assembled text is byte-identical to ``vcr.serialize.serialize`` of the whole
+    cassette (a test holds us to that)."""
+
+    _YAML_HEAD = "interactions:\n"
+    _YAML_TAIL = "version: 1\n"
+    _JSON_HEAD = '{\n    "version": 1,\n    "interactions": [\n'
+    _JSON_TAIL = "\n    ]\n}\n"
+
+    def __init__(self, fmt: CassetteFormat) -> None:
+        self.format = fmt
+        self.pieces: list[str] = []
+
+    def add(self, request: Request, response: ResponseDict) -> None:
+        text = serialize({"requests": [request], "responses": [response]}, serializer_for(self.format))
+        head, tail = (self._JSON_HEAD, self._JSON_TAIL) if self.format is CassetteFormat.JSON else (self._YAML_HEAD, self._YAML_TAIL)
+        if not (text.startswith(head) and text.endswith(tail)):  # pragma: no cover - a serializer we do not know
+            raise CassetteFormatError("unexpected serializer output; cannot save incrementally")
+        self.pieces.append(text[len(head) : -len(tail)])
+
+    def document(self) -> str | None:
+        """The whole cassette text, or None for an empty cassette (let vcrpy write that)."""
+        if not self.pieces:
+            return None
+        if self.format is CassetteFormat.JSON:
+            return self._JSON_HEAD + ",\n".join(self.pieces) + self._JSON_TAIL
+        return self._YAML_HEAD + "".join(self.pieces) + self._YAML_TAIL
+
+
+def _write_atomic(path: Path, data: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class CassetteFile:
     """A vcrpy ``Cassette`` opened by the proxy: thread-safe append that saves each time.
 
-    Saving after every exchange is what bounds a crash to the exchange in flight; the
-    cost is a rewrite per exchange (see ``benchmarks/proxy.py`` for the figures).
+    Saving after every exchange is what bounds a crash to the exchange in flight; each
+    interaction is serialized once (:class:`_Fragments`) and the file rewritten atomically
+    (see ``benchmarks/proxy.py`` for the figures).
     """
 
     def __init__(
@@ -200,6 +237,7 @@ class CassetteFile:
             "record_mode": RecordMode.NEW_EPISODES,
         }
         self._cassette = Cassette(**options) if fresh else Cassette.load(**options)
+        self._fragments: _Fragments | None = None
 
     def __len__(self) -> int:
         return len(self._cassette)
@@ -213,7 +251,16 @@ class CassetteFile:
         """Record one (already scrubbed) exchange and save the whole cassette; returns its index."""
         with self._lock:
             self._cassette.append(request, response)
-            self._cassette._save(force=True)
+            if self._fragments is None:  # first save of this session: serialize what was loaded, once
+                self._fragments = _Fragments(self.format)
+                for req, resp in self._cassette.data[:-1]:
+                    self._fragments.add(req, resp)
+            req, resp = self._cassette.data[-1]
+            self._fragments.add(req, resp)
+            document = self._fragments.document()
+            assert document is not None
+            _write_atomic(self.path, document)
+            self._cassette.dirty = False
             return len(self._cassette) - 1
 
     def save(self) -> None:

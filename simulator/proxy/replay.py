@@ -20,7 +20,9 @@ from vcr.request import Request
 
 from .cassette import Interaction
 from .errors import ReplayMiss
-from .matchers import Matcher, default_matchers, run_matchers
+from urllib.parse import unquote
+
+from .matchers import Matcher, default_matchers, method, path, run_matchers
 
 __all__ = ["Replayer", "Play", "describe_request"]
 
@@ -68,18 +70,35 @@ class Replayer:
         self.name = name
         self.play_counts = [0] * len(self.interactions)
         self._lock = threading.Lock()
+        # With the method and path matchers in play, only same method+path recordings can
+        # match: index them, so a hit costs the few candidates, not the whole cassette.
+        names = {m.__name__ for m in self.matchers}
+        self._indexed = method.__name__ in names and path.__name__ in names
+        self._index: dict[tuple[str, str], list[int]] = {}
+        for i, it in enumerate(self.interactions):
+            self._index.setdefault(self._key(it.request), []).append(i)
+
+    @staticmethod
+    def _key(request: Request) -> tuple[str, str]:
+        return request.method.upper(), unquote(request.path or "/")
+
+    def _candidates(self, request: Request) -> list[int]:
+        if self._indexed:
+            return self._index.get(self._key(request), [])
+        return list(range(len(self.interactions)))
 
     def add(self, interaction: Interaction, *, played: bool = True) -> None:
         """Append an interaction recorded during this session (spy with ``record_new``)."""
         with self._lock:
             self.interactions.append(interaction)
             self.play_counts.append(1 if played else 0)
+            self._index.setdefault(self._key(interaction.request), []).append(len(self.interactions) - 1)
 
     def play(self, request: Request) -> Play:
         """The answer for a scrubbed request, or :class:`ReplayMiss`."""
         with self._lock:
             matches = [
-                i for i, it in enumerate(self.interactions) if run_matchers(request, it.request, self.matchers).matched
+                i for i in self._candidates(request) if run_matchers(request, self.interactions[i].request, self.matchers).matched
             ]
             for i in matches:
                 if self.play_counts[i] == 0:

@@ -229,3 +229,27 @@ def test_vcrpy_itself_replays_a_provsim_cassette(tmp_path: Path) -> None:
     with vcr.use_cassette(str(path), record_mode="none"), httpx.Client() as client:
         r = client.get("https://api.test/Users?x=1")
     assert r.json() == {"ok": True}
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_incremental_save_is_byte_identical_to_vcrpy_serialize(tmp_path: Path, fmt: str) -> None:
+    from vcr.serialize import serialize
+
+    from simulator.proxy.cassette import serializer_for
+
+    path = tmp_path / f"c.{fmt}"
+    c = CassetteFile(path, fresh=True)
+    reqs, resps = [], []
+    for i in range(4):
+        body = json.dumps({"userName": f"u{i}@x.test", "note": "a long line " * 12, "n": "é"}).encode()
+        req = make_request("POST", f"https://a/Users?i={i}", body, [("Content-Type", "application/json")])
+        resp = make_response(201, "Created", [("Content-Type", "application/json"), ("Set-Cookie", "a=REDACTED")], body)
+        c.append(req, resp)
+        reqs.append(req)
+        resps.append(make_response(201, "Created", [("Content-Type", "application/json"), ("Set-Cookie", "a=REDACTED")], body))
+    expected = serialize({"requests": reqs, "responses": resps}, serializer_for(CassetteFile(path).format))
+    assert path.read_text(encoding="utf-8") == expected
+    # Appending to a loaded cassette (spy --record-new) keeps it identical too.
+    again = CassetteFile(path)
+    again.append(reqs[0], make_response(201, "Created", [("Content-Type", "application/json"), ("Set-Cookie", "a=REDACTED")], b"{}"))
+    assert len(load_interactions(path)) == 5
