@@ -170,7 +170,11 @@ def verify_cassette(
             target = _substitute(uri.path, id_map)
             query = _substitute(uri.query, id_map)
             body = _substitute(recorded.request_body.decode("utf-8", "surrogateescape"), id_map).encode("utf-8", "surrogateescape")
-            headers = [(n, v) for n, v in strip_hop_by_hop(recorded.request.headers.items()) if n.lower() not in _NOT_SENT]
+            headers = [
+                (n, v)
+                for n, v in strip_hop_by_hop(recorded.request.headers.items())
+                if n.lower() not in _NOT_SENT and not (n.lower() == "cookie" and is_redacted(v))
+            ]
             token_call = _is_token_call(recorded)
             if token_call and client_id and client_secret:
                 basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
