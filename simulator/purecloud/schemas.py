@@ -200,6 +200,9 @@ GROUP = ResourceSchema(
 )
 
 
+_SCHEMA_NAMES = {USER_URN: "User", ENTERPRISE_URN: "EnterpriseUser", GENESYS_URN: "GenesysUser", GROUP_URN: "Group"}
+
+
 def schema_documents(base: str) -> list[dict[str, Any]]:
     """The ``/Schemas`` resources, in a fixed order."""
     docs = []
@@ -208,7 +211,7 @@ def schema_documents(base: str) -> list[dict[str, Any]]:
             docs.append({
                 "schemas": [SCHEMA_URN],
                 "id": urn,
-                "name": urn.rsplit(":", 1)[-1] if urn != GENESYS_URN else "GenesysUser",
+                "name": _SCHEMA_NAMES[urn],
                 "description": resource.descriptions.get(urn, urn),
                 "attributes": [a.to_json() for a in attrs],
                 "meta": {"resourceType": "Schema", "location": f"{base}/schemas/{urn}"},
