@@ -72,7 +72,7 @@ def init_app(app: Flask) -> None:
     runtime.add_surface(Surface(name="graph", prefixes=("/v1.0",), render_error=render_graph_error(runtime),
                                 seed=lambda rt, fixture: rt.services["directory"].seed(fixture)))
     runtime.add_surface(Surface(name="entra-login", prefixes=service.login_prefixes + ("/common/", "/organizations/"),
-                                render_error=login.render_login_error))
+                                render_error=login.render_login_error(runtime)))
 
 
 def graph_blueprint(name: str, url_prefix: str = "/v1.0"):

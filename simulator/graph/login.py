@@ -36,8 +36,9 @@ def _service():
     return runtime().services["graph"]
 
 
-def login_error_body(status: int, error: str, aadsts: int, description: str, *, correlation_id: str | None = None) -> dict:
-    rt = runtime()
+def login_error_body(status: int, error: str, aadsts: int, description: str, *, correlation_id: str | None = None,
+                     rt=None) -> dict:
+    rt = rt or runtime()
     ids = rt.ids.stream("entra-login")
     trace_id = ids.guid()
     correlation_id = correlation_id or ids.guid()
@@ -54,11 +55,13 @@ def login_error_body(status: int, error: str, aadsts: int, description: str, *, 
     }
 
 
-def render_login_error(status: int, message: str) -> tuple[bytes, str]:
-    """Surface error renderer (fault rules): 429/5xx in the AADSTS shape."""
-    error = "temporarily_unavailable" if status in (429, 503, 504) else "server_error" if status >= 500 else "invalid_request"
-    body = login_error_body(status, error, 50196 if status == 429 else 90033, message)
-    return dumps(body).encode(), _JSON
+def render_login_error(rt):
+    """The surface's error renderer (fault rules): 429/5xx in the AADSTS shape."""
+    def render(status: int, message: str) -> tuple[bytes, str]:
+        error = "temporarily_unavailable" if status in (429, 503, 504) else "server_error" if status >= 500 else "invalid_request"
+        body = login_error_body(status, error, 50196 if status == 429 else 90033, message, rt=rt)
+        return dumps(body).encode(), _JSON
+    return render
 
 
 @bp.errorhandler(LoginError)
