@@ -12,6 +12,7 @@ fault responses), and how to seed their tables from the tenant fixture.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -49,7 +50,12 @@ def load_fixture(name_or_path) -> dict:
     path = resolve_fixture(name_or_path)
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+            if path.suffix == ".json":  # generated big tenants: json is ~50x faster than YAML
+                data = json.load(fh) or {}
+            else:
+                data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except json.JSONDecodeError as err:
+        raise FixtureError(f"{path}: not valid JSON: {err}") from err
     except yaml.YAMLError as err:
         raise FixtureError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
