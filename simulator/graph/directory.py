@@ -159,7 +159,7 @@ class Directory:
     def on_reset(self) -> None:
         self._purge_jobs.clear()
         self._order.clear()
-        self.log_floor = self.store.seq
+        self.log_floor = self.store.seq + 1  # every watermark issued before the reset is older
 
     def on_restore(self) -> None:
         for job in self._purge_jobs.values():

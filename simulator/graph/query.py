@@ -152,7 +152,7 @@ class _Parser:
             value = self.literal()
             self.expect(")")
             return (func, prop, value)
-        if tok[0] == "name" and "/any" in tok[1].lower():
+        if tok[0] == "name" and "/" in tok[1]:
             return self.lambda_any()
         prop = self.operand_property()
         op_tok = self.take()
