@@ -29,6 +29,10 @@ Operations: ``created``, ``updated``, ``deleted`` (soft), ``restored``,
 
 Soft-deleted objects wait in ``graph_deleted`` and are purged 30 virtual days
 later by a job on ``runtime.clock`` (re-scheduled when a state file is resumed).
+
+Other code adds Graph routes (the synchronization API) with
+:func:`simulator.graph.graph_blueprint`; it reaches this service through
+``runtime.services["directory"]``.
 """
 
 from __future__ import annotations
@@ -130,7 +134,6 @@ class Directory:
         self.feed = s.table("graph_feed")
         self._order: dict[str, tuple[tuple, list[int]]] = {}
         self._purge_jobs: dict[str, Any] = {}
-        self._extensions: list[Callable] = []
         #: Watermarks older than this predate the in-memory change log (a
         #: resumed state file or a reset): readers get a full resync.
         self.log_floor = self.store.seq
@@ -167,16 +170,6 @@ class Directory:
         self._purge_jobs.clear()
         self._order.clear()
         self._schedule_purges()
-
-    def register_extension(self, init_app: Callable) -> None:
-        """Let other code (the synchronization API, next issue) add routes under ``/v1.0``.
-
-        ``init_app(blueprint)`` is called with the Graph blueprint before it is
-        registered, so extension routes share its authentication, error
-        rendering and request ids.  Call before ``create_app`` registers the
-        surface, i.e. from ``simulator.graph.extensions`` (see ``views/__init__``).
-        """
-        self._extensions.append(init_app)
 
     # ------------------------------------------------------------------ feed
     def watermark(self) -> int:
