@@ -18,7 +18,7 @@ from flask import Flask
 from simulator.core import Runtime, Surface
 
 from .errors import GenesysApiError, OAuthError, PureCloudError, ScimError, error_body, scim_error_body
-from .org import OrgSettings, PureCloudOrg, TokenInfo
+from .org import OrgSettings, PureCloudOrg, TokenInfo, seed_org
 
 __all__ = ["init_app", "PureCloudOrg", "OrgSettings", "TokenInfo", "PureCloudError", "ScimError",
            "GenesysApiError", "OAuthError", "SCIM_V2_PREFIX", "SCIM_V1_PREFIX", "TOKEN_PATH"]
@@ -45,10 +45,6 @@ def _error_renderer(runtime: Runtime):
     return render
 
 
-def _seed(runtime: Runtime, fixture: dict) -> None:
-    runtime.services["purecloud"].seed(fixture)
-
-
 def init_app(app: Flask) -> None:
     """Mount the SCIM blueprint twice, the token endpoint once, and register the surface."""
     from .oauth import oauth_bp
@@ -61,4 +57,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(scim_bp, url_prefix=SCIM_V1_PREFIX, name=V1_NAME)
     app.register_blueprint(oauth_bp)
     runtime.add_surface(Surface(name="purecloud", prefixes=(SCIM_V1_PREFIX, TOKEN_PATH),
-                                render_error=_error_renderer(runtime), seed=_seed, case_insensitive=True))
+                                render_error=_error_renderer(runtime), seed=seed_org, case_insensitive=True))
