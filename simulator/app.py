@@ -47,5 +47,36 @@ def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None =
     control.init_app(app)
     web.init_app(app)
 
+    _start_provisioning_service(app, runtime)
     app.wsgi_app = ProvsimMiddleware(app.wsgi_app, runtime)  # type: ignore[method-assign]
     return app
+
+
+#: Tenant URLs on these hosts reach this app's Genesys fake in-process (no socket).
+IN_PROCESS_HOSTS = ("provsim.local", "genesys.provsim.local")
+
+
+def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
+    """The Entra provisioning service, reading this app's directory and writing over httpx."""
+    if "provisioning" in runtime.services:
+        return
+    import httpx
+
+    from simulator.engine.graph_source import GraphDirectorySource
+    from simulator.engine.notify import Outbox, SmtpTarget
+    from simulator.engine.service import ProvisioningService, TargetFactory
+    from simulator.graph import reader_for
+
+    directory = runtime.services["directory"]
+    served = httpx.URL(runtime.config.base_url)
+    hosts = IN_PROCESS_HOSTS + (f"{served.host}:{served.port}",)
+    extra = runtime.config.extra
+    service = ProvisioningService(
+        runtime, GraphDirectorySource(reader_for(runtime)),
+        TargetFactory(in_process_hosts=hosts, wsgi_app=app, transport_wrapper=extra.get("target_transport_wrapper")),
+        service_principal=directory.get_service_principal, tenant_id=directory.tenant_id,
+        outbox=Outbox(runtime.store, runtime.ids.stream("outbox"), folder=extra.get("outbox_dir"),
+                      smtp=SmtpTarget.parse(extra["smtp"]) if extra.get("smtp") else None),
+    )
+    runtime.services["provisioning"] = service
+    service.rehydrate()

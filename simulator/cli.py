@@ -22,7 +22,8 @@ __all__ = ["main", "cli", "Context", "pass_context", "emit"]
 #: command name -> "module:attribute" (loaded lazily)
 _COMMANDS = {
     "serve": "simulator.serve:serve_command",
-    "demo": "simulator.demo:demo_command",
+    "demo": "simulator.scenario.cli:demo_command",
+    "tour": "simulator.tour:tour_command",
     "token": "simulator.tokens:token_group",
     "fixtures": "simulator.graph.cli:fixtures_group",
     "proxy": "simulator.proxy.cli:proxy",

@@ -111,7 +111,7 @@ def user_scope(ctx: CycleContext, user: dict | None, deletion: str | None) -> Sc
         reasons.append("IsActive: the user is disabled in Entra ID (accountEnabled is false)")
     flt = ctx.mappings.scoping_filter("User")
     in_filter, details = True, []
-    if flt is not None and not flt.is_empty():
+    if flt is not None and not flt.is_empty:
         in_filter, clause_results = flt.evaluate(mapping_source(ctx, user, assignments, soft_deleted=False))
         details = [getattr(c, "message", str(c)) for c in clause_results]
         if not in_filter:
@@ -131,7 +131,7 @@ def group_scope(ctx: CycleContext, group: dict | None) -> ScopeDecision:
         reasons.append("Assigned: the group is not assigned to the application")
     flt = ctx.mappings.scoping_filter("Group")
     in_filter, details = True, []
-    if flt is not None and not flt.is_empty():
+    if flt is not None and not flt.is_empty:
         in_filter, clause_results = flt.evaluate(mapping_source(ctx, group, assignments, soft_deleted=False))
         details = [getattr(c, "message", str(c)) for c in clause_results]
         if not in_filter:
@@ -684,7 +684,8 @@ def _resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> N
     except TargetError as err:
         _handle_failure(ctx, result, log_entry, err, reference=True)
         return
-    log_entry.modified = [("members", None, f"added {len(to_add)}, removed {len(to_remove)}")]
+    log_entry.modified = [("members", f"{len(current)} members", f"{len(current) - len(to_remove) + len(to_add)} members "
+                                                                  f"(+{len(to_add)} -{len(to_remove)})")]
     log_entry.step("referenceResolution", "success", f"Group memberships updated: {len(to_add)} added, {len(to_remove)} removed",
                    Added=",".join(to_add), Removed=",".join(to_remove))
     ctx.cache.update(group_id, {"members": [m for m in current if m not in to_remove] + to_add})

@@ -72,9 +72,13 @@ class TargetFactory:
     transport_wrapper: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
     timeout: float = 30.0
 
+    def is_in_process(self, base_address: str) -> bool:
+        url = httpx.URL(base_address)
+        return self.wsgi_app is not None and (url.host in self.in_process_hosts
+                                              or f"{url.host}:{url.port}" in self.in_process_hosts)
+
     def client_for(self, base_address: str) -> httpx.Client:
-        host = httpx.URL(base_address).host
-        if self.wsgi_app is not None and host in self.in_process_hosts:
+        if self.is_in_process(base_address):
             from simulator.http import InProcessTransport
 
             transport: httpx.BaseTransport = InProcessTransport(app=self.wsgi_app)
@@ -89,7 +93,7 @@ class ProvisioningService:
     """Every synchronization job of the tenant, and the scheduler that runs them."""
 
     def __init__(self, runtime: Runtime, source: DirectorySource, targets: TargetFactory, *,
-                 service_principal: Callable[[str], dict | None], tenant_id: str) -> None:
+                 service_principal: Callable[[str], dict | None], tenant_id: str, outbox=None) -> None:
         self.runtime = runtime
         self.source = source
         self.targets = targets
@@ -101,6 +105,7 @@ class ProvisioningService:
         self.on_demand_limit = SlidingWindowLimiter(runtime.clock, 5, timedelta(seconds=10))
         self.listeners: list[Callable[[str, dict], None]] = []  # (event, data): cycle start/end, quarantine
         self.latency = 0.25
+        self.outbox = outbox
 
     # ------------------------------------------------------------------ jobs
     def _sp(self, sp_id: str) -> dict:

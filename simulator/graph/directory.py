@@ -852,7 +852,13 @@ class Directory:
                 role = assignment.get("role") or "Default Access"
                 role_id = by_name.get(role) or (role if is_guid(role) else DEFAULT_ACCESS_ROLE)
                 self.assign(sp["id"], keys[assignment["principal"]], role_id)
+        # Scenarios and tests name fixture objects by key (${user:alex}); keep the map with the state.
+        self.store.set_meta(fixture_keys=dict(keys))
         return keys
+
+    def fixture_id(self, key: str) -> str | None:
+        """The object id of the fixture object with this ``key`` (users, groups, applications)."""
+        return (self.store.meta().get("fixture_keys") or {}).get(key)
 
 
 #: Gallery templates the fake knows (``applicationTemplates``); the id is the fake's own.

@@ -433,6 +433,17 @@ class PureCloudOrg:
         return render_group(doc, self.members_of(doc["id"]) if members else None, location,
                             stamp=_stamper("Group", "groups", location))
 
+    # ---- whole-org views (scenario expectations, reports) ---------------------
+    def export_state(self, resource: str) -> list[dict[str, Any]]:
+        """Every user (active or not) or group as SCIM renders it, in creation order."""
+        def location(kind: str, ident: str) -> str:
+            return f"/api/v2/scim/v2/{kind}/{ident}"
+
+        with self.store.lock:
+            if resource.lower() == "users":
+                return [self.render_user(dict(doc), location) for _id, doc in self.users.docs()]
+            return [self.render_group(dict(doc), location) for _id, doc in self.groups.docs()]
+
     # ---- seeding -------------------------------------------------------------
     def seed(self, fixture: dict) -> None:
         """Create the org of ``fixture["purecloud"]``: roles, clients, groups, users, memberships."""

@@ -3,7 +3,8 @@
     users.py               /users, manager, memberOf, directReports, appRoleAssignments
     groups.py              /groups, members
     delta.py               /users/delta, /groups/delta
-    service_principals.py  /servicePrincipals, appRoleAssignedTo   (the engine issue extends it)
+    service_principals.py  /servicePrincipals, appRoleAssignedTo
+    synchronization.py     /servicePrincipals/{id}/synchronization/..., /auditLogs/provisioning (the engine)
     applications.py        /applications, /applicationTemplates
     deleted_items.py       /directory/deletedItems, /directoryObjects, /organization
     batch.py               /$batch
@@ -16,7 +17,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from ..errors import BadRequest, GraphError
-from . import applications, batch, deleted_items, delta, groups, service_principals, users
+from . import applications, batch, deleted_items, delta, groups, service_principals, synchronization, users
 from .base import graph_blueprint, requires
 
 __all__ = ["build_blueprint", "graph_blueprint", "requires"]
@@ -41,7 +42,7 @@ def _unknown(rest: str = ""):
 
 def build_blueprint(name: str = "graph") -> Blueprint:
     bp = graph_blueprint(name)
-    for module in (users, groups, delta, service_principals, applications, deleted_items, batch):
+    for module in (users, groups, delta, service_principals, synchronization, applications, deleted_items, batch):
         module.register(bp)
     bp.add_url_rule("/", "unknown", _unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     bp.add_url_rule("/<path:rest>", "unknown", _unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

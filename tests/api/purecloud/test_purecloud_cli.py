@@ -1,4 +1,4 @@
-"""``provsim token purecloud`` and ``provsim demo`` (the in-process SCIM tour)."""
+"""``provsim token purecloud`` and ``provsim tour`` (the in-process SCIM tour)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ def test_token_against_a_served_app(cli, served):
     assert json.loads(result.output)["token_type"] == "bearer"
 
 
-def test_demo_is_deterministic_and_covers_the_tour(cli):
-    first = cli.invoke(provsim, ["demo"])
+def test_tour_is_deterministic_and_covers_the_tour(cli):
+    first = cli.invoke(provsim, ["tour"])
     assert first.exit_code == 0, first.output
-    assert first.output == cli.invoke(provsim, ["demo"]).output
+    assert first.output == cli.invoke(provsim, ["tour"]).output
     for text in ("POST /oauth/token", "PATCH /api/v2/scim/v2/Groups/", "<- 409", "<- 401", "<- 405"):
         assert text in first.output
-    steps = json.loads(cli.invoke(provsim, ["--json", "demo"]).output)["steps"]
+    steps = json.loads(cli.invoke(provsim, ["--json", "tour"]).output)["steps"]
     assert [s["response"]["status"] for s in steps] == [200, 200, 201, 200, 200, 200, 200, 200, 409, 400, 400, 405,
                                                          401, 404, 204, 404]

@@ -1,4 +1,4 @@
-"""``provsim demo``: a guided tour of the Genesys Cloud fake, in-process.
+"""``provsim tour``: a guided tour of the Genesys Cloud fake, in-process.
 
 At this stage it walks the SCIM calls Entra's provisioning service makes
 (token, find, create, patch, group member add) and the errors a real org
@@ -18,7 +18,7 @@ import click
 
 from simulator.cli import Context, emit, pass_context
 
-__all__ = ["demo_command", "run_tour"]
+__all__ = ["tour_command", "run_tour"]
 
 SCIM = "/api/v2/scim/v2"
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -120,7 +120,7 @@ def run_tour(*, seed: int = 0, fixture: str = "contoso") -> list[Step]:
 
 
 def _human(steps: list[Step]) -> str:
-    lines = ["provsim demo: a tour of the Genesys Cloud SCIM fake (in-process, seed-stable)", ""]
+    lines = ["provsim tour: a tour of the Genesys Cloud SCIM fake (in-process, seed-stable)", ""]
     for n, step in enumerate(steps, 1):
         lines.append(f"{n:2}. {step.title}")
         lines.append(f"    -> {step.method} {step.path}")
@@ -135,11 +135,11 @@ def _human(steps: list[Step]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-@click.command("demo")
+@click.command("tour")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids and tokens.")
 @click.option("--fixture", default="contoso", show_default=True, help="Tenant fixture name or path.")
 @pass_context
-def demo_command(ctx: Context, seed: int, fixture: str) -> None:
+def tour_command(ctx: Context, seed: int, fixture: str) -> None:
     """Walk through the Genesys Cloud SCIM fake: token, create, find, patch, groups, errors."""
     from simulator.core import ConfigError
 
