@@ -53,9 +53,10 @@ DEFAULT_DELETE_THRESHOLD = 500
 class SyncApiError(EngineError):
     """A request the synchronization API refuses, with Graph's code and status."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
 
 
 @dataclass
@@ -431,13 +432,7 @@ class ProvisioningService:
         initial = not job["initialDone"] or not job["watermark"]
         base = self._secret(sp_id, "BaseAddress")
         token = self._secret(sp_id, "SecretToken")
-        settings = {s["name"]: s["value"] for s in job["synchronizationJobSettings"]}
-        threshold = int(settings.get("QuarantineTooManyDeletesThreshold", DEFAULT_DELETE_THRESHOLD))
-        notify = self.notification_settings(sp_id)
-        if notify.get("DeleteThresholdEnabled") is False:
-            threshold_on: int | None = None
-        else:
-            threshold_on = int(notify.get("DeleteThresholdValue", threshold)) if notify.get("DeleteThresholdValue") else threshold
+        threshold_on = self.delete_threshold(job)
         self._emit_event("cycleStarted", {"jobId": job_id, "cycleId": cycle_id, "initial": initial, "at": isoformat(began)})
         last = [began]
 
@@ -455,16 +450,7 @@ class ProvisioningService:
         quarantine_error: TargetError | None = None
         with self.targets.client_for(base) as client:
             target = ScimTarget(client, base, token, sleep=clock.sleep, latency=self.latency)
-            ctx = CycleContext(
-                job=job, service_principal=sp, source=self.source, target=target,
-                mappings=self._mappings(job), cache=ConnectorCache(self.runtime.store, job_id), emit=emit,
-                sync_all=str(self._secret(sp_id, "SyncAll") or "").lower() == "true",
-                skip_out_of_scope_deletions=str(self._secret(sp_id, "SkipOutOfScopeDeletions") or "").lower() == "true",
-                entra_quirks="aadoptscim062020" not in base.lower(),
-                delete_threshold=threshold_on,
-                force_deletes=bool(job.get("forceDeletes")),
-                progress=progress,
-            )
+            ctx = self._context(job, sp, target, emit, progress=progress, threshold=threshold_on)
             try:
                 if initial:
                     target.test_connection("userName", self.ids.guid())
@@ -486,6 +472,115 @@ class ProvisioningService:
             summary["quarantined"] = quarantine_error.code
         self.runtime.checkpoint()
         return summary
+
+    def delete_threshold(self, job: dict) -> int | None:
+        """The accidental-deletion threshold in force (None when the guard is off)."""
+        settings = {s["name"]: s["value"] for s in job["synchronizationJobSettings"]}
+        threshold = int(settings.get("QuarantineTooManyDeletesThreshold", DEFAULT_DELETE_THRESHOLD))
+        notify = self.notification_settings(job["servicePrincipalId"])
+        if notify.get("DeleteThresholdEnabled") is False:
+            return None
+        return int(notify["DeleteThresholdValue"]) if notify.get("DeleteThresholdValue") else threshold
+
+    def _context(self, job: dict, sp: dict, target: ScimTarget, emit: Callable[[LogEntry], None], *,
+                 progress: Callable[[int, int], None] | None = None, threshold: int | None = None) -> CycleContext:
+        sp_id = job["servicePrincipalId"]
+        base = self._secret(sp_id, "BaseAddress") or ""
+        return CycleContext(
+            job=job, service_principal=sp, source=self.source, target=target,
+            mappings=self._mappings(job), cache=ConnectorCache(self.runtime.store, job["id"]), emit=emit,
+            sync_all=str(self._secret(sp_id, "SyncAll") or "").lower() == "true",
+            skip_out_of_scope_deletions=str(self._secret(sp_id, "SkipOutOfScopeDeletions") or "").lower() == "true",
+            entra_quirks="aadoptscim062020" not in base.lower(),
+            delete_threshold=threshold,
+            force_deletes=bool(job.get("forceDeletes")),
+            progress=progress,
+        )
+
+    # ------------------------------------------------------- provision on demand
+    def provision_on_demand(self, sp_id: str, job_id: str, parameters: Any) -> dict:
+        """Provision one user (or one group with at most 5 members) now, as the portal's
+        "Provision on demand" does; returns Graph's stringKeyStringValuePair."""
+        job = self._job(sp_id, job_id)
+        if not isinstance(parameters, list) or not parameters or not isinstance(parameters[0], dict):
+            raise SyncApiError(400, "Request_BadRequest", "parameters must be [{ruleId, subjects: [{objectId, objectTypeName}]}]")
+        subjects = parameters[0].get("subjects") or []
+        if len(subjects) != 1 or not isinstance(subjects[0], dict) or not subjects[0].get("objectId"):
+            raise SyncApiError(400, "Request_BadRequest", "Provision on demand takes exactly one subject {objectId, objectTypeName}.")
+        rule_id = parameters[0].get("ruleId")
+        schema = job["schema"] or m.default_schema(job_id)
+        if rule_id not in [r.get("id") for r in schema.get("synchronizationRules", [])]:
+            raise SyncApiError(400, "Request_BadRequest", f"ruleId '{rule_id}' is not a synchronization rule of this job.")
+        wait = self.on_demand_limit.hit(job_id)
+        if wait is not None:
+            raise SyncApiError(429, "TooManyRequests", f"Provision on demand allows 5 requests in 10 seconds; retry in {wait} s.",
+                               retry_after=wait)
+        object_id = subjects[0]["objectId"]
+        kind = (subjects[0].get("objectTypeName") or "User").capitalize()
+        if kind not in ("User", "Group"):
+            raise SyncApiError(400, "Request_BadRequest", "objectTypeName is User or Group")
+        if kind == "User" and self.source.user(object_id) is None or kind == "Group" and self.source.group(object_id) is None:
+            raise SyncApiError(404, "Request_ResourceNotFound",
+                               f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.")
+        if kind == "Group" and len(self.source.member_ids(object_id)) > 5:
+            raise SyncApiError(400, "Request_BadRequest", "Provision on demand supports groups with at most 5 members.")
+        sp = self._sp(sp_id)
+        base = self._secret(sp_id, "BaseAddress")
+        if not base:
+            raise SyncApiError(400, "Request_BadRequest", "The job has no credentials (BaseAddress, SecretToken).")
+        entries: list[dict] = []
+        cycle_id = self.ids.guid()
+        clock = self.runtime.clock
+
+        def emit(entry: LogEntry) -> None:
+            doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(clock.now()), job=job, cycle_id=cycle_id,
+                                 change_id=self.ids.guid(), tenant_id=self.tenant_id, service_principal=sp,
+                                 target_system=TARGET_SYSTEM, duration_ms=0)
+            doc["initiatedBy"] = {"id": "", "displayName": "Provision on demand", "initiatorType": "user"}
+            self.t["logs"].add(doc)
+            entries.append(doc)
+
+        from . import cycle as c
+
+        result = CycleResult(initial=False)
+        with self.targets.client_for(base) as client:
+            target = ScimTarget(client, base, self._secret(sp_id, "SecretToken"), sleep=clock.sleep, latency=self.latency)
+            ctx = self._context(job, sp, target, emit)
+            from .escrow import EscrowBook
+
+            EscrowBook(self.runtime.store, clock, job_id).clear(object_id)  # on demand clears the backoff
+            try:
+                if kind == "User":
+                    c._process_user(ctx, result, object_id, None)
+                    c._resolve_manager(ctx, result, object_id)
+                else:
+                    for member_id, member_type in self.source.member_ids(object_id):
+                        if member_type == "User":
+                            c._process_user(ctx, result, member_id, None)
+                    c._process_group(ctx, result, object_id, None)
+                    c._resolve_members(ctx, result, object_id)
+            except c.QuarantineSignal as signal:
+                result.quarantine = signal.error
+        main = next((e for e in entries if e["sourceIdentity"]["id"] == object_id), None)
+        if main is None:
+            outcome = {"result": "Skipped", "details": {"errorCode": "RedundantExport",
+                       "errorMessage": "The object is already in the desired state in PureCloud by Genesys.",
+                       "reportableIdentifier": object_id}}
+            value = {"action": "Other", "changeId": self.ids.guid(), "provisioningSteps": [],
+                     "statusInfo": {"status": "skipped"}, "sourceIdentity": {"id": object_id, "identityType": kind},
+                     "modifiedProperties": []}
+        else:
+            status = main["provisioningStatusInfo"]["status"]
+            err = main["provisioningStatusInfo"].get("errorInformation") or {}
+            outcome = {"result": {"success": "Success", "failure": "Failure", "skipped": "Skipped", "warning": "Success"}[status],
+                       "details": {"errorCode": err.get("errorCode"), "errorMessage": err.get("reason"),
+                                   "reportableIdentifier": main["sourceIdentity"]["displayName"]}}
+            value = {k: main[k] for k in ("changeId", "provisioningSteps", "modifiedProperties", "sourceIdentity",
+                                          "targetIdentity", "sourceSystem", "targetSystem")}
+            value["action"] = main["provisioningAction"].capitalize()
+            value["statusInfo"] = main["provisioningStatusInfo"]
+        self.runtime.checkpoint()
+        return {"key": json.dumps(outcome, separators=(",", ":")), "value": json.dumps(value, separators=(",", ":"))}
 
     def _execution(self, cycle_id: str, began: datetime, ended: datetime, result: CycleResult | None, error: dict | None) -> dict:
         state = "Succeeded"
