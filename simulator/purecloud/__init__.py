@@ -8,7 +8,9 @@
 Parts, one reason to change each: :mod:`.org` (the org's state and rules),
 :mod:`.model` (SCIM JSON in and out), :mod:`.filter`, :mod:`.patch`,
 :mod:`.projection`, :mod:`.schemas` (what the fake supports), :mod:`.errors`,
-:mod:`.views` (SCIM routes), :mod:`.oauth` (token endpoint).
+:mod:`.views` (SCIM routes), :mod:`.oauth` (token endpoint); the Platform API
+subset of the tutorial (OAuth clients, roles, divisions, groups, users):
+:mod:`.platform` (routes), :mod:`.platform_service`, :mod:`.platform_model`.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from simulator.core import Runtime, Surface
 
 from .errors import GenesysApiError, OAuthError, PureCloudError, ScimError, error_body, scim_error_body
 from .org import OrgSettings, PureCloudOrg, TokenInfo, seed_org
+from .platform_service import PlatformService
 
 __all__ = ["init_app", "PureCloudOrg", "OrgSettings", "TokenInfo", "PureCloudError", "ScimError",
-           "GenesysApiError", "OAuthError", "SCIM_V2_PREFIX", "SCIM_V1_PREFIX", "TOKEN_PATH"]
+           "GenesysApiError", "OAuthError", "SCIM_V2_PREFIX", "SCIM_V1_PREFIX", "TOKEN_PATH", "PlatformService"]
 
 SCIM_V2_PREFIX = "/api/v2/scim/v2"
 SCIM_V1_PREFIX = "/api/v2/scim"
@@ -46,8 +49,9 @@ def _error_renderer(runtime: Runtime):
 
 
 def init_app(app: Flask) -> None:
-    """Mount the SCIM blueprint twice, the token endpoint once, and register the surface."""
+    """Mount the SCIM blueprint twice, the token endpoint once, the Platform API, and register the surfaces."""
     from .oauth import oauth_bp
+    from .platform import init_platform
     from .views import V1_NAME, V2_NAME, scim_bp
 
     runtime: Runtime = app.extensions["provsim"]
@@ -58,3 +62,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(oauth_bp)
     runtime.add_surface(Surface(name="purecloud", prefixes=(SCIM_V1_PREFIX, TOKEN_PATH),
                                 render_error=_error_renderer(runtime), seed=seed_org, case_insensitive=True))
+    init_platform(app)
