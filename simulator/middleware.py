@@ -49,6 +49,13 @@ class ProvsimMiddleware:
         if rule is not None:
             if rule.delay:
                 rt.clock.sleep(float(rule.delay))
+            if rule.drop == "after":
+                # The server does the work, then the connection drops before the answer gets out.
+                result = self.app(environ, lambda status, headers, exc_info=None: None)
+                for _chunk in result:
+                    pass
+                if hasattr(result, "close"):
+                    result.close()
             if rule.drop:
                 self._log(environ, surface_name, method, path, body, 0, [], b"", rule.id)
                 sock = environ.get("werkzeug.socket")
@@ -126,6 +133,8 @@ class ProvsimMiddleware:
             payload, ctype = str(rule.body).encode(), "text/plain; charset=utf-8"
         if not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("Content-Type", ctype))
+        # Lets a client (the engine's provisioning logs, a test) name the rule behind an answer.
+        headers.append(("X-Provsim-Fault", rule.id))
         headers.append(("Content-Length", str(len(payload))))
         return status, headers, payload
 

@@ -70,15 +70,25 @@ class ServerThread(threading.Thread):
 @click.option("--fixture", default="contoso", show_default=True, help="Tenant fixture name or path.")
 @click.option("--wall-clock", is_flag=True, help="Let virtual time pass with real time (demos).")
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(min=0.001), help="With --wall-clock: virtual seconds per real second.")
+@click.option("--smtp", metavar="HOST:PORT", help="Also send notification e-mails to this SMTP server.")
+@click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path), help="Write notification e-mails as .eml files here.")
 @pass_context
-def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: int, fixture: str, wall_clock: bool, scale: float) -> None:
+def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: int, fixture: str, wall_clock: bool, scale: float,
+                  smtp: str | None, outbox_dir: Path | None) -> None:
     """Serve Genesys SCIM + OAuth, Graph + Entra login and /_provsim on one port."""
     from simulator.app import create_app
     from simulator.core import ConfigError, ProvsimConfig, StoreError
 
     try:
+        if smtp:
+            from simulator.engine.notify import SmtpTarget
+
+            try:
+                SmtpTarget.parse(smtp)
+            except ValueError as err:
+                raise click.BadParameter(str(err), param_hint="--smtp") from err
         config = ProvsimConfig(seed=seed, fixture=fixture, state_path=state, wall_clock=wall_clock, clock_scale=scale,
-                               base_url=f"http://{host}:{port}")
+                               base_url=f"http://{host}:{port}", extra={"smtp": smtp, "outbox_dir": outbox_dir})
         app = create_app(config)
         server = ServerThread(app, host, port)
     except (ConfigError, StoreError, OSError) as err:

@@ -4,6 +4,7 @@
     GET  /_provsim/clock                      -> {"now": ISO-8601}
     POST /_provsim/clock/advance {"duration": "PT40M"}   (or {"to": ISO-8601})
     POST /_provsim/reset
+    POST /_provsim/purecloud/tokens/revoke {"token"|"client_id"}, POST /_provsim/purecloud/tokens/expire
     GET  /_provsim/snapshot  /  POST /_provsim/snapshot/restore
     GET|POST|DELETE /_provsim/faults, DELETE /_provsim/faults/<id>
     GET  /_provsim/traffic?surface=&since=&limit=
@@ -145,6 +146,53 @@ def faults_delete(rule_id: str):
     if not runtime().faults.remove(rule_id):
         raise ControlError(404, "notFound", f"no fault rule {rule_id}")
     return "", 204
+
+
+@bp.post("/purecloud/tokens/revoke")
+def purecloud_revoke():
+    """Revoke one Genesys token (``{"token": ...}``) or every token of a client (``{"client_id": ...}``)."""
+    org = runtime().services.get("purecloud")
+    body = _json_body()
+    if org is None:
+        raise ControlError(404, "notFound", "this simulator has no Genesys org")
+    if body.get("token"):
+        if not org.revoke_token(str(body["token"])):
+            raise ControlError(404, "notFound", "no such Genesys token")
+        return json_response({"revoked": 1})
+    if body.get("client_id"):
+        return json_response({"revoked": org.revoke_client_tokens(str(body["client_id"]))})
+    raise ControlError(400, "badRequest", "give 'token' or 'client_id'")
+
+
+@bp.post("/purecloud/tokens/expire")
+def purecloud_expire():
+    """Every Genesys token expires now."""
+    org = runtime().services.get("purecloud")
+    if org is None:
+        raise ControlError(404, "notFound", "this simulator has no Genesys org")
+    return json_response({"expired": org.expire_all_tokens()})
+
+
+@bp.post("/provisioning/jobs/<job_id>/quarantine")
+def provisioning_quarantine(job_id: str):
+    """Quarantine a job as Microsoft does by hand (reason QuarantinedOnDemand)."""
+    from simulator.engine.service import SyncApiError
+
+    service = runtime().services.get("provisioning")
+    try:
+        service.quarantine_on_demand(job_id, str(_json_body().get("message") or ""))
+    except SyncApiError as err:
+        raise ControlError(err.status, "notFound", err.message) from err
+    return json_response(service.job_view(job_id)["status"])
+
+
+@bp.get("/outbox")
+def outbox():
+    """The notification e-mails the provisioning service sent (``?raw=1`` adds the RFC 5322 text)."""
+    service = runtime().services.get("provisioning")
+    messages = service.outbox.messages() if service is not None and service.outbox is not None else []
+    raw = request.args.get("raw") in ("1", "true")
+    return json_response({"value": [m if raw else {k: v for k, v in m.items() if k != "eml"} for m in messages]})
 
 
 @bp.get("/traffic")

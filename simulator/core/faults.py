@@ -60,7 +60,7 @@ class FaultRule:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float | None = None
-    drop: bool = False
+    drop: bool | str = False  # True: drop before the server acts; "after": act, then drop (the answer is lost)
     note: str = ""
     id: str = ""
     calls: int = 0
@@ -76,6 +76,10 @@ class FaultRule:
             raise ConfigError(f"fault probability must be between 0 and 1, got {self.probability!r}")
         if self.nth is not None and int(self.nth) < 1:
             raise ConfigError("fault nth counts from 1")
+        if self.drop not in (True, False, "after", "before"):
+            raise ConfigError('fault drop is true (before the server acts) or "after" (the server acts, the answer is lost)')
+        if self.drop == "before":
+            self.drop = True
         if self.delay is not None and float(self.delay) < 0:
             raise ConfigError("fault delay must not be negative")
         if self.path.startswith("re:"):

@@ -197,9 +197,14 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
             if entry["objectType"] == "Group" and object_id not in group_ids:
                 group_ids.append(object_id)
     if ctx.escrow is not None:
-        # Objects whose retry falls due now join this cycle.
+        # Escrow backoff: an object waiting for its retry is left alone by the cycles in between;
+        # objects whose retry falls due now join this cycle (reference §4).
+        user_ids = [u for u in user_ids if not ctx.escrow.waiting(u)]
+        group_ids = [g for g in group_ids if not ctx.escrow.waiting(g)]
         for object_id, object_type in ctx.escrow.due():
-            (user_ids if object_type == "User" else group_ids).append(object_id) if object_id not in user_ids + group_ids else None
+            target_list = user_ids if object_type == "User" else group_ids
+            if object_id not in target_list:
+                target_list.append(object_id)
 
     total = len(user_ids) + len(group_ids)
     result.imported = total
@@ -281,6 +286,14 @@ def _emit(ctx: CycleContext, result: CycleResult, entry: LogEntry) -> None:
 
 def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err: TargetError, *, reference: bool = False) -> None:
     entry.fail(err.to_error_information())
+    if err.fault:
+        entry.fault = err.fault
+        entry.step("processing", "failure", f"The failure came from provsim fault rule {err.fault}", FaultRule=err.fault)
+    if ctx.escrow is not None and err.error_class != ErrorClass.QUARANTINE:
+        held = ctx.escrow.get(entry.source_id)
+        attempts = (held["attempts"] + 1) if held else 1
+        entry.step("processing", "failure", f"The change is in escrow (attempt {attempts}); it is retried 6, 12 and 24 hours "
+                   "after the first failure, then daily for 28 days", Attempt=str(attempts))
     entry.step("export", "failure", f"Failed to {entry.action} {entry.object_type.lower()} '{entry.source_name}' in "
                f"PureCloud by Genesys: {err.message}", StatusCode=str(err.status or ""), ErrorCode=err.code)
     if reference:
@@ -290,8 +303,8 @@ def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err
     if err.error_class == ErrorClass.QUARANTINE:
         _emit(ctx, result, entry)
         raise QuarantineSignal(err)
-    if ctx.escrow is not None and not reference:
-        ctx.escrow.put(entry.source_id, entry.object_type, err)
+    if ctx.escrow is not None:
+        ctx.escrow.put(entry.source_id, entry.object_type, err, reference=reference)
         result.escrowed += 1
     _emit(ctx, result, entry)
 
@@ -475,6 +488,7 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
             _emit(ctx, result, log_entry)
         state = "active" if desired.get("active", True) else ("outOfScope" if (user is not None and not decision.in_scope) else "disabled")
         ctx.cache.update(entry_cache["sourceId"], {"state": state})
+        _clear_escrow(ctx, entry_cache["sourceId"])
         return
     body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
     try:

@@ -40,7 +40,7 @@ class EscrowBook:
     def _key(self, object_id: str) -> str:
         return f"{self.job_id}|{object_id}"
 
-    def put(self, object_id: str, object_type: str, error: Any) -> dict:
+    def put(self, object_id: str, object_type: str, error: Any, *, reference: bool = False) -> dict:
         """Record a failure; returns the entry with its next retry time."""
         now = self.clock.now()
         existing = self.table.find("key", self._key(object_id))
@@ -50,7 +50,8 @@ class EscrowBook:
         doc = {"key": self._key(object_id), "jobId": self.job_id, "objectId": object_id, "objectType": object_type,
                "firstFailure": isoformat(first), "lastFailure": isoformat(now), "attempts": attempts,
                "nextRetry": isoformat(due) if due else None,
-               "errorCode": getattr(error, "code", str(error)), "message": getattr(error, "message", str(error))}
+               "errorCode": getattr(error, "code", str(error)), "message": getattr(error, "message", str(error)),
+               "reference": reference or bool(existing and existing.get("reference") and reference)}
         if existing is not None:
             if due is None:
                 self.table.delete(existing.doc_id)
@@ -88,6 +89,16 @@ class EscrowBook:
     def next_due(self) -> datetime | None:
         times = [parse_datetime(d["nextRetry"]) for d in self.table.find_all("jobId", self.job_id) if d["nextRetry"]]
         return min(times) if times else None
+
+    def counts(self) -> tuple[int, int]:
+        """(object failures, reference failures) currently in escrow."""
+        objects = refs = 0
+        for doc in self.table.find_all("jobId", self.job_id):
+            if doc.get("reference"):
+                refs += 1
+            else:
+                objects += 1
+        return objects, refs
 
     def clear_all(self) -> None:
         for doc in list(self.table.find_all("jobId", self.job_id)):

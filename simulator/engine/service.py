@@ -23,10 +23,11 @@ from typing import Any, Callable
 
 import httpx
 
-from simulator.core import Runtime, SlidingWindowLimiter, isoformat, parse_datetime
+from simulator.core import Runtime, SlidingWindowLimiter, isoformat, parse_datetime, parse_duration
 
 from . import mappings as m
 from .cycle import CycleContext, CycleResult, QuarantineSignal, run_cycle
+from .escrow import EscrowBook
 from .errors import EngineError, SchemaError
 from .logs import LogEntry
 from .profile import JobMappings
@@ -48,6 +49,14 @@ SECRET_KEYS = ("BaseAddress", "SecretToken", "SyncAll", "SkipOutOfScopeDeletions
                "SyncAllFlag", "Domain", "ClientIdentifier", "ClientSecret", "UserName", "Password", "AppKey",
                "InstanceName", "Server", "Port", "TenantId", "ApplicationTemplateIdentifier", "Url")
 DEFAULT_DELETE_THRESHOLD = 500
+#: Quarantine rules (reference §4) and their defaults; provsim-specific setting names (docs/fidelity.md).
+QUARANTINE_DEFAULTS = {
+    "QuarantineEvaluationMinimumFailures": 5000,
+    "QuarantineEscrowProportionThreshold": 40,  # percent of a cycle's events
+    "QuarantineBaseEscrowThreshold": 40000,
+    "QuarantineTotalEscrowThreshold": 60000,
+    "QuarantineMaximumDuration": "P28D",
+}
 
 
 class SyncApiError(EngineError):
@@ -494,6 +503,7 @@ class ProvisioningService:
             entra_quirks="aadoptscim062020" not in base.lower(),
             delete_threshold=threshold,
             force_deletes=bool(job.get("forceDeletes")),
+            escrow=EscrowBook(self.runtime.store, self.runtime.clock, job["id"]),
             progress=progress,
         )
 
@@ -611,28 +621,52 @@ class ProvisioningService:
         status = copy.deepcopy(job["status"])
         fields: dict[str, Any] = {}
         error = None
+        book = EscrowBook(self.runtime.store, self.runtime.clock, job_id)
         if quarantine_error is not None:
             error = {"code": quarantine_error.code, "message": quarantine_error.message, "tenantActionable": True}
+            if quarantine_error.fault:
+                error["message"] += f" (provsim fault rule {quarantine_error.fault})"
         execution = self._execution(cycle_id, began, ended, result, error)
         status["lastExecution"] = execution
         status["progress"] = [{"completedUnits": execution["countImported"], "totalUnits": execution["countImported"],
                                "units": "Objects", "progressObservationDateTime": isoformat(ended)}]
-        if quarantine_error is not None:
-            self._quarantine(status, "EncounteredQuarantineException", error, ended)
+        was_quarantined = status["code"] == "Quarantine"
+        escrow_rule = self._evaluate_escrow_rules(job, result, book) if result is not None else None
+        complete_failure = result is not None and result.failed > 0 and result.exported == 0 and result.failed >= result.entitled
+        if complete_failure:
             status["countSuccessiveCompleteFailures"] = status.get("countSuccessiveCompleteFailures", 0) + 1
+        if quarantine_error is not None:
+            self._quarantine(status, "EncounteredQuarantineException", error, ended, job=job)
+            status["countSuccessiveCompleteFailures"] = status.get("countSuccessiveCompleteFailures", 0) + 1
+        elif escrow_rule is not None:
+            reason, rule_error = escrow_rule
+            if initial:
+                # In the initial cycle the threshold prunes escrows instead; the job then stops (reference §4).
+                book.clear_all()
+                status["escrowsPruned"] = True
+            self._quarantine(status, reason, rule_error, ended, job=job)
+            if result is not None:
+                fields["watermark"] = result.watermark
+                fields["initialDone"] = True
         elif result is not None and result.too_many_deletes:
             self._quarantine(status, "TooManyDeletes", {
                 "code": "TooManyDeletes", "tenantActionable": True,
-                "message": (f"The cycle would have disabled or deleted more objects than the threshold allows; "
-                            f"{result.staged_deletes} changes are staged. Review them and allow the deletes.")}, ended)
+                "message": (f"The cycle would have disabled or deleted more objects than the accidental-deletion threshold "
+                            f"allows; {result.staged_deletes} changes are staged. Review them and allow the deletes.")},
+                ended, job=job)
             fields["watermark"] = job["watermark"] if not initial else None
         else:
-            status["countSuccessiveCompleteFailures"] = 0
+            if not complete_failure:
+                status["countSuccessiveCompleteFailures"] = 0
             if result is not None:
                 fields["watermark"] = result.watermark
                 fields["initialDone"] = True
                 fields["forceDeletes"] = False
+                if book.pruned:
+                    status["escrowsPruned"] = True
                 if execution["state"] in ("Succeeded", "EntryLevelErrors"):
+                    if was_quarantined:
+                        self._emit_event("quarantineEnded", {"jobId": job_id, "at": isoformat(ended)})
                     status["quarantine"] = None
                     status["code"] = "Active"
                 if execution["state"] == "Succeeded":
@@ -643,29 +677,124 @@ class ProvisioningService:
                         if status["steadyStateFirstAchievedTime"] == ZERO_TIME:
                             status["steadyStateFirstAchievedTime"] = isoformat(ended)
                         status["steadyStateLastAchievedTime"] = isoformat(ended)
+        schedule = dict(job["schedule"], interval="PT40M")
+        quarantine = status.get("quarantine")
+        if quarantine:
+            limit = self.thresholds(job)["QuarantineMaximumDuration"]
+            if ended - parse_datetime(quarantine["seriesBegan"]) > limit:
+                # More than four weeks in quarantine: the job is disabled (reference §1).
+                schedule["state"] = "Disabled"
+                quarantine["nextAttempt"] = None
+                self._unschedule(job_id)
+                self._notify(job, "disabled", status)
         fields["status"] = status
-        if status["code"] != "Quarantine":
-            fields["schedule"] = dict(job["schedule"], interval="PT40M")
+        fields["schedule"] = schedule
         self.t["jobs"].patch(job.doc_id, fields)
         self._emit_event("cycleEnded", {"jobId": job_id, "cycleId": cycle_id, "status": status})
 
-    def _quarantine(self, status: dict, reason: str, error: dict | None, now: datetime) -> None:
+    def thresholds(self, job: dict) -> dict[str, Any]:
+        """The quarantine rules in force: the documented defaults, each overridable per job through
+        ``synchronizationJobSettings`` (provsim's names, docs/fidelity.md) so a small scenario can reach them."""
+        settings = {s["name"]: s["value"] for s in job["synchronizationJobSettings"]}
+        out: dict[str, Any] = {}
+        for name, default in QUARANTINE_DEFAULTS.items():
+            raw = settings.get(name, default)
+            out[name] = parse_duration(str(raw)) if name == "QuarantineMaximumDuration" else float(raw)
+        return out
+
+    def _evaluate_escrow_rules(self, job: dict, result: CycleResult, book: EscrowBook) -> tuple[str, dict] | None:
+        """Quarantine by escrow counts (reference §4): evaluation starts at a minimum of failures;
+        more than 40% of the cycle's events failed, or more than 40,000 failures, quarantine (reference
+        failures excluded from both); 60,000 failures in total (references included) always do."""
+        rules = self.thresholds(job)
+        objects, refs = book.counts()
+        events = max(1, result.imported)
+        if objects + refs > rules["QuarantineTotalEscrowThreshold"]:
+            return "EncounteredTotalEscrowThreshold", {"code": "EncounteredTotalEscrowThreshold", "tenantActionable": True,
+                "message": f"{objects + refs} failures are in escrow, more than the total limit of {int(rules['QuarantineTotalEscrowThreshold'])}."}
+        if objects < rules["QuarantineEvaluationMinimumFailures"]:
+            return None
+        if result.failed / events * 100 > rules["QuarantineEscrowProportionThreshold"]:
+            return "EncounteredEscrowProportionThreshold", {"code": "EncounteredEscrowProportionThreshold", "tenantActionable": True,
+                "message": f"{result.failed} of {events} events of the cycle failed, more than "
+                           f"{rules['QuarantineEscrowProportionThreshold']:g}%."}
+        if objects > rules["QuarantineBaseEscrowThreshold"]:
+            return "EncounteredBaseEscrowThreshold", {"code": "EncounteredBaseEscrowThreshold", "tenantActionable": True,
+                "message": f"{objects} objects are in escrow, more than {int(rules['QuarantineBaseEscrowThreshold'])}."}
+        return None
+
+    def _quarantine(self, status: dict, reason: str, error: dict | None, now: datetime, *, job: dict) -> None:
+        """Enter (or stay in) quarantine; while quarantined the job runs once a day (reference §4)."""
         previous = status.get("quarantine") or {}
         first = status["code"] != "Quarantine" or not previous
+        changed = first or previous.get("reason") != reason
         status["code"] = "Quarantine"
         status["quarantine"] = {
-            "currentBegan": isoformat(now) if first or previous.get("reason") != reason else previous["currentBegan"],
+            "currentBegan": isoformat(now) if changed else previous["currentBegan"],
             "nextAttempt": isoformat(now + timedelta(days=1)),
             "reason": reason,
             "seriesBegan": isoformat(now) if first else previous.get("seriesBegan", isoformat(now)),
             "seriesCount": 1 if first else int(previous.get("seriesCount", 0)) + 1,
             "error": error,
         }
-        self._emit_event("quarantine", {"status": status, "changed": first or previous.get("reason") != reason})
+        self._emit_event("quarantine", {"jobId": job["id"], "status": status, "changed": changed})
+        if changed:
+            # One e-mail when quarantine starts and another when its reason changes (reference §4).
+            self._notify(job, "quarantine", status)
+
+    def _notify(self, job: dict, kind: str, status: dict) -> None:
+        if self.outbox is None:
+            return
+        settings = self.notification_settings(job["servicePrincipalId"])
+        recipients = settings.get("Recipients") or ""
+        if not settings.get("Enabled", bool(recipients)) or not recipients:
+            return
+        sp = self.lookup_sp(job["servicePrincipalId"]) or {}
+        app = sp.get("displayName") or "PureCloud by Genesys"
+        quarantine = status.get("quarantine") or {}
+        error = quarantine.get("error") or {}
+        now = self.runtime.clock.now()
+        if kind == "disabled":
+            subject = f"Provisioning for '{app}' was disabled after four weeks in quarantine"
+            lead = (f"The provisioning job {job['id']} for the application '{app}' has been in quarantine since "
+                    f"{quarantine.get('seriesBegan')} and was disabled. Fix the cause and restart provisioning.")
+        else:
+            subject = f"Provisioning for '{app}' is in quarantine ({quarantine.get('reason')})"
+            lead = (f"The provisioning job {job['id']} for the application '{app}' was placed in quarantine at "
+                    f"{quarantine.get('currentBegan')} because of {quarantine.get('reason')}.")
+        body = "\n".join([
+            lead, "",
+            f"Error code:    {error.get('code') or '-'}",
+            f"Error message: {error.get('message') or '-'}",
+            f"Next attempt:  {quarantine.get('nextAttempt') or 'none (disabled)'}",
+            f"Tenant:        {self.tenant_id}",
+            "",
+            "While the job is in quarantine, provisioning runs once a day. After four weeks in quarantine the job is "
+            "disabled. Restart provisioning once the cause is fixed (Graph: POST .../synchronization/jobs/"
+            f"{job['id']}/restart).",
+            "",
+            "This message was sent by the provsim simulator of the Microsoft Entra provisioning service.",
+        ])
+        for recipient in [r.strip() for r in recipients.replace(";", ",").split(",") if r.strip()]:
+            msg = self.outbox.compose(to=recipient, subject=subject, body=body, at=now)
+            self.outbox.send(msg, at=now, kind=kind)
 
     def _emit_event(self, event: str, data: dict) -> None:
         for listener in list(self.listeners):
             listener(event, data)
+
+    def quarantine_on_demand(self, job_id: str, message: str = "") -> None:
+        """What Microsoft does by hand: put a job in quarantine (reason QuarantinedOnDemand)."""
+        job = self.t["jobs"].find("id", job_id)
+        if job is None:
+            raise SyncApiError(404, "Request_ResourceNotFound", f"The synchronization job '{job_id}' does not exist.")
+        status = copy.deepcopy(job["status"])
+        now = self.runtime.clock.now()
+        self._quarantine(status, "QuarantinedOnDemand", {"code": "QuarantinedOnDemand", "tenantActionable": False,
+                         "message": message or "Microsoft placed this job in quarantine."}, now, job=job)
+        self.t["jobs"].patch(job.doc_id, {"status": status})
+        if job["schedule"]["state"] == "Active":
+            self._schedule(job_id, parse_datetime(status["quarantine"]["nextAttempt"]))
 
     # ------------------------------------------------------- provisioning logs
     def logs(self) -> list[dict]:

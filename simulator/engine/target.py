@@ -53,6 +53,7 @@ class TargetError(EngineError):
     method: str = ""
     url: str = ""
     body: Any = None
+    fault: str | None = None  # the provsim fault rule that produced this answer, if any
 
     def __post_init__(self) -> None:
         Exception.__init__(self, f"{self.code}: {self.message}")
@@ -161,7 +162,9 @@ class ScimTarget:
                 self.sleep(wait)
                 continue
             if resp.status_code >= 400:
-                raise self._error(method, url, resp.status_code, parsed)
+                error = self._error(method, url, resp.status_code, parsed)
+                error.fault = resp.headers.get("X-Provsim-Fault")
+                raise error
             return ScimResponse(resp.status_code, parsed, dict(resp.headers))
 
     @staticmethod

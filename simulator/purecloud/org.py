@@ -196,6 +196,16 @@ class PureCloudOrg:
             self.tokens.put(doc.doc_id, {**doc, "revoked": True})
             return True
 
+    def revoke_client_tokens(self, client_id: str) -> int:
+        """Revoke every token of one OAuth client (what deleting or rotating the client does)."""
+        count = 0
+        with self.store.transaction():
+            for doc in self.tokens.find_all("clientId", client_id):
+                if not doc["revoked"]:
+                    self.tokens.put(doc.doc_id, {**doc, "revoked": True})
+                    count += 1
+        return count
+
     def expire_all_tokens(self) -> int:
         """Every token expires now (what a secret rotation or an org setting change does)."""
         now = self.runtime.clock.now()

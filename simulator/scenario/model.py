@@ -52,6 +52,8 @@ VERBS: dict[str, str] = {
     "genesys": "call the Genesys SCIM API (method, path, body, save)",
     "fault": "add a fault rule (see /_provsim/faults)",
     "clear_faults": "remove every fault rule",
+    "revoke_token": "revoke the job's Genesys token (or {token: ...} / {client_id: ...})",
+    "expire_tokens": "expire every Genesys token now",
     "schema": "change the job's attribute mappings or scoping filter (a JSON-merge of the schema)",
     "expect": "check Genesys state, provisioning logs or job status; a failed expectation fails the scenario",
     "provision_on_demand": "provision one user or group now",

@@ -68,12 +68,13 @@ class ScenarioResult:
 
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, *, progress: Callable[[str, int, int], None] | None = None,
-                 seed: int | None = None, record_to=None) -> None:
+                 seed: int | None = None, record_to=None, extra: dict | None = None) -> None:
         from simulator.app import create_app
 
         self.scenario = scenario
         self.progress = progress
-        self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed, fixture=scenario.tenant)
+        self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed, fixture=scenario.tenant,
+                                    extra=dict(extra or {}))
         self.app = create_app(self.config)
         self.runtime = self.app.extensions["provsim"]
         self.vars: dict[str, Any] = {}
@@ -329,6 +330,18 @@ class ScenarioRunner:
     def do_clear_faults(self, step: Step, out: StepOutcome) -> None:
         self.http.delete("/_provsim/faults")
         out.lines.append("Fault rules cleared")
+
+    def do_revoke_token(self, step: Step, out: StepOutcome) -> None:
+        args = self.subst(step.args or {})
+        body = args if args else {"token": self.vars.get("genesys_token")}
+        resp = self.http.post("/_provsim/purecloud/tokens/revoke", json=body)
+        if resp.status_code != 200:
+            raise ScenarioError(f"revoke failed: {resp.text[:200]}")
+        out.lines.append(f"Genesys token(s) revoked: {resp.json()['revoked']}")
+
+    def do_expire_tokens(self, step: Step, out: StepOutcome) -> None:
+        resp = self.http.post("/_provsim/purecloud/tokens/expire")
+        out.lines.append(f"Genesys tokens expired: {resp.json()['expired']}")
 
     def do_schema(self, step: Step, out: StepOutcome) -> None:
         args = self.subst(step.args or {})
