@@ -1,25 +1,45 @@
 """``/applications`` (app registrations) and ``/applicationTemplates`` (the gallery).
 
 ``POST /applicationTemplates/{id}/instantiate`` is how the tutorial adds
-"PureCloud by Genesys" from the gallery: it creates the application and its
-service principal with the template's appRoles.
+"PureCloud by Genesys" from the gallery (step 3): it creates the application
+and its service principal, both carrying the gallery app's appRoles and the
+template's id in ``applicationTemplateId``, and answers 201 with the
+``applicationServicePrincipal`` pair.  The service principal is an ordinary
+directory object: the synchronization API finds it through
+``Directory.get_service_principal`` and creates its job from the ``purecloud``
+template, exactly as for the fixture-seeded app.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, request
 
-from ..directory import DEFAULT_ACCESS_ROLE, _TEMPLATE_IDS
-from ..errors import ResourceNotFound
-from ..query import parse_options
-from ..schema import APPLICATION, SERVICE_PRINCIPAL
+from ..directory import _TEMPLATE_IDS
+from ..errors import BadRequest, ResourceNotFound
+from ..query import parse_filter, parse_options, parse_select, parse_top
+from ..schema import APPLICATION, SERVICE_PRINCIPAL, EntityType
 from .base import context_url, directory, eventual, json_body, list_response, odata_response, requires, shape
 
-__all__ = ["register", "TEMPLATES"]
+__all__ = ["register", "TEMPLATES", "APPLICATION_TEMPLATE", "GALLERY_APP_ROLES"]
 
-#: The gallery entries the fake offers (appRoles as the PureCloud gallery app declares them).
+#: The PureCloud by Genesys gallery app's appRoles (the same as fixtures/tenants/contoso.yaml's
+#: purecloud application): Default Access, User, msiam_access, Supervisor.
+GALLERY_APP_ROLES = [
+    {"allowedMemberTypes": ["User"], "description": "Default access (no role)", "displayName": "Default Access",
+     "id": "00000000-0000-0000-0000-000000000000", "isEnabled": True, "origin": "Application", "value": None},
+    {"allowedMemberTypes": ["User"], "description": "Genesys Cloud user", "displayName": "User",
+     "id": "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b", "isEnabled": True, "origin": "Application", "value": "User"},
+    {"allowedMemberTypes": ["User"], "description": "msiam_access", "displayName": "msiam_access",
+     "id": "6f5e4d3c-2b1a-4098-a7b6-c5d4e3f2a1b0", "isEnabled": True, "origin": "Application", "value": None},
+    {"allowedMemberTypes": ["User"], "description": "Genesys Cloud supervisor", "displayName": "Supervisor",
+     "id": "8a7b6c5d-4e3f-4a1b-9c0d-e1f2a3b4c5d6", "isEnabled": True, "origin": "Application",
+     "value": "Supervisor"},
+]
+
+#: The gallery entries the fake offers.
 TEMPLATES = [{
     "id": _TEMPLATE_IDS["purecloud-by-genesys"],
     "displayName": "PureCloud by Genesys",
@@ -30,15 +50,29 @@ TEMPLATES = [{
     "categories": ["collaboration", "productivity"],
     "publisher": "Genesys",
     "description": "Genesys Cloud (formerly PureCloud) contact center: SAML single sign-on and SCIM user provisioning.",
-    "appRoles": [
-        {"allowedMemberTypes": ["User"], "description": "msiam_access", "displayName": "msiam_access",
-         "id": "6f5e4d3c-2b1a-4098-a7b6-c5d4e3f2a1b0", "isEnabled": True, "origin": "Application", "value": None},
-        {"allowedMemberTypes": ["User"], "description": "Genesys Cloud user", "displayName": "User",
-         "id": "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b", "isEnabled": True, "origin": "Application", "value": "User"},
-    ],
+    "appRoles": GALLERY_APP_ROLES,
 }]
 _TEMPLATE_FIELDS = ("id", "displayName", "homePageUrl", "supportedSingleSignOnModes", "supportedProvisioningTypes",
                     "logoUrl", "categories", "publisher", "description")
+
+
+@dataclass(frozen=True)
+class _TemplateType(EntityType):
+    """``microsoft.graph.applicationTemplate`` (not a directory object: read-only, served from a list)."""
+
+    def canonical(self, prop: str) -> str | None:
+        return next((p for p in self.properties if p.lower() == prop.lower()), None)
+
+
+APPLICATION_TEMPLATE = _TemplateType(
+    name="microsoft.graph.applicationTemplate", resource="ApplicationTemplate", collection="applicationTemplates",
+    properties={"id": "string", "displayName": "string", "homePageUrl": "string",
+                "supportedSingleSignOnModes": "string[]", "supportedProvisioningTypes": "string[]",
+                "logoUrl": "string", "categories": "string[]", "publisher": "string", "description": "string"},
+    writable=frozenset(), defaults=_TEMPLATE_FIELDS,
+    filterable=frozenset({"id", "displayName", "categories", "publisher", "supportedProvisioningTypes",
+                          "supportedSingleSignOnModes"}),
+)
 
 
 def list_applications() -> Response:
@@ -71,12 +105,14 @@ def delete_application(app_object_id: str | None = None, app_id: str | None = No
 
 
 def list_templates() -> Response:
-    wanted = request.args.get("$filter", "")
-    items = [{k: t[k] for k in _TEMPLATE_FIELDS} for t in TEMPLATES]
-    if "displayName eq" in wanted:
-        name = wanted.split("eq", 1)[1].strip().strip("'")
-        items = [t for t in items if t["displayName"].casefold() == name.casefold()]
-    return odata_response({"@odata.context": context_url("applicationTemplates"), "value": items})
+    """``GET /applicationTemplates`` with ``$filter`` (``displayName eq 'PureCloud by Genesys'``), ``$select``, ``$top``."""
+    raw_filter = request.args.get("$filter")
+    matches = parse_filter(raw_filter, APPLICATION_TEMPLATE).matches if raw_filter is not None else None
+    select = parse_select(request.args.get("$select"), APPLICATION_TEMPLATE)
+    top = parse_top(request.args.get("$top"))
+    items = [t for t in TEMPLATES if matches is None or matches(t)][:top]
+    return odata_response({"@odata.context": context_url("applicationTemplates"),
+                           "value": [shape(APPLICATION_TEMPLATE, t, select) for t in items]})
 
 
 def _template(template_id: str) -> dict:
@@ -88,21 +124,23 @@ def _template(template_id: str) -> dict:
 
 def get_template(template_id: str) -> Response:
     t = _template(template_id)
-    return odata_response({"@odata.context": context_url("applicationTemplates/$entity"), **{k: t[k] for k in _TEMPLATE_FIELDS}})
+    select = parse_select(request.args.get("$select"), APPLICATION_TEMPLATE)
+    return odata_response({"@odata.context": context_url("applicationTemplates/$entity"),
+                           **shape(APPLICATION_TEMPLATE, t, select)})
 
 
 def instantiate(template_id: str) -> Response:
+    """``POST /applicationTemplates/{id}/instantiate {"displayName": ...}`` -> 201 applicationServicePrincipal."""
     t = _template(template_id)
     body = json_body()
+    name = body.get("displayName")
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest("Invalid value specified for property 'displayName' of resource 'ApplicationTemplate'.")
     d = directory()
-    roles = copy.deepcopy(t["appRoles"])
-    app = d.create_application({"displayName": body.get("displayName") or t["displayName"], "appRoles": roles},
-                               extra={"applicationTemplateId": t["id"]}, validate=False)
-    sp = d.create_service_principal({"appId": app["appId"]})
-    # The gallery app's service principal also offers default access (reference §1.6).
-    sp_roles = roles + [{"allowedMemberTypes": ["User"], "description": "Default access", "displayName": "Default Access",
-                         "id": DEFAULT_ACCESS_ROLE, "isEnabled": True, "origin": "Application", "value": None}]
-    sp = d.update_service_principal(sp["id"], {"appRoles": sp_roles})
+    with d.store.transaction():
+        app = d.create_application({"displayName": name, "appRoles": copy.deepcopy(t["appRoles"])},
+                                   extra={"applicationTemplateId": t["id"]}, validate=False)
+        sp = d.create_service_principal({"appId": app["appId"]})
     return odata_response({
         "@odata.context": context_url("microsoft.graph.applicationServicePrincipal"),
         "application": shape(APPLICATION, app), "servicePrincipal": shape(SERVICE_PRINCIPAL, sp)}, 201)
