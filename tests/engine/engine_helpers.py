@@ -15,7 +15,6 @@ would notice is read back from three places:
 from __future__ import annotations
 
 import base64
-
 import json
 from dataclasses import dataclass
 from typing import Any
