@@ -304,6 +304,27 @@ def get_user(user_id: str):
 
 
 # ---- everything else under these prefixes ----------------------------------------------------
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+#: Known paths and their methods: the others answer 405 here (a routing 405 would bypass the
+#: blueprint's error handlers and answer in HTML).
+_ALLOWED = {CLIENTS: ("GET", "POST"), f"{CLIENTS}/<_id>": ("GET", "DELETE"), ROLES: ("GET",),
+            f"{ROLES}/<_id>": ("GET",), DIVISIONS: ("GET",), f"{DIVISIONS}/<_id>": ("GET",),
+            GROUPS: ("GET", "POST"), f"{GROUPS}/<_id>": ("GET", "DELETE"), USERS: ("GET",), f"{USERS}/<_id>": ("GET",)}
+
+
+def _method_not_allowed(allowed: tuple[str, ...]):
+    def view(_id: str | None = None):
+        raise GenesysApiError(405, "method.not.allowed", f"{request.method} is not supported on {request.path}; "
+                                                         f"use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)})
+
+    return view
+
+
+for _path, _allowed in _ALLOWED.items():
+    platform_bp.add_url_rule(_path, f"not_allowed_{_path}", _method_not_allowed(_allowed),
+                             methods=[m for m in _METHODS if m not in _allowed])
+
+
 @platform_bp.route("/api/v2/oauth/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @platform_bp.route("/api/v2/authorization/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @platform_bp.route(f"{GROUPS}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
