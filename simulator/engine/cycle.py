@@ -486,7 +486,9 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
         if matched:
             log_entry.step("export", "success", "Matched an existing PureCloud by Genesys user: nothing to change")
             _emit(ctx, result, log_entry)
-        state = "active" if desired.get("active", True) else ("outOfScope" if (user is not None and not decision.in_scope) else "disabled")
+        # Once unassigned (outOfScope) the user stays unmanaged through a later soft delete: no DELETE on purge.
+        state = "active" if desired.get("active", True) else ("outOfScope" if (user is not None and not decision.in_scope)
+                                                              or (user is None and entry_cache.get("state") == "outOfScope") else "disabled")
         ctx.cache.update(entry_cache["sourceId"], {"state": state})
         _clear_escrow(ctx, entry_cache["sourceId"])
         return
@@ -501,7 +503,7 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
     log_entry.step("export", "success", f"User '{current.get('userName')}' was {verb} in PureCloud by Genesys",
                    TargetId=target_id)
     if desired.get("active") is False:
-        state = "outOfScope" if (user is not None and not decision.in_scope) else "disabled"
+        state = "outOfScope" if (user is not None and not decision.in_scope) or (user is None and entry_cache.get("state") == "outOfScope") else "disabled"
         result.deletes += 1
     else:
         state = "active"
