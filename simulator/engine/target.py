@@ -30,6 +30,7 @@ __all__ = ["ScimTarget", "TargetError", "ScimResponse", "ErrorClass"]
 log = logging.getLogger(__name__)
 
 SCIM_JSON = "application/scim+json"
+USER_AGENT = "provsim-provisioning/0.1 (simulated Microsoft Entra provisioning service)"
 USER_PATH = "/Users"
 GROUP_PATH = "/Groups"
 
@@ -131,7 +132,8 @@ class ScimTarget:
     # ---- the one place that talks HTTP -----------------------------------
     def _send(self, method: str, path: str, *, params: dict | None = None, body: Any = None) -> ScimResponse:
         url = self.base + path
-        headers = {"Accept": SCIM_JSON}
+        # Fixed client headers: recordings of the engine's traffic must not depend on the httpx version.
+        headers = {"Accept": SCIM_JSON, "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         content = None

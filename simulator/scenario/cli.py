@@ -33,7 +33,8 @@ class _Progress:
             sys.stderr.flush()
 
 
-def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None) -> None:
+def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None,
+                         record_target: Path | None = None) -> None:
     from simulator.core import ConfigError
 
     from .model import load_scenario
@@ -47,7 +48,7 @@ def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | 
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Progress(show)
     try:
-        result = ScenarioRunner(scenario, progress=bar, seed=seed).run()
+        result = ScenarioRunner(scenario, progress=bar, seed=seed, record_target=record_target).run()
     finally:
         bar.close()
     text = render_json(result) if ctx.as_json else render_text(result)
@@ -56,6 +57,8 @@ def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | 
         out.write_text(text, encoding="utf-8")
         click.echo(f"report written to {out}", err=True)
     click.echo(text, nl=False)
+    if record_target is not None:
+        click.echo(f"engine -> Genesys traffic recorded to {record_target}", err=True)
     if not result.ok:
         raise click.ClickException(f"{len(result.failures)} expectation(s) failed")
 
@@ -70,10 +73,13 @@ def scenario_group() -> None:
 @click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report to this file.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--record-target", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record every SCIM request the engine sends to Genesys into this vcrpy cassette (secrets scrubbed).")
 @pass_context
-def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None) -> None:
+def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None,
+                record_target: Path | None) -> None:
     """Run scenario NAME (from fixtures/scenarios) or a path to a scenario YAML file."""
-    run_scenario_command(ctx, name, seed, out, progress)
+    run_scenario_command(ctx, name, seed, out, progress, record_target)
 
 
 @scenario_group.command("list")
@@ -91,11 +97,13 @@ def list_command(ctx: Context) -> None:
 @click.option("--seed", type=int, default=None, help="Override the seed (default 0).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report to this file.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--record-target", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record every SCIM request the engine sends to Genesys into this vcrpy cassette (secrets scrubbed).")
 @pass_context
-def demo_command(ctx: Context, seed: int | None, out: Path | None, progress: bool | None) -> None:
+def demo_command(ctx: Context, seed: int | None, out: Path | None, progress: bool | None, record_target: Path | None) -> None:
     """The main job: the demo tenant provisioned into Genesys, then a day of directory changes.
 
     Runs fixtures/scenarios/demo.yaml in-process (no server, no credentials) and
     prints the provisioning report; the same bytes on every run.
     """
-    run_scenario_command(ctx, "demo", seed, out, progress)
+    run_scenario_command(ctx, "demo", seed, out, progress, record_target)

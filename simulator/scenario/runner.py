@@ -68,13 +68,15 @@ class ScenarioResult:
 
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, *, progress: Callable[[str, int, int], None] | None = None,
-                 seed: int | None = None, record_to=None, extra: dict | None = None) -> None:
+                 seed: int | None = None, record_to=None, extra: dict | None = None, record_target=None) -> None:
         from simulator.app import create_app
 
         self.scenario = scenario
         self.progress = progress
-        self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed, fixture=scenario.tenant,
-                                    extra=dict(extra or {}))
+        extra = dict(extra or {})
+        if record_target is not None:
+            extra["target_transport_wrapper"] = _target_recorder(record_target)
+        self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed, fixture=scenario.tenant, extra=extra)
         self.app = create_app(self.config)
         self.runtime = self.app.extensions["provsim"]
         self.vars: dict[str, Any] = {}
@@ -370,6 +372,24 @@ class ScenarioRunner:
             out.lines.append(f"expect {name}: " + ("ok" if not any(p.startswith(name) for p in problems) else "FAILED"))
         if problems:
             raise ExpectationFailed("; ".join(problems))
+
+
+def _target_recorder(path) -> Callable[[httpx.BaseTransport], httpx.BaseTransport]:
+    """Record every request the provisioning engine sends to Genesys into one vcrpy cassette
+    (scrubbed like the proxy's recordings), across all cycles of the run."""
+    from pathlib import Path
+
+    from simulator.proxy.transports import RecordingTransport
+
+    target = Path(path)
+    if target.exists():
+        target.unlink()
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def wrap(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+        return RecordingTransport(inner, target, append=True)
+
+    return wrap
 
 
 def _edit_schema(schema: dict, args: dict) -> dict:
