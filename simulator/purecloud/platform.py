@@ -219,19 +219,23 @@ def get_role(role_id: str):
 def list_divisions():
     _token().require_any("authorization:division:view")
     page_size, page_number = _paging()
-    return _json(entity_listing(_service().list_divisions(), render_division, path=DIVISIONS,
-                                page_size=page_size, page_number=page_number))
+    service = _service()
+    home = service.home_division()["id"]
+    return _json(entity_listing(service.list_divisions(), lambda d: render_division(d, home=d["id"] == home),
+                                path=DIVISIONS, page_size=page_size, page_number=page_number))
 
 
 @platform_bp.get(f"{DIVISIONS}/home")
 def home_division():
-    return _json(render_division(_service().home_division()))
+    return _json(render_division(_service().home_division(), home=True))
 
 
 @platform_bp.get(f"{DIVISIONS}/<division_id>")
 def get_division(division_id: str):
     _token().require_any("authorization:division:view")
-    return _json(render_division(_service().get_division(division_id)))
+    service = _service()
+    division = service.get_division(division_id)
+    return _json(render_division(division, home=division["id"] == service.home_division()["id"]))
 
 
 # ---- groups ----------------------------------------------------------------------------

@@ -41,8 +41,12 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def render_division(doc: dict) -> dict:
-    return {"id": doc["id"], "name": doc["name"], "selfUri": f"{DIVISIONS}/{doc['id']}"}
+def render_division(doc: dict, *, home: bool | None = None) -> dict:
+    """An AuthzDivision (``home`` given), or the Division reference a User carries (``home`` None)."""
+    if home is None:
+        return {"id": doc["id"], "name": doc["name"], "selfUri": f"{DIVISIONS}/{doc['id']}"}
+    return {"id": doc["id"], "name": doc["name"], "description": doc.get("description", ""), "homeDivision": home,
+            "selfUri": f"{DIVISIONS}/{doc['id']}"}
 
 
 def render_client(doc: dict, grants: list[dict], role_ids: list[str], *, with_secret: bool = False) -> dict:

@@ -76,7 +76,8 @@ def test_roles_are_listed_in_pages_with_user_counts(admin):
 
 def test_divisions(admin):
     home = admin.get("/api/v2/authorization/divisions/home").json()
-    assert home == {"id": "5e1f0c2a-7d3b-4e9a-8f6c-2b1d0a9e8c7f", "name": "Home",
+    assert home == {"id": "5e1f0c2a-7d3b-4e9a-8f6c-2b1d0a9e8c7f", "name": "Home", "description": "",
+                    "homeDivision": True,
                     "selfUri": "/api/v2/authorization/divisions/5e1f0c2a-7d3b-4e9a-8f6c-2b1d0a9e8c7f"}
     assert admin.get("/api/v2/authorization/divisions").json()["entities"] == [home]
 
