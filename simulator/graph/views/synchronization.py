@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
@@ -302,8 +303,10 @@ def provisioning_logs() -> Response:
     page = entries[start:start + top]
     body: dict[str, Any] = {"@odata.context": context_url("auditLogs/provisioning"), "value": page}
     if start + top < len(entries):
-        query = "&".join(f"{k}={v}" for k, v in args.items() if k not in ("$skiptoken",))
-        body["@odata.nextLink"] = f"{public_base()}/auditLogs/provisioning?{query + '&' if query else ''}$skiptoken={start + top}"
+        # Under /v1.0 and URL-encoded, so a client can GET it as is (a $filter has spaces and quotes).
+        query = urlencode([(k, v) for k, v in args.items(multi=True) if k != "$skiptoken"] + [("$skiptoken", str(start + top))],
+                          safe="$/:,'")
+        body["@odata.nextLink"] = f"{public_base()}/v1.0/auditLogs/provisioning?{query}"
     return odata_response(body)
 
 
