@@ -462,6 +462,8 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
         desired = {"active": False}
     else:
         desired, _refs = _desired_user(ctx, user, decision, creating=False)
+        if not decision.in_scope and desired.get("active") is False:
+            desired = {"active": False}  # left scope: only the disable flows, not attribute updates (reference §3)
     if current is None:
         try:
             current = ctx.target.get(USER_PATH, target_id)
