@@ -812,8 +812,9 @@ def scim_get(resource: Mapping[str, Any], path: str) -> Any:
         return _get_key(value, parsed.sub) if isinstance(value, Mapping) else None
     if parsed.attr.lower() == "manager" and isinstance(value, Mapping):
         return value.get("value")
-    if parsed.attr.lower() == "members" and isinstance(value, list):
-        return [item.get("value") for item in value if isinstance(item, Mapping)]
+    if parsed.attr.lower() in ("members", "roles") and isinstance(value, list):
+        # roles compare by value, as build_create/build_patch write them ([{"value": name}]).
+        return [item.get("value") if isinstance(item, Mapping) else item for item in value]
     return value
 
 
@@ -877,6 +878,8 @@ def build_patch(changes: Sequence[AttributeChange], *, entra_quirks: bool = True
         value: Any = change.new
         if _is_reference_path(path):
             value = _reference_value(str(value))
+        elif path.lower() == "roles":
+            value = [{"value": v} if not isinstance(v, Mapping) else dict(v) for v in (value or [])]  # as in build_create
         else:
             value = _wire_value(value, entra_quirks)
         if (
