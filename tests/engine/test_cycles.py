@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine_helpers import (DEPARTMENT, ENTERPRISE, MANAGER, MOBILE, PATCH_OP, TENANT_URL, WORK_EMAIL, WORK_PHONE,
-                            Provisioning, scope_filter)
+                            Provisioning, direct, scope_filter)
 
 ASSIGNED_UPNS = {  # direct members of Sales, Support, Engineering, Marketing + nestor and lynne, minus lee (disabled)
     "nestor.wilke", "megan.bowen", "alex.wilber", "lidia.holloway", "diego.siciliani", "joni.sherman",
@@ -336,3 +336,30 @@ def test_missing_group_is_linked_once_created_in_genesys(prov: Provisioning):
     members = {p.target_id(k) for k in ("debra", "enrico", "christie")}
     assert {m["value"] for m in p.group("Marketing")["members"]} == members
     assert p.group("Marketing")["externalId"] == p.id("marketing")
+
+
+def test_matching_precedence_tries_attributes_in_order(prov: Provisioning):
+    prov.create_job()
+
+    def edit(users, groups):
+        users["attributeMappings"].append(direct("objectId", "externalId", matchingPriority=1))
+        next(am for am in users["attributeMappings"] if am["targetAttributeName"] == "userName")["matchingPriority"] = 2
+
+    prov.edit_schema(edit)
+    mark = prov.mark()
+    prov.provision()
+    megan_calls = [c for c in prov.scim(mark) if c.method == "GET" and c.path == "/Users"
+                   and (prov.id("megan") in (c.filter or "") or "megan.bowen" in (c.filter or ""))]
+    # externalId first (no Genesys user has it), then userName, which finds the hand-made Megan.
+    assert [c.filter for c in megan_calls] == [f'externalId eq "{prov.id("megan")}"', 'userName eq "megan.bowen@contoso.com"']
+    assert len([u for u in prov.users() if u["userName"] == "megan.bowen@contoso.com"]) == 1
+    assert prov.user("alex.wilber@contoso.com")["externalId"] == prov.id("alex")
+
+
+def test_two_matching_attributes_with_the_same_precedence_are_refused(prov: Provisioning):
+    prov.create_job()
+    schema = prov.schema()
+    schema["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"].append(
+        direct("objectId", "externalId", matchingPriority=1))
+    resp = prov.put_schema(schema, expect=400)
+    assert "matching precedence" in resp.json()["error"]["message"]
