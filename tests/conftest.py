@@ -1,15 +1,15 @@
-"""Shared fixtures: every test starts from a fresh simulator (seed 0, demo tenant)."""
+"""Shared fixtures: every test starts from a fresh simulator (seed 0, demo tenant).
+
+They are the provsim pytest plugin's fixtures (simulator/pytest_plugin.py) under short names, so
+the suite also exercises what users get; override ``config`` to pick another seed or tenant.
+"""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
-from simulator import create_app
 from simulator.core import ProvsimConfig
-from simulator.http import InProcessTransport
-from simulator.serve import ServerThread
 
 
 @pytest.fixture
@@ -18,13 +18,18 @@ def config() -> ProvsimConfig:
 
 
 @pytest.fixture
-def app(config):
-    return create_app(config)
+def provsim_config(config):
+    return config
 
 
 @pytest.fixture
-def runtime(app):
-    return app.extensions["provsim"]
+def app(provsim_app):
+    return provsim_app
+
+
+@pytest.fixture
+def runtime(provsim_runtime):
+    return provsim_runtime
 
 
 @pytest.fixture
@@ -39,21 +44,15 @@ def client(app):
 
 
 @pytest.fixture
-def http(app):
+def http(provsim_http):
     """An httpx client over the app in-process (no socket)."""
-    with httpx.Client(transport=InProcessTransport(app=app), base_url="http://provsim.test") as c:
-        yield c
+    return provsim_http
 
 
 @pytest.fixture
-def served(app):
+def served(provsim_server):
     """The app on a real loopback socket; yields the ServerThread (``.url``)."""
-    server = ServerThread(app, "127.0.0.1", 0)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return provsim_server
 
 
 @pytest.fixture

@@ -109,13 +109,7 @@ def user_scope(ctx: CycleContext, user: dict | None, deletion: str | None) -> Sc
     active = bool(user.get("accountEnabled", True))
     if not active:
         reasons.append("IsActive: the user is disabled in Entra ID (accountEnabled is false)")
-    flt = ctx.mappings.scoping_filter("User")
-    in_filter, details = True, []
-    if flt is not None and not flt.is_empty:
-        in_filter, clause_results = flt.evaluate(mapping_source(ctx, user, assignments, soft_deleted=False))
-        details = [getattr(c, "message", str(c)) for c in clause_results]
-        if not in_filter:
-            reasons.append("ScopingFilter: " + "; ".join(d for d in details if "not met" in d or "false" in d.lower()) if details else "ScopingFilter: not met")
+    in_filter, details = _scoping_filter(ctx, "User", user, assignments, reasons)
     in_scope = entitled and in_filter
     return ScopeDecision(in_scope, reasons, assignments, active, not (in_scope and active), details)
 
@@ -129,15 +123,23 @@ def group_scope(ctx: CycleContext, group: dict | None) -> ScopeDecision:
     entitled = ctx.sync_all or bool(assignments)
     if not entitled:
         reasons.append("Assigned: the group is not assigned to the application")
-    flt = ctx.mappings.scoping_filter("Group")
-    in_filter, details = True, []
-    if flt is not None and not flt.is_empty:
-        in_filter, clause_results = flt.evaluate(mapping_source(ctx, group, assignments, soft_deleted=False))
-        details = [getattr(c, "message", str(c)) for c in clause_results]
-        if not in_filter:
-            reasons.append("ScopingFilter: not met")
+    in_filter, details = _scoping_filter(ctx, "Group", group, assignments, reasons)
     in_scope = entitled and in_filter
     return ScopeDecision(in_scope, reasons, assignments, True, not in_scope, details)
+
+
+def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict, assignments: list[Assignment],
+                    reasons: list[str]) -> tuple[bool, list[str]]:
+    """Evaluate the object mapping's scoping filter; a miss adds the unmet clauses to ``reasons``."""
+    flt = ctx.mappings.scoping_filter(object_type)
+    if flt is None or flt.is_empty:
+        return True, []
+    in_filter, clause_results = flt.evaluate(mapping_source(ctx, obj, assignments, soft_deleted=False))
+    details = [getattr(c, "message", str(c)) for c in clause_results]
+    if not in_filter:
+        unmet = [d for d in details if "not met" in d or "false" in d.lower()]
+        reasons.append("ScopingFilter: " + ("; ".join(unmet) if unmet else "not met"))
+    return in_filter, details
 
 
 def mapping_source(ctx: CycleContext, obj: dict, assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict:

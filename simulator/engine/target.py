@@ -120,7 +120,10 @@ class ScimTarget:
         on_request: Callable[[dict], None] | None = None,
     ) -> None:
         self.client = client
-        self.base = base_address.rstrip("/")
+        # A tenant URL may carry feature flags in its query (``...?aadOptscim062020``): they go on every request.
+        url = httpx.URL(base_address)
+        self.base_params = list(url.params.multi_items())
+        self.base = str(url.copy_with(query=None)).rstrip("/")
         self.token = secret_token
         self.sleep = sleep
         self.latency = latency
@@ -146,8 +149,9 @@ class ScimTarget:
             self.requests_sent += 1
             if self.latency:
                 self.sleep(self.latency)
+            merged = self.base_params + list((params or {}).items())
             try:
-                resp = self.client.request(method, url, params=params, content=content, headers=headers)
+                resp = self.client.request(method, url, params=merged or None, content=content, headers=headers)
             except httpx.TimeoutException as err:
                 raise TargetError("Timeout", f"The request to Genesys timed out: {err}", None, ErrorClass.ESCROW, method, url) from err
             except httpx.HTTPError as err:

@@ -63,6 +63,20 @@ def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | 
         raise click.ClickException(f"{len(result.failures)} expectation(s) failed")
 
 
+def _run_options(fn):
+    """The options `scenario run` and `demo` share."""
+    for option in reversed([
+        click.option("--seed", type=int, default=None, help="Override the scenario's seed."),
+        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report to this file."),
+        click.option("--progress/--no-progress", default=None,
+                     help="Progress bar on stderr (default: when stderr is a terminal)."),
+        click.option("--record-target", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Record every SCIM request the engine sends to Genesys into this vcrpy cassette (secrets scrubbed)."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
 @click.group("scenario")
 def scenario_group() -> None:
     """Run scripted provisioning stories and check what they lead to."""
@@ -70,11 +84,7 @@ def scenario_group() -> None:
 
 @scenario_group.command("run")
 @click.argument("name")
-@click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report to this file.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-@click.option("--record-target", type=click.Path(dir_okay=False, path_type=Path),
-              help="Record every SCIM request the engine sends to Genesys into this vcrpy cassette (secrets scrubbed).")
+@_run_options
 @pass_context
 def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None,
                 record_target: Path | None) -> None:
@@ -94,11 +104,7 @@ def list_command(ctx: Context) -> None:
 
 
 @click.command("demo")
-@click.option("--seed", type=int, default=None, help="Override the seed (default 0).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report to this file.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-@click.option("--record-target", type=click.Path(dir_okay=False, path_type=Path),
-              help="Record every SCIM request the engine sends to Genesys into this vcrpy cassette (secrets scrubbed).")
+@_run_options
 @pass_context
 def demo_command(ctx: Context, seed: int | None, out: Path | None, progress: bool | None, record_target: Path | None) -> None:
     """The main job: the demo tenant provisioned into Genesys, then a day of directory changes.

@@ -220,10 +220,6 @@ def test_patch_sends_only_changed_attributes_in_entras_wire_shape(provisioned: P
     assert p.user("pradeep.gupta@contoso.com")["active"] is False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ScimTarget (simulator/engine/target.py) builds request URLs as BaseAddress + '/Users', so a tenant URL "
-    "carrying '?aadOptscim062020' sends GET /api/v2/scim/v2?aadOptscim062020/Users -> 404 and the job is "
-    "quarantined at test connection; the flag must be split off the base before the resource path is appended"))
 def test_rfc_shapes_with_the_aadoptscim062020_flag(prov: Provisioning):
     p = prov.provision(tenant_url=TENANT_URL + "?aadOptscim062020")
     p.patch_user("alex", jobTitle="Senior Account Executive", displayName="Alex W.", mobilePhone="+14255550999")
