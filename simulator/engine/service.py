@@ -449,7 +449,7 @@ class ProvisioningService:
             now = clock.now()
             duration = int((now - last[0]).total_seconds() * 1000)
             last[0] = now
-            doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(now), job=job, cycle_id=cycle_id,
+            doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(now, millis=True), job=job, cycle_id=cycle_id,
                                  change_id=self.ids.guid(), tenant_id=self.tenant_id, service_principal=sp,
                                  target_system=TARGET_SYSTEM, duration_ms=duration)
             self.t["logs"].add(doc)
@@ -543,7 +543,7 @@ class ProvisioningService:
         clock = self.runtime.clock
 
         def emit(entry: LogEntry) -> None:
-            doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(clock.now()), job=job, cycle_id=cycle_id,
+            doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(clock.now(), millis=True), job=job, cycle_id=cycle_id,
                                  change_id=self.ids.guid(), tenant_id=self.tenant_id, service_principal=sp,
                                  target_system=TARGET_SYSTEM, duration_ms=0)
             doc["initiatedBy"] = {"id": "", "displayName": "Provision on demand", "initiatorType": "user"}
