@@ -186,15 +186,6 @@ def provisioning_quarantine(job_id: str):
     return json_response(service.job_view(job_id)["status"])
 
 
-@bp.get("/outbox")
-def outbox():
-    """The notification e-mails the provisioning service sent (``?raw=1`` adds the RFC 5322 text)."""
-    service = runtime().services.get("provisioning")
-    messages = service.outbox.messages() if service is not None and service.outbox is not None else []
-    raw = request.args.get("raw") in ("1", "true")
-    return json_response({"value": [m if raw else {k: v for k, v in m.items() if k != "eml"} for m in messages]})
-
-
 @bp.get("/traffic")
 def traffic():
     args = request.args

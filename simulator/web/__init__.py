@@ -1,7 +1,10 @@
-"""provsim web surface (being built)."""
+"""The dashboard at ``/``: a page a trainer can put on a projector.
 
-from flask import Flask
+Virtual time with buttons to move it, each provisioning job's status and quarantine, the latest
+provisioning log entries as the portal lists them, the Genesys org, fault rules and the outbox.
+Server-rendered (no JavaScript framework); the page refreshes itself every few seconds.
+"""
 
+from .views import bp, init_app
 
-def init_app(app: Flask) -> None:
-    """Register this surface's blueprints on ``app``."""
+__all__ = ["bp", "init_app"]
