@@ -8,6 +8,7 @@
     GET  /_provsim/snapshot  /  POST /_provsim/snapshot/restore
     GET|POST|DELETE /_provsim/faults, DELETE /_provsim/faults/<id>
     GET  /_provsim/traffic?surface=&since=&limit=
+    GET  /_provsim/outbox[?raw=1]              notification e-mails (``provsim outbox``)
 """
 
 from __future__ import annotations
@@ -195,6 +196,16 @@ def traffic():
     except ValueError as err:
         raise ControlError(400, "badRequest", "since and limit are integers") from err
     return json_response({"value": runtime().traffic.entries(surface=args.get("surface"), since=since, limit=limit)})
+
+
+@bp.get("/outbox")
+def outbox():
+    """The provisioning service's notification e-mails, oldest first; ``?raw=1`` adds each ``eml``."""
+    service = runtime().services.get("provisioning")
+    box = getattr(service, "outbox", None)
+    messages = box.messages() if box is not None else []
+    raw = request.args.get("raw", "").lower() in ("1", "true", "yes")
+    return json_response({"value": [m if raw else {k: v for k, v in m.items() if k != "eml"} for m in messages]})
 
 
 def init_app(app: Flask) -> None:
