@@ -33,7 +33,7 @@ def index():
     rt = runtime()
     service = rt.services.get("provisioning")
     org = rt.services.get("purecloud")
-    logs = service.logs()[:40] if service is not None else []
+    logs = service.logs()[:25] if service is not None else []
     users = org.export_state("Users") if org is not None else []
     groups = org.export_state("Groups") if org is not None else []
     outbox = service.outbox.messages()[-10:] if service is not None and service.outbox is not None else []
