@@ -49,6 +49,25 @@ __all__ = ["Store", "IndexedTable", "Index", "StateStorage"]
 
 _META_TABLE = "_provsim"
 
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+
+
+def _clone(value: Any) -> Any:
+    """``copy.deepcopy`` for JSON-shaped documents, several times faster.
+
+    Stored documents are dicts and lists of strings, numbers, booleans and None;
+    those are copied here without deepcopy's memo bookkeeping.  Anything else
+    (tuples, Documents, enums, ...) goes through ``copy.deepcopy`` unchanged.
+    """
+    cls = type(value)
+    if cls is dict:
+        return {k: v if type(v) in _ATOMIC else _clone(v) for k, v in value.items()}
+    if cls is list:
+        return [v if type(v) in _ATOMIC else _clone(v) for v in value]
+    if cls in _ATOMIC:
+        return value
+    return copy.deepcopy(value)
+
 
 @dataclass(frozen=True)
 class Index:
@@ -187,7 +206,7 @@ class IndexedTable(Table):
     def get(self, cond=None, doc_id=None, doc_ids=None):  # type: ignore[override]
         if doc_id is not None:
             raw = self._read_table().get(int(doc_id))
-            return Document(copy.deepcopy(raw), int(doc_id)) if raw is not None else None
+            return Document(_clone(raw), int(doc_id)) if raw is not None else None
         return super().get(cond=cond, doc_ids=doc_ids) if doc_ids is not None else super().get(cond)
 
     # ---- indexes ------------------------------------------------------
@@ -280,7 +299,7 @@ class IndexedTable(Table):
                 doc_id = next(iter(bucket)) if bucket else None
             if doc_id is None:
                 return None
-            return Document(copy.deepcopy(self._read_table()[doc_id]), doc_id)
+            return Document(_clone(self._read_table()[doc_id]), doc_id)
 
     def find_all(self, index: str, value: Any) -> list[Document]:
         """Every document whose ``index`` equals ``value``, in insertion order."""
@@ -291,7 +310,7 @@ class IndexedTable(Table):
             else:
                 ids = sorted(self._multi[index].get(key, {}))
             table = self._read_table()
-            return [Document(copy.deepcopy(table[i]), i) for i in ids]
+            return [Document(_clone(table[i]), i) for i in ids]
 
     def ids_by(self, index: str, value: Any) -> list[int]:
         """Doc ids whose ``index`` equals ``value``, in insertion order (no copies: for
@@ -312,7 +331,7 @@ class IndexedTable(Table):
     def add(self, doc: Mapping) -> int:
         """Insert ``doc``; raises :class:`UniqueConstraintError` and stores nothing on a clash."""
         with self._store.lock:
-            doc = copy.deepcopy(dict(doc))
+            doc = _clone(dict(doc))
             self._check_unique(None, doc)
             doc_id = self._get_next_id()
             self._store._record_undo(self, doc_id, None)
@@ -325,26 +344,31 @@ class IndexedTable(Table):
     def put(self, doc_id: int, doc: Mapping) -> None:
         """Replace the document ``doc_id`` whole."""
         with self._store.lock:
-            table = self._read_table()
-            if doc_id not in table:
+            if doc_id not in self._read_table():
                 raise KeyError(doc_id)
-            doc = copy.deepcopy(dict(doc))
-            self._check_unique(doc_id, doc)
-            old = table[doc_id]
-            self._store._record_undo(self, doc_id, copy.deepcopy(old))
-            self._unindex_doc(doc_id, old)
-            table[doc_id] = doc
-            self._index_doc(doc_id, doc, check=False)
-            self._log_change(doc_id)
-            self._storage.dirty = True  # type: ignore[attr-defined]
+            self._replace(doc_id, _clone(dict(doc)))
+
+    def _replace(self, doc_id: int, doc: dict) -> None:
+        """Store ``doc`` (owned by the table from now on) in place of ``doc_id``."""
+        table = self._read_table()
+        self._check_unique(doc_id, doc)
+        old = table[doc_id]
+        # The replaced document leaves the table here and nothing else holds it
+        # (readers get copies), so the undo log can keep it without a copy.
+        self._store._record_undo(self, doc_id, old)
+        self._unindex_doc(doc_id, old)
+        table[doc_id] = doc
+        self._index_doc(doc_id, doc, check=False)
+        self._log_change(doc_id)
+        self._storage.dirty = True  # type: ignore[attr-defined]
 
     def patch(self, doc_id: int, fields: Mapping) -> dict:
         """Merge ``fields`` into the document; returns the new document (a copy)."""
         with self._store.lock:
-            doc = copy.deepcopy(self._read_table()[doc_id])
-            doc.update(copy.deepcopy(dict(fields)))
-            self.put(doc_id, doc)
-            return copy.deepcopy(doc)
+            doc = _clone(self._read_table()[doc_id])
+            doc.update(_clone(dict(fields)))
+            self._replace(doc_id, doc)
+            return _clone(doc)
 
     def delete(self, doc_id: int) -> dict | None:
         """Remove the document; returns what it was, or None if absent."""
@@ -353,11 +377,11 @@ class IndexedTable(Table):
             old = table.pop(doc_id, None)
             if old is None:
                 return None
-            self._store._record_undo(self, doc_id, copy.deepcopy(old))
+            self._store._record_undo(self, doc_id, old)  # detached from the table: no copy needed
             self._unindex_doc(doc_id, old)
             self._log_change(doc_id)
             self._storage.dirty = True  # type: ignore[attr-defined]
-            return copy.deepcopy(old)
+            return _clone(old)
 
     def raw(self, doc_id: int) -> dict | None:
         """The stored document itself (no copy): read-only use inside the lock."""
@@ -474,11 +498,11 @@ class Store:
     def snapshot(self) -> dict:
         """A deep copy of every table, for ``/_provsim/snapshot`` and restore."""
         with self.lock:
-            return {"seq": self._seq, "tables": copy.deepcopy(self.storage._tables)}
+            return {"seq": self._seq, "tables": _clone(self.storage._tables)}
 
     def restore(self, snapshot: dict) -> None:
         with self.lock:
-            self.storage._tables = copy.deepcopy(snapshot["tables"])
+            self.storage._tables = _clone(snapshot["tables"])
             self.storage.dirty = True
             self._seq = max(self._seq, snapshot.get("seq", 0)) + 1
             for table in self._tables.values():
