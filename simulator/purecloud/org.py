@@ -226,18 +226,26 @@ class PureCloudOrg:
         if scheme.lower() != "bearer" or not value:
             raise GenesysApiError(401, "bad.credentials", "No authentication bearer token specified in authorization header.")
         with self.store.lock:
-            doc = self.tokens.find("token", value)
+            # Every SCIM request comes through here: read the stored documents in place
+            # (inside the lock, read-only) instead of copying three of them.
+            doc = self._raw(self.tokens, "token", value)
             if doc is None or doc["revoked"] or doc["expiresAt"] <= self.runtime.clock.now().timestamp():
                 raise GenesysApiError(401, "bad.credentials", "Invalid login credentials.")
-            client = self.clients.find("clientId", doc["clientId"])
+            client_id = doc["clientId"]
+            client = self._raw(self.clients, "clientId", client_id)
             if client is None:
                 raise GenesysApiError(401, "bad.credentials", "Invalid login credentials.")
             perms: set[str] = set()
             for role in client.get("roles", []):
-                role_doc = self.roles.find("name", role)
+                role_doc = self._raw(self.roles, "name", role)
                 if role_doc:
                     perms.update(role_doc.get("permissions", []))
-        return TokenInfo(value, doc["clientId"], frozenset(perms))
+        return TokenInfo(value, client_id, frozenset(perms))
+
+    @staticmethod
+    def _raw(table, index: str, value: Any) -> dict | None:
+        ids = table.ids_by(index, value)
+        return table.raw(ids[0]) if ids else None
 
     def check_rate(self, token: str) -> None:
         """300 requests per minute per token (virtual clock): 429 + Retry-After beyond it."""
