@@ -49,7 +49,7 @@ class GraphDirectorySource:
         if user is None:
             return None
         manager = user.get("manager")
-        user = dict(user)
+        # The reader hands out a fresh copy: no need for another one.
         user["manager"] = manager.get("id") if isinstance(manager, dict) else manager
         return user
 

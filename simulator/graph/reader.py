@@ -42,7 +42,9 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, Sequence, runtime_checkable
 
-from .directory import Directory
+from simulator.core.store import _clone
+
+from .directory import Directory, is_guid
 
 __all__ = [
     "DirectoryReader",
@@ -286,19 +288,37 @@ class StoreDirectoryReader:
                 removed.append(Removed(oid, kind, reason))  # type: ignore[arg-type]
             return ChangeSet(users, groups, removed, memberships, assignments, encode_watermark(now))  # type: ignore[arg-type]
 
+    # The engine calls the lookups below for every object of a cycle: they read the stored
+    # documents in place under the store lock and copy only what they return (the same
+    # values Directory's copying accessors would give).
     def get_user(self, user_id: str) -> dict | None:
         d = self.directory
-        doc = d._user_doc(user_id)
-        return self._user(dict(doc)) if doc is not None else None
+        if not isinstance(user_id, str):
+            return None
+        with d.store.lock:
+            ids = d.users.ids_by("id", user_id) if is_guid(user_id) else []
+            if not ids and "@" in user_id:
+                ids = d.users.ids_by("userPrincipalName", user_id)
+            return self._user(_clone(d.users.raw(ids[0]))) if ids else None
 
     def get_group(self, group_id: str) -> dict | None:
-        return self._group(self.directory.get_group(group_id))
+        d = self.directory
+        if not isinstance(group_id, str):
+            return None
+        with d.store.lock:
+            ids = d.groups.ids_by("id", group_id)
+            return self._group(_clone(d.groups.raw(ids[0]))) if ids else None
 
     def group_members(self, group_id: str) -> list[MemberRef]:
-        return [MemberRef(m["memberId"], m["memberType"]) for m in self.directory.member_links(group_id)]
+        members = self.directory.members
+        with self.directory.store.lock:
+            return [MemberRef(link["memberId"], link["memberType"])
+                    for link in map(members.raw, members.ids_by("group", group_id))]
 
     def member_of(self, object_id: str) -> list[str]:
-        return [m["groupId"] for m in self.directory.members.find_all("member", object_id)]
+        members = self.directory.members
+        with self.directory.store.lock:
+            return [members.raw(i)["groupId"] for i in members.ids_by("member", object_id)]
 
     def manager_of(self, user_id: str) -> str | None:
         doc = self.directory._user_doc(user_id)
@@ -312,7 +332,10 @@ class StoreDirectoryReader:
         return self.directory.assignments_for_resource(sp_id)
 
     def assignments_of(self, principal_id: str, sp_id: str | None = None) -> list[dict]:
-        return self.directory.assignments_for_principal(principal_id, sp_id)
+        d = self.directory
+        with d.store.lock:
+            return [d._assignment_view(a) for a in map(d.assignments.raw, d.assignments.ids_by("principal", principal_id))
+                    if sp_id is None or a["resourceId"] == sp_id]
 
     def effective_assignments(self, sp_id: str, user_id: str) -> list[dict]:
         d = self.directory
