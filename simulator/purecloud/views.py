@@ -201,14 +201,23 @@ def create_user(_r: str):
     return _with_etag(data, doc, 201, {"Location": data["meta"]["location"]})
 
 
+def _not_modified(doc: dict) -> bool:
+    """If-None-Match names the current version (or ``*``): the client's copy is current (304)."""
+    if_none = request.headers.get("If-None-Match")
+    if not if_none:
+        return False
+    if if_none.strip() == "*":
+        return True
+    return etag(doc).strip('"') in [v.strip().removeprefix("W/").strip('"') for v in if_none.split(",")]
+
+
 @scim_bp.get("/<ci('users'):_r>/<user_id>")
 def get_user(_r: str, user_id: str):
     _token().require_any("directory:user:view", "directory:user:edit", "directory:user:add")
     org = _org()
     with org.store.lock:
         doc = org.get_user(user_id)
-        if_none = request.headers.get("If-None-Match")
-        if if_none and (if_none.strip() == "*" or etag(doc).strip('"') in [v.strip().removeprefix("W/").strip('"') for v in if_none.split(",")]):
+        if _not_modified(doc):
             return Response(status=304, headers={"ETag": etag(doc)})
         data = _user_out(doc, _base())
     return _with_etag(data, doc)
@@ -270,8 +279,7 @@ def get_group(_r: str, group_id: str):
     org = _org()
     with org.store.lock:
         doc = org.get_group(group_id)
-        if_none = request.headers.get("If-None-Match")
-        if if_none and etag(doc).strip('"') in [v.strip().removeprefix("W/").strip('"') for v in if_none.split(",")]:
+        if _not_modified(doc):
             return Response(status=304, headers={"ETag": etag(doc)})
         data = _group_out(doc, _base())
     return _with_etag(data, doc)
