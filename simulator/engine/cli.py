@@ -503,7 +503,7 @@ def logs_command(ctx: Context, session: Session, action: str | None, status: str
 @click.argument("duration", callback=_check_duration)
 @_connection_options
 def advance_command(ctx: Context, session: Session, duration: str) -> None:
-    """Move virtual time by DURATION (ISO-8601, e.g. PT40M) and run every cycle that falls due."""
+    """Move virtual time by DURATION (ISO-8601: PT40M, PT2H, P1D) and run the cycles that fall due."""
     data = session.control("POST", "/clock/advance", {"duration": duration})
     ran = data.get("ran", [])
     lines = [f"advanced {duration}: now {data.get('now')}; {len(ran)} scheduled job(s) ran"]
