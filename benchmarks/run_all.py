@@ -55,7 +55,8 @@ def main() -> int:
     print("=== summary")
     width = max((len(name) for name, *_ in summary), default=4)
     for name, code, elapsed, saved in summary:
-        print(f"  {name:<{width}}  {'ok    ' if code == 0 else f'FAILED ({code})'}  {elapsed:7.1f} s  {saved}")
+        status = "ok" if code == 0 else f"FAILED ({code})"
+        print(f"  {name:<{width}}  {status:<12}  {elapsed:7.1f} s  {saved}")
     failed = [name for name, code, *_ in summary if code != 0]
     if failed:
         print(f"{len(failed)} of {len(summary)} benchmarks failed: {', '.join(failed)}")
