@@ -59,21 +59,25 @@ def scrub_json(value, extra_fields: Iterable[str] = ()):
     Graph's ``{"key": "SecretToken", "value": "..."}`` pairs (synchronization
     secrets, validateCredentials) are redacted too.
     """
-    fields = SECRET_FIELDS | {f.lower() for f in extra_fields}
-    if isinstance(value, dict):
-        out = {}
-        key_name = value.get("key") if isinstance(value.get("key"), str) else None
-        for k, v in value.items():
-            if k.lower() in fields and v not in (None, ""):
-                out[k] = REDACTED
-            elif k == "value" and key_name and key_name.lower() in fields and isinstance(v, str):
-                out[k] = REDACTED
-            else:
-                out[k] = scrub_json(v, extra_fields)
-        return out
-    if isinstance(value, list):
-        return [scrub_json(v, extra_fields) for v in value]
-    return value
+    fields = SECRET_FIELDS | {f.lower() for f in extra_fields} if extra_fields else SECRET_FIELDS
+
+    def walk(item):
+        if isinstance(item, dict):
+            out = {}
+            key_name = item.get("key") if isinstance(item.get("key"), str) else None
+            for k, v in item.items():
+                if k.lower() in fields and v not in (None, ""):
+                    out[k] = REDACTED
+                elif k == "value" and key_name and key_name.lower() in fields and isinstance(v, str):
+                    out[k] = REDACTED
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)
 
 
 def scrub_form(text: str, extra_fields: Iterable[str] = ()) -> str:

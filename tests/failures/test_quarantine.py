@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from conftest import at
+from failure_story import at
 
 TOKEN_REVOKE = "/_provsim/purecloud/tokens/revoke"
 

@@ -3,7 +3,7 @@
 from collections import Counter
 from datetime import timedelta
 
-from conftest import Story, at
+from failure_story import Story, at
 
 
 def test_429_storm_honours_retry_after_sends_nothing_early_and_loses_nothing(started):
