@@ -78,6 +78,13 @@ class CycleContext:
     force_deletes: bool = False
     escrow: Any = None  # simulator.engine.escrow.EscrowBook (optional)
     progress: Callable[[int, int], None] | None = None
+    _roles: dict[str, dict] | None = None
+
+    def app_roles(self) -> dict[str, dict]:
+        """The app's roles by id, read once per cycle (they do not change within one)."""
+        if self._roles is None:
+            self._roles = {r["id"]: r for r in self.source.app_roles(self.service_principal["id"])}
+        return self._roles
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +151,7 @@ def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict, assignments:
 
 def mapping_source(ctx: CycleContext, obj: dict, assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict:
     """The source object as mapping expressions see it (Entra attribute names)."""
-    roles = {r["id"]: r for r in ctx.source.app_roles(ctx.service_principal["id"])}
+    roles = ctx.app_roles()
     role_list = []
     for a in assignments:
         role = roles.get(a.app_role_id, {})
