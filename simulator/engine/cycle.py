@@ -504,10 +504,7 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
         _clear_escrow(ctx, entry_cache["sourceId"])
         return
     body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
-    try:
-        ctx.target.patch(USER_PATH, target_id, body)
-    except TargetError as err:
-        _handle_failure(ctx, result, log_entry, err)
+    if not _patch(ctx, result, log_entry, USER_PATH, target_id, body):
         return
     log_entry.modified = [(c[0], c[1], c[2]) for c in _change_triples(changes)]
     verb = "disabled" if disabling else ("re-enabled and updated" if enabling else "updated")
@@ -534,6 +531,17 @@ def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
         else:
             out.append((getattr(c, "attribute", getattr(c, "path", "?")), getattr(c, "old", None), getattr(c, "new", None)))
     return out
+
+
+def _patch(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, resource: str, target_id: str, body: dict,
+           *, reference: bool = False) -> bool:
+    """Send one PATCH; a failure is logged, escrowed or quarantines (False means stop here)."""
+    try:
+        ctx.target.patch(resource, target_id, body)
+    except TargetError as err:
+        _handle_failure(ctx, result, log_entry, err, reference=reference)
+        return False
+    return True
 
 
 def _clear_escrow(ctx: CycleContext, object_id: str) -> None:
@@ -631,10 +639,7 @@ def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, remova
             _emit(ctx, result, log_entry)
         return
     body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
-    try:
-        ctx.target.patch(GROUP_PATH, target_id, body)
-    except TargetError as err:
-        _handle_failure(ctx, result, log_entry, err)
+    if not _patch(ctx, result, log_entry, GROUP_PATH, target_id, body):
         return
     log_entry.modified = _change_triples(changes)
     log_entry.step("export", "success", f"Group '{current.get('displayName')}' was updated in PureCloud by Genesys")
@@ -668,10 +673,7 @@ def _resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> No
         if current is None:
             return
     body = ctx.mappings.build_reference_patch("User", manager_attr, desired, current, entra_quirks=ctx.entra_quirks)
-    try:
-        ctx.target.patch(USER_PATH, entry["targetId"], body)
-    except TargetError as err:
-        _handle_failure(ctx, result, log_entry, err, reference=True)
+    if not _patch(ctx, result, log_entry, USER_PATH, entry["targetId"], body, reference=True):
         return
     log_entry.modified = [(manager_attr, current, desired)]
     log_entry.step("referenceResolution", "success", f"Resolved the manager reference to the Genesys user {desired}" if desired
@@ -706,10 +708,7 @@ def _resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> N
     log_entry = LogEntry("update", "Group", group_id, entry.get("displayName", group_id), target_id=entry["targetId"],
                          target_name=entry.get("targetName", ""))
     body = ctx.mappings.build_members_patch(to_add, to_remove, entra_quirks=ctx.entra_quirks)
-    try:
-        ctx.target.patch(GROUP_PATH, entry["targetId"], body)
-    except TargetError as err:
-        _handle_failure(ctx, result, log_entry, err, reference=True)
+    if not _patch(ctx, result, log_entry, GROUP_PATH, entry["targetId"], body, reference=True):
         return
     log_entry.modified = [("members", f"{len(current)} members", f"{len(current) - len(to_remove) + len(to_add)} members "
                                                                   f"(+{len(to_add)} -{len(to_remove)})")]
