@@ -14,10 +14,11 @@ import click
 
 from simulator.cli import Context, emit, pass_context
 
-__all__ = ["token_group", "purecloud_token", "graph_token"]
+__all__ = ["token_group", "purecloud_token", "graph_token", "emit_token"]
 
-_DEMO_ID = "provsim-purecloud-client"
-_DEMO_SECRET = "provsim-purecloud-secret"
+from simulator.login import DEMO_GENESYS
+
+_DEMO_ID, _DEMO_SECRET = DEMO_GENESYS
 
 
 @click.group("token")
@@ -35,34 +36,9 @@ def token_group() -> None:
 @pass_context
 def purecloud_token(ctx: Context, client_id: str, client_secret: str, url: str | None, fixture: str, seed: int) -> None:
     """Client-credentials token for Genesys Cloud (HTTP Basic, grant_type=client_credentials)."""
-    import httpx
+    from simulator.login import genesys_token
 
-    form = {"grant_type": "client_credentials"}
-    try:
-        if url:
-            with httpx.Client(base_url=url.rstrip("/"), timeout=30) as client:
-                resp = client.post("/oauth/token", data=form, auth=(client_id, client_secret))
-        else:
-            from simulator.app import create_app
-            from simulator.core import ConfigError, ProvsimConfig
-            from simulator.http import InProcessTransport
-
-            try:
-                app = create_app(ProvsimConfig(seed=seed, fixture=fixture))
-            except ConfigError as err:
-                raise click.ClickException(str(err)) from err
-            with httpx.Client(transport=InProcessTransport(app=app), base_url="http://provsim.local") as client:
-                resp = client.post("/oauth/token", data=form, auth=(client_id, client_secret))
-    except httpx.HTTPError as err:
-        raise click.ClickException(f"could not reach {url}: {err}") from err
-    try:
-        body = resp.json()
-    except ValueError:
-        body = {"status": resp.status_code, "body": resp.text}
-    if resp.status_code != 200:
-        detail = body.get("description") or body.get("error_description") or body.get("message") or resp.text
-        raise click.ClickException(f"token request failed ({resp.status_code} {body.get('error', '')}): {detail}")
-    emit(ctx, body, body["access_token"])
+    emit_token(ctx, url, fixture, seed, lambda client, base: genesys_token(client, client_id, client_secret, base=base))
 
 
 @token_group.command("graph")
@@ -79,32 +55,36 @@ def purecloud_token(ctx: Context, client_id: str, client_secret: str, url: str |
 def graph_token(ctx: Context, tenant: str, client_id: str, client_secret: str, scope: str, url: str | None,
                 fixture: str, seed: int) -> None:
     """Client-credentials token for Microsoft Graph from the Entra login endpoint."""
+    from simulator.login import graph_token
+
+    emit_token(ctx, url, fixture, seed,
+               lambda client, base: graph_token(client, tenant, client_id, client_secret, scope=scope, base=base))
+
+
+def emit_token(ctx: Context, url: str | None, fixture: str, seed: int, login) -> None:
+    """Run ``login(client, base)`` against ``url``, or a fresh in-process tenant, and print the token."""
     import httpx
 
-    form = {"client_id": client_id, "client_secret": client_secret, "scope": scope, "grant_type": "client_credentials"}
-    path = f"/{tenant}/oauth2/v2.0/token"
+    from simulator.core import ConfigError
+    from simulator.login import LoginFailed
+
     try:
         if url:
-            with httpx.Client(base_url=url.rstrip("/"), timeout=30) as client:
-                resp = client.post(path, data=form)
+            with httpx.Client(timeout=30) as client:
+                body = login(client, url)
         else:
             from simulator.app import create_app
-            from simulator.core import ConfigError, ProvsimConfig
+            from simulator.core import ProvsimConfig
             from simulator.http import InProcessTransport
 
-            try:
-                app = create_app(ProvsimConfig(seed=seed, fixture=fixture))
-            except ConfigError as err:
-                raise click.ClickException(str(err)) from err
+            app = create_app(ProvsimConfig(seed=seed, fixture=fixture))
             with httpx.Client(transport=InProcessTransport(app=app), base_url="http://provsim.local") as client:
-                resp = client.post(path, data=form)
+                body = login(client, "")
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from err
     except httpx.HTTPError as err:
         raise click.ClickException(f"could not reach {url}: {err}") from err
-    try:
-        body = resp.json()
-    except ValueError:
-        body = {"status": resp.status_code, "body": resp.text}
-    if resp.status_code != 200:
-        detail = str(body.get("error_description") or resp.text).split("\r\n")[0]
-        raise click.ClickException(f"token request failed ({resp.status_code} {body.get('error', '')}): {detail}")
+    except LoginFailed as err:
+        error = err.body.get("error", "") if isinstance(err.body, dict) else ""
+        raise click.ClickException(f"token request failed ({err.status} {error}): {err.detail}") from err
     emit(ctx, body, body["access_token"])

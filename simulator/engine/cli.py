@@ -23,7 +23,6 @@ Graph's), 2 on a usage error, 3 when the server cannot be reached.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 from dataclasses import dataclass, field
@@ -124,16 +123,19 @@ class Session:
 
     def graph_token(self) -> str:
         if self._token is None:
+            import httpx
+
+            from simulator import login
+
             tenant = self.tenant or DEFAULT_TENANT
-            resp = self.request("POST", f"/{tenant}/oauth2/v2.0/token", data={
-                "client_id": self.client_id, "client_secret": self.client_secret,
-                "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"})
-            body = _json(resp)
-            if resp.status_code != 200:
-                detail = str(body.get("error_description") or resp.text).split("\r\n")[0] if isinstance(body, dict) else resp.text
-                hint = " (pass --tenant with the served tenant's domain)" if "not found" in detail.lower() else ""
-                raise JobCliError(f"Entra login for tenant {tenant} failed ({resp.status_code}): {detail}{hint}")
-            self._token = body["access_token"]
+            try:
+                self._token = login.graph_token(self.http, tenant, self.client_id, self.client_secret)["access_token"]
+            except httpx.TransportError as err:
+                raise ServerUnreachable(f"cannot reach provsim at {self.base} ({err.__class__.__name__}: {err}); "
+                                        "start it with `provsim serve`, pass --url, or use --in-process") from err
+            except login.LoginFailed as err:
+                hint = " (pass --tenant with the served tenant's domain)" if "not found" in err.detail.lower() else ""
+                raise JobCliError(f"Entra login for tenant {tenant} failed ({err.status}): {err.detail}{hint}") from err
         return self._token
 
     def graph(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
@@ -411,22 +413,20 @@ def _genesys_token(session: Session, tenant_url: str, client_id: str, client_sec
     """A Genesys token from the login of the org behind ``tenant_url`` (``{api}/oauth/token``)."""
     import httpx
 
-    api = tenant_url.split("/api/v2/scim", 1)[0]
-    form = {"grant_type": "client_credentials"}
-    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
-    headers = {"Authorization": f"Basic {basic}"}
-    if api.rstrip("/") == session.base:
-        resp = session.request("POST", "/oauth/token", data=form, headers=headers)
-    else:
-        try:
-            resp = httpx.post(f"{api}/oauth/token", data=form, headers=headers, timeout=30)
-        except httpx.HTTPError as err:
-            raise ServerUnreachable(f"cannot reach the Genesys login at {api}/oauth/token: {err}; "
-                                    "pass --secret-token instead") from err
-    body = _json(resp)
-    if resp.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
-        detail = (body or {}).get("description") or (body or {}).get("error_description") if isinstance(body, dict) else None
-        raise JobCliError(f"Genesys token request to {api}/oauth/token failed ({resp.status_code}): {detail or resp.text[:200]}")
+    from simulator import login
+
+    api = tenant_url.split("/api/v2/scim", 1)[0].rstrip("/")
+    try:
+        if api == session.base:
+            body = login.genesys_token(session.http, client_id, client_secret)
+        else:
+            with httpx.Client(timeout=30) as client:
+                body = login.genesys_token(client, client_id, client_secret, base=api)
+    except httpx.TransportError as err:
+        raise ServerUnreachable(f"cannot reach the Genesys login at {api}/oauth/token: {err}; "
+                                "pass --secret-token instead") from err
+    except login.LoginFailed as err:
+        raise JobCliError(f"Genesys token request to {api}/oauth/token failed ({err.status}): {err.detail}") from err
     return body["access_token"]
 
 

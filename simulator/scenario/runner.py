@@ -9,7 +9,6 @@ sockets, no wall time.  The result is a :class:`ScenarioResult` whose report
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import re
@@ -18,7 +17,9 @@ from typing import Any, Callable
 
 import httpx
 
-from simulator.core import ProvsimConfig, isoformat, parse_duration
+from simulator import login
+from simulator.core import ProvsimConfig
+from simulator.login import DEMO_GENESYS
 
 from .model import Scenario, ScenarioError, Step
 
@@ -28,8 +29,6 @@ GRAPH = "https://graph.microsoft.com/v1.0"
 GENESYS_API = "https://api.mypurecloud.com"
 IN_PROCESS_BASE = "http://provsim.local"
 GENESYS_TENANT_URL = f"{IN_PROCESS_BASE}/api/v2/scim/v2"
-DEMO_GENESYS = ("provsim-purecloud-client", "provsim-purecloud-secret")
-DEMO_GRAPH = ("provsim-graph-client", "provsim-graph-secret")
 _VAR = re.compile(r"\$\{([A-Za-z_][\w]*)(?::([^}]+))?\}")
 
 
@@ -145,12 +144,10 @@ class ScenarioRunner:
     def graph_token(self) -> str:
         if self._graph_token is None:
             tenant = self.runtime.fixture.get("tenant", {}).get("domain", "contoso.onmicrosoft.com")
-            resp = self.http.post(f"/{tenant}/oauth2/v2.0/token", data={
-                "client_id": DEMO_GRAPH[0], "client_secret": DEMO_GRAPH[1],
-                "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"})
-            if resp.status_code != 200:
-                raise ScenarioError(f"could not get a Graph token: {resp.status_code} {resp.text[:200]}")
-            self._graph_token = resp.json()["access_token"]
+            try:
+                self._graph_token = login.graph_token(self.http, tenant)["access_token"]
+            except login.LoginFailed as err:
+                raise ScenarioError(f"could not get a Graph token: {err}") from err
         return self._graph_token
 
     def graph(self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = (200, 201, 204)) -> httpx.Response:
@@ -175,12 +172,10 @@ class ScenarioRunner:
         return resp
 
     def _genesys_token(self, client_id: str, secret: str) -> str:
-        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-        resp = self.http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                              headers={"Authorization": f"Basic {basic}"})
-        if resp.status_code != 200:
-            raise ScenarioError(f"Genesys token request failed: {resp.status_code} {resp.text[:200]}")
-        return resp.json()["access_token"]
+        try:
+            return login.genesys_token(self.http, client_id, secret)["access_token"]
+        except login.LoginFailed as err:
+            raise ScenarioError(f"Genesys token request failed: {err}") from err
 
     def sp_id(self) -> str:
         directory = self.runtime.services["directory"]

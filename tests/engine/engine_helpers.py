@@ -14,7 +14,6 @@ would notice is read back from three places:
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -22,13 +21,13 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from simulator import login
+from simulator.login import DEMO_GENESYS
 from simulator.http import InProcessTransport
 
 BASE = "http://provsim.local"
 TENANT_URL = f"{BASE}/api/v2/scim/v2"
 SCIM_PREFIX = "/api/v2/scim/v2"
-DEMO_GENESYS = ("provsim-purecloud-client", "provsim-purecloud-secret")
-DEMO_GRAPH = ("provsim-graph-client", "provsim-graph-secret")
 TENANT_DOMAIN = "contoso.onmicrosoft.com"
 ODATA_USER = "https://graph.microsoft.com/v1.0/directoryObjects/"
 
@@ -103,11 +102,7 @@ class Provisioning:
     # ---------------------------------------------------------------- Graph
     def graph_token(self) -> str:
         if self._graph_token is None:
-            resp = self.http.post(f"/{TENANT_DOMAIN}/oauth2/v2.0/token", data={
-                "client_id": DEMO_GRAPH[0], "client_secret": DEMO_GRAPH[1],
-                "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"})
-            assert resp.status_code == 200, resp.text
-            self._graph_token = resp.json()["access_token"]
+            self._graph_token = login.graph_token(self.http, TENANT_DOMAIN)["access_token"]
         return self._graph_token
 
     def graph(self, method: str, path: str, json_body: Any = None, *, expect: int | tuple[int, ...] | None = None,
@@ -134,11 +129,7 @@ class Provisioning:
 
     # --------------------------------------------------------------- Genesys
     def genesys_token(self, client_id: str = DEMO_GENESYS[0], secret: str = DEMO_GENESYS[1]) -> str:
-        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-        resp = self.http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                              headers={"Authorization": f"Basic {basic}"})
-        assert resp.status_code == 200, resp.text
-        return resp.json()["access_token"]
+        return login.genesys_token(self.http, client_id, secret)["access_token"]
 
     def genesys(self, method: str, path: str, json_body: Any = None, *, expect: int | None = None,
                 params: dict | None = None) -> httpx.Response:
