@@ -24,7 +24,6 @@ Graph's), 2 on a usage error, 3 when the server cannot be reached.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -383,13 +382,9 @@ def create_command(ctx: Context, session: Session, scope: str, tenant_url: str |
     job = session.graph("POST", session.sync("/jobs"), {"templateId": TEMPLATE_ID}, ok=(201,))
     job_id = job["id"]
     token = secret_token or _genesys_token(session, tenant_url, genesys_client_id, genesys_client_secret)
-    secrets = [{"key": "BaseAddress", "value": tenant_url}, {"key": "SecretToken", "value": token},
-               {"key": "SyncAll", "value": "True" if scope == "all" else "False"}]
-    if notify or delete_threshold:
-        settings: dict[str, Any] = {"Enabled": bool(notify), "Recipients": notify or ""}
-        if delete_threshold:
-            settings.update(DeleteThresholdEnabled=True, DeleteThresholdValue=delete_threshold)
-        secrets.append({"key": "SyncNotificationSettings", "value": json.dumps(settings)})
+    from simulator.engine.service import job_secrets
+
+    secrets = job_secrets(tenant_url, token, scope=scope, notify=notify, delete_threshold=delete_threshold)
     session.graph("PUT", session.sync("/secrets"), {"value": secrets}, ok=(204,))
     try:
         session.graph("POST", session.sync(f"/jobs/{job_id}/validateCredentials"),

@@ -19,6 +19,7 @@ import httpx
 
 from simulator import login
 from simulator.core import ProvsimConfig
+from simulator.engine.service import job_secrets
 from simulator.login import DEMO_GENESYS
 
 from .model import Scenario, ScenarioError, Step
@@ -245,25 +246,12 @@ class ScenarioRunner:
         self.job_id = resp.json()["id"]
         self.vars["job_id"] = self.job_id
         token = args.get("secret_token") or self.vars.get("genesys_token") or self._genesys_token(*DEMO_GENESYS)
-        secrets = [
-            {"key": "BaseAddress", "value": args.get("tenant_url", GENESYS_TENANT_URL)},
-            {"key": "SecretToken", "value": token},
-            {"key": "SyncAll", "value": "True" if args.get("scope") == "all" else "False"},
-        ]
-        if args.get("skip_out_of_scope_deletions"):
-            secrets.append({"key": "SkipOutOfScopeDeletions", "value": "True"})
-        notify = args.get("notify")
-        threshold = args.get("delete_threshold")
-        if notify or threshold:
-            settings = {"Enabled": bool(notify), "Recipients": notify or "", "DeleteThresholdEnabled": threshold is not None,
-                        "DeleteThresholdValue": int(threshold or 500)}
-            secrets.append({"key": "SyncNotificationSettings", "value": json.dumps(settings)})
+        secrets = job_secrets(args.get("tenant_url", GENESYS_TENANT_URL), token, scope=args.get("scope", "assigned"),
+                              notify=args.get("notify"), delete_threshold=args.get("delete_threshold"),
+                              skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions")))
         self.graph("PUT", self._sync("/secrets"), {"value": secrets}, ok=(204,))
         self.graph("POST", self._sync(f"/jobs/{self.job_id}/validateCredentials"),
                    {"useSavedCredentials": True, "credentials": []}, ok=(204,))
-        if threshold:
-            self.graph("PATCH", self._sync(f"/jobs/{self.job_id}"), {"synchronizationJobSettings": [
-                {"name": "QuarantineTooManyDeletesThreshold", "value": str(threshold)}]}, ok=(204,))
         out.lines.append(f"Job {self.job_id} created from the PureCloud by Genesys template; "
                          f"tenant URL {secrets[0]['value']}; scope: {'all users and groups' if args.get('scope') == 'all' else 'assigned users and groups'}; "
                          "test connection passed")
