@@ -462,17 +462,7 @@ class ProvisioningService:
         token = self._secret(sp_id, "SecretToken")
         threshold_on = self.delete_threshold(job)
         self._emit_event("cycleStarted", {"jobId": job_id, "cycleId": cycle_id, "initial": initial, "at": isoformat(began)})
-        last = [began]
-
-        def emit(entry: LogEntry) -> None:
-            now = clock.now()
-            duration = int((now - last[0]).total_seconds() * 1000)
-            last[0] = now
-            doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(now, millis=True), job=job, cycle_id=cycle_id,
-                                 change_id=self.ids.guid(), tenant_id=self.tenant_id, service_principal=sp,
-                                 target_system=TARGET_SYSTEM, duration_ms=duration)
-            self.t["logs"].add(doc)
-            self._emit_event("log", doc)
+        emit = self._log_writer(job, sp, cycle_id)
 
         result: CycleResult | None = None
         quarantine_error: TargetError | None = None
@@ -558,16 +548,9 @@ class ProvisioningService:
         if not base:
             raise SyncApiError(400, "Request_BadRequest", "The job has no credentials (BaseAddress, SecretToken).")
         entries: list[dict] = []
-        cycle_id = self.ids.guid()
         clock = self.runtime.clock
-
-        def emit(entry: LogEntry) -> None:
-            doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(clock.now(), millis=True), job=job, cycle_id=cycle_id,
-                                 change_id=self.ids.guid(), tenant_id=self.tenant_id, service_principal=sp,
-                                 target_system=TARGET_SYSTEM, duration_ms=0)
-            doc["initiatedBy"] = {"id": "", "displayName": "Provision on demand", "initiatorType": "user"}
-            self.t["logs"].add(doc)
-            entries.append(doc)
+        emit = self._log_writer(job, sp, self.ids.guid(), collect=entries,
+                                initiated_by={"id": "", "displayName": "Provision on demand", "initiatorType": "user"})
 
         from . import cycle as c
 
@@ -610,6 +593,28 @@ class ProvisioningService:
             value["statusInfo"] = main["provisioningStatusInfo"]
         self.runtime.checkpoint()
         return {"key": json.dumps(outcome, separators=(",", ":")), "value": json.dumps(value, separators=(",", ":"))}
+
+    def _log_writer(self, job: dict, sp: dict, cycle_id: str, *, initiated_by: dict | None = None,
+                    collect: list[dict] | None = None) -> Callable[[LogEntry], None]:
+        """Stores each LogEntry as a provisioningObjectSummary; its duration is the time since the previous one."""
+        clock = self.runtime.clock
+        last = [clock.now()]
+
+        def emit(entry: LogEntry) -> None:
+            now = clock.now()
+            duration = int((now - last[0]).total_seconds() * 1000)
+            last[0] = now
+            doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(now, millis=True), job=job, cycle_id=cycle_id,
+                                 change_id=self.ids.guid(), tenant_id=self.tenant_id, service_principal=sp,
+                                 target_system=TARGET_SYSTEM, duration_ms=duration)
+            if initiated_by is not None:
+                doc["initiatedBy"] = dict(initiated_by)
+            self.t["logs"].add(doc)
+            if collect is not None:
+                collect.append(doc)
+            self._emit_event("log", doc)
+
+        return emit
 
     def _execution(self, cycle_id: str, began: datetime, ended: datetime, result: CycleResult | None, error: dict | None) -> dict:
         state = "Succeeded"
