@@ -160,6 +160,12 @@ class VirtualClock(Clock):
         with self._lock:
             self._now = self._now + timedelta(seconds=seconds)
 
+    def reset(self, start: datetime) -> None:
+        """Back to ``start`` with nothing scheduled (``/_provsim/reset``)."""
+        with self._lock:
+            self._now = start if start.tzinfo else start.replace(tzinfo=UTC)
+            self._jobs.clear()
+
     def set(self, moment: datetime) -> list[dict]:
         """Move to an absolute time (forward only), running what falls due."""
         return self.advance(moment - self._now)
@@ -202,6 +208,11 @@ class WallClock(VirtualClock):
     def now(self) -> datetime:
         elapsed = (time.monotonic() - self._origin_real) * self._scale
         return max(self._now, self._origin_virtual + timedelta(seconds=elapsed))
+
+    def reset(self, start: datetime) -> None:
+        super().reset(start)
+        self._origin_virtual = self._now
+        self._origin_real = time.monotonic()
 
     def tick(self) -> list[dict]:
         """Run whatever is due by the current (scaled) wall time."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import yaml
@@ -139,7 +139,7 @@ class Runtime:
             self.ids.reset()
             self.faults = FaultInjector(self.ids.stream("faults"))
             self.traffic.clear()
-            self.clock.__init__(self._start_time()) if isinstance(self.clock, VirtualClock) and not isinstance(self.clock, WallClock) else None
+            self.clock.reset(self._start_time())
             for name, service in list(self.services.items()):
                 if hasattr(service, "on_reset"):
                     service.on_reset()

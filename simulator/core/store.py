@@ -492,7 +492,8 @@ class Store:
     def flush(self) -> bool:
         """Write the state file now if anything changed (atomic)."""
         with self.lock:
-            self.set_meta(seq=self._seq) if self.storage.dirty else None
+            if self.storage.dirty:
+                self.set_meta(seq=self._seq)
             return self.storage.flush()
 
     def snapshot(self) -> dict:

@@ -332,7 +332,7 @@ def _process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal:
     log_entry.step("import", "success", f"Received User '{upn or name}' change of type ({'Delete' if user is None else 'Add/Update'}) from Azure Active Directory",
                    accountEnabled=str((user or {}).get("accountEnabled")), userPrincipalName=str(upn))
     if decision.in_scope and decision.active:
-        log_entry.step("scoping", "success", f"Determine if User in scope by evaluating against each scoping filter",
+        log_entry.step("scoping", "success", "Determine if User in scope by evaluating against each scoping filter",
                        Assigned="True", IsActive="True", ScopingFilter="True" if not decision.filter_details else "; ".join(decision.filter_details))
     else:
         log_entry.step("scoping", "skipped" if entry_cache is None else "success",
