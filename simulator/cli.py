@@ -29,8 +29,8 @@ _COMMANDS = {
     "proxy": "simulator.proxy.cli:proxy",
     "cassette": "simulator.proxy.cli:cassette",
     "scenario": "simulator.scenario.cli:scenario_group",
-    "job": "simulator.engine.cli:job_group",
-    "outbox": "simulator.engine.cli:outbox_command",
+    "job": "simulator.job_cli:job_group",
+    "outbox": "simulator.job_cli:outbox_command",
 }
 
 

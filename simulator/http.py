@@ -1,6 +1,6 @@
 """Flask-side helpers shared by every surface: the runtime accessor, JSON
-responses with a fixed key order, a case-insensitive URL converter, and the
-in-process httpx transport.
+responses with a fixed key order, a case-insensitive URL converter, and (re-exported from
+``simulator.transport``) the in-process httpx transport.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import json
 import re
 from typing import Any
 
-import httpx
 from flask import Response, current_app
 from werkzeug.routing import BaseConverter
 
-from simulator.core import DroppedConnection, Runtime
+from simulator.core import Runtime
+from simulator.transport import InProcessTransport  # re-exported: it used to live here
 
 __all__ = ["runtime", "json_response", "CaseInsensitive", "InProcessTransport", "dumps"]
 
@@ -50,14 +50,3 @@ class CaseInsensitive(BaseConverter):
 
     def to_python(self, value: str) -> str:
         return value.lower()
-
-
-class InProcessTransport(httpx.WSGITransport):
-    """``httpx.WSGITransport`` that turns a simulated dropped connection into the
-    error a real socket gives httpx (``RemoteProtocolError``)."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return super().handle_request(request)
-        except DroppedConnection as err:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request) from err

@@ -35,7 +35,7 @@ from .source import DirectorySource
 from .state import ConnectorCache, tables
 from .target import ErrorClass, ScimTarget, TargetError
 
-__all__ = ["ProvisioningService", "SyncApiError", "job_secrets", "TEMPLATE_ID", "CYCLE_INTERVAL", "RESET_SCOPES"]
+__all__ = ["ProvisioningService", "SyncApiError", "TEMPLATE_ID", "CYCLE_INTERVAL", "RESET_SCOPES"]
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +57,6 @@ QUARANTINE_DEFAULTS = {
     "QuarantineTotalEscrowThreshold": 60000,
     "QuarantineMaximumDuration": "P28D",
 }
-
-
-def job_secrets(tenant_url: str, secret_token: str, *, scope: str = "assigned", notify: str | None = None,
-                delete_threshold: int | None = None, skip_out_of_scope_deletions: bool = False) -> list[dict]:
-    """The ``PUT …/synchronization/secrets`` values the portal's provisioning page saves.
-
-    The accidental-deletion threshold goes into ``SyncNotificationSettings`` only when given, so
-    naming a notification address never switches the guard off.
-    """
-    secrets = [{"key": "BaseAddress", "value": tenant_url}, {"key": "SecretToken", "value": secret_token},
-               {"key": "SyncAll", "value": "True" if scope == "all" else "False"}]
-    if skip_out_of_scope_deletions:
-        secrets.append({"key": "SkipOutOfScopeDeletions", "value": "True"})
-    if notify or delete_threshold:
-        settings: dict[str, Any] = {"Enabled": bool(notify), "Recipients": notify or ""}
-        if delete_threshold:
-            settings.update(DeleteThresholdEnabled=True, DeleteThresholdValue=int(delete_threshold))
-        secrets.append({"key": "SyncNotificationSettings", "value": json.dumps(settings)})
-    return secrets
 
 
 class SyncApiError(EngineError):
@@ -108,7 +89,7 @@ class TargetFactory:
 
     def client_for(self, base_address: str) -> httpx.Client:
         if self.is_in_process(base_address):
-            from simulator.http import InProcessTransport
+            from simulator.transport import InProcessTransport
 
             transport: httpx.BaseTransport = InProcessTransport(app=self.wsgi_app)
         else:

@@ -19,7 +19,7 @@ import httpx
 
 from simulator import login
 from simulator.core import ProvsimConfig
-from simulator.engine.service import job_secrets
+from simulator.client import job_secrets
 from simulator.login import DEMO_GENESYS
 
 from .model import Scenario, ScenarioError, Step

@@ -24,25 +24,24 @@ Graph's), 2 on a usage error, 3 when the server cannot be reached.
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
+from simulator import client as client_module
+from simulator import login
 from simulator.cli import Context, emit, pass_context
+from simulator.client import ApiError, ProvsimClient, Unreachable, job_secrets
+from simulator.login import DEMO_GENESYS
 
 __all__ = ["job_group", "outbox_command", "JobCliError", "ServerUnreachable", "Session", "format_status"]
 
-DEFAULT_URL = "http://127.0.0.1:8080"
-DEFAULT_TENANT = "contoso.onmicrosoft.com"
-IN_PROCESS_BASE = "http://provsim.local"
-GRAPH_CLIENT = ("provsim-graph-client", "provsim-graph-secret")
-GENESYS_CLIENT = ("provsim-purecloud-client", "provsim-purecloud-secret")
-TEMPLATE_ID = "purecloud"
-#: The fake's id of the PureCloud by Genesys gallery template (``applicationTemplateId``).
-GALLERY_TEMPLATE_IDS = {"6f3a8e21-54b7-4c19-9d2e-8b1f0a7c3e59"}
-RESET_SCOPES = ("None", "ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full", "ForceDeletes")
+DEFAULT_TENANT = client_module.DEFAULT_TENANT
+GENESYS_CLIENT = DEMO_GENESYS
+RESET_SCOPES = client_module.RESET_SCOPES
 
 
 class JobCliError(click.ClickException):
@@ -58,48 +57,41 @@ class ServerUnreachable(click.ClickException):
 # ------------------------------------------------------------------------------------ session
 @dataclass
 class Session:
-    """One conversation with provsim: an httpx client, a Graph token, the app's service principal."""
+    """Where the commands' :class:`~simulator.client.ProvsimClient` talks to: a running server
+    (``--url``) or a simulator built in this process (``--in-process``, ``--state``)."""
 
-    url: str = DEFAULT_URL
+    url: str = client_module.DEFAULT_URL
     in_process: bool = False
     state: Path | None = None
     fixture: str = "contoso"
     seed: int = 0
     tenant: str | None = None
     sp: str | None = None
-    client_id: str = GRAPH_CLIENT[0]
-    client_secret: str = GRAPH_CLIENT[1]
-    http: Any = field(default=None, repr=False)
+    client: ProvsimClient = field(default=None, repr=False)  # type: ignore[assignment]
     app: Any = field(default=None, repr=False)
-    _token: str | None = field(default=None, repr=False)
-    _sp_id: str | None = field(default=None, repr=False)
 
     @property
     def base(self) -> str:
-        return IN_PROCESS_BASE if self.in_process else self.url.rstrip("/")
+        return client_module.IN_PROCESS_BASE if self.in_process else self.url.rstrip("/")
 
     def open(self) -> "Session":
-        import httpx
-
         if self.in_process:
             from simulator.app import create_app
             from simulator.core import ConfigError, ProvsimConfig, StoreError
-            from simulator.http import InProcessTransport
 
             try:
                 self.app = create_app(ProvsimConfig(seed=self.seed, fixture=self.fixture, state_path=self.state))
             except (ConfigError, StoreError) as err:
                 raise click.ClickException(str(err)) from err
-            if self.tenant is None:
-                self.tenant = self.app.extensions["provsim"].services["directory"].tenant_id
-            self.http = httpx.Client(transport=InProcessTransport(app=self.app), base_url=IN_PROCESS_BASE, timeout=None)
+            kwargs = {"tenant": self.tenant} if self.tenant else {}
+            self.client = ProvsimClient.in_process(self.app, service_principal=self.sp, **kwargs)
         else:
-            self.http = httpx.Client(base_url=self.base, timeout=httpx.Timeout(30.0, read=None))
+            self.client = ProvsimClient.connect(self.url, tenant=self.tenant or DEFAULT_TENANT, service_principal=self.sp)
         return self
 
     def close(self) -> None:
-        if self.http is not None:
-            self.http.close()
+        if self.client is not None:
+            self.client.close()
         if self.app is not None:
             self.app.extensions["provsim"].checkpoint()  # writes --state (no-op without one)
 
@@ -109,111 +101,27 @@ class Session:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # ---- HTTP ----------------------------------------------------------------------------
-    def request(self, method: str, path: str, **kwargs) -> Any:
-        """The one place that sends: transport failures become :class:`ServerUnreachable`."""
-        import httpx
-
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        """The client's errors as this command line reports them (exit status 1 or 3)."""
         try:
-            return self.http.request(method, path, **kwargs)
-        except httpx.TransportError as err:
-            raise ServerUnreachable(f"cannot reach provsim at {self.base} ({err.__class__.__name__}: {err}); "
-                                    "start it with `provsim serve`, pass --url, or use --in-process") from err
-
-    def graph_token(self) -> str:
-        if self._token is None:
-            import httpx
-
-            from simulator import login
-
-            tenant = self.tenant or DEFAULT_TENANT
-            try:
-                self._token = login.graph_token(self.http, tenant, self.client_id, self.client_secret)["access_token"]
-            except httpx.TransportError as err:
-                raise ServerUnreachable(f"cannot reach provsim at {self.base} ({err.__class__.__name__}: {err}); "
-                                        "start it with `provsim serve`, pass --url, or use --in-process") from err
-            except login.LoginFailed as err:
-                hint = " (pass --tenant with the served tenant's domain)" if "not found" in err.detail.lower() else ""
-                raise JobCliError(f"Entra login for tenant {tenant} failed ({err.status}): {err.detail}{hint}") from err
-        return self._token
-
-    def graph(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
-              ok: tuple[int, ...] = (200, 201, 204)) -> Any:
-        """A Graph v1.0 call; returns the parsed body (None for 204); Graph errors raise JobCliError."""
-        resp = self.request(method, f"/v1.0{path}", json=body, params=params,
-                            headers={"Authorization": f"Bearer {self.graph_token()}"})
-        data = _json(resp)
-        if resp.status_code not in ok:
-            error = data.get("error") if isinstance(data, dict) else None
-            if isinstance(error, dict):
-                raise JobCliError(f"{error.get('code')}: {error.get('message')} ({method} {path} -> {resp.status_code})")
-            raise JobCliError(f"{method} {path} answered {resp.status_code}: {resp.text[:300]}")
-        return data
-
-    def control(self, method: str, path: str, body: Any = None, *, params: dict | None = None) -> Any:
-        resp = self.request(method, f"/_provsim{path}", json=body, params=params)
-        data = _json(resp)
-        if resp.status_code >= 400:
-            error = data.get("error") if isinstance(data, dict) else None
-            message = error.get("message") if isinstance(error, dict) else resp.text[:300]
-            raise JobCliError(f"{method} /_provsim{path} answered {resp.status_code}: {message}")
-        return data
-
-    # ---- the PureCloud app and its jobs ------------------------------------------------------
-    def sp_id(self) -> str:
-        """The PureCloud by Genesys service principal (``--sp``: an object id or appId)."""
-        if self._sp_id is not None:
-            return self._sp_id
-        data = self.graph("GET", "/servicePrincipals", params={
-            "$select": "id,appId,displayName,applicationTemplateId", "$top": "999"})
-        sps = data.get("value", []) if isinstance(data, dict) else []
-        if self.sp:
-            found = [s for s in sps if self.sp.lower() in (str(s.get("id")).lower(), str(s.get("appId")).lower())]
-            if not found:
-                raise JobCliError(f"no service principal with id or appId {self.sp}")
-        else:
-            found = [s for s in sps if s.get("applicationTemplateId") in GALLERY_TEMPLATE_IDS
-                     or "purecloud" in str(s.get("displayName", "")).lower()]
-            if not found:
-                raise JobCliError("the tenant has no PureCloud by Genesys enterprise app; pass --sp with its service principal id")
-            if len(found) > 1:
-                listed = ", ".join(f"{s['id']} ({s.get('displayName')})" for s in found)
-                raise JobCliError(f"several PureCloud by Genesys apps: {listed}; pass --sp")
-        self._sp_id = found[0]["id"]
-        return self._sp_id
-
-    def sync(self, suffix: str = "") -> str:
-        return f"/servicePrincipals/{self.sp_id()}/synchronization{suffix}"
-
-    def jobs(self) -> list[dict]:
-        return self.graph("GET", self.sync("/jobs")).get("value", [])
-
-    def job_id(self, job: str | None) -> str:
-        """``job`` as given, or the app's only job."""
-        if job:
-            return job
-        jobs = self.jobs()
-        if not jobs:
-            raise JobCliError("the PureCloud app has no provisioning job yet: run `provsim job create`")
-        if len(jobs) > 1:
-            raise JobCliError("the app has several jobs; name one: " + ", ".join(j["id"] for j in jobs))
-        return jobs[0]["id"]
-
-
-def _json(resp) -> Any:
-    if not resp.content:
-        return None
-    try:
-        return resp.json()
-    except ValueError:
-        return None
+            yield
+        except Unreachable as err:
+            raise ServerUnreachable(f"{err}; start it with `provsim serve`, pass --url, or use --in-process") from err
+        except login.LoginFailed as err:
+            session_tenant = self.client.tenant if self.client is not None else self.tenant
+            hint = " (pass --tenant with the served tenant's domain)" if "not found" in err.detail.lower() else ""
+            who = f"Entra login for tenant {session_tenant}" if "/oauth2/" in err.url else f"login to {err.url}"
+            raise JobCliError(f"{who} failed ({err.status}): {err.detail}{hint}") from err
+        except ApiError as err:
+            raise JobCliError(str(err)) from err
 
 
 # --------------------------------------------------------------------------- shared options
 def _connection_options(fn: Callable) -> Callable:
     """Where provsim is (``--url`` or ``--in-process``) and who logs in; adds ``session``."""
 
-    @click.option("--url", default=DEFAULT_URL, show_default=True, envvar="PROVSIM_URL",
+    @click.option("--url", default=client_module.DEFAULT_URL, show_default=True, envvar="PROVSIM_URL",
                   help="Base URL of a running provsim (env PROVSIM_URL).")
     @click.option("--in-process", is_flag=True, help="Build the simulator in this process instead of calling a server.")
     @click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
@@ -233,7 +141,8 @@ def _connection_options(fn: Callable) -> Callable:
             raise click.BadParameter("--state needs --in-process (a running server keeps its own state)", param_hint="--state")
         ctx.as_json = ctx.as_json or as_json
         with Session(url=url, in_process=in_process, state=state, fixture=fixture, seed=seed, tenant=tenant, sp=sp) as session:
-            return fn(ctx, session, **kwargs)
+            with session.errors():
+                return fn(ctx, session, session.client, **kwargs)
 
     return wrapper
 
@@ -356,9 +265,9 @@ def job_group() -> None:
 
 @job_group.command("list")
 @_connection_options
-def list_command(ctx: Context, session: Session) -> None:
+def list_command(ctx: Context, session: Session, client: ProvsimClient) -> None:
     """The app's provisioning jobs and their status."""
-    jobs = session.jobs()
+    jobs = client.jobs()
     emit(ctx, jobs, "\n".join(_job_line(j) for j in jobs) if jobs else "no provisioning jobs (provsim job create)")
 
 
@@ -374,26 +283,22 @@ def list_command(ctx: Context, session: Session) -> None:
 @click.option("--genesys-client-secret", default=GENESYS_CLIENT[1], show_default=True, help="Its secret.")
 @click.option("--start", "start_now", is_flag=True, help="Start the job once the connection test passed.")
 @_connection_options
-def create_command(ctx: Context, session: Session, scope: str, tenant_url: str | None, notify: str | None,
+def create_command(ctx: Context, session: Session, client: ProvsimClient, scope: str, tenant_url: str | None, notify: str | None,
                    delete_threshold: int | None, secret_token: str | None, genesys_client_id: str,
                    genesys_client_secret: str, start_now: bool) -> None:
     """Create a job from the purecloud template, store its secrets and test the connection."""
-    tenant_url = (tenant_url or f"{session.base}/api/v2/scim/v2").rstrip("/")
-    job = session.graph("POST", session.sync("/jobs"), {"templateId": TEMPLATE_ID}, ok=(201,))
-    job_id = job["id"]
-    token = secret_token or _genesys_token(session, tenant_url, genesys_client_id, genesys_client_secret)
-    from simulator.engine.service import job_secrets
-
-    secrets = job_secrets(tenant_url, token, scope=scope, notify=notify, delete_threshold=delete_threshold)
-    session.graph("PUT", session.sync("/secrets"), {"value": secrets}, ok=(204,))
+    tenant_url = (tenant_url or f"{session.base}{client_module.SCIM_PATH}").rstrip("/")
+    job_id = client.create_job()["id"]
+    token = secret_token or _genesys_token(client, tenant_url, genesys_client_id, genesys_client_secret)
+    client.put_secrets(job_secrets(tenant_url, token, scope=scope, notify=notify, delete_threshold=delete_threshold))
     try:
-        session.graph("POST", session.sync(f"/jobs/{job_id}/validateCredentials"),
-                      {"useSavedCredentials": True, "credentials": []}, ok=(204,))
-    except JobCliError as err:
-        raise JobCliError(f"job {job_id} was created but the connection test failed: {err.message}") from err
+        client.validate_credentials(job_id)
+    except ApiError as err:
+        raise JobCliError(f"job {job_id} was created but the connection test failed: {err}") from err
     if start_now:
-        session.graph("POST", session.sync(f"/jobs/{job_id}/start"), ok=(204,))
-    summary = {"jobId": job_id, "servicePrincipalId": session.sp_id(), "templateId": TEMPLATE_ID, "tenantUrl": tenant_url,
+        client.start(job_id)
+    summary = {"jobId": job_id, "servicePrincipalId": client.service_principal_id(), "templateId": client_module.TEMPLATE_ID,
+               "tenantUrl": tenant_url,
                "scope": scope, "notify": notify, "deleteThreshold": delete_threshold, "connectionTested": True,
                "started": start_now}
     emit(ctx, summary, "\n".join([
@@ -404,44 +309,34 @@ def create_command(ctx: Context, session: Session, scope: str, tenant_url: str |
     ]))
 
 
-def _genesys_token(session: Session, tenant_url: str, client_id: str, client_secret: str) -> str:
+def _genesys_token(client: ProvsimClient, tenant_url: str, client_id: str, client_secret: str) -> str:
     """A Genesys token from the login of the org behind ``tenant_url`` (``{api}/oauth/token``)."""
-    import httpx
-
-    from simulator import login
-
     api = tenant_url.split("/api/v2/scim", 1)[0].rstrip("/")
     try:
-        if api == session.base:
-            body = login.genesys_token(session.http, client_id, client_secret)
-        else:
-            with httpx.Client(timeout=30) as client:
-                body = login.genesys_token(client, client_id, client_secret, base=api)
-    except httpx.TransportError as err:
-        raise ServerUnreachable(f"cannot reach the Genesys login at {api}/oauth/token: {err}; "
-                                "pass --secret-token instead") from err
+        return client.genesys_token(client_id, client_secret, base=api)
+    except Unreachable as err:
+        raise ServerUnreachable(f"{err}; pass --secret-token instead") from err
     except login.LoginFailed as err:
         raise JobCliError(f"Genesys token request to {api}/oauth/token failed ({err.status}): {err.detail}") from err
-    return body["access_token"]
 
 
 @job_group.command("start")
 @_job_argument
 @_connection_options
-def start_command(ctx: Context, session: Session, job: str | None) -> None:
+def start_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
     """Turn provisioning on: the initial cycle runs now (at the next clock advance), then every 40 minutes."""
-    job_id = session.job_id(job)
-    session.graph("POST", session.sync(f"/jobs/{job_id}/start"), ok=(204,))
+    job_id = client.job_id(job)
+    client.start(job_id)
     emit(ctx, {"jobId": job_id, "started": True}, f"job {job_id}: started (provisioning status On)")
 
 
 @job_group.command("pause")
 @_job_argument
 @_connection_options
-def pause_command(ctx: Context, session: Session, job: str | None) -> None:
+def pause_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
     """Turn provisioning off; the watermark and connector data are kept."""
-    job_id = session.job_id(job)
-    session.graph("POST", session.sync(f"/jobs/{job_id}/pause"), ok=(204,))
+    job_id = client.job_id(job)
+    client.pause(job_id)
     emit(ctx, {"jobId": job_id, "paused": True}, f"job {job_id}: paused (provisioning status Off)")
 
 
@@ -451,11 +346,10 @@ def pause_command(ctx: Context, session: Session, job: str | None) -> None:
               help=f"What to reset: {', '.join(RESET_SCOPES)} [default: the portal's restart: "
                    "Watermark, Escrows, QuarantineState].")
 @_connection_options
-def restart_command(ctx: Context, session: Session, job: str | None, reset_scope: str | None) -> None:
+def restart_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, reset_scope: str | None) -> None:
     """Restart provisioning: clear state and run an initial cycle again."""
-    job_id = session.job_id(job)
-    body = {"criteria": {"resetScope": reset_scope}} if reset_scope else {}
-    session.graph("POST", session.sync(f"/jobs/{job_id}/restart"), body, ok=(204,))
+    job_id = client.job_id(job)
+    client.restart(job_id, reset_scope)
     emit(ctx, {"jobId": job_id, "restarted": True, "resetScope": reset_scope},
          f"job {job_id}: restarted (resetScope {reset_scope or 'Watermark, Escrows, QuarantineState'})")
 
@@ -463,11 +357,9 @@ def restart_command(ctx: Context, session: Session, job: str | None, reset_scope
 @job_group.command("status")
 @_job_argument
 @_connection_options
-def status_command(ctx: Context, session: Session, job: str | None) -> None:
+def status_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
     """The job's synchronizationStatus: last cycle, counts, quarantine, steady state."""
-    job_id = session.job_id(job)
-    data = session.graph("GET", session.sync(f"/jobs/{job_id}"))
-    data.pop("@odata.context", None)
+    data = client.job(client.job_id(job))
     emit(ctx, data, format_status(data))
 
 
@@ -478,7 +370,7 @@ def status_command(ctx: Context, session: Session, job: str | None) -> None:
 @click.option("--job", "job", help="Only entries of this job.")
 @click.option("--top", type=click.IntRange(1, 1000), default=50, show_default=True, help="How many entries (newest first).")
 @_connection_options
-def logs_command(ctx: Context, session: Session, action: str | None, status: str | None, job: str | None, top: int) -> None:
+def logs_command(ctx: Context, session: Session, client: ProvsimClient, action: str | None, status: str | None, job: str | None, top: int) -> None:
     """Provisioning logs (GET /v1.0/auditLogs/provisioning), newest first."""
     clauses = []
     if action:
@@ -487,19 +379,16 @@ def logs_command(ctx: Context, session: Session, action: str | None, status: str
         clauses.append(f"provisioningStatusInfo/status eq '{status}'")
     if job:
         clauses.append("jobId eq '" + job.replace("'", "''") + "'")
-    params = {"$top": str(top)}
-    if clauses:
-        params["$filter"] = " and ".join(clauses)
-    entries = session.graph("GET", "/auditLogs/provisioning", params=params).get("value", [])
+    entries = client.logs(filter=" and ".join(clauses) or None, top=top)
     emit(ctx, entries, "\n".join(_log_line(e) for e in entries) if entries else "no provisioning log entries")
 
 
 @job_group.command("advance")
 @click.argument("duration", callback=_check_duration)
 @_connection_options
-def advance_command(ctx: Context, session: Session, duration: str) -> None:
+def advance_command(ctx: Context, session: Session, client: ProvsimClient, duration: str) -> None:
     """Move virtual time by DURATION (ISO-8601: PT40M, PT2H, P1D) and run the cycles that fall due."""
-    data = session.control("POST", "/clock/advance", {"duration": duration})
+    data = client.advance(duration)
     ran = data.get("ran", [])
     lines = [f"advanced {duration}: now {data.get('now')}; {len(ran)} scheduled job(s) ran"]
     lines += ["  " + _cycle_line(r) for r in ran]
@@ -509,10 +398,9 @@ def advance_command(ctx: Context, session: Session, duration: str) -> None:
 @click.command("outbox")
 @click.option("--raw", is_flag=True, help="Include each message's full RFC 5322 text (eml).")
 @_connection_options
-def outbox_command(ctx: Context, session: Session, raw: bool) -> None:
+def outbox_command(ctx: Context, session: Session, client: ProvsimClient, raw: bool) -> None:
     """Notification e-mails the provisioning service sent (quarantine, ...)."""
-    data = session.control("GET", "/outbox", params={"raw": "1"} if raw else None)
-    messages = data.get("value", [])
+    messages = client.outbox(raw=raw)
     if not messages:
         emit(ctx, messages, "the outbox is empty")
         return
