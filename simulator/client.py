@@ -254,6 +254,16 @@ class ProvsimClient:
     def outbox(self, *, raw: bool = False) -> list[dict]:
         return self.control("GET", "/outbox", params={"raw": "1"} if raw else None).get("value", [])
 
+    def revoke_genesys_tokens(self, *, token: str | None = None, client_id: str | None = None) -> int:
+        """Revoke one Genesys token, or every token of an OAuth client (as an admin deleting the
+        client's sessions would); returns how many were revoked."""
+        body = {"token": token} if token is not None else {"client_id": client_id}
+        return int(self.control("POST", "/purecloud/tokens/revoke", body, ok=(200,))["revoked"])
+
+    def expire_genesys_tokens(self) -> int:
+        """Every Genesys token expires now; returns how many did."""
+        return int(self.control("POST", "/purecloud/tokens/expire", ok=(200,))["expired"])
+
     # ---- the PureCloud app ---------------------------------------------------------------
     def service_principal_id(self) -> str:
         """The PureCloud by Genesys service principal: the one named at construction (object id or
@@ -362,14 +372,15 @@ class ProvsimClient:
 
     def configure(self, *, tenant_url: str | None = None, secret_token: str | None = None, scope: str = "assigned",
                   notify: str | None = None, delete_threshold: int | None = None,
-                  skip_out_of_scope_deletions: bool = False, test_connection: bool = True, start: bool = False) -> str:
+                  skip_out_of_scope_deletions: bool = False, test_connection: bool = True, start: bool = False,
+                  template_id: str = TEMPLATE_ID) -> str:
         """What an admin does on the provisioning page: a job from the PureCloud template, its secrets
         (tenant URL, secret token, scope, notifications), Test Connection, and optionally Start.
 
         ``tenant_url`` defaults to this provsim's own SCIM base; ``secret_token`` to a token from
         the Genesys login behind it with the demo client.  Returns the job id."""
         tenant_url = (tenant_url or f"{self.base_url}{SCIM_PATH}").rstrip("/")
-        job_id = self.create_job()["id"]
+        job_id = self.create_job(template_id)["id"]
         token = secret_token or self.genesys_token(base=tenant_url.split("/api/v2/scim", 1)[0])
         self.put_secrets(job_secrets(tenant_url, token, scope=scope, notify=notify, delete_threshold=delete_threshold,
                                      skip_out_of_scope_deletions=skip_out_of_scope_deletions))

@@ -19,7 +19,7 @@ from typing import Any
 
 from simulator.engine.mappings import scim_get
 
-__all__ = ["check"]
+__all__ = ["check", "CHECKS"]
 
 
 def _norm(value: Any) -> Any:
@@ -29,7 +29,7 @@ def _norm(value: Any) -> Any:
 
 
 def _users(runner) -> list[dict]:
-    return runner._genesys_all("Users")
+    return runner.genesys_state("Users")
 
 
 def _by_username(runner) -> dict[str, dict]:
@@ -37,13 +37,12 @@ def _by_username(runner) -> dict[str, dict]:
 
 
 def check(runner, args: dict) -> list[str]:
+    """Every problem with the checks in ``args`` (an ``expect`` step's mapping, already validated
+    against the schema's ``$defs/expectations``), each prefixed with its key."""
     problems: list[str] = []
     for name, spec in args.items():
-        fn = _CHECKS.get(name)
-        if fn is None:
-            problems.append(f"{name}: unknown expectation (known: {', '.join(sorted(_CHECKS))})")
-            continue
-        for spec_item in spec if isinstance(spec, list) and name in ("genesys_user", "genesys_group", "logs") else [spec]:
+        fn = _CHECKS[name]
+        for spec_item in spec if isinstance(spec, list) and name in _LISTABLE else [spec]:
             problems.extend(f"{name}: {p}" for p in fn(runner, spec_item))
     return problems
 
@@ -84,7 +83,7 @@ def _genesys_users(runner, spec: dict) -> list[str]:
 
 
 def _genesys_group(runner, spec: dict) -> list[str]:
-    groups = {g["displayName"]: g for g in runner._genesys_all("Groups")}
+    groups = {g["displayName"]: g for g in runner.genesys_state("Groups")}
     group = groups.get(spec["displayName"])
     if group is None:
         return [f"no Genesys group {spec['displayName']}"]
@@ -100,12 +99,12 @@ def _genesys_group(runner, spec: dict) -> list[str]:
 
 
 def _job(runner, spec: dict) -> list[str]:
-    service = runner.runtime.services["provisioning"]
-    view = service.job_view(runner._job())
+    view = runner.job_view()
     out = []
     for path, expected in spec.items():
-        value: Any = view["status"] if path != "schedule.state" else view
-        for part in (path.split(".") if path != "schedule.state" else ["schedule", "state"]):
+        # schedule.* is the job's schedule; every other path is in its synchronizationStatus
+        value: Any = view if path.startswith("schedule.") else view["status"]
+        for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if value != expected:
             out.append(f"job {path} is {value!r}, expected {expected!r}")
@@ -115,8 +114,8 @@ def _job(runner, spec: dict) -> list[str]:
 def _logs(runner, spec: dict) -> list[str]:
     spec = dict(spec)
     expected = spec.pop("count", None)
-    service = runner.runtime.services["provisioning"]
-    entries = service.logs()
+    entries = runner.log_entries
+
     def match(e: dict) -> bool:
         if "action" in spec and e["provisioningAction"] != spec["action"]:
             return False
@@ -134,8 +133,7 @@ def _logs(runner, spec: dict) -> list[str]:
 
 
 def _outbox(runner, spec: dict) -> list[str]:
-    service = runner.runtime.services["provisioning"]
-    messages = service.outbox.messages() if getattr(service, "outbox", None) else []
+    messages = runner.client.outbox()
     out = []
     if "count" in spec and len(messages) != spec["count"]:
         out.append(f"{len(messages)} notification e-mails, expected {spec['count']}")
@@ -144,7 +142,11 @@ def _outbox(runner, spec: dict) -> list[str]:
     return out
 
 
-_CHECKS = {
+#: expectations that take one spec or a list of them (the schema's anyOf)
+_LISTABLE = ("genesys_user", "genesys_group", "logs")
+
+#: expectation -> check; the keys are the schema's $defs/expectations (a test keeps them equal)
+CHECKS = _CHECKS = {
     "genesys_user": _genesys_user,
     "genesys_user_absent": _genesys_user_absent,
     "genesys_users": _genesys_users,

@@ -3,8 +3,9 @@
 A scenario is YAML::
 
     name: demo
-    description: The demo tenant provisioned into Genesys, then a few directory changes.
-    tenant: contoso          # fixture name or path
+    description: >
+      The demo tenant provisioned into Genesys, then a few directory changes.
+    tenant: contoso          # fixture name or path (relative to this file)
     seed: 0
     steps:
       - say: "Step 2.2: get a Genesys OAuth token (the Secret Token)"
@@ -16,48 +17,32 @@ A scenario is YAML::
       - expect:
           genesys_user: {userName: alex.wilber@contoso.com, title: Senior Account Executive}
 
-Each step is a mapping with exactly one verb (plus an optional ``title``).  The
-verbs and their arguments are listed in :data:`VERBS` and in docs/scenarios.md.
-``${name}`` substitutes a value saved earlier; ``${user:KEY}`` / ``${group:KEY}``
-the Entra id of a fixture object by its fixture key, ``${upn:KEY}`` its UPN.
+Each step is a mapping with exactly one verb (plus an optional ``title``).  The format
+is ``scenario.schema.json`` beside this file (:mod:`.schema`); :func:`load_scenario`
+checks a file against it, and resolves every reference, before anything runs
+(:mod:`.validate`).  ``${name}`` substitutes a value saved earlier; ``${user:KEY}`` /
+``${group:KEY}`` / ``${sp:KEY}`` the Entra id of a fixture object by its fixture key,
+``${upn:KEY}`` its UPN.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from simulator.core import FIXTURES_DIR
 
-from simulator.core import FIXTURES_DIR, ConfigError, parse_duration
+from . import schema as scenario_schema
+from .errors import ScenarioError, ScenarioInvalid
+from .validate import check_file
 
-__all__ = ["Scenario", "Step", "load_scenario", "list_scenarios", "VERBS", "ScenarioError"]
+__all__ = ["Scenario", "Step", "load_scenario", "list_scenarios", "resolve_scenario", "paragraphs", "VERBS",
+           "ScenarioError", "ScenarioInvalid"]
 
-
-class ScenarioError(ConfigError):
-    """A scenario file that cannot run; the message names the file and step."""
-
-
-#: verb -> one-line help (docs/scenarios.md has the arguments)
-VERBS: dict[str, str] = {
-    "say": "print a narration line into the report",
-    "genesys_token": "get a Genesys OAuth token with client credentials (default: the demo client); saved as ${genesys_token}",
-    "configure": "create the provisioning job from the PureCloud gallery template and set its credentials and settings",
-    "start": "start (or resume) provisioning",
-    "pause": "pause provisioning",
-    "restart": "restart provisioning with a resetScope",
-    "advance": "move virtual time forward (ISO-8601 duration), running every cycle that falls due",
-    "graph": "call Microsoft Graph (method, path, body, save)",
-    "genesys": "call the Genesys SCIM API (method, path, body, save)",
-    "fault": "add a fault rule (see /_provsim/faults)",
-    "clear_faults": "remove every fault rule",
-    "revoke_token": "revoke the job's Genesys token (or {token: ...} / {client_id: ...})",
-    "expire_tokens": "expire every Genesys token now",
-    "schema": "change the job's attribute mappings or scoping filter (a JSON-merge of the schema)",
-    "expect": "check Genesys state, provisioning logs or job status; a failed expectation fails the scenario",
-    "provision_on_demand": "provision one user or group now",
-}
+#: verb -> what it does (the schema's description; docs/scenarios.md has the arguments)
+VERBS: dict[str, str] = {verb: node.get("description", "") for verb, node in scenario_schema.verbs().items()}
 
 
 @dataclass
@@ -76,19 +61,27 @@ class Scenario:
     seed: int
     steps: list[Step]
     path: Path | None = None
-    report: dict = field(default_factory=dict)
+    #: the tenant fixture file (``tenant`` resolved; relative paths against the scenario's folder)
+    tenant_path: Path | None = None
+
+
+def paragraphs(text: str) -> list[str]:
+    """A description as paragraphs: line breaks inside one are spaces, a blank line starts the next."""
+    return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
 
 
 def _scenario_dirs() -> list[Path]:
     return [FIXTURES_DIR / "scenarios"]
 
 
+def scenario_paths() -> list[Path]:
+    """Every shipped scenario file, by name."""
+    return [path for folder in _scenario_dirs() for path in sorted(folder.glob("*.yaml"))]
+
+
 def list_scenarios() -> list[Scenario]:
-    out = []
-    for folder in _scenario_dirs():
-        for path in sorted(folder.glob("*.yaml")):
-            out.append(load_scenario(path))
-    return out
+    """Every shipped scenario (raises :class:`ScenarioInvalid` for the first broken one)."""
+    return [load_scenario(path) for path in scenario_paths()]
 
 
 def resolve_scenario(name_or_path: str | Path) -> Path:
@@ -99,45 +92,20 @@ def resolve_scenario(name_or_path: str | Path) -> Path:
         path = folder / f"{name_or_path}.yaml"
         if path.exists():
             return path
-    known = sorted(p.stem for folder in _scenario_dirs() for p in folder.glob("*.yaml"))
+    known = sorted(p.stem for p in scenario_paths())
     raise ScenarioError(f"no scenario {str(name_or_path)!r}; known: {', '.join(known) or 'none'} (or a path to a .yaml file)")
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Read and check a scenario; :class:`ScenarioInvalid` lists every problem with file, line and column."""
     path = resolve_scenario(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ScenarioError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a scenario is a mapping with name, tenant, steps")
-    unknown = set(data) - {"name", "description", "tenant", "seed", "steps", "report"}
-    if unknown:
-        raise ScenarioError(f"{path}: unknown keys {sorted(unknown)}")
-    raw_steps = data.get("steps")
-    if not isinstance(raw_steps, list) or not raw_steps:
-        raise ScenarioError(f"{path}: 'steps' must be a non-empty list")
+    checked = check_file(path)
+    data = checked.data
     steps = []
-    for i, raw in enumerate(raw_steps, 1):
-        if isinstance(raw, str):
-            raw = {raw: {}}
-        if not isinstance(raw, dict):
-            raise ScenarioError(f"{path}: step {i} must be a mapping with one verb, got {raw!r}")
-        title = raw.get("title")
-        verbs = [k for k in raw if k != "title"]
-        if len(verbs) != 1 or verbs[0] not in VERBS:
-            raise ScenarioError(f"{path}: step {i} needs exactly one verb out of: {', '.join(VERBS)}; got {verbs}")
-        verb = verbs[0]
+    for i, raw in enumerate(data["steps"], 1):
+        verb = next(k for k in raw if k != "title")
         args = raw[verb] if raw[verb] is not None else {}
-        if verb == "advance":
-            try:
-                parse_duration(str(args))
-            except ValueError as err:
-                raise ScenarioError(f"{path}: step {i} (advance): {err}") from err
-        steps.append(Step(verb, args, title, i))
-    seed = data.get("seed", 0)
-    if not isinstance(seed, int):
-        raise ScenarioError(f"{path}: seed must be an integer")
-    return Scenario(name=str(data.get("name") or path.stem), description=str(data.get("description") or ""),
-                    tenant=str(data.get("tenant") or "contoso"), seed=seed, steps=steps, path=path,
-                    report=dict(data.get("report") or {}))
+        steps.append(Step(verb, args, raw.get("title"), i))
+    return Scenario(name=str(data.get("name") or path.stem), description="\n\n".join(paragraphs(data.get("description") or "")),
+                    tenant=str(data.get("tenant") or "contoso"), seed=data.get("seed", 0), steps=steps, path=path,
+                    tenant_path=checked.tenant_path)

@@ -1,40 +1,37 @@
 """Run a scenario against a fresh simulator, in-process, over the real HTTP APIs.
 
-Every step goes through the same requests a script against real tenants
-would send (Graph v1.0 with a token from the Entra login, Genesys SCIM with a
-Genesys OAuth token), only over ``httpx.WSGITransport`` to the app: no
-sockets, no wall time.  The result is a :class:`ScenarioResult` whose report
-(``report.render_text``) is byte-identical for the same scenario and seed.
+Every step is driven through :class:`~simulator.client.ProvsimClient`, the one client of
+the Entra login, Graph (and its synchronization API), Genesys' login and SCIM, and
+``/_provsim``: the same requests a script against real tenants would send, only over an
+in-process transport (no sockets, no wall time).
+
+What the story leads to is *observed*, never driven: the provisioning service's events
+(cycles and provisioning log entries, as the portal shows them while they happen), the
+Genesys org's state read in-process (so checking it sends no SCIM request that would count
+against Genesys' rate limit or shift an id, and adding an ``expect`` never changes the
+engine's traffic), the job and the outbox through the client.  The result is a
+:class:`ScenarioResult`; its renderings (``report``, ``junit``) are byte-identical for the
+same scenario and seed.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import httpx
 
-from simulator import login
-from simulator.core import ProvsimConfig
-from simulator.client import job_secrets
-from simulator.login import DEMO_GENESYS
+from simulator.client import ProvsimClient, job_secrets
+from simulator.core import ProvsimConfig, ProvsimError
 
-from .model import Scenario, ScenarioError, Step
+from .errors import ExpectationFailed, ScenarioError, StepFailed
+from .model import Scenario, Step
+from .validate import REFERENCE
 
-__all__ = ["ScenarioRunner", "ScenarioResult", "StepOutcome", "ExpectationFailed"]
+__all__ = ["ScenarioRunner", "ScenarioResult", "StepOutcome", "ExpectationFailed", "StepFailed"]
 
-GRAPH = "https://graph.microsoft.com/v1.0"
-GENESYS_API = "https://api.mypurecloud.com"
-IN_PROCESS_BASE = "http://provsim.local"
-GENESYS_TENANT_URL = f"{IN_PROCESS_BASE}/api/v2/scim/v2"
-_VAR = re.compile(r"\$\{([A-Za-z_][\w]*)(?::([^}]+))?\}")
-
-
-class ExpectationFailed(ScenarioError):
-    """An ``expect`` step whose check did not hold."""
+_DEFAULT_OK = (200, 201, 204)
 
 
 @dataclass
@@ -44,7 +41,14 @@ class StepOutcome:
     lines: list[str] = field(default_factory=list)
     data: Any = None
     ok: bool = True
+    #: cycles that ended during the step: {"cycleId", "status"}
     cycles: list[dict] = field(default_factory=list)
+    #: provisioning log entries written during the step (cycles and provision on demand), oldest first
+    entries: list[dict] = field(default_factory=list)
+    #: what did not hold (expect) or why the step failed
+    problems: list[str] = field(default_factory=list)
+    #: "failed" (an expectation did not hold) or "error" (the step could not be carried out); None: ok
+    failure: str | None = None
 
 
 @dataclass
@@ -65,6 +69,11 @@ class ScenarioResult:
     def ok(self) -> bool:
         return not self.failures
 
+    @property
+    def not_run(self) -> list[Step]:
+        """Steps after a step that could not be carried out."""
+        return self.scenario.steps[len(self.outcomes):]
+
 
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, *, progress: Callable[[str, int, int], None] | None = None,
@@ -76,124 +85,68 @@ class ScenarioRunner:
         extra = dict(extra or {})
         if record_target is not None:
             extra["target_transport_wrapper"] = _target_recorder(record_target)
-        self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed, fixture=scenario.tenant, extra=extra)
+        self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed,
+                                    fixture=scenario.tenant_path or scenario.tenant, extra=extra)
         self.app = create_app(self.config)
         self.runtime = self.app.extensions["provsim"]
+        self.client = ProvsimClient.in_process(self.app, transport_wrapper=record_to)
         self.vars: dict[str, Any] = {}
         self.job_id: str | None = None
-        self._graph_token: str | None = None
-        self._cycle_log: list[dict] = []
-        from simulator.http import InProcessTransport
-
-        transport: httpx.BaseTransport = InProcessTransport(app=self.app)
-        if record_to is not None:
-            transport = record_to(transport)
-        self.http = httpx.Client(transport=transport, base_url=IN_PROCESS_BASE, timeout=30)
+        self.job_token: str | None = None
+        self.cycles: list[dict] = []
+        self.log_entries: list[dict] = []
         service = self.runtime.services.get("provisioning")
         if service is not None:
             service.listeners.append(self._on_engine_event)
 
-    # ------------------------------------------------------------ helpers
+    # ------------------------------------------------------------ observing
     def _on_engine_event(self, event: str, data: dict) -> None:
         if event == "cycleEnded":
-            self._cycle_log.append({"cycleId": data["cycleId"], "status": data["status"]})
-        if event == "log" and self.progress:
-            self.progress("log", 0, 0)
+            self.cycles.append({"cycleId": data["cycleId"], "status": copy.deepcopy(data["status"])})
+        elif event == "log":
+            self.log_entries.append(data)
+            if self.progress:
+                self.progress("log", 0, 0)
 
-    def _fixture_ids(self) -> dict[str, dict[str, str]]:
-        directory = self.runtime.services.get("directory")
-        keys = getattr(directory, "fixture_keys", None) or {}
-        return keys
+    def genesys_state(self, resource: str) -> list[dict]:
+        """Every Genesys user or group as stored, read in-process (no SCIM request: see the module doc)."""
+        org = self.runtime.services.get("purecloud")
+        return org.export_state(resource) if org is not None and hasattr(org, "export_state") else []
 
+    def job_view(self) -> dict:
+        return self.client.job(self.require_job())
+
+    def require_job(self) -> str:
+        if self.job_id is None:
+            raise StepFailed("no provisioning job yet: add a 'configure' step first")
+        return self.job_id
+
+    # ---------------------------------------------------------- references
     def subst(self, value: Any) -> Any:
+        """``${name}`` and ``${kind:key}`` replaced; a value that is one ``${name}`` keeps its type."""
         if isinstance(value, str):
-            def repl(m: re.Match) -> str:
-                name, arg = m.group(1), m.group(2)
-                if arg is not None:
-                    return self._lookup(name, arg)
-                if name not in self.vars:
-                    raise ScenarioError(f"${{{name}}} is not set (set it with 'save:' on an earlier step)")
-                return str(self.vars[name])
-            whole = _VAR.fullmatch(value)
+            whole = REFERENCE.fullmatch(value)
             if whole and whole.group(2) is None and whole.group(1) in self.vars:
                 return self.vars[whole.group(1)]
-            return _VAR.sub(repl, value)
+            return REFERENCE.sub(lambda m: self._lookup(m.group(1), m.group(2)), value)
         if isinstance(value, list):
             return [self.subst(v) for v in value]
         if isinstance(value, dict):
             return {k: self.subst(v) for k, v in value.items()}
         return value
 
-    def _lookup(self, kind: str, key: str) -> str:
+    def _lookup(self, name: str, key: str | None) -> str:
+        if key is None:
+            if name not in self.vars:
+                raise StepFailed(f"${{{name}}} is not set (set it with 'save:' on an earlier step)")
+            return str(self.vars[name])
         directory = self.runtime.services["directory"]
-        if kind in ("user", "upn"):
-            user_id = directory.fixture_id(key)
-            if user_id is None:
-                raise ScenarioError(f"no user with fixture key {key!r}")
-            if kind == "upn":
-                return directory.get_user(user_id)["userPrincipalName"]
-            return user_id
-        if kind == "group":
-            group_id = directory.fixture_id(key)
-            if group_id is None:
-                raise ScenarioError(f"no group with fixture key {key!r}")
-            return group_id
-        if kind == "sp":
-            return directory.fixture_id(key)
-        raise ScenarioError(f"unknown reference ${{{kind}:{key}}}; use user, upn, group or sp")
+        object_id = directory.fixture_id(key) if name in ("user", "upn", "group", "sp") else None
+        if object_id is None:
+            raise StepFailed(f"${{{name}:{key}}} names no object of the tenant fixture")
+        return directory.get_user(object_id)["userPrincipalName"] if name == "upn" else object_id
 
-    def graph_token(self) -> str:
-        if self._graph_token is None:
-            tenant = self.runtime.fixture.get("tenant", {}).get("domain", "contoso.onmicrosoft.com")
-            try:
-                self._graph_token = login.graph_token(self.http, tenant)["access_token"]
-            except login.LoginFailed as err:
-                raise ScenarioError(f"could not get a Graph token: {err}") from err
-        return self._graph_token
-
-    def graph(self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = (200, 201, 204)) -> httpx.Response:
-        path = path if path.startswith("/") else "/" + path
-        headers = {"Authorization": f"Bearer {self.graph_token()}"}
-        resp = self.http.request(method, f"/v1.0{path}", json=body, headers=headers)
-        if resp.status_code == 401 and "expired" in resp.text:
-            # Entra tokens live an hour; like msal, get a new one when virtual time has moved past it.
-            self._graph_token = None
-            headers = {"Authorization": f"Bearer {self.graph_token()}"}
-            resp = self.http.request(method, f"/v1.0{path}", json=body, headers=headers)
-        if ok and resp.status_code not in ok:
-            raise ScenarioError(f"Graph {method} {path} answered {resp.status_code}: {resp.text[:300]}")
-        return resp
-
-    def genesys(self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = (200, 201, 204)) -> httpx.Response:
-        token = self.vars.get("genesys_token") or self._genesys_token(*DEMO_GENESYS)
-        path = path if path.startswith("/") else "/" + path
-        resp = self.http.request(method, f"/api/v2/scim/v2{path}", json=body, headers={"Authorization": f"Bearer {token}"})
-        if ok and resp.status_code not in ok:
-            raise ScenarioError(f"Genesys {method} {path} answered {resp.status_code}: {resp.text[:300]}")
-        return resp
-
-    def _genesys_token(self, client_id: str, secret: str) -> str:
-        try:
-            return login.genesys_token(self.http, client_id, secret)["access_token"]
-        except login.LoginFailed as err:
-            raise ScenarioError(f"Genesys token request failed: {err}") from err
-
-    def sp_id(self) -> str:
-        directory = self.runtime.services["directory"]
-        sp = directory.fixture_id("purecloud")
-        if sp is None:
-            raise ScenarioError("the tenant has no PureCloud by Genesys application (fixture key 'purecloud')")
-        return sp
-
-    def _sync(self, suffix: str) -> str:
-        return f"/servicePrincipals/{self.sp_id()}/synchronization{suffix}"
-
-    def _job(self) -> str:
-        if self.job_id is None:
-            raise ScenarioError("no provisioning job yet: add a 'configure' step first")
-        return self.job_id
-
-    # ------------------------------------------------------------- verbs
+    # ------------------------------------------------------------------ run
     def run(self) -> ScenarioResult:
         outcomes: list[StepOutcome] = []
         failures: list[str] = []
@@ -203,158 +156,143 @@ class ScenarioRunner:
             if self.progress:
                 self.progress(step.title or step.verb, n, total)
             outcome = StepOutcome(step, self.runtime.now_iso())
-            try:
-                getattr(self, f"do_{step.verb}")(step, outcome)
-            except ExpectationFailed as err:
-                outcome.ok = False
-                outcome.lines.append(f"FAILED: {err}")
-                failures.append(f"step {step.index} ({step.title or step.verb}): {err}")
-            except ScenarioError as err:
-                outcome.ok = False
-                outcome.lines.append(f"ERROR: {err}")
-                failures.append(f"step {step.index} ({step.title or step.verb}): {err}")
-                outcomes.append(outcome)
-                break
             outcomes.append(outcome)
-        service = self.runtime.services.get("provisioning")
-        job = service.job_view(self.job_id) if (service and self.job_id) else None
-        outbox = service.outbox.messages() if service is not None and getattr(service, "outbox", None) else []
+            cycles_before, entries_before = len(self.cycles), len(self.log_entries)
+            stop = False
+            try:
+                getattr(self, f"do_{step.verb}")(self.subst(step.args), outcome)
+            except ExpectationFailed as err:
+                outcome.ok, outcome.failure, outcome.problems = False, "failed", err.problems
+                outcome.lines.append(f"FAILED: {err}")
+            except ProvsimError as err:  # a refused call, a login that failed, no job yet: the story cannot go on
+                outcome.ok, outcome.failure, outcome.problems = False, "error", [str(err)]
+                outcome.lines.append(f"ERROR: {err}")
+                stop = True
+            outcome.cycles = self.cycles[cycles_before:]
+            outcome.entries = self.log_entries[entries_before:]
+            if not outcome.ok:
+                failures.append(f"step {step.index} ({step.title or step.verb}): {'; '.join(outcome.problems)}")
+            if stop:
+                break
+        job = self._final_job()
+        outbox = self.client.outbox() if self.runtime.services.get("provisioning") is not None else []
         return ScenarioResult(
             scenario=self.scenario, outcomes=outcomes, failures=failures, job_id=self.job_id, started=started,
-            ended=self.runtime.now_iso(), logs=list(reversed(service.logs())) if service else [],
-            genesys_users=self._genesys_all("Users"), genesys_groups=self._genesys_all("Groups"), job=job, outbox=outbox)
+            ended=self.runtime.now_iso(), logs=list(self.log_entries), genesys_users=self.genesys_state("Users"),
+            genesys_groups=self.genesys_state("Groups"), job=job, outbox=outbox)
 
-    def _genesys_all(self, resource: str) -> list[dict]:
-        org = self.runtime.services.get("purecloud")
-        if org is not None and hasattr(org, "export_state"):
-            return org.export_state(resource)
-        return []
+    def _final_job(self) -> dict | None:
+        if self.job_id is None:
+            return None
+        try:
+            return self.job_view()
+        except ProvsimError:  # the story deleted its job
+            return None
 
-    def do_say(self, step: Step, out: StepOutcome) -> None:
-        out.lines.append(str(step.args))
+    # ---------------------------------------------------------------- verbs
+    def do_say(self, args: Any, out: StepOutcome) -> None:
+        out.lines.append(str(args))
 
-    def do_genesys_token(self, step: Step, out: StepOutcome) -> None:
-        args = step.args or {}
-        client_id = args.get("client_id", DEMO_GENESYS[0])
-        secret = args.get("client_secret", DEMO_GENESYS[1])
-        self.vars[args.get("save", "genesys_token")] = self._genesys_token(client_id, secret)
+    def do_genesys_token(self, args: dict, out: StepOutcome) -> None:
+        client_id = args.get("client_id", self.client.genesys_client[0])
+        secret = args.get("client_secret", self.client.genesys_client[1])
+        self.vars[args.get("save", "genesys_token")] = self.client.genesys_token(client_id, secret)
         out.lines.append(f"Genesys OAuth client '{client_id}' -> access token (client credentials grant)")
 
-    def do_configure(self, step: Step, out: StepOutcome) -> None:
-        args = self.subst(step.args or {})
-        resp = self.graph("POST", self._sync("/jobs"), {"templateId": args.get("template", "purecloud")}, ok=(201,))
-        self.job_id = resp.json()["id"]
+    def do_configure(self, args: dict, out: StepOutcome) -> None:
+        tenant_url = args.get("tenant_url") or f"{self.client.base_url}/api/v2/scim/v2"
+        self.job_token = args.get("secret_token") or self.vars.get("genesys_token") or self.client.genesys_token()
+        scope = args.get("scope", "assigned")
+        self.job_id = self.client.configure(
+            tenant_url=tenant_url, secret_token=self.job_token, scope=scope, notify=args.get("notify"),
+            delete_threshold=args.get("delete_threshold"),
+            skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions")),
+            template_id=args.get("template", "purecloud"))
         self.vars["job_id"] = self.job_id
-        token = args.get("secret_token") or self.vars.get("genesys_token") or self._genesys_token(*DEMO_GENESYS)
-        secrets = job_secrets(args.get("tenant_url", GENESYS_TENANT_URL), token, scope=args.get("scope", "assigned"),
-                              notify=args.get("notify"), delete_threshold=args.get("delete_threshold"),
-                              skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions")))
-        self.graph("PUT", self._sync("/secrets"), {"value": secrets}, ok=(204,))
-        self.graph("POST", self._sync(f"/jobs/{self.job_id}/validateCredentials"),
-                   {"useSavedCredentials": True, "credentials": []}, ok=(204,))
         out.lines.append(f"Job {self.job_id} created from the PureCloud by Genesys template; "
-                         f"tenant URL {secrets[0]['value']}; scope: {'all users and groups' if args.get('scope') == 'all' else 'assigned users and groups'}; "
+                         f"tenant URL {tenant_url}; scope: {'all users and groups' if scope == 'all' else 'assigned users and groups'}; "
                          "test connection passed")
 
-    def _cycles(self, out: StepOutcome, fn: Callable[[], Any]) -> Any:
-        before = len(self._cycle_log)
-        result = fn()
-        out.cycles = self._cycle_log[before:]
-        return result
-
-    def do_start(self, step: Step, out: StepOutcome) -> None:
-        self.graph("POST", self._sync(f"/jobs/{self._job()}/start"), ok=(204,))
+    def do_start(self, args: Any, out: StepOutcome) -> None:
+        self.client.start(self.require_job())
         out.lines.append("Provisioning status: On")
 
-    def do_pause(self, step: Step, out: StepOutcome) -> None:
-        self.graph("POST", self._sync(f"/jobs/{self._job()}/pause"), ok=(204,))
+    def do_pause(self, args: Any, out: StepOutcome) -> None:
+        self.client.pause(self.require_job())
         out.lines.append("Provisioning status: Off (paused)")
 
-    def do_restart(self, step: Step, out: StepOutcome) -> None:
-        args = step.args or {}
+    def do_restart(self, args: Any, out: StepOutcome) -> None:
         scope = args.get("resetScope") if isinstance(args, dict) else args
-        body = {"criteria": {"resetScope": scope}} if scope else {}
-        self.graph("POST", self._sync(f"/jobs/{self._job()}/restart"), body, ok=(204,))
+        self.client.restart(self.require_job(), scope or None)
         out.lines.append(f"Restarted provisioning (resetScope: {scope or 'Watermark, Escrows, QuarantineState'})")
 
-    def do_advance(self, step: Step, out: StepOutcome) -> None:
-        duration = str(step.args)
-        resp = self._cycles(out, lambda: self.http.post("/_provsim/clock/advance", json={"duration": duration}))
-        if resp.status_code != 200:
-            raise ScenarioError(f"advance failed: {resp.text[:200]}")
-        ran = [r for r in resp.json()["ran"] if r.get("jobId")]
+    def do_advance(self, args: str, out: StepOutcome) -> None:
+        answer = self.client.advance(str(args))
+        ran = [r for r in answer["ran"] if r.get("jobId")]
         out.data = ran
-        out.lines.append(f"Advanced {duration} to {resp.json()['now']}: {len(ran)} provisioning cycle(s) ran")
+        out.lines.append(f"Advanced {args} to {answer['now']}: {len(ran)} provisioning cycle(s) ran")
 
-    def do_graph(self, step: Step, out: StepOutcome) -> None:
-        args = self.subst(step.args)
-        expect = tuple(args.get("expect_status", ())) if isinstance(args.get("expect_status"), list) else (
-            (args["expect_status"],) if "expect_status" in args else (200, 201, 204))
-        resp = self.graph(args.get("method", "GET").upper(), args["path"], args.get("body"), ok=expect)
+    def _expected_statuses(self, args: dict) -> tuple[int, ...]:
+        wanted = args.get("expect_status", _DEFAULT_OK)
+        return tuple(wanted) if isinstance(wanted, (list, tuple)) else (wanted,)
+
+    def _save(self, args: dict, resp: httpx.Response) -> None:
         if args.get("save") and resp.content:
-            self.vars[args["save"]] = resp.json().get("id", resp.json())
-        out.lines.append(f"Graph {args.get('method', 'GET').upper()} {args['path']} -> {resp.status_code}")
+            body = resp.json()
+            self.vars[args["save"]] = body.get("id", body) if isinstance(body, dict) else body
 
-    def do_genesys(self, step: Step, out: StepOutcome) -> None:
-        args = self.subst(step.args)
-        resp = self.genesys(args.get("method", "GET").upper(), args["path"], args.get("body"),
-                            ok=tuple(args.get("expect_status", (200, 201, 204))) if isinstance(args.get("expect_status"), list)
-                            else ((args["expect_status"],) if "expect_status" in args else (200, 201, 204)))
-        if args.get("save") and resp.content:
-            self.vars[args["save"]] = resp.json().get("id", resp.json())
-        out.lines.append(f"Genesys {args.get('method', 'GET').upper()} {args['path']} -> {resp.status_code}")
+    def do_graph(self, args: dict, out: StepOutcome) -> None:
+        method = args.get("method", "GET")
+        resp = self.client.graph_response(method, args["path"], args.get("body"), ok=self._expected_statuses(args))
+        self._save(args, resp)
+        out.lines.append(f"Graph {method} {args['path']} -> {resp.status_code}")
 
-    def do_fault(self, step: Step, out: StepOutcome) -> None:
-        args = self.subst(step.args)
-        resp = self.http.post("/_provsim/faults", json=args)
-        if resp.status_code != 201:
-            raise ScenarioError(f"fault rule refused: {resp.text[:200]}")
-        out.lines.append(f"Fault rule: {args.get('method', '*')} {args.get('path', '*')} -> "
-                         + (f"status {args['status']}" if 'status' in args else "drop" if args.get('drop') else f"delay {args.get('delay')}s"))
+    def do_genesys(self, args: dict, out: StepOutcome) -> None:
+        method = args.get("method", "GET")
+        resp = self.client.genesys_response(method, args["path"], args.get("body"), token=self.vars.get("genesys_token"),
+                                            ok=self._expected_statuses(args))
+        self._save(args, resp)
+        out.lines.append(f"Genesys {method} {args['path']} -> {resp.status_code}")
 
-    def do_clear_faults(self, step: Step, out: StepOutcome) -> None:
-        self.http.delete("/_provsim/faults")
+    def do_fault(self, args: dict, out: StepOutcome) -> None:
+        self.client.add_fault(**args)
+        effect = (f"status {args['status']}" if "status" in args else "drop" if args.get("drop")
+                  else f"delay {args.get('delay')}s")
+        out.lines.append(f"Fault rule: {args.get('method', '*')} {args.get('path', '*')} -> {effect}")
+
+    def do_clear_faults(self, args: Any, out: StepOutcome) -> None:
+        self.client.clear_faults()
         out.lines.append("Fault rules cleared")
 
-    def do_revoke_token(self, step: Step, out: StepOutcome) -> None:
-        args = self.subst(step.args or {})
-        body = args if args else {"token": self.vars.get("genesys_token")}
-        resp = self.http.post("/_provsim/purecloud/tokens/revoke", json=body)
-        if resp.status_code != 200:
-            raise ScenarioError(f"revoke failed: {resp.text[:200]}")
-        out.lines.append(f"Genesys token(s) revoked: {resp.json()['revoked']}")
+    def do_revoke_token(self, args: dict, out: StepOutcome) -> None:
+        if args:
+            revoked = self.client.revoke_genesys_tokens(token=args.get("token"), client_id=args.get("client_id"))
+        else:
+            self.require_job()
+            revoked = self.client.revoke_genesys_tokens(token=self.job_token)
+        out.lines.append(f"Genesys token(s) revoked: {revoked}")
 
-    def do_expire_tokens(self, step: Step, out: StepOutcome) -> None:
-        resp = self.http.post("/_provsim/purecloud/tokens/expire")
-        out.lines.append(f"Genesys tokens expired: {resp.json()['expired']}")
+    def do_expire_tokens(self, args: Any, out: StepOutcome) -> None:
+        out.lines.append(f"Genesys tokens expired: {self.client.expire_genesys_tokens()}")
 
-    def do_schema(self, step: Step, out: StepOutcome) -> None:
-        args = self.subst(step.args or {})
-        schema = self.graph("GET", self._sync(f"/jobs/{self._job()}/schema")).json()
-        edit = _edit_schema(schema, args)
-        self.graph("PUT", self._sync(f"/jobs/{self._job()}/schema"), edit, ok=(204,))
+    def do_schema(self, args: dict, out: StepOutcome) -> None:
+        job_id = self.require_job()
+        self.client.put_schema(job_id, _edit_schema(self.client.schema(job_id), args))
         out.lines.append("Schema updated: " + ", ".join(sorted(args)))
 
-    def do_provision_on_demand(self, step: Step, out: StepOutcome) -> None:
-        args = self.subst(step.args or {})
-        schema = self.graph("GET", self._sync(f"/jobs/{self._job()}/schema")).json()
-        rule_id = schema["synchronizationRules"][0]["id"]
-        body = {"parameters": [{"ruleId": rule_id, "subjects": [
-            {"objectId": args["object_id"], "objectTypeName": args.get("type", "User")}]}]}
-        resp = self.graph("POST", self._sync(f"/jobs/{self._job()}/provisionOnDemand"), body, ok=(200,))
-        key = json.loads(resp.json()["key"])
-        out.data = resp.json()
-        out.lines.append(f"Provision on demand: {key.get('result')}")
+    def do_provision_on_demand(self, args: dict, out: StepOutcome) -> None:
+        result = self.client.provision_on_demand(self.require_job(), args["object_id"], args.get("type", "User"))
+        out.data = result
+        out.lines.append(f"Provision on demand: {result['key'].get('result')}")
 
-    def do_expect(self, step: Step, out: StepOutcome) -> None:
+    def do_expect(self, args: dict, out: StepOutcome) -> None:
         from .expectations import check
 
-        args = self.subst(step.args or {})
         problems = check(self, args)
         for name in args:
-            out.lines.append(f"expect {name}: " + ("ok" if not any(p.startswith(name) for p in problems) else "FAILED"))
+            out.lines.append(f"expect {name}: " + ("ok" if not any(p.startswith(f"{name}:") for p in problems) else "FAILED"))
         if problems:
-            raise ExpectationFailed("; ".join(problems))
+            raise ExpectationFailed(problems)
 
 
 def _target_recorder(path) -> Callable[[httpx.BaseTransport], httpx.BaseTransport]:
