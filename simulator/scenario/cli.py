@@ -1,7 +1,8 @@
-"""``provsim scenario run|list``."""
+"""``provsim scenario run|list|schema`` and ``provsim demo``."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -33,18 +34,43 @@ class _Progress:
             sys.stderr.flush()
 
 
-def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None,
-                         record_target: Path | None = None) -> None:
-    from simulator.core import ConfigError
+class InvalidScenario(click.ClickException):
+    """The scenario file is wrong (or there is no such scenario): nothing ran."""
 
+    exit_code = 2
+
+
+def _load(ctx: Context, name: str, junit: Path | None):
+    from .errors import ScenarioError, ScenarioInvalid
+    from .junit import render_invalid_junit
     from .model import load_scenario
+
+    try:
+        return load_scenario(name)
+    except ScenarioInvalid as err:
+        if junit is not None:
+            _write(junit, render_invalid_junit(Path(name).stem, err.problems))
+        if ctx.as_json:
+            click.echo(json.dumps({"scenario": name, "ok": False, "valid": False,
+                                   "problems": [p.to_dict() for p in err.problems]}, indent=2, ensure_ascii=False))
+        raise InvalidScenario(f"invalid scenario file, nothing ran ({len(err.problems)} problem(s)):\n{err}") from err
+    except ScenarioError as err:
+        raise InvalidScenario(str(err)) from err
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None,
+                         record_target: Path | None = None, junit: Path | None = None) -> None:
+    """Load (exit 2 when the file is invalid), run, print the report; exit 1 when a step failed."""
+    from .junit import render_junit
     from .report import render_json, render_text
     from .runner import ScenarioRunner
 
-    try:
-        scenario = load_scenario(name)
-    except ConfigError as err:
-        raise click.ClickException(str(err)) from err
+    scenario = _load(ctx, name, junit)
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Progress(show)
     try:
@@ -53,14 +79,16 @@ def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | 
         bar.close()
     text = render_json(result) if ctx.as_json else render_text(result)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        _write(out, text)
         click.echo(f"report written to {out}", err=True)
     click.echo(text, nl=False)
+    if junit is not None:
+        _write(junit, render_junit(result))
+        click.echo(f"JUnit XML written to {junit}", err=True)
     if record_target is not None:
         click.echo(f"engine -> Genesys traffic recorded to {record_target}", err=True)
     if not result.ok:
-        raise click.ClickException(f"{len(result.failures)} expectation(s) failed")
+        raise click.ClickException(f"{len(result.failures)} step(s) failed")
 
 
 def _run_options(fn):
@@ -68,10 +96,13 @@ def _run_options(fn):
     for option in reversed([
         click.option("--seed", type=int, default=None, help="Override the scenario's seed."),
         click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report to this file."),
+        click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also write JUnit XML for CI: one testcase per expect step (also for an invalid file)."),
         click.option("--progress/--no-progress", default=None,
                      help="Progress bar on stderr (default: when stderr is a terminal)."),
         click.option("--record-target", type=click.Path(dir_okay=False, path_type=Path),
                      help="Record every SCIM request the engine sends to Genesys into this vcrpy cassette (secrets scrubbed)."),
+        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (same as `provsim --json ...`)."),
     ]):
         fn = option(fn)
     return fn
@@ -86,30 +117,71 @@ def scenario_group() -> None:
 @click.argument("name")
 @_run_options
 @pass_context
-def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None,
-                record_target: Path | None) -> None:
-    """Run scenario NAME (from fixtures/scenarios) or a path to a scenario YAML file."""
-    run_scenario_command(ctx, name, seed, out, progress, record_target)
+def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, junit: Path | None, progress: bool | None,
+                record_target: Path | None, as_json: bool) -> None:
+    """Run scenario NAME (from fixtures/scenarios) or a path to a scenario YAML file.
+
+    Prints the timeline (virtual time, cycle, action, object, status) and a summary.
+    Exit status: 0 every expectation held; 1 a step failed (an expectation, or a call the
+    simulator refused); 2 the file is invalid, nothing ran (each problem with file:line:column).
+    """
+    ctx.as_json = ctx.as_json or as_json
+    run_scenario_command(ctx, name, seed, out, progress, record_target, junit)
 
 
 @scenario_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (same as `provsim --json ...`).")
 @pass_context
-def list_command(ctx: Context) -> None:
-    """List the shipped scenarios."""
-    from .model import list_scenarios
+def list_command(ctx: Context, as_json: bool) -> None:
+    """List the shipped scenarios, each with its description (exit 2 if one is invalid)."""
+    from .errors import ScenarioInvalid
+    from .model import load_scenario, scenario_paths
+    from .report import describe
 
-    items = [{"name": s.name, "description": s.description, "tenant": s.tenant, "steps": len(s.steps), "path": str(s.path)}
-             for s in list_scenarios()]
-    emit(ctx, items, "\n".join(f"{i['name']:<28} {i['description']}" for i in items) or "no scenarios")
+    ctx.as_json = ctx.as_json or as_json
+    items, text = [], []
+    for path in scenario_paths():
+        try:
+            s = load_scenario(path)
+        except ScenarioInvalid as err:
+            items.append({"name": path.stem, "valid": False, "path": str(path), "problems": [p.to_dict() for p in err.problems]})
+            text += [f"{path.stem}  INVALID"] + [f"  {p}" for p in err.problems] + [""]
+            continue
+        items.append({"name": s.name, "description": s.description, "tenant": s.tenant, "seed": s.seed,
+                      "steps": len(s.steps), "valid": True, "path": str(path)})
+        text += [f"{s.name}  (tenant {s.tenant}, {len(s.steps)} steps)"] + (describe(s.description, width=88) or ["  (no description)"]) + [""]
+    emit(ctx, items, "\n".join(text).rstrip("\n") or "no scenarios")
+    if not all(i["valid"] for i in items):
+        raise InvalidScenario("some scenario files are invalid (listed above)")
+
+
+@scenario_group.command("schema")
+@click.option("--markdown", is_flag=True, help="The reference part of docs/scenarios.md instead of the JSON Schema.")
+@click.option("--update", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rewrite the reference part of this page (docs/scenarios.md) from the schema, in place.")
+def schema_command(markdown: bool, update: Path | None) -> None:
+    """Print the scenario file format: a JSON Schema (for an editor's YAML language server) or its docs."""
+    from .schema import SCHEMA_PATH, render_markdown, splice_docs
+
+    if update is not None:
+        try:
+            update.write_text(splice_docs(update.read_text(encoding="utf-8")), encoding="utf-8")
+        except ValueError as err:
+            raise click.ClickException(f"{update}: {err}") from err
+        click.echo(f"{update}: reference part rewritten from {SCHEMA_PATH.name}", err=True)
+        return
+    click.echo(render_markdown() if markdown else SCHEMA_PATH.read_text(encoding="utf-8"), nl=False)
 
 
 @click.command("demo")
 @_run_options
 @pass_context
-def demo_command(ctx: Context, seed: int | None, out: Path | None, progress: bool | None, record_target: Path | None) -> None:
+def demo_command(ctx: Context, seed: int | None, out: Path | None, junit: Path | None, progress: bool | None,
+                 record_target: Path | None, as_json: bool) -> None:
     """The main job: the demo tenant provisioned into Genesys, then a day of directory changes.
 
     Runs fixtures/scenarios/demo.yaml in-process (no server, no credentials) and
     prints the provisioning report; the same bytes on every run.
     """
-    run_scenario_command(ctx, "demo", seed, out, progress, record_target)
+    ctx.as_json = ctx.as_json or as_json
+    run_scenario_command(ctx, "demo", seed, out, progress, record_target, junit)

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["SCHEMA_PATH", "schema", "verbs", "expectations", "validator", "resolve", "type_phrase", "render_markdown",
+__all__ = ["SCHEMA_PATH", "schema", "verbs", "expectations", "validator", "resolve", "type_phrase", "render_markdown", "splice_docs",
            "DOCS_BEGIN", "DOCS_END"]
 
 SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
@@ -122,8 +122,19 @@ def _arguments_table(node: dict) -> list[str]:
 
 
 def _example(key: str, value: Any, *, step: bool) -> str:
-    doc = [{key: value}] if step else {key: value}
-    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True).rstrip()
+    """``key: value`` as a person writes it: block style outside, flow style for small inner values."""
+    text = yaml.safe_dump({key: value}, sort_keys=False, default_flow_style=None if isinstance(value, (dict, list)) else False,
+                          width=110, allow_unicode=True).rstrip()
+    return "- " + text.replace("\n", "\n  ") if step else text
+
+
+def _verb_value(node: dict) -> str:
+    node = resolve(node)
+    if "properties" in node and not node["properties"]:
+        return "`{}` (no arguments)"
+    if node.get("properties"):
+        return "mapping (arguments below)"
+    return type_phrase(node, code=True)
 
 
 def render_markdown() -> str:
@@ -136,19 +147,19 @@ def render_markdown() -> str:
         value = "list of steps" if name == "steps" else type_phrase(prop, code=True)
         out.append(f"| `{name}` | {_cell(value)} | {default} | {_cell(prop.get('description', ''))} |")
     step = s["$defs"]["step"]
-    out += ["", "A step is a mapping with exactly one verb and an optional `title` "
-            f"({_cell(step['properties']['title']['description'])}).", "", "## Verbs", ""]
+    out += ["", f"A step is a mapping with exactly one verb and an optional `title`: {step['properties']['title']['description']}",
+            "", "## Verbs", ""]
     out.append("| verb | value |")
     out.append("|---|---|")
     for verb, node in verbs().items():
-        out.append(f"| [`{verb}`](#{verb}) | {_cell(type_phrase(node, code=True) if not resolve(node).get('properties') else 'mapping')} |")
+        out.append(f"| [`{verb}`](#{verb}) | {_cell(_verb_value(node))} |")
     for verb, node in verbs().items():
         node = resolve(node)
         out += ["", f"### {verb}", "", node.get("description", "")]
         table = _arguments_table(node)
         if table:
             out += [""] + table
-        elif resolve(node).get("type") == ["object", "null"] or "properties" in node:
+        elif "properties" in node:
             out += ["", "No arguments: write `{}`."]
         if node.get("examples"):
             out += ["", "```yaml"] + [_example(verb, ex, step=True) for ex in node["examples"]] + ["```"]
@@ -168,3 +179,12 @@ def render_markdown() -> str:
         out.append("")
     out.append(DOCS_END)
     return "\n".join(out) + "\n"
+
+
+def splice_docs(page: str) -> str:
+    """``page`` (docs/scenarios.md) with its reference part replaced by :func:`render_markdown`."""
+    begin, end = page.find(DOCS_BEGIN), page.find(DOCS_END)
+    if begin < 0 or end < begin:
+        raise ValueError("the page has no generated reference part (BEGIN/END markers)")
+    return page[:begin] + render_markdown() + page[end + len(DOCS_END) + 1:]
+

@@ -89,7 +89,9 @@ def _parse(text: str, file: str) -> tuple[Any, yaml.Node | None]:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = " ".join(str(part) for part in (err.context, err.problem) if part)
+        reason = ": ".join(str(part) for part in (err.context, err.problem) if part)
+        if err.context_mark is not None and err.problem_mark is not None and err.context_mark.line != err.problem_mark.line:
+            reason += f" (it began at line {err.context_mark.line + 1}, column {err.context_mark.column + 1})"
         raise ScenarioInvalid([Problem(file, line, column, f"YAML syntax error: {reason}")]) from err
     except yaml.YAMLError as err:
         raise ScenarioInvalid([Problem(file, 1, 1, f"YAML syntax error: {err}")]) from err
@@ -211,7 +213,7 @@ def _translate(error, locate: _Locator) -> list[Problem]:
         return [locate.at(path + [instance], f"{where}: {instance!r} is not {expected}", key=True)]
     if kind == "additionalProperties":
         allowed = list(node.get("properties") or {})
-        return [locate.at(path + [name], _unknown_key(path, name, allowed), key=True)
+        return [locate.at(path + [name], _unknown_key(path, name, allowed) + _flow_comma_hint(locate, path, name), key=True)
                 for name in instance if name not in allowed]
     if kind == "oneOf" and len(path) == 2 and path[0] == "steps":
         return _step_verbs(path, instance, locate)
@@ -270,6 +272,16 @@ def _unknown_key(path: list, name: Any, allowed: list[str]) -> str:
             return f"step {path[1] + 1} ({verb}): {verb} takes no arguments, got {name!r} (write {verb}: {{}})"
         return f"step {path[1] + 1} ({verb}): unknown argument {name!r}{hint}; {verb} takes: {', '.join(allowed)}"
     return f"{_where(path)}: unknown key {name!r}{hint}; expected: {', '.join(allowed)}"
+
+
+def _flow_comma_hint(locate: _Locator, path: list, name: Any) -> str:
+    """``{resetScope: Watermark, Escrows}`` makes ``Escrows`` a key: say so."""
+    _, parent = locate.nodes(path)
+    key_node, value_node = locate.nodes(path + [name])
+    if (isinstance(parent, yaml.MappingNode) and parent.flow_style and isinstance(value_node, yaml.ScalarNode)
+            and value_node.tag.endswith(":null") and value_node.value == "" and key_node is not None and key_node.style is None):
+        return " (inside {...} a comma ends the value: quote a value that has commas, e.g. \"Watermark, Escrows\")"
+    return ""
 
 
 def _step_verbs(path: list, step: dict, locate: _Locator) -> list[Problem]:
