@@ -1,6 +1,8 @@
-"""Scenarios: scripted provisioning stories, their expectations and reports."""
+"""Scenarios: scripted provisioning stories, their format (a JSON Schema), expectations and reports."""
 
-from .model import Scenario, ScenarioError, Step, list_scenarios, load_scenario
+from .errors import ExpectationFailed, Problem, ScenarioError, ScenarioInvalid, StepFailed
+from .model import Scenario, Step, list_scenarios, load_scenario
 from .runner import ScenarioResult, ScenarioRunner
 
-__all__ = ["Scenario", "ScenarioError", "ScenarioResult", "ScenarioRunner", "Step", "list_scenarios", "load_scenario"]
+__all__ = ["Scenario", "ScenarioError", "ScenarioInvalid", "StepFailed", "ExpectationFailed", "Problem", "ScenarioResult",
+           "ScenarioRunner", "Step", "list_scenarios", "load_scenario"]

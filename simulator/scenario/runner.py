@@ -22,10 +22,10 @@ from typing import Any, Callable
 
 import httpx
 
-from simulator.client import ProvsimClient, job_secrets
+from simulator.client import ProvsimClient
 from simulator.core import ProvsimConfig, ProvsimError
 
-from .errors import ExpectationFailed, ScenarioError, StepFailed
+from .errors import ExpectationFailed, StepFailed
 from .model import Scenario, Step
 from .validate import REFERENCE
 
