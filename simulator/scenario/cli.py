@@ -122,8 +122,13 @@ def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, jun
     """Run scenario NAME (from fixtures/scenarios) or a path to a scenario YAML file.
 
     Prints the timeline (virtual time, cycle, action, object, status) and a summary.
-    Exit status: 0 every expectation held; 1 a step failed (an expectation, or a call the
-    simulator refused); 2 the file is invalid, nothing ran (each problem with file:line:column).
+    The file is checked first (docs/scenarios.md, `provsim scenario schema`).
+
+    \b
+    Exit status:
+      0  every step ran and every expectation held
+      1  a step failed: an expectation did not hold, or the simulator refused a call
+      2  the file is invalid (each problem as file:line:column): nothing ran
     """
     ctx.as_json = ctx.as_json or as_json
     run_scenario_command(ctx, name, seed, out, progress, record_target, junit)

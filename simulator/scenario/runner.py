@@ -5,11 +5,12 @@ the Entra login, Graph (and its synchronization API), Genesys' login and SCIM, a
 ``/_provsim``: the same requests a script against real tenants would send, only over an
 in-process transport (no sockets, no wall time).
 
-What the story leads to is *observed*, never driven: the provisioning service's events
-(cycles and provisioning log entries, as the portal shows them while they happen), the
-Genesys org's state read in-process (so checking it sends no SCIM request that would count
-against Genesys' rate limit or shift an id, and adding an ``expect`` never changes the
-engine's traffic), the job and the outbox through the client.  The result is a
+What the story leads to is *observed*, never driven, so that adding an ``expect`` never
+changes what happens: the provisioning service's events (cycles and provisioning log
+entries, as the portal shows them while they happen), the Genesys org's state and the job
+read in-process (a SCIM or Graph request would count against Genesys' rate limit and a
+story's fault rules, and shift the ids of the engine's traffic), the outbox through
+``/_provsim`` (which faults never touch).  The result is a
 :class:`ScenarioResult`; its renderings (``report``, ``junit``) are byte-identical for the
 same scenario and seed.
 """
@@ -114,7 +115,10 @@ class ScenarioRunner:
         return org.export_state(resource) if org is not None and hasattr(org, "export_state") else []
 
     def job_view(self) -> dict:
-        return self.client.job(self.require_job())
+        """The job as Graph shows it, read in-process: a Graph request would count against a story's
+        Graph fault rules (``nth``, ``times``) and could itself be faulted."""
+        service = self.runtime.services["provisioning"]
+        return service.get_job(self.client.service_principal_id(), self.require_job())
 
     def require_job(self) -> str:
         if self.job_id is None:

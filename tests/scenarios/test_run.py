@@ -198,3 +198,30 @@ def test_a_tenant_beside_the_story_is_used(cli, tmp_path, tenant_beside):
     result = cli.invoke(provsim, ["scenario", "run", str(path), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "    Alex is alex.wilber@contoso.com" in result.stdout
+
+
+OBSERVED = """
+steps:
+  - configure: {}
+  - start: {}
+  - fault: {surface: graph, method: GET, path: "*", nth: 1, status: 503}
+  - expect: {job: {code: NotRun, schedule.state: Active}, genesys_users: {total: 2}, outbox: {count: 0}}
+  - title: The first Graph GET after the fault rule is the one it hits
+    graph: {method: GET, path: /users, expect_status: 503}
+  - advance: PT40M
+  - expect: {logs: {action: create, count: 21}, job: {lastExecution.state: Succeeded}}
+"""
+
+
+def test_expectations_observe_without_changing_the_story(cli, tmp_path):
+    """An expect step sends nothing a fault rule, a rate limit or an id stream could see: the story's own
+    Graph call still meets the fault it was written for, and the engine's traffic is the same without it."""
+    with_checks = _write(tmp_path, OBSERVED, "with")
+    without = _write(tmp_path, "\n".join(line for line in OBSERVED.splitlines() if "expect:" not in line), "without")
+    cassettes = []
+    for path in (with_checks, without):
+        cassette = tmp_path / f"{path.stem}.cassette.yaml"
+        result = cli.invoke(provsim, ["scenario", "run", str(path), "--no-progress", "--record-target", str(cassette)])
+        assert result.exit_code == 0, result.output
+        cassettes.append(cassette.read_bytes())
+    assert cassettes[0] == cassettes[1]
