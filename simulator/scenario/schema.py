@@ -5,8 +5,10 @@ before anything runs, ``provsim scenario schema`` prints it (point an editor's Y
 language server at it), and the reference part of docs/scenarios.md is rendered from it
 (:func:`render_markdown`; a test keeps the two equal).  Every verb is a key of
 ``$defs/verbs``, every expectation a key of ``$defs/expectations``; ``description`` and
-``examples`` there are the documentation, ``x-expected`` (an annotation JSON Schema
-ignores) is how an error message names a value a pattern refused.
+``examples`` there are the documentation.  Two annotations JSON Schema ignores shape the
+error messages: ``x-expected`` names in words the values a node takes (where a ``pattern``
+or an ``anyOf`` would read badly), ``x-message`` is the sentence for an ``anyOf`` of
+``required`` alternatives (a fault needs status, delay or drop).
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def type_phrase(node: dict, *, code: bool = False) -> str:
     """What a value must be, in words: ``whole number >= 1``, ``assigned | all``, ``list of text``."""
     node = resolve(node)
     quote = (lambda v: f"`{v}`") if code else repr
+    if "x-expected" in node:
+        return node["x-expected"]
     if "enum" in node:
         return " | ".join(quote(json.dumps(v) if not isinstance(v, str) else v) for v in node["enum"])
     if "const" in node:
@@ -77,8 +81,6 @@ def type_phrase(node: dict, *, code: bool = False) -> str:
     for key in ("anyOf", "oneOf"):
         if key in node and all("required" not in b for b in node[key]):
             return " or ".join(dict.fromkeys(type_phrase(b, code=code) for b in node[key]))
-    if "x-expected" in node:
-        return node["x-expected"]
     types = node.get("type")
     if types is None:
         return "any value"

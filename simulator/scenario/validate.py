@@ -21,6 +21,7 @@ Nothing here starts a simulator, so a bad file costs milliseconds, never a run.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -233,7 +234,7 @@ def _translate(error, locate: _Locator) -> list[Problem]:
                 for name in missing]
     if kind in ("enum", "const"):
         choices = value if kind == "enum" else [value]
-        shown = ", ".join(str(c) if isinstance(c, str) else repr(c) for c in choices)
+        shown = ", ".join(c if isinstance(c, str) else json.dumps(c) for c in choices)
         hint = _hint(instance, [c for c in choices if isinstance(c, str)]) if isinstance(instance, str) else ""
         return [locate.at(path, f"{where}: {instance!r} is not one of: {shown}{hint}")]
     if kind == "pattern":
@@ -285,6 +286,8 @@ def _flow_comma_hint(locate: _Locator, path: list, name: Any) -> str:
 
 
 def _step_verbs(path: list, step: dict, locate: _Locator) -> list[Problem]:
+    if not isinstance(step, dict):
+        return []  # the type error says it
     known = scenario_schema.verbs()
     present = [k for k in step if k in known]
     if not present:
@@ -300,8 +303,6 @@ def _alternatives(error, locate: _Locator) -> list[Problem]:
     """anyOf/oneOf: explain the branch the value was meant for (the one its type fits), else list them."""
     path = list(error.absolute_path)
     node = error.schema if isinstance(error.schema, dict) else {}
-    if "x-expected" in node:
-        return [locate.at(path, f"{_where(path)}: {node['x-expected']}")]
     branches: dict[int, list] = {}
     for sub in error.context or []:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
@@ -312,7 +313,9 @@ def _alternatives(error, locate: _Locator) -> list[Problem]:
         for sub in fitting[0]:
             out.extend(_translate(sub, locate))
         return out
-    return [locate.at(path, f"{_where(path)}: expected {scenario_schema.type_phrase(node)}, got {_kind(error.instance)}")]
+    if not fitting:  # the value is of none of the types offered
+        return [locate.at(path, f"{_where(path)}: expected {scenario_schema.type_phrase(node)}, got {_kind(error.instance)}")]
+    return [locate.at(path, f"{_where(path)}: {node.get('x-message') or error.message}")]
 
 
 # ------------------------------------------------------------------------- meaning
