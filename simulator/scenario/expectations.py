@@ -19,7 +19,46 @@ from typing import Any
 
 from simulator.engine.mappings import scim_get
 
-__all__ = ["check"]
+__all__ = ["check", "problems_in"]
+
+#: expectation -> (required keys, allowed keys; None: any key, e.g. SCIM attribute paths)
+_SHAPES: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {
+    "genesys_user": (frozenset({"userName"}), None),
+    "genesys_group": (frozenset({"displayName"}), frozenset({"displayName", "members", "externalId"})),
+    "genesys_users": (frozenset(), frozenset({"active", "inactive", "total"})),
+    "job": (frozenset(), None),
+    "logs": (frozenset(), frozenset({"action", "status", "user", "error", "count"})),
+    "outbox": (frozenset(), frozenset({"count", "subject_contains"})),
+}
+
+
+def problems_in(args: Any) -> list[str]:
+    """What is wrong with an ``expect`` step's arguments themselves (checked when the file loads)."""
+    if not isinstance(args, dict) or not args:
+        return ["expect needs a mapping of expectations, e.g. {genesys_user: {userName: ...}}"]
+    out = []
+    for name, spec in args.items():
+        if name not in _CHECKS:
+            out.append(f"unknown expectation {name!r} (known: {', '.join(sorted(_CHECKS))})")
+            continue
+        if name == "genesys_user_absent":
+            if not isinstance(spec, (str, list)):
+                out.append("genesys_user_absent takes a userName or a list of them")
+            continue
+        required, allowed = _SHAPES[name]
+        listed = name in ("genesys_user", "genesys_group", "logs") and isinstance(spec, list)
+        for item in spec if listed else [spec]:
+            if not isinstance(item, dict):
+                out.append(f"{name} takes a mapping" + (" (or a list of them)" if name in ("genesys_user", "genesys_group", "logs") else "")
+                           + f", got {item!r}")
+                continue
+            missing = sorted(required - set(item))
+            unknown = sorted(set(item) - allowed) if allowed is not None else []
+            if missing:
+                out.append(f"{name} needs {', '.join(missing)}")
+            if unknown:
+                out.append(f"{name} has unknown key(s) {', '.join(map(repr, unknown))} (known: {', '.join(sorted(allowed))})")
+    return out
 
 
 def _norm(value: Any) -> Any:

@@ -134,6 +134,12 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                 parse_duration(str(args))
             except ValueError as err:
                 raise ScenarioError(f"{path}: step {i} (advance): {err}") from err
+        if verb == "expect":
+            from .expectations import problems_in
+
+            problems = problems_in(args)
+            if problems:
+                raise ScenarioError(f"{path}: step {i} (expect): " + "; ".join(problems))
         steps.append(Step(verb, args, title, i))
     seed = data.get("seed", 0)
     if not isinstance(seed, int):
