@@ -193,7 +193,7 @@ def test_proxy_command_serves_until_interrupted(runner: CliRunner, tmp_path: Pat
         def server_close(self) -> None:
             seen["closed"] = True
 
-    def fake_make_server(host, port, app, threaded, ssl_context):
+    def fake_make_server(host, port, app, threaded, ssl_context, request_handler=None):
         seen.update(host=host, port=port, threaded=threaded, ssl=ssl_context, app=app)
         return FakeServer()
 
