@@ -1,7 +1,7 @@
 """``provsim``: the command line.
 
 Nouns are groups, verbs are commands (``provsim cassette diff``).  Commands
-live beside what they drive (``simulator/purecloud/cli.py``, ...) and are
+live beside what they drive (``simulator/graph/cli.py``, ``simulator/proxy/cli.py``, ...) and are
 loaded only when used, so ``provsim --help`` stays fast and one surface's
 missing extra never breaks another's command.  Every command that prints
 results takes ``--json``; failures exit non-zero with a readable message.

@@ -15,7 +15,7 @@ __all__ = ["ProvsimConfig", "FIXTURES_DIR", "resolve_fixture"]
 
 
 def _fixtures_dir() -> Path:
-    """Where the shipped tenants/ and scenarios/ are: ``simulator/fixtures`` in an installed wheel
+    """Where the shipped tenants/ and scenarios/ are: the package's own ``fixtures`` folder in a wheel
     (pyproject maps the repository's ``fixtures/`` there), else the checkout's own ``fixtures/``."""
     package = Path(__file__).resolve().parents[1]
     installed = package / "fixtures"

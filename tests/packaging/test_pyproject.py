@@ -38,3 +38,14 @@ def test_scim2_client_is_pinned_with_its_network_engine():
 def test_license_is_an_spdx_expression():  # the TOML-table form is deprecated (setuptools >= 77 warns)
     assert PROJECT["project"]["license"] == "MIT"
     assert any(r.startswith("setuptools>=77") for r in PROJECT["build-system"]["requires"])
+
+
+def test_the_tutorials_install_line_installs_what_it_promises():
+    """docs/tutorial.md: `python -m pip install '.[test]'` in a checkout brings provsim and the SDKs the
+    tutorial uses (test_wheel.py installs the same wheel with pip into fresh venvs)."""
+    text = (REPO / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if line.startswith("python -m pip install"))
+    assert line.split("#")[0].split() == ["python", "-m", "pip", "install", "'.[test]'"]
+    test_extra = PROJECT["project"]["optional-dependencies"]["test"]
+    for sdk in ("PureCloudPlatformClientV2", "msgraph-sdk", "msal"):
+        assert sdk in line and any(d.startswith(sdk + "==") for d in test_extra)
