@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from proxy_helpers import make_upstream, serve
+from proxy_helpers import fake_proxy_server, make_upstream, serve
 from vcr.request import Request
 
 from simulator.cli import cli as provsim
@@ -92,24 +92,7 @@ def test_record_mode_answers_with_one_server_and_one_date_header(recording_proxy
 def test_replay_needs_no_upstream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     cassette = tmp_path / "c.yaml"
     save_interactions(cassette, [_filter_get("Engineer", '"1"', "2026-01-05T09:00:00Z")])
-    seen: dict = {}
-
-    class FakeServer:
-        server_port = 18099
-
-        def serve_forever(self) -> None:
-            raise KeyboardInterrupt
-
-        def server_close(self) -> None:
-            pass
-
-    def fake_make_server(host, port, app, threaded, ssl_context, request_handler=None):
-        seen["app"] = app
-        return FakeServer()
-
-    import werkzeug.serving
-
-    monkeypatch.setattr(werkzeug.serving, "make_server", fake_make_server)
+    seen = fake_proxy_server(monkeypatch, 18099)
     runner = CliRunner()
     result = runner.invoke(provsim, ["proxy", "--mode", "replay", "--cassette", str(cassette), "--port", "0"])
     assert result.exit_code == 0, result.output
