@@ -404,7 +404,7 @@ if pytest is not None:
         recording = tmp_path / "provsim-target.yaml"
         _provsim_tap.record_to(recording)
         record = request.config.getoption("provsim_record")
-        folder = Path(str(request.node.fspath)).parent
+        folder = Path(request.node.path).parent
         default = folder / "cassettes" / request.node.module.__name__.rsplit(".", 1)[-1] / f"{_safe(request.node.name)}.yaml"
 
         def check(name: str | Path | None = None, *, ignore_fields=(), ignore_headers=()) -> None:
