@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test serve bench clean
+.PHONY: install run test serve bench wheel clean
 
 install: $(STAMP)
 
@@ -26,9 +26,13 @@ test: install
 serve: install
 	$(VENV)/bin/provsim serve
 
+## The wheel users install (dist/provsim-*.whl; the tenants and scenarios ship inside it).
+wheel: install
+	$(PY) -m pip wheel --no-deps -w dist .
+
 ## Speed and memory figures (printed and saved under benchmarks/results/).
 bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

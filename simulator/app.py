@@ -54,6 +54,31 @@ def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None =
 
 #: Tenant URLs on these hosts reach this app's Genesys fake in-process (no socket).
 IN_PROCESS_HOSTS = ("provsim.local", "genesys.provsim.local")
+#: Special-use domains no resolver answers (RFC 2606, RFC 6761): a tenant URL there can only mean this app.
+RESERVED_SUFFIXES = (".test", ".example", ".invalid")
+
+
+class InProcessHosts:
+    """The hosts whose tenant URLs reach this app without a socket: the fixed names, the served
+    address, any name under a reserved domain (``http://provsim.test``), and every host this app
+    has been called at through :class:`~simulator.transport.InProcessTransport` (so whatever base
+    URL a test's in-process client uses is a working tenant URL)."""
+
+    def __init__(self, hosts) -> None:
+        self._hosts = {h.lower() for h in hosts}
+
+    def add(self, host: str) -> None:
+        self._hosts.add(host.lower())
+
+    def __contains__(self, host: object) -> bool:
+        if not isinstance(host, str):
+            return False
+        host = host.lower().removesuffix(":none")  # TargetFactory also asks "host:port", port None by default
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        return host in self._hosts or name.endswith(RESERVED_SUFFIXES)
+
+    def __iter__(self):
+        return iter(sorted(self._hosts))
 
 
 def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
@@ -69,7 +94,8 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
 
     directory = runtime.services["directory"]
     served = httpx.URL(runtime.config.base_url)
-    hosts = IN_PROCESS_HOSTS + (f"{served.host}:{served.port}",)
+    hosts = InProcessHosts(IN_PROCESS_HOSTS + (f"{served.host}:{served.port}",))
+    _remember_in_process_hosts(app, hosts)
     extra = runtime.config.extra
     service = ProvisioningService(
         runtime, GraphDirectorySource(reader_for(runtime)),
@@ -80,3 +106,14 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     )
     runtime.services["provisioning"] = service
     service.rehydrate()
+
+
+def _remember_in_process_hosts(app: Flask, hosts: InProcessHosts) -> None:
+    from flask import request
+
+    from simulator.transport import IN_PROCESS_MARK
+
+    @app.before_request
+    def _remember() -> None:
+        if request.environ.get(IN_PROCESS_MARK):
+            hosts.add(request.host)

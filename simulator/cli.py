@@ -1,7 +1,7 @@
 """``provsim``: the command line.
 
 Nouns are groups, verbs are commands (``provsim cassette diff``).  Commands
-live beside what they drive (``simulator/purecloud/cli.py``, ...) and are
+live beside what they drive (``simulator/graph/cli.py``, ``simulator/proxy/cli.py``, ...) and are
 loaded only when used, so ``provsim --help`` stays fast and one surface's
 missing extra never breaks another's command.  Every command that prints
 results takes ``--json``; failures exit non-zero with a readable message.
@@ -53,6 +53,23 @@ def emit(ctx: Context, data, human: str | None = None) -> None:
         click.echo(human if human is not None else json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def _json_after_command(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Context).as_json = True
+
+
+def _with_json_option(command: click.Command) -> click.Command:
+    """``provsim COMMAND ... --json`` as well as ``provsim --json COMMAND``: every command (and
+    every command of a group) gets the option, unless it declares its own."""
+    if not any("--json" in getattr(p, "opts", ()) for p in command.params):
+        command.params.append(click.Option(["--json"], is_flag=True, expose_value=False, is_eager=True,
+                                           callback=_json_after_command,
+                                           help="Print machine-readable JSON (same as `provsim --json ...`)."))
+    for sub in getattr(command, "commands", {}).values():
+        _with_json_option(sub)
+    return command
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
@@ -67,8 +84,22 @@ class LazyGroup(click.Group):
         except ModuleNotFoundError as err:
             if err.name and err.name.startswith("simulator"):
                 return None  # not built yet
-            raise click.ClickException(f"'{name}' needs a package that is not installed: {err.name} (pip install -e '.[test]')") from err
-        return getattr(module, attr, None)
+            raise click.ClickException(f"'{name}' needs a package that is not installed: {err.name} (pip install 'provsim[test]')") from err
+        command = getattr(module, attr, None)
+        return _with_json_option(command) if command is not None else None
+
+    def invoke(self, ctx: click.Context):
+        """A user's mistake (a bad fixture, scenario or state file, a file that cannot be written) is
+        a readable message and exit status 1, never a traceback."""
+        from simulator.core import ProvsimError
+
+        try:
+            return super().invoke(ctx)
+        except ProvsimError as err:
+            raise click.ClickException(str(err)) from err
+        except OSError as err:
+            where = f": {err.filename}" if getattr(err, "filename", None) else ""
+            raise click.ClickException(f"{err.strerror or err}{where}") from err
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

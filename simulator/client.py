@@ -41,6 +41,8 @@ TEMPLATE_ID = "purecloud"
 SCIM_PATH = "/api/v2/scim/v2"
 #: The fake's id of the PureCloud by Genesys gallery template (``applicationTemplateId``).
 GALLERY_TEMPLATE_IDS = frozenset({"6f3a8e21-54b7-4c19-9d2e-8b1f0a7c3e59"})
+#: appRoleId of "default access" (an app without roles).
+DEFAULT_ACCESS_ROLE = "00000000-0000-0000-0000-000000000000"
 RESET_SCOPES = ("None", "ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full", "ForceDeletes")
 
 
@@ -119,15 +121,18 @@ class ProvsimClient:
 
     # ---- construction ------------------------------------------------------------------
     @classmethod
-    def in_process(cls, app: Any, *, transport_wrapper: Any = None, **kwargs: Any) -> "ProvsimClient":
-        """A client of ``app`` (a provsim WSGI app) through :class:`InProcessTransport`: no socket."""
+    def in_process(cls, app: Any, *, transport_wrapper: Any = None, base_url: str = IN_PROCESS_BASE,
+                   **kwargs: Any) -> "ProvsimClient":
+        """A client of ``app`` (a provsim WSGI app) through :class:`InProcessTransport`: no socket.
+
+        Any ``base_url`` works, and is then a working tenant URL for the app's jobs too."""
         from simulator.transport import InProcessTransport
 
         transport: httpx.BaseTransport = InProcessTransport(app=app)
         if transport_wrapper is not None:
             transport = transport_wrapper(transport)
         kwargs.setdefault("tenant", _fixture_domain(app.extensions["provsim"]))
-        return cls(httpx.Client(transport=transport, base_url=IN_PROCESS_BASE, timeout=None), **kwargs)
+        return cls(httpx.Client(transport=transport, base_url=base_url, timeout=None), **kwargs)
 
     @classmethod
     def connect(cls, url: str = DEFAULT_URL, **kwargs: Any) -> "ProvsimClient":
@@ -245,11 +250,51 @@ class ProvsimClient:
         """Move virtual time by an ISO-8601 duration; runs every cycle, retry and expiry due on the way."""
         return self.control("POST", "/clock/advance", {"duration": duration})
 
+    def advance_to(self, when: str) -> dict:
+        """Move virtual time to ``when`` (ISO-8601), running what falls due on the way."""
+        return self.control("POST", "/clock/advance", {"to": when})
+
+    def pending(self) -> list[dict]:
+        """What the virtual clock will run next, in due order: ``[{"due", "job"}, ...]``."""
+        return self.control("GET", "/clock").get("pending", [])
+
+    def next_cycle(self, job_id: str) -> dict:
+        """Move virtual time to the job's next scheduled cycle and run it (with anything due before).
+
+        Raises :class:`ApiError` when no cycle of the job is scheduled (never started, paused,
+        disabled)."""
+        due = next((p["due"] for p in self.pending() if job_id in str(p.get("job", ""))), None)
+        if due is None:
+            raise ApiError("GET", "/_provsim/clock", 409, "NoCycleScheduled",
+                           f"job {job_id} has no cycle scheduled (start it first; a paused or disabled job runs none)")
+        return self.advance_to(due)
+
+    def reset(self) -> dict:
+        """Back to the fixture's first state (same seed): ``POST /_provsim/reset``."""
+        self._graph_token = self._genesys_token = None
+        self._sp_id = None
+        return self.control("POST", "/reset")
+
     def add_fault(self, **rule: Any) -> dict:
         return self.control("POST", "/faults", rule)
 
+    def faults(self) -> list[dict]:
+        return self.control("GET", "/faults").get("value", [])
+
+    def remove_fault(self, rule_id: str) -> None:
+        self.control("DELETE", f"/faults/{rule_id}")
+
     def clear_faults(self) -> None:
         self.control("DELETE", "/faults")
+
+    def traffic(self, *, surface: str | None = None, since: int = 0, limit: int | None = None) -> list[dict]:
+        """The traffic log (scrubbed): every request the fakes answered, oldest first."""
+        params: dict[str, Any] = {"since": since}
+        if surface:
+            params["surface"] = surface
+        if limit is not None:
+            params["limit"] = limit
+        return self.control("GET", "/traffic", params=params).get("value", [])
 
     def outbox(self, *, raw: bool = False) -> list[dict]:
         return self.control("GET", "/outbox", params={"raw": "1"} if raw else None).get("value", [])
@@ -289,6 +334,23 @@ class ProvsimClient:
                                f"several PureCloud by Genesys apps: {listed}; name one")
         self._sp_id = found[0]["id"]
         return self._sp_id
+
+    def assign(self, principal_id: str, role: str | None = None) -> dict:
+        """Assign a user or group to the PureCloud app (Users and groups > Add assignment).
+
+        ``role`` is an appRole id, value or display name; by default the app's ``User`` role (the
+        portal's choice for the gallery app), else default access."""
+        sp_id = self.service_principal_id()
+        roles = self.graph("GET", f"/servicePrincipals/{sp_id}", params={"$select": "appRoles"}).get("appRoles") or []
+        wanted = (role or "User").lower()
+        found = next((r for r in roles if wanted in (str(r.get("id")).lower(), str(r.get("value")).lower(),
+                                                     str(r.get("displayName")).lower())), None)
+        if found is None and role is not None:
+            raise ApiError("POST", f"/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo", 400, "Request_BadRequest",
+                           f"the app has no role {role!r}; roles: {', '.join(str(r.get('displayName')) for r in roles)}")
+        role_id = found["id"] if found else DEFAULT_ACCESS_ROLE
+        return self.graph("POST", f"/servicePrincipals/{sp_id}/appRoleAssignedTo",
+                          {"principalId": principal_id, "resourceId": sp_id, "appRoleId": role_id}, ok=(201,))
 
     def sync_path(self, suffix: str = "") -> str:
         return f"/servicePrincipals/{self.service_principal_id()}/synchronization{suffix}"

@@ -6,6 +6,8 @@
     provsim job status                      # readable synchronizationStatus (provsim --json ...: the JSON)
     provsim job logs --action create --status failure --top 20
     provsim job restart --reset-scope Watermark,Escrows
+    provsim job secret                      # re-enter the Secret Token (a new one from the Genesys login)
+    provsim job delete --yes
     provsim outbox                          # notification e-mails the service sent
 
 Every command talks to a running provsim (``provsim serve``; ``--url``, default
@@ -286,27 +288,76 @@ def list_command(ctx: Context, session: Session, client: ProvsimClient) -> None:
 def create_command(ctx: Context, session: Session, client: ProvsimClient, scope: str, tenant_url: str | None, notify: str | None,
                    delete_threshold: int | None, secret_token: str | None, genesys_client_id: str,
                    genesys_client_secret: str, start_now: bool) -> None:
-    """Create a job from the purecloud template, store its secrets and test the connection."""
+    """Set up provisioning: a job from the purecloud template, its secrets, and the connection test.
+
+    The portal gives an app one provisioning job: when the app has one already, its settings are
+    saved again (as the provisioning page's Save does) instead of creating a second job.
+    """
     tenant_url = (tenant_url or f"{session.base}{client_module.SCIM_PATH}").rstrip("/")
-    job_id = client.create_job()["id"]
+    existing = client.jobs()
+    job_id = existing[0]["id"] if existing else client.create_job()["id"]
     token = secret_token or _genesys_token(client, tenant_url, genesys_client_id, genesys_client_secret)
     client.put_secrets(job_secrets(tenant_url, token, scope=scope, notify=notify, delete_threshold=delete_threshold))
     try:
         client.validate_credentials(job_id)
     except ApiError as err:
-        raise JobCliError(f"job {job_id} was created but the connection test failed: {err}") from err
+        raise JobCliError(f"job {job_id} was {'saved' if existing else 'created'} but the connection test failed: {err}") from err
     if start_now:
         client.start(job_id)
-    summary = {"jobId": job_id, "servicePrincipalId": client.service_principal_id(), "templateId": client_module.TEMPLATE_ID,
-               "tenantUrl": tenant_url,
+    summary = {"jobId": job_id, "created": not existing, "servicePrincipalId": client.service_principal_id(),
+               "templateId": client_module.TEMPLATE_ID, "tenantUrl": tenant_url,
                "scope": scope, "notify": notify, "deleteThreshold": delete_threshold, "connectionTested": True,
                "started": start_now}
     emit(ctx, summary, "\n".join([
-        f"created job {job_id}",
+        f"created job {job_id}" if not existing else
+        f"job {job_id} already set up (one provisioning job per app, as in the portal): settings saved",
         f"  tenant URL {tenant_url}; scope: {'all users and groups' if scope == 'all' else 'assigned users and groups'}"
         + (f"; notifications to {notify}" if notify else ""),
         "  test connection passed" + ("; provisioning started" if start_now else "; start it with `provsim job start`"),
     ]))
+
+
+@job_group.command("secret")
+@_job_argument
+@click.option("--secret-token", help="The Genesys token to store [default: a new one from the Genesys login of the "
+                                     "job's tenant URL with --genesys-client-id].")
+@click.option("--genesys-client-id", default=GENESYS_CLIENT[0], show_default=True, help="Genesys OAuth client for the token.")
+@click.option("--genesys-client-secret", default=GENESYS_CLIENT[1], show_default=True, help="Its secret.")
+@click.option("--test/--no-test", "test_connection", default=True, show_default=True,
+              help="Test the connection with the new token (the portal's Test Connection).")
+@_connection_options
+def secret_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, secret_token: str | None,
+                   genesys_client_id: str, genesys_client_secret: str, test_connection: bool) -> None:
+    """Re-enter the Secret Token (Admin Credentials), e.g. after the Genesys token was revoked or expired.
+
+    The other credentials (tenant URL, scope, notifications) stay as saved."""
+    job_id = client.job_id(job)
+    saved = {s["key"]: s.get("value") for s in client.secrets()}
+    tenant_url = saved.get("BaseAddress")
+    if not tenant_url:
+        raise JobCliError(f"job {job_id} has no tenant URL yet: set it up with `provsim job create`")
+    token = secret_token or _genesys_token(client, tenant_url, genesys_client_id, genesys_client_secret)
+    client.put_secrets([{"key": "SecretToken", "value": token}])
+    if test_connection:
+        try:
+            client.validate_credentials(job_id)
+        except ApiError as err:
+            raise JobCliError(f"the secret token of job {job_id} was saved but the connection test failed: {err}") from err
+    emit(ctx, {"jobId": job_id, "tenantUrl": tenant_url, "secretTokenSaved": True, "connectionTested": test_connection},
+         f"job {job_id}: secret token saved" + ("; test connection passed" if test_connection else ""))
+
+
+@job_group.command("delete")
+@_job_argument
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_connection_options
+def delete_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, yes: bool) -> None:
+    """Delete the provisioning job (its schedule, watermark and escrows go with it; provisioning logs stay)."""
+    job_id = client.job_id(job)
+    if not yes:
+        click.confirm(f"Delete provisioning job {job_id}?", abort=True, err=True)
+    client.delete_job(job_id)
+    emit(ctx, {"jobId": job_id, "deleted": True}, f"job {job_id}: deleted")
 
 
 def _genesys_token(client: ProvsimClient, tenant_url: str, client_id: str, client_secret: str) -> str:

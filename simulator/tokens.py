@@ -1,7 +1,9 @@
 """``provsim token``: get an access token the way a real client would.
 
-    provsim token purecloud                    # in-process, from a fresh demo org
-    provsim token purecloud --url http://127.0.0.1:8080
+    provsim token purecloud --url http://127.0.0.1:8080   # a token a running `provsim serve` accepts
+    PROVSIM_URL=http://127.0.0.1:8080 provsim token graph   # the same, from the environment
+    provsim token purecloud                    # no server: from a fresh in-process demo org (good for
+                                               # this process only; stderr says so)
     provsim --json token purecloud             # the whole token response
 
 One group, one command per surface; ``token graph`` (Entra) is added beside
@@ -29,8 +31,9 @@ def token_group() -> None:
 @token_group.command("purecloud")
 @click.option("--client-id", default=_DEMO_ID, show_default=True, help="Genesys Cloud OAuth client id.")
 @click.option("--client-secret", default=_DEMO_SECRET, show_default=True, help="Its secret.")
-@click.option("--url", default=None, help="Base URL of a running server (POSTs {url}/oauth/token); "
-                                          "without it, a fresh in-process demo org answers.")
+@click.option("--url", default=None, envvar="PROVSIM_URL",
+              help="Base URL of a running server (POSTs {url}/oauth/token; env PROVSIM_URL); without it, a fresh "
+                   "in-process demo org answers, and its token works nowhere else.")
 @click.option("--fixture", default="contoso", show_default=True, help="Tenant fixture of the in-process org.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the in-process org.")
 @pass_context
@@ -47,8 +50,9 @@ def purecloud_token(ctx: Context, client_id: str, client_secret: str, url: str |
 @click.option("--client-secret", default="provsim-graph-secret", show_default=True, help="Its client secret.")
 @click.option("--scope", default="https://graph.microsoft.com/.default", show_default=True,
               help="Scope; client credentials need '<resource>/.default'.")
-@click.option("--url", default=None, help="Base URL of a running server (POSTs {url}/{tenant}/oauth2/v2.0/token); "
-                                          "without it, a fresh in-process demo tenant answers.")
+@click.option("--url", default=None, envvar="PROVSIM_URL",
+              help="Base URL of a running server (POSTs {url}/{tenant}/oauth2/v2.0/token; env PROVSIM_URL); without "
+                   "it, a fresh in-process demo tenant answers, and its token works nowhere else.")
 @click.option("--fixture", default="contoso", show_default=True, help="Tenant fixture of the in-process tenant.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the in-process tenant.")
 @pass_context
@@ -65,7 +69,6 @@ def emit_token(ctx: Context, url: str | None, fixture: str, seed: int, login) ->
     """Run ``login(client, base)`` against ``url``, or a fresh in-process tenant, and print the token."""
     import httpx
 
-    from simulator.core import ConfigError
     from simulator.login import LoginFailed
 
     try:
@@ -80,8 +83,8 @@ def emit_token(ctx: Context, url: str | None, fixture: str, seed: int, login) ->
             app = create_app(ProvsimConfig(seed=seed, fixture=fixture))
             with httpx.Client(transport=InProcessTransport(app=app), base_url="http://provsim.local") as client:
                 body = login(client, "")
-    except ConfigError as err:
-        raise click.ClickException(str(err)) from err
+            click.echo("note: no --url, so this token comes from a fresh in-process simulator and only works in this "
+                       "process; a running `provsim serve` rejects it (pass --url or set PROVSIM_URL)", err=True)
     except httpx.HTTPError as err:
         raise click.ClickException(f"could not reach {url}: {err}") from err
     except LoginFailed as err:

@@ -10,12 +10,24 @@ import httpx
 
 from simulator.core import DroppedConnection
 
-__all__ = ["InProcessTransport"]
+__all__ = ["InProcessTransport", "IN_PROCESS_MARK"]
+
+#: WSGI environ key set on every request that came through :class:`InProcessTransport`: the app
+#: then knows the host it was called at needs no socket (a tenant URL on it works in-process).
+IN_PROCESS_MARK = "provsim.in_process"
 
 
 class InProcessTransport(httpx.WSGITransport):
     """``httpx.WSGITransport`` that turns a simulated dropped connection into the
-    error a real socket gives httpx (``RemoteProtocolError``)."""
+    error a real socket gives httpx (``RemoteProtocolError``), and marks its requests as
+    in-process (:data:`IN_PROCESS_MARK`)."""
+
+    def __init__(self, app, **kwargs) -> None:
+        def marked(environ, start_response):
+            environ[IN_PROCESS_MARK] = True
+            return app(environ, start_response)
+
+        super().__init__(app=marked, **kwargs)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:

@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from simulator.core import ProvsimConfig
 
+pytest_plugins = ["pytester"]  # tests/plugin runs user suites through the provsim plugin
+
 
 @pytest.fixture
 def config() -> ProvsimConfig:

@@ -13,8 +13,17 @@ from .errors import ConfigError
 
 __all__ = ["ProvsimConfig", "FIXTURES_DIR", "resolve_fixture"]
 
-#: The repository's fixtures folder (tenants/ and scenarios/).
-FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures"
+
+def _fixtures_dir() -> Path:
+    """Where the shipped tenants/ and scenarios/ are: the package's own ``fixtures`` folder in a wheel
+    (pyproject maps the repository's ``fixtures/`` there), else the checkout's own ``fixtures/``."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "fixtures"
+    return installed if installed.is_dir() else package.parent / "fixtures"
+
+
+#: The shipped fixtures folder (tenants/ and scenarios/).
+FIXTURES_DIR = _fixtures_dir()
 
 
 def resolve_fixture(name_or_path: str | Path) -> Path:

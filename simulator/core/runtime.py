@@ -58,8 +58,15 @@ def load_fixture(name_or_path) -> dict:
         raise FixtureError(f"{path}: not valid JSON: {err}") from err
     except yaml.YAMLError as err:
         raise FixtureError(f"{path}: not valid YAML: {err}") from err
+    shape = "a tenant fixture is a mapping with 'tenant', 'directory' and 'purecloud' sections"
     if not isinstance(data, dict):
-        raise FixtureError(f"{path}: a tenant fixture is a mapping with 'tenant', 'directory' and 'purecloud' sections")
+        raise FixtureError(f"{path}: {shape}")
+    if "steps" in data:
+        raise FixtureError(f"{path} is a scenario, not a tenant fixture: run it with `provsim scenario run {path}` "
+                           f"(its tenant is {data.get('tenant') or 'contoso'!r})")
+    wrong = [name for name in ("tenant", "directory", "purecloud") if name in data and not isinstance(data[name], dict)]
+    if wrong or not {"tenant", "directory", "purecloud"} & set(data):
+        raise FixtureError(f"{path}: {shape}" + (f"; {', '.join(wrong)} is not a mapping" if wrong else ""))
     data.setdefault("_path", str(path))
     return data
 

@@ -12,7 +12,7 @@ Every mistake becomes a Graph error (``Request_BadRequest`` or
 ``Request_UnsupportedQuery``), never an exception Flask would turn into a 500.
 No OData library on PyPI covers Graph's dialect (its property set, its
 advanced-query gate and its messages), so the grammar lives here, tested in
-``tests/unit/graph/test_query.py``.
+``tests/unit/graph/test_graph_query.py``.
 """
 
 from __future__ import annotations

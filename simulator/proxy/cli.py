@@ -21,6 +21,8 @@ from typing import Any
 
 import click
 
+from simulator.cli import Context, pass_context
+
 from .modes import OnMiss, ProxyMode
 
 __all__ = ["proxy", "cassette", "ProxyCliError", "FindingsExit"]
@@ -42,12 +44,59 @@ class FindingsExit(click.ClickException):
             click.echo(self.message, err=True)
 
 
+def make_proxy_server(host: str, port: int, app: Any, *, ssl_context: Any = None):
+    """werkzeug's threaded server, but the upstream's ``Server`` and ``Date`` pass through alone
+    (RFC 9110 §6.6.1, §10.2.4): werkzeug would add its own beside them (``Server:`` and
+    ``server:``, ``Date:`` and ``date:``).  Answers of the proxy's own still get both."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class PassThroughHeaders(WSGIRequestHandler):
+        def send_response(self, code: int, message: str | None = None) -> None:
+            self.log_request(code)
+            self.send_response_only(code, message)
+            self._sent_headers: set[str] = set()
+
+        def send_header(self, keyword: str, value: str) -> None:
+            getattr(self, "_sent_headers", set()).add(keyword.lower())
+            super().send_header(keyword, value)
+
+        def end_headers(self) -> None:
+            sent = getattr(self, "_sent_headers", None)
+            if sent is not None:
+                if "date" not in sent:
+                    self.send_header("Date", self.date_time_string())
+                if "server" not in sent:
+                    self.send_header("Server", self.version_string())
+            super().end_headers()
+
+    return make_server(host, port, app, threaded=True, ssl_context=ssl_context, request_handler=PassThroughHeaders)
+
+
 def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True) if as_json else text)
 
 
+def _recorded_origin(cassette_path: Path | None, fmt: str | None) -> str:
+    """The one origin a cassette was recorded against (replay needs no --upstream)."""
+    from .cassette import load_interactions
+    from .errors import ProxyError
+
+    if cassette_path is None:
+        raise click.UsageError("--upstream is required (or give the --cassette to replay)")
+    try:
+        interactions = load_interactions(cassette_path, format=fmt)
+    except ProxyError as err:
+        raise ProxyCliError(str(err)) from err
+    origins = sorted({f"{u.scheme}://{u.netloc}" for u in (i.request.parsed_uri for i in interactions)})
+    if len(origins) != 1:
+        raise click.UsageError(f"{cassette_path} was recorded against {len(origins)} origins "
+                               f"({', '.join(origins) or 'none'}): pass --upstream")
+    return origins[0]
+
+
 @click.command("proxy")
-@click.option("--upstream", required=True, help="The one origin to forward to, e.g. https://api.mypurecloud.com.")
+@click.option("--upstream", help="The one origin to forward to, e.g. https://api.mypurecloud.com "
+                                 "[replay: the origin the cassette was recorded against].")
 @click.option("--cassette", "cassette_path", type=click.Path(dir_okay=False, path_type=Path), help="Cassette file (required except in passthrough).")
 @click.option("--mode", type=click.Choice(ProxyMode, case_sensitive=False), default=ProxyMode.RECORD.value, show_default=True, help="record, replay, spy or passthrough.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; loopback unless you mean otherwise.")
@@ -66,8 +115,10 @@ def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
 @click.option("--insecure", is_flag=True, help="Do not verify the upstream's TLS certificate.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.01), help="Upstream timeout in seconds (504 when exceeded).")
 @click.option("--log", "traffic_log", type=click.Path(dir_okay=False, path_type=Path), help="Write the traffic log (JSON lines; `cassette check --played`).")
+@pass_context
 def proxy(
-    upstream: str,
+    ctx: Context,
+    upstream: str | None,
     cassette_path: Path | None,
     mode: ProxyMode,
     host: str,
@@ -88,8 +139,6 @@ def proxy(
     traffic_log: Path | None,
 ) -> None:
     """Record, replay or spy on traffic between a client and one upstream."""
-    from werkzeug.serving import make_server
-
     from .app import ProxyApp, ProxyConfig
     from .cassette import CassetteFormat
     from .errors import ProxyError
@@ -97,6 +146,11 @@ def proxy(
 
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("--certfile and --keyfile go together")
+    if upstream is None:
+        if ProxyMode(mode) is not ProxyMode.REPLAY or OnMiss(on_miss) is OnMiss.FORWARD:
+            raise click.UsageError(f"--upstream is required in {ProxyMode(mode).value} mode"
+                                   + (" with --on-miss forward" if ProxyMode(mode) is ProxyMode.REPLAY else ""))
+        upstream = _recorded_origin(cassette_path, fmt)
     try:
         config = ProxyConfig(
             upstream=upstream,
@@ -121,10 +175,14 @@ def proxy(
     except ProxyError as err:
         raise ProxyCliError(str(err)) from err
     ssl_context = (str(certfile), str(keyfile)) if certfile and keyfile else None
-    server = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
+    server = make_proxy_server(host, port, app, ssl_context=ssl_context)
     scheme = "https" if ssl_context else "http"
+    listening = f"{scheme}://{host}:{server.server_port}"
+    if ctx.as_json:
+        _emit(True, {"url": listening, "mode": config.mode.value, "upstream": upstream,
+                     "cassette": str(cassette_path) if cassette_path else None}, "")
     click.echo(
-        f"provsim proxy ({config.mode.value}) on {scheme}://{host}:{server.server_port} -> {upstream}"
+        f"provsim proxy ({config.mode.value}) on {listening} -> {upstream}"
         + (f", cassette {cassette_path}" if cassette_path else ""),
         err=True,
     )
@@ -151,8 +209,10 @@ def cassette() -> None:
 @click.option("--strict", is_flag=True, help="Fail on warnings (duplicates) too.")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default=None, help="Cassette format (default: from the suffix).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def check_command(path: Path, played_log: Path | None, strict: bool, fmt: str | None, as_json: bool) -> None:
+@pass_context
+def check_command(ctx: Context, path: Path, played_log: Path | None, strict: bool, fmt: str | None, as_json: bool) -> None:
     """Find secrets left, malformed entries, duplicates and unused interactions."""
+    as_json = as_json or ctx.as_json
     from .check import check_cassette, read_played_log
     from .errors import ProxyError
 
@@ -173,8 +233,11 @@ def check_command(path: Path, played_log: Path | None, strict: bool, fmt: str | 
 @click.option("--ignore-header", "ignore_headers", multiple=True, metavar="NAME", help="Another header to ignore.")
 @click.option("--no-default-ignores", is_flag=True, help="Compare ids, meta timestamps/versions, Date, ETag and request ids too.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def diff_command(a: Path, b: Path, ignore_fields: tuple[str, ...], ignore_headers: tuple[str, ...], no_default_ignores: bool, as_json: bool) -> None:
+@pass_context
+def diff_command(ctx: Context, a: Path, b: Path, ignore_fields: tuple[str, ...], ignore_headers: tuple[str, ...],
+                 no_default_ignores: bool, as_json: bool) -> None:
     """Compare two cassettes request by request; exit 1 on any difference."""
+    as_json = as_json or ctx.as_json
     from .cassette import load_interactions
     from .diff import DiffOptions, diff_interactions
     from .errors import ProxyError
@@ -200,7 +263,9 @@ def diff_command(a: Path, b: Path, ignore_fields: tuple[str, ...], ignore_header
 @click.option("--insecure", is_flag=True, help="Do not verify the live server's TLS certificate.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.01), help="Per-request timeout in seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
 def verify_command(
+    ctx: Context,
     path: Path,
     against: str,
     token: str | None,
@@ -212,6 +277,7 @@ def verify_command(
     as_json: bool,
 ) -> None:
     """Re-send the recorded requests to a live server and report where answers differ."""
+    as_json = as_json or ctx.as_json
     from .errors import ProxyError
     from .verify import verify_cassette
 

@@ -5,8 +5,8 @@ request line, the request body as data, the status, the headers that matter, and
 response body as data (JSON flattened to paths, so a change reads
 ``response.body.title: "Engineer" -> "Manager"``).  Volatile values are ignored by
 default: ids (``id`` keys and GUID-shaped strings anywhere), URL origins (a ``Location``
-names its host), ``meta.created``,
-``meta.lastModified``, ``meta.version``, and the ``Date``, ``ETag``, ``Server`` and
+names its host), ``meta.created``, ``meta.lastModified`` and ``meta.version`` at any depth (so
+inside a filter GET's ``Resources[]`` too), and the ``Date``, ``ETag``, ``Server`` and
 request-id headers; all of it configurable.
 
 Pure functions over :class:`~simulator.proxy.cassette.Interaction` values; the CLI

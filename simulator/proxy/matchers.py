@@ -76,17 +76,18 @@ def query(incoming: Request, recorded: Request) -> MatchResult:
 
 
 def strip_fields(data: Any, ignore: frozenset[str]) -> Any:
-    """Remove ignored fields: a plain name removes that key at any depth, a dotted name
-    (``meta.version``) only at that path from the top."""
+    """Remove ignored fields at any depth: a plain name (``id``) is that key anywhere, a dotted
+    name (``meta.version``) that path wherever it ends, so ``Resources[3].meta.version`` of a
+    ListResponse goes too (list positions are not part of the path)."""
     plain = {f for f in ignore if "." not in f}
-    dotted = [f.split(".") for f in ignore if "." in f]
+    dotted = [tuple(f.split(".")) for f in ignore if "." in f]
 
     def walk(node: Any, trail: tuple[str, ...]) -> Any:
         if isinstance(node, dict):
             out = {}
             for k, v in node.items():
                 here = (*trail, k)
-                if k in plain or any(list(here) == d for d in dotted):
+                if k in plain or any(here[-len(d):] == d for d in dotted if len(here) >= len(d)):
                     continue
                 out[k] = walk(v, here)
             return out

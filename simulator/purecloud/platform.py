@@ -13,8 +13,8 @@ looking at the result in Admin), on the same host and bearer token as SCIM:
     GET       /api/v2/users/{id}               any token (expand, state)
 
 Permissions are the SDK documentation's "Requires ANY permissions" lists
-(``build/docs/OAuthApi.md``, ``AuthorizationApi.md``, ``GroupsApi.md``,
-``UsersApi.md``); where it says "Requires no permissions" any valid token
+(its OAuthApi, AuthorizationApi, GroupsApi and
+UsersApi pages); where it says "Requires no permissions" any valid token
 will do.  Errors are Genesys' ``ErrorBody`` (``application/json``), never a
 traceback.  State and rules: :mod:`.platform_service`; JSON: :mod:`.platform_model`.
 """

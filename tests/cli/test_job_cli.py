@@ -89,13 +89,26 @@ def test_bad_input_fails_before_any_request(job):
     assert "--state needs --in-process" in job("list", "--state", "x.json", expect=2).output
 
 
-def test_refusals_carry_graphs_message(job):
+def test_refusals_carry_graphs_message(job, served):
+    from simulator.client import ProvsimClient
+
     out = job("status", "purecloud.nope.nope", expect=1).output
     assert "Request_ResourceNotFound" in out and "does not exist" in out
     assert "no provisioning job yet" in job("start", expect=1).output
     created_job_id(job)
-    created_job_id(job)
+    with ProvsimClient.connect(served.url) as graph_user:  # a second job made through Graph, not the CLI
+        graph_user.create_job()
     assert "several jobs" in job("start", expect=1).output
+
+
+def test_a_second_create_saves_the_settings_on_the_one_job(job):
+    """The portal gives an app one provisioning job: saving the page again edits it (issue 12, obs. 4)."""
+    first = created_job_id(job)
+    again = json.loads(job("create", "--scope", "all", "--notify", "ops@contoso.com", root=("--json",)).output)
+    assert again["jobId"] == first and again["created"] is False and again["scope"] == "all"
+    assert "already set up" in job("create").output
+    assert [j["id"] for j in json.loads(job("list", "--json").output)] == [first]
+    assert json.loads(job("status", "--json").output)["id"] == first  # no "which job?"
 
 
 def test_create_reports_a_failed_connection_test(job):

@@ -1,6 +1,6 @@
-"""scim2-client (python-scim) against the Genesys fake on a real socket: discovery,
-user CRUD, filter search and group member PATCH, with scim2-client's own
-response validation (payload, content type, status codes) switched on."""
+"""scim2-client (python-scim) against the Genesys fake on a real socket, through its own httpx2
+network engine (``scim2-client[httpx2]``, unchanged): discovery, user CRUD, filter search and group
+member PATCH, with scim2-client's own response validation (payload, content type, status codes) on."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ pytest.importorskip("scim2_client")
 
 from scim2_models import Error, PatchOp, PatchOperation, SearchRequest  # noqa: E402
 
-from scim2_httpx import HttpxSCIMClient, scim_http_client  # noqa: E402
-
 pytestmark = pytest.mark.clients
 
 
 @pytest.fixture
-def scim(served):
-    with scim_http_client(served.url) as http:
-        client = HttpxSCIMClient(http)
-        client.discover()
-        yield client
+def scim(scim2_client):
+    return scim2_client
+
+
+def test_it_is_scim2_clients_own_engine(scim):
+    import httpx2
+    from scim2_client.engines.httpx2 import SyncSCIMClient
+
+    assert type(scim) is SyncSCIMClient and isinstance(scim.client, httpx2.Client)
 
 
 def test_discovery(scim):

@@ -16,8 +16,6 @@ pytest.importorskip("scim2_tester")
 
 from scim2_tester import Status, check_server  # noqa: E402
 
-from scim2_httpx import HttpxSCIMClient, scim_http_client  # noqa: E402
-
 pytestmark = pytest.mark.clients
 
 _OK = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE, Status.SKIPPED}
@@ -38,13 +36,10 @@ ACCEPTED = {("User", title) for title in _CRUD} | {("Group", title) for title in
 
 
 @pytest.fixture
-def results(served):
+def results(scim2_client):
     random.seed(0)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with scim_http_client(served.url) as http:
-        client = HttpxSCIMClient(http)
-        client.discover()
-        return check_server(client)
+    return check_server(scim2_client)
 
 
 def test_scim2_tester(results):

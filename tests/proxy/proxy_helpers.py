@@ -203,3 +203,28 @@ def scim_session(client: httpx.Client) -> list[httpx.Response]:
     out.append(client.get("/api/v2/scim/v2/Users", params={"filter": 'userName eq "jane.doe@contoso.com"'}, headers=auth))
     out.append(client.delete(f"/api/v2/scim/v2/Users/{uid}", headers=auth))
     return out
+
+
+def fake_proxy_server(monkeypatch: pytest.MonkeyPatch, port: int = 18090) -> dict:
+    """Stand in for werkzeug's ``make_server`` under ``provsim proxy``: the command builds its app
+    and server, "serves" until an immediate Ctrl-C, and closes. Returns what it saw (host, port,
+    threaded, ssl, app, closed)."""
+    import werkzeug.serving
+
+    seen: dict = {}
+
+    class FakeServer:
+        server_port = port
+
+        def serve_forever(self) -> None:
+            raise KeyboardInterrupt
+
+        def server_close(self) -> None:
+            seen["closed"] = True
+
+    def fake_make_server(host, port, app, threaded, ssl_context, request_handler=None):
+        seen.update(host=host, port=port, threaded=threaded, ssl=ssl_context, app=app)
+        return FakeServer()
+
+    monkeypatch.setattr(werkzeug.serving, "make_server", fake_make_server)
+    return seen

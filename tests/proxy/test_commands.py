@@ -9,7 +9,7 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
-from proxy_helpers import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, make_upstream, scim_session, serve
+from proxy_helpers import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, fake_proxy_server, make_upstream, scim_session, serve
 
 from simulator.proxy import RecordingTransport
 from simulator.proxy.cli import cassette, proxy
@@ -182,24 +182,7 @@ def test_proxy_command_validates_at_the_edge(runner: CliRunner, tmp_path: Path) 
 
 def test_proxy_command_serves_until_interrupted(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The command builds the app and a threaded werkzeug server bound to loopback."""
-    seen: dict = {}
-
-    class FakeServer:
-        server_port = 18090
-
-        def serve_forever(self) -> None:
-            raise KeyboardInterrupt
-
-        def server_close(self) -> None:
-            seen["closed"] = True
-
-    def fake_make_server(host, port, app, threaded, ssl_context):
-        seen.update(host=host, port=port, threaded=threaded, ssl=ssl_context, app=app)
-        return FakeServer()
-
-    import werkzeug.serving
-
-    monkeypatch.setattr(werkzeug.serving, "make_server", fake_make_server)
+    seen = fake_proxy_server(monkeypatch)
     result = runner.invoke(proxy, ["--upstream", "http://127.0.0.1:1", "--cassette", str(tmp_path / "c.yaml"), "--port", "0"])
     assert result.exit_code == 0, result.output
     assert seen["host"] == "127.0.0.1" and seen["threaded"] is True and seen["closed"]

@@ -10,9 +10,9 @@ from simulator.cli import cli as provsim
 def test_token_in_process(cli):
     result = cli.invoke(provsim, ["token", "purecloud"])
     assert result.exit_code == 0, result.output
-    token = result.output.strip()
+    token = result.stdout.strip()  # stderr says the token works only in this process
     assert len(token) > 20 and " " not in token
-    as_json = json.loads(cli.invoke(provsim, ["--json", "token", "purecloud"]).output)
+    as_json = json.loads(cli.invoke(provsim, ["--json", "token", "purecloud"]).stdout)
     assert as_json == {"access_token": token, "token_type": "bearer", "expires_in": 86400}
 
 

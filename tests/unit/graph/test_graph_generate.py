@@ -51,6 +51,6 @@ def test_token_graph_command(cli):
     from simulator.cli import cli as root
 
     ok = cli.invoke(root, ["--json", "token", "graph"])
-    assert ok.exit_code == 0 and json.loads(ok.output)["token_type"] == "Bearer"
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["token_type"] == "Bearer"
     bad = cli.invoke(root, ["token", "graph", "--client-secret", "nope"])
     assert bad.exit_code != 0 and "AADSTS7000215" in bad.output
