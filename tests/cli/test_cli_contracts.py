@@ -85,11 +85,11 @@ def test_scenario_naming_an_unknown_tenant(cli, tmp_path):
 
 
 @pytest.mark.parametrize("expect, message", [
-    ("      genesys_user: {usrName: alex.wilber@contoso.com}", "genesys_user needs userName"),
-    ("      logs: {acton: create, count: 3}", "logs has unknown key(s) 'acton'"),
-    ("      genesys_group: {members: []}", "genesys_group needs displayName"),
+    ("      genesys_user: {usrName: alex.wilber@contoso.com}", "genesys_user: missing 'userName'"),
+    ("      logs: {acton: create, count: 3}", "logs: unknown key 'acton' (did you mean 'action'?)"),
+    ("      genesys_group: {members: []}", "genesys_group: missing 'displayName'"),
     ("      genesys_usr: {userName: x@contoso.com}", "unknown expectation 'genesys_usr'"),
-    ("      outbox: 3", "outbox takes a mapping"),
+    ("      outbox: 3", "outbox: expected mapping, got a number"),
 ])
 def test_an_expectation_with_a_misspelt_key(cli, tmp_path, expect, message):
     path = tmp_path / "story.yaml"

@@ -83,6 +83,10 @@ def test_the_wheel_builds_without_warnings_and_carries_every_fixture(built):
     shipped = sorted(p.relative_to(REPO / "fixtures").as_posix() for folder in ("tenants", "scenarios")
                      for p in (REPO / "fixtures" / folder).rglob("*") if p.is_file())
     assert shipped and all(f"simulator/fixtures/{name}" in names for name in shipped), shipped
+    data = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "simulator").rglob("*")
+                  if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts)
+    missing = [name for name in data if name not in names]  # schemas, templates, static assets
+    assert data and not missing, missing
     metadata = zipfile.ZipFile(wheel).read(f"{wheel.name.split('-py3')[0]}.dist-info/METADATA").decode()
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert not [r for r in requires if r.startswith("Requires-Dist: pytest") and "extra ==" not in r]

@@ -4,6 +4,7 @@ docs/scenarios.md agree with it (so none can drift), and every shipped story pas
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "scenarios.md"
 def test_the_schema_is_a_valid_json_schema_shipped_in_the_package():
     Draft202012Validator.check_schema(schema())
     assert SCHEMA_PATH.parent.name == "scenario" and SCHEMA_PATH.parent.parent.name == "simulator"
-    # setuptools package-data ships it (pyproject: simulator = ["**/*.json", ...])
-    assert "**/*.json" in Path(__file__).resolve().parents[2].joinpath("pyproject.toml").read_text()
+    # setuptools package-data ships it (tests/packaging/test_wheel.py checks the built wheel)
+    pyproject = tomllib.loads(Path(__file__).resolve().parents[2].joinpath("pyproject.toml").read_text())
+    assert "*.json" in pyproject["tool"]["setuptools"]["package-data"]["simulator.scenario"]
 
 
 def test_every_verb_of_the_schema_is_a_step_the_runner_can_do_and_no_other():
