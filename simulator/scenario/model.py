@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from simulator.core import FIXTURES_DIR, ConfigError, parse_duration
+from simulator.core.yamlsafe import safe_load
 
 __all__ = ["Scenario", "Step", "load_scenario", "list_scenarios", "VERBS", "ScenarioError"]
 
@@ -106,7 +107,7 @@ def resolve_scenario(name_or_path: str | Path) -> Path:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     path = resolve_scenario(name_or_path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}  # refuses alias bombs
     except yaml.YAMLError as err:
         raise ScenarioError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, dict):

@@ -28,6 +28,34 @@ def _jobs() -> list[dict]:
     return out
 
 
+#: The dashboard's form cookie: SameSite=Strict, so a page on another site cannot post with it.
+FORM_COOKIE = "provsim_form"
+
+
+def _form_token() -> str:
+    from flask import current_app
+
+    from simulator.core.security import random_token
+
+    return current_app.extensions.setdefault("provsim_form_token", random_token())
+
+
+@bp.before_request
+def _check_form_cookie():
+    """A dashboard form post must come from a page this dashboard served (Origin is checked by the middleware)."""
+    if request.method == "POST" and request.cookies.get(FORM_COOKIE) != _form_token():
+        return ("Refused: this form was not posted from the provsim dashboard (reload the dashboard and try again).",
+                403, {"Content-Type": "text/plain; charset=utf-8"})
+    return None
+
+
+@bp.after_request
+def _set_form_cookie(resp):
+    if request.method == "GET" and request.path == "/":
+        resp.set_cookie(FORM_COOKIE, _form_token(), httponly=True, samesite="Strict", path="/")
+    return resp
+
+
 @bp.get("/")
 def index():
     rt = runtime()

@@ -85,11 +85,13 @@ def test_state_file_written_only_on_flush_atomically_and_readable_by_tinydb(tmp_
     users = users_table(store)
     for i in range(50):
         users.add({"id": str(i), "userName": f"u{i}@c.com"})
-    assert not path.exists()  # nothing written per insert
+    assert not path.exists()  # the state file is not rewritten per insert (the journal gets one line each)
     assert store.flush() is True
     assert store.flush() is False  # nothing changed, nothing written
     assert store.storage.flush_count == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp file left
+    # no temp file left; the journal beside the state file is empty after a flush
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.journal"]
+    assert (tmp_path / "state.json.journal").stat().st_size == 0
     db = TinyDB(path)
     assert len(db.table("users")) == 50
     db.close()
