@@ -1,8 +1,11 @@
 """``provsim serve``: every fake on one port, over real HTTP, on a production WSGI server.
 
-The server is cheroot (pure Python, thread pool, HTTP/1.1 keep-alive), chosen
-by measurement against waitress and werkzeug's development server
-(``benchmarks/serving.py``; figures in ``benchmarks/results/serving.json``).
+The server is waitress (pure Python, a thread pool behind one asyncore loop,
+HTTP/1.1 keep-alive, request bodies buffered to disk past 512 kB), chosen by
+measurement against cheroot and werkzeug's development server
+(``benchmarks/serving.py``; figures in ``benchmarks/results/serving.json``):
+at 64 connections it kept its throughput where the others halved, with a
+third of their p99.
 :class:`HttpServer` hides which one runs, so ``provsim serve``, ``provsim proxy``,
 the pytest plugin and the benchmarks share one class.
 
@@ -83,7 +86,7 @@ def _served(app: Callable) -> Callable:
 class HttpServer:
     """One WSGI server on ``host:port`` (``port=0`` picks a free one): serve_forever / shutdown."""
 
-    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0, *, kind: ServerKind | str = ServerKind.CHEROOT,
+    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0, *, kind: ServerKind | str = ServerKind.WAITRESS,
                  threads: int = 16, ssl_context: Any = None) -> None:
         self.kind = ServerKind(kind)
         self.host = host
@@ -124,10 +127,10 @@ class HttpServer:
             self._server.stop()
         elif self.kind is ServerKind.WAITRESS:
             server = self._server
-            server.close()
-            for channel in list(server._map.values()):
+            server.close()  # stop accepting
+            server.task_dispatcher.shutdown(timeout=10)  # requests in flight finish
+            for channel in list(server._map.values()):  # then the loop has nothing left and returns
                 channel.handle_close()
-            server.task_dispatcher.shutdown()
         else:
             self._server.shutdown()
             self._server.server_close()
@@ -212,7 +215,7 @@ class ServerThread(threading.Thread):
     (tests, ``serve``, ``proxy``)."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, flush_interval: float = 0.5, ssl_context=None,
-                 kind: ServerKind | str = ServerKind.CHEROOT, threads: int = 16, housekeeping: bool = True) -> None:
+                 kind: ServerKind | str = ServerKind.WAITRESS, threads: int = 16, housekeeping: bool = True) -> None:
         super().__init__(daemon=True, name="provsim-server")
         self.app = app
         self.server = HttpServer(app, host, port, kind=kind, threads=threads, ssl_context=ssl_context)
