@@ -32,7 +32,7 @@ import click
 from simulator.cli import Context, emit, pass_context
 
 __all__ = ["serve_command", "ServerThread", "HttpServer", "ServerKind", "Housekeeping", "DEMO_CREDENTIALS",
-           "is_loopback", "exposure_warning"]
+           "is_loopback", "exposure_warning", "run_until_signal"]
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("provsim.access")
@@ -344,6 +344,22 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
                 signal.signal(sig, handler)
     if not server.is_alive() and not stop.is_set():
         raise click.ClickException("the HTTP server stopped unexpectedly")
+
+
+def run_until_signal(server: HttpServer) -> None:
+    """Serve in a thread until SIGTERM or SIGINT, then shut the server down (``provsim proxy``)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="provsim-http")
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    thread.start()
+    try:
+        while not stop.wait(0.5) and thread.is_alive():
+            pass
+    finally:
+        server.shutdown()
+        thread.join(timeout=15)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _limiters(runtime) -> list:

@@ -88,7 +88,7 @@ def proxy(
     traffic_log: Path | None,
 ) -> None:
     """Record, replay or spy on traffic between a client and one upstream."""
-    from werkzeug.serving import make_server
+    from simulator.serve import HttpServer, run_until_signal
 
     from .app import ProxyApp, ProxyConfig
     from .cassette import CassetteFormat
@@ -121,19 +121,17 @@ def proxy(
     except ProxyError as err:
         raise ProxyCliError(str(err)) from err
     ssl_context = (str(certfile), str(keyfile)) if certfile and keyfile else None
-    server = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
+    # waitress (werkzeug when TLS is asked for): the shared server class of provsim serve
+    server = HttpServer(app, host, port, ssl_context=ssl_context)
     scheme = "https" if ssl_context else "http"
     click.echo(
-        f"provsim proxy ({config.mode.value}) on {scheme}://{host}:{server.server_port} -> {upstream}"
+        f"provsim proxy ({config.mode.value}) on {scheme}://{host}:{server.port} -> {upstream}"
         + (f", cassette {cassette_path}" if cassette_path else ""),
         err=True,
     )
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        run_until_signal(server)  # SIGTERM / SIGINT: stop accepting, finish requests in flight
     finally:
-        server.server_close()
         app.close()
         unused = app.unused()
         if config.mode in (ProxyMode.REPLAY, ProxyMode.SPY) and unused:

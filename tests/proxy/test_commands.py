@@ -181,26 +181,20 @@ def test_proxy_command_validates_at_the_edge(runner: CliRunner, tmp_path: Path) 
 
 
 def test_proxy_command_serves_until_interrupted(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command builds the app and a threaded werkzeug server bound to loopback."""
+    """The command builds the app and provsim serve's HTTP server (waitress) bound to loopback."""
     seen: dict = {}
 
     class FakeServer:
-        server_port = 18090
+        port = 18090
 
-        def serve_forever(self) -> None:
-            raise KeyboardInterrupt
+        def __init__(self, app, host, port, ssl_context=None) -> None:
+            seen.update(host=host, port=port, ssl=ssl_context, app=app)
 
-        def server_close(self) -> None:
-            seen["closed"] = True
+    import simulator.serve
 
-    def fake_make_server(host, port, app, threaded, ssl_context):
-        seen.update(host=host, port=port, threaded=threaded, ssl=ssl_context, app=app)
-        return FakeServer()
-
-    import werkzeug.serving
-
-    monkeypatch.setattr(werkzeug.serving, "make_server", fake_make_server)
+    monkeypatch.setattr(simulator.serve, "HttpServer", FakeServer)
+    monkeypatch.setattr(simulator.serve, "run_until_signal", lambda server: seen.update(ran=server))
     result = runner.invoke(proxy, ["--upstream", "http://127.0.0.1:1", "--cassette", str(tmp_path / "c.yaml"), "--port", "0"])
     assert result.exit_code == 0, result.output
-    assert seen["host"] == "127.0.0.1" and seen["threaded"] is True and seen["closed"]
+    assert seen["host"] == "127.0.0.1" and isinstance(seen["ran"], FakeServer)
     assert "record" in result.output and "http://127.0.0.1:18090" in result.output
