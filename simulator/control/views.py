@@ -72,6 +72,18 @@ def health():
     return json_response(body)
 
 
+@bp.get("/openapi/<surface>.json")
+def openapi_document(surface: str):
+    """The OpenAPI document of one surface: genesys, graph or control."""
+    from flask import current_app
+
+    from simulator.openapi import SURFACES, build_document
+
+    if surface not in SURFACES:
+        raise ControlError(404, "notFound", f"no OpenAPI document {surface!r}; known: {', '.join(SURFACES)}")
+    return json_response(build_document(current_app, surface))
+
+
 @bp.get("/clock")
 def clock_get():
     rt = runtime()
