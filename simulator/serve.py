@@ -19,7 +19,6 @@ accepting, finishes the requests in flight, writes the state file and exits 0.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import signal
 import threading
@@ -56,13 +55,10 @@ class ServerKind(str, Enum):
 
 
 def is_loopback(host: str) -> bool:
-    name = host.strip("[]").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    """Is ``--host`` a loopback address or name?"""
+    from simulator.core.security import is_loopback_name
+
+    return is_loopback_name(host.strip("[]").lower())
 
 
 def exposure_warning(host: str) -> str | None:
