@@ -34,7 +34,7 @@ __all__ = ["serve_command", "ServerThread", "HttpServer", "ServerKind", "Houseke
            "is_loopback", "exposure_warning", "run_until_signal"]
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("provsim.access")
+access_logger = logging.getLogger("provsim.access")
 
 DEMO_CREDENTIALS = {
     "purecloud": {"client_id": "provsim-purecloud-client", "client_secret": "provsim-purecloud-secret"},
@@ -292,6 +292,11 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
         app = create_app(config)
         if access_log:
             app.wsgi_app = _AccessLog(app.wsgi_app)  # type: ignore[method-assign]
+            if not access_logger.handlers:
+                handler = logging.StreamHandler()
+                handler.setFormatter(logging.Formatter("%(message)s"))
+                access_logger.addHandler(handler)
+            access_logger.setLevel(logging.INFO)
         server = ServerThread(app, host, port, threads=threads)
     except (ConfigError, StoreError, OSError) as err:
         raise click.ClickException(str(err)) from err
@@ -391,6 +396,6 @@ class _AccessLog:
         result = self.app(environ, capture)
         query = environ.get("QUERY_STRING", "")
         target = environ.get("PATH_INFO", "") + (f"?{scrub_query(query)}" if query else "")
-        access_log.info('%s "%s %s" %s', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"), target,
+        access_logger.info('%s "%s %s" %s', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"), target,
                         (status_holder[0] if status_holder else "-").split(" ", 1)[0])
         return result
