@@ -99,8 +99,11 @@ class HttpServer:
         elif self.kind is ServerKind.WAITRESS and ssl_context is None:
             from waitress.server import create_server
 
+            # Bodies are buffered to a temp file past 512 kB, never held whole in memory; the
+            # middleware's per-surface limits (413) apply before the app reads anything.
             self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="provsim",
-                                         clear_untrusted_proxy_headers=False, channel_timeout=30)
+                                         clear_untrusted_proxy_headers=False, channel_timeout=30,
+                                         max_request_body_size=300 * 1024 * 1024)
             self.port = self._server.effective_port
         else:  # werkzeug: the benchmark's baseline, and TLS for tests that need https
             from werkzeug.serving import make_server
