@@ -143,3 +143,44 @@ while True:
         proc.wait()
     data = json.loads(path.read_text())
     assert len(data["users"]) % 200 == 0 and len(data["users"]) >= 200
+
+
+def test_a_runtime_resumes_clock_ids_and_writes_from_the_journal_alone(tmp_path):
+    """What kill -9 leaves (a journal, maybe no state file): the next process continues exactly."""
+    from datetime import timedelta
+
+    from simulator.app import create_app
+    from simulator.core import ProvsimConfig
+
+    path = tmp_path / "state.json"
+    first = create_app(ProvsimConfig(seed=0, state_path=path)).extensions["provsim"]
+    org = first.services["purecloud"]
+    made = [org.create_user({"userName": f"j{i}@contoso.com", "displayName": f"J{i}"})["id"] for i in range(3)]
+    first.clock.advance(timedelta(hours=2))
+    first.checkpoint()  # the clock move is journaled too
+    # no flush, no close: the process is gone
+    second = create_app(ProvsimConfig(seed=0, state_path=path)).extensions["provsim"]
+    org2 = second.services["purecloud"]
+    assert [org2.get_user(uid)["userName"] for uid in made] == ["j0@contoso.com", "j1@contoso.com", "j2@contoso.com"]
+    assert second.now_iso() == "2026-01-05T11:00:00Z"
+    after = org2.create_user({"userName": "after@contoso.com", "displayName": "After"})["id"]
+    assert after not in made  # the id stream continued instead of repeating
+    # and it is the id a process that never stopped would have handed out
+    org.create_user({"userName": "after@contoso.com", "displayName": "After"})
+    assert org.users.find("userName", "after@contoso.com")["id"] == after
+
+
+def test_a_reset_is_journaled_as_one_record_and_replays_to_a_fresh_start(tmp_path):
+    from simulator.app import create_app
+    from simulator.core import ProvsimConfig
+
+    path = tmp_path / "state.json"
+    rt = create_app(ProvsimConfig(seed=0, state_path=path)).extensions["provsim"]
+    rt.services["purecloud"].create_user({"userName": "gone@contoso.com", "displayName": "Gone"})
+    rt.reset()
+    kept = rt.services["purecloud"].create_user({"userName": "kept@contoso.com", "displayName": "Kept"})["id"]
+    again = create_app(ProvsimConfig(seed=0, state_path=path)).extensions["provsim"].services["purecloud"]
+    assert again.users.find("userName", "gone@contoso.com") is None
+    assert again.get_user(kept)["userName"] == "kept@contoso.com"
+    fresh = create_app(ProvsimConfig(seed=0)).extensions["provsim"].services["purecloud"]
+    assert fresh.create_user({"userName": "kept@contoso.com", "displayName": "Kept"})["id"] == kept
