@@ -172,11 +172,8 @@ class Housekeeping:
         if tick is not None:
             tick()
         rt.checkpoint()
-        rt.store.auto_compact = True
-        try:
-            rt.store.maybe_compact()
-        finally:
-            rt.store.auto_compact = False
+        if rt.store.needs_compaction():
+            rt.store.compact()
 
     def _loop(self) -> None:
         wait = self.interval
