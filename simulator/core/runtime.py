@@ -148,17 +148,25 @@ class Runtime:
             out.append((["now"], now))
         for path, state in _stream_states(self.ids, ["ids"]):
             key = tuple(path)
-            # A draw moves the position (the last element); 624 draws regenerate every word.
+            # A Mersenne Twister draw only moves its position (the last element) until 624 words are
+            # used up, then every word is regenerated: journal the position alone while the words
+            # are the same as last journaled (a few bytes), and all of them (3.3 kB) when they are not.
             internal = state[1]
-            mark = (internal[-1], internal[0], internal[len(internal) // 2])
-            if self._journaled.get(key) != mark:
-                self._journaled[key] = mark
+            words, position = (internal[0], internal[len(internal) // 2]), internal[-1]
+            last = self._journaled.get(key)
+            if last is not None and last[0] == words:
+                if last[1] != position:
+                    self._journaled[key] = (words, position)
+                    out.append((path + ["i"], position))
+            else:
+                self._journaled[key] = (words, position)
                 out.append((path, _encode_mt(state)))
         return out
 
     def _full_meta(self) -> dict[str, Any]:
+        """The compacted state file's meta: clock, and every id stream (encoded as the journal does)."""
         self._journaled.clear()
-        return {"now": self.now_iso(), "ids": export_state(self.ids)}
+        return {"now": self.now_iso(), "ids": _encode_ids(export_state(self.ids))}
 
     def reset(self) -> None:
         """Back to the fixture: empty store, fresh ids and clock, no faults, no traffic."""
@@ -196,11 +204,22 @@ def _encode_mt(state: tuple) -> dict:
     return {"mt": base64.b64encode(struct.pack(f"<{len(internal)}I", *internal)).decode(), "v": version, "g": gauss}
 
 
+def _encode_ids(data: Any) -> Any:
+    """export_state's tree with every generator state in the journal's ``{"mt", "v", "g"}`` form."""
+    if isinstance(data, dict):
+        return {k: (_encode_mt(tuple([v[0], tuple(v[1]), v[2]])) if k == "random" and isinstance(v, list) else _encode_ids(v))
+                for k, v in data.items()}
+    return data
+
+
 def _decode_ids(data: Any) -> Any:
-    """Turn journaled ``{"mt": ...}`` states back into export_state's lists."""
+    """Turn journaled ``{"mt": ..., "i": position}`` states back into export_state's lists."""
     if isinstance(data, dict):
         if "mt" in data and "v" in data:
             raw = base64.b64decode(data["mt"])
-            return [data["v"], list(struct.unpack(f"<{len(raw) // 4}I", raw)), data.get("g")]
+            internal = list(struct.unpack(f"<{len(raw) // 4}I", raw))
+            if isinstance(data.get("i"), int):
+                internal[-1] = data["i"]
+            return [data["v"], internal, data.get("g")]
         return {k: _decode_ids(v) for k, v in data.items()}
     return data
