@@ -32,7 +32,7 @@ import socket
 from typing import Any, Callable, Iterable
 
 from simulator.core import DroppedConnection, Runtime
-from simulator.core.security import host_allowed, origin_allowed
+from simulator.core.security import SERVED_KEY, host_allowed, origin_allowed
 
 __all__ = ["ProvsimMiddleware", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body", "strict_json_problem",
            "render_error_for"]
@@ -253,8 +253,6 @@ class ProvsimMiddleware:
         guarded = path.startswith(_CONTROL_PREFIX) or path == "/" or path.startswith(_DASHBOARD_PATHS)
         if not guarded:
             return
-        from simulator.serve import SERVED_KEY
-
         served = bool(environ.get(SERVED_KEY))
         host = environ.get("HTTP_HOST") or ""
         allowed = tuple(self.runtime.config.extra.get("allowed_hosts") or ())

@@ -30,6 +30,7 @@ from typing import Any, Callable
 import click
 
 from simulator.cli import Context, emit, pass_context
+from simulator.core.security import SERVED_KEY
 
 __all__ = ["serve_command", "ServerThread", "HttpServer", "ServerKind", "Housekeeping", "DEMO_CREDENTIALS",
            "is_loopback", "exposure_warning", "run_until_signal"]
@@ -43,8 +44,6 @@ DEMO_CREDENTIALS = {
               "client_id": "provsim-graph-client", "client_secret": "provsim-graph-secret"},
 }
 
-#: the marker the served app sees (the Host/Origin guard is strict for requests from a socket)
-SERVED_KEY = "provsim.served"
 
 
 class ServerKind(str, Enum):

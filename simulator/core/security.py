@@ -19,7 +19,11 @@ import secrets
 from urllib.parse import urlsplit
 
 __all__ = ["host_name", "is_loopback_name", "host_allowed", "origin_allowed", "random_key", "random_token",
-           "IN_PROCESS_HOSTS"]
+           "IN_PROCESS_HOSTS", "SERVED_KEY"]
+
+#: The WSGI environ key a real server sets (``simulator.serve``): the request came over a socket,
+#: so the in-process host names are not accepted.
+SERVED_KEY = "provsim.served"
 
 #: Names that only in-process clients use (httpx WSGITransport, Flask's test client); never accepted from a socket.
 IN_PROCESS_HOSTS = frozenset({"provsim.local", "provsim.test", "genesys.provsim.local", "localhost"})
