@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from simulator.core import ConfigError, ProvsimError, isoformat, parse_datetime, parse_duration
 from simulator.http import json_response, runtime
 
-__all__ = ["bp", "init_app"]
+__all__ = ["bp", "init_app", "clock_delta", "ControlError"]
 
 bp = Blueprint("provsim_control", __name__, url_prefix="/_provsim")
 
@@ -95,7 +95,7 @@ def clock_get():
 def clock_advance():
     rt = runtime()
     body = _json_body()
-    delta = _clock_delta(body, rt.clock.now())
+    delta = clock_delta(body, rt.clock.now())
     ran = rt.clock.advance(delta)
     rt.checkpoint()
     return json_response({"now": rt.now_iso(), "ran": ran})
@@ -108,7 +108,7 @@ LONGEST_MOVE = timedelta(days=3660)
 _ASCII_DURATION = re.compile(r"^P[0-9WDTHMS.]{1,40}$")
 
 
-def _clock_delta(body: dict, now: datetime) -> timedelta:
+def clock_delta(body: dict, now: datetime) -> timedelta:
     """How far ``{"duration": "PT40M"}`` or ``{"to": ISO-8601}`` moves the clock; 400 for anything else."""
     if "to" in body:
         target = body["to"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 
-from simulator.core import ConfigError, parse_duration
+from simulator.core import ConfigError
 from simulator.http import runtime
 
 __all__ = ["bp", "init_app"]
@@ -78,11 +78,13 @@ def index():
 @bp.post("/dashboard/advance")
 def advance():
     rt = runtime()
+    from simulator.control.views import ControlError, clock_delta
+
     raw = request.form.get("duration", "PT40M")
     try:
-        delta = parse_duration(raw)
-    except ValueError as err:
-        return redirect(url_for("dashboard.index", message=str(err)))
+        delta = clock_delta({"duration": raw}, rt.clock.now())  # the control API's checks and limits
+    except ControlError as err:
+        return redirect(url_for("dashboard.index", message=err.message))
     ran = rt.clock.advance(delta)
     rt.checkpoint()
     cycles = sum(1 for r in ran if r.get("jobId"))
