@@ -221,3 +221,19 @@ def test_housekeeping_survives_a_failing_wall_clock_tick(served, monkeypatch):
         assert house._thread.is_alive() and house.health()["lastError"].startswith("ValueError")
     finally:
         house.stop()
+
+
+@pytest.mark.slow
+def test_serve_warns_naming_what_a_non_loopback_host_exposes():
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "serve", "--port", "0", "--host", "0.0.0.0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        warning = proc.stderr.readline()
+        assert proc.stdout.readline().startswith("provsim serving on")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+    assert warning.startswith("WARNING: --host 0.0.0.0 is not a loopback address")
+    assert "/_provsim" in warning and "--random-keys" in warning
