@@ -7,6 +7,9 @@
 2. Lookup time per userName at 1k users and at N users (goal: within 1.5x).
 3. TinyDB's default JSONStorage, for comparison: per-insert cost as the file grows
    (it rewrites the whole file on every insert).
+4. Durability: the same inserts with a state file, each one its own journaled commit (as
+   requests are), then a compaction of the N-user store in a background thread while this
+   thread keeps looking users up: the longest lookup during it is what a request waits.
 
 Prints the figures and writes benchmarks/results/store.json.  time.perf_counter is
 used only here (benchmarks measure wall time; provsim itself reads only its clock).
@@ -94,6 +97,43 @@ def tinydb_per_insert(n: int) -> dict:
     return {str(k): round(v * 1e6, 1) for k, v in marks.items()}
 
 
+def journaled(n: int) -> dict:
+    """Per-insert cost with the write-ahead journal, and the stall a compaction causes."""
+    import threading
+
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = Runtime(ProvsimConfig(state_path=Path(tmp) / "state.json"), fixture=_FIXTURE)
+        org = PureCloudOrg(runtime)
+        t0 = time.perf_counter()
+        for i in range(n):
+            org.users.add(user_doc(i))  # one commit (one journal line) each, like one request each
+        per_insert = (time.perf_counter() - t0) / n
+        journal_mb = runtime.store.journal_bytes() / 1e6
+        done = threading.Event()
+        took = {}
+
+        def compact() -> None:
+            c0 = time.perf_counter()
+            runtime.store.compact()
+            took["s"] = time.perf_counter() - c0
+            done.set()
+
+        worker = threading.Thread(target=compact)
+        rng = random.Random(2)
+        worst, lookups = 0.0, 0
+        worker.start()
+        while not done.is_set():
+            l0 = time.perf_counter()
+            org.users.find("userName", f"user{rng.randrange(n):06d}@contoso.com")
+            worst = max(worst, time.perf_counter() - l0)
+            lookups += 1
+        worker.join()
+        state_mb = (Path(tmp) / "state.json").stat().st_size / 1e6
+    return {"journaled_insert_per_user_us": round(per_insert * 1e6, 1), "journal_mb": round(journal_mb, 1),
+            "compaction_seconds": round(took["s"], 2), "state_mb": round(state_mb, 1),
+            "longest_lookup_during_compaction_ms": round(worst * 1000, 1), "lookups_during_compaction": lookups}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100_000)
@@ -135,6 +175,7 @@ def main() -> None:
         "maxrss_growth_mb": round((rss1 - rss0) / 1024, 1),
         "tinydb_jsonstorage_per_insert_us_at_size": tiny,
         "store_per_insert_us": round(ours_per_insert * 1e6, 1),
+        "durability": journaled(n),
     }
     print(f"store: {n} users inserted in {insert_s:.2f} s ({ours_per_insert * 1e6:.1f} us/user), "
           f"each looked up by userName in {lookup_s:.2f} s")
@@ -144,6 +185,9 @@ def main() -> None:
     print(f"  TinyDB JSONStorage per insert (us) by table size: {tiny}  vs provsim store {ours_per_insert * 1e6:.1f} us")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    d = result["durability"]
+    print(f"  journaled: {d['journaled_insert_per_user_us']} us/insert ({d['journal_mb']} MB journal); compaction of "
+          f"{d['state_mb']} MB took {d['compaction_seconds']} s, longest lookup meanwhile {d['longest_lookup_during_compaction_ms']} ms")
     print(f"saved {args.out.relative_to(ROOT)}")
 
 

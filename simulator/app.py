@@ -47,9 +47,42 @@ def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None =
     control.init_app(app)
     web.init_app(app)
 
+    _register_fallback_errors(app, runtime)
     _start_provisioning_service(app, runtime)
     app.wsgi_app = ProvsimMiddleware(app.wsgi_app, runtime)  # type: ignore[method-assign]
     return app
+
+
+def _register_fallback_errors(app: Flask, runtime: Runtime) -> None:
+    """What no blueprint answers (an unknown path, a method no route takes, a crash
+    outside a surface) is answered in the format of the surface the path belongs to."""
+    from flask import Response, request
+    from werkzeug.exceptions import HTTPException
+
+    from simulator.middleware import render_error_for
+
+    def respond(status: int, message: str, headers=None) -> Response:
+        body, ctype = render_error_for(runtime, request.path, status, message)
+        resp = Response(body, status=status, content_type=ctype)
+        for key, value in (headers or {}).items():
+            resp.headers[key] = value
+        return resp
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        status = err.code or 500
+        if status == 404:
+            return respond(404, f"No resource at {request.path}")
+        if status == 405:
+            allowed = getattr(err, "valid_methods", None) or []
+            return respond(405, f"{request.method} is not allowed on {request.path}",
+                           {"Allow": ", ".join(allowed)} if allowed else None)
+        return respond(status, err.description or err.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return respond(500, "An internal error occurred in the simulator.")
 
 
 #: Tenant URLs on these hosts reach this app's Genesys fake in-process (no socket).

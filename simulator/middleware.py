@@ -1,13 +1,30 @@
-"""WSGI middleware around the whole app: path normalisation, fault rules and
-the traffic log.
+"""WSGI middleware around the whole app: the guard, input limits, fault rules,
+the traffic log, and the last-resort error answer.
 
 It sits outside Flask so that a fault can answer before any surface runs, a
 dropped connection can really drop the socket, and every exchange, including
-fault answers, lands in the traffic log.
+fault answers, lands in the traffic log.  In order, for each request:
+
+1. **Limits**: a URL longer than :data:`MAX_URL` gets 414; a body longer than
+   its surface allows (Genesys: the org's ``maxRequestBytes``; Graph 4 MiB;
+   control 1 MiB, snapshot restore 256 MiB) gets 413 before it is read.
+2. **Guard** (``/_provsim`` and the dashboard): a Host that is not a loopback
+   name (or an allowed one) gets 403; a state change from another ``Origin``
+   gets 403 (:mod:`simulator.core.security`).
+3. **JSON**: a JSON body with a string that cannot be encoded (a lone
+   surrogate such as ``"\\ud800"``) or nested deeper than :data:`MAX_JSON_DEPTH`
+   gets 400 at parse time, before any view could store it.
+4. Fault rules, then the app; the exchange is logged.
+
+Every refusal and every unexpected exception is answered in the format of the
+surface the path belongs to (SCIM error, Genesys ErrorBody, Graph OData error,
+AADSTS body, or provsim's ``{"error": {"code", "message"}}``), never HTML and
+never a traceback.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -15,17 +32,106 @@ import socket
 from typing import Any, Callable, Iterable
 
 from simulator.core import DroppedConnection, Runtime
+from simulator.core.security import SERVED_KEY, host_allowed, origin_allowed
 
-__all__ = ["ProvsimMiddleware"]
+__all__ = ["ProvsimMiddleware", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body", "strict_json_problem",
+           "render_error_for"]
 
 log = logging.getLogger(__name__)
 
 _SLASHES = re.compile(r"/{2,}")
 _LOGGED_PREFIX_SKIP = ("/_provsim", "/static", "/favicon.ico")
 _STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-                403: "Forbidden", 404: "Not Found", 408: "Request Timeout", 409: "Conflict",
-                413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
+                403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict",
+                413: "Payload Too Large", 414: "URI Too Long", 415: "Unsupported Media Type",
+                429: "Too Many Requests", 500: "Internal Server Error",
                 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+#: Longest path + query string accepted (bytes); longer gets 414.
+MAX_URL = 16_384
+#: Deepest JSON nesting accepted on any surface (SCIM and Graph bodies need about 5).
+MAX_JSON_DEPTH = 64
+#: Body limits per surface (bytes); Genesys' come from the org's ``maxRequestBytes``.
+BODY_LIMITS = {"graph": 4 * 1024 * 1024, "entra-login": 1024 * 1024, "control": 1024 * 1024,
+               "control-restore": 256 * 1024 * 1024, "dashboard": 64 * 1024, None: 64 * 1024}
+_CONTROL_PREFIX = "/_provsim"
+_DASHBOARD_PATHS = ("/dashboard/", "/static/provsim/")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
+
+
+def control_error_body(status: int, code: str, message: str) -> bytes:
+    """provsim's own error shape (control API, unknown paths)."""
+    return json.dumps({"error": {"code": code, "message": message}}, separators=(",", ":")).encode()
+
+
+_CONTROL_CODES = {400: "badRequest", 403: "forbidden", 404: "notFound", 405: "methodNotAllowed", 413: "payloadTooLarge",
+                  414: "uriTooLong", 415: "unsupportedMediaType", 500: "internalError", 503: "serviceUnavailable"}
+
+
+def strict_json_problem(body: bytes) -> str | None:
+    """Why a JSON body must be refused before any view sees it, or None.
+
+    Not-JSON is left to the views (each has its own message for it); refused
+    here are what no view can store safely: strings holding unpaired UTF-16
+    surrogates (they cannot be written as UTF-8, so the state file and every
+    listing would break) and nesting deeper than :data:`MAX_JSON_DEPTH`.
+    """
+    head = body.lstrip()[:1]
+    if head not in (b"{", b"["):
+        return None
+    deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
+    if not deep and not _SURROGATE_ESCAPE.search(body):
+        return None
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        return f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep"
+    except (ValueError, UnicodeDecodeError):
+        return None
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep"
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if not _encodable(key):
+                    return "a JSON member name holds an unpaired UTF-16 surrogate (\\ud800-\\udfff); it cannot be stored"
+                stack.append((value, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((value, depth + 1) for value in item)
+        elif isinstance(item, str) and not _encodable(item):
+            return "a JSON string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff); it cannot be stored"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def render_error_for(runtime: Runtime, path: str, status: int, message: str) -> tuple[bytes, str]:
+    """An error body in the format of the surface ``path`` belongs to (body, content type)."""
+    surface = runtime.surface_for(path)
+    if surface is not None:
+        try:
+            return surface.render_error(status, message)
+        except Exception:  # a renderer must never turn a refusal into a crash
+            log.exception("error renderer of %s failed", surface.name)
+    if path.startswith("/dashboard/") or path == "/":
+        html = f"<!doctype html><title>{status}</title><p>{_escape(message)}</p>".encode()
+        return html, "text/html; charset=utf-8"
+    return control_error_body(status, _CONTROL_CODES.get(status, "error"), message), "application/json"
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, message: str, headers: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or []
 
 
 class ProvsimMiddleware:
@@ -33,8 +139,51 @@ class ProvsimMiddleware:
         self.app = app
         self.runtime = runtime
 
+    def _render(self, path: str, status: int, message: str) -> tuple[bytes, str]:
+        return render_error_for(self.runtime, path, status, message)
+
+    def _answer(self, start_response: Callable, path: str, status: int, message: str,
+                headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+        payload, ctype = self._render(path, status, message)
+        out = [(k, v) for k, v in (headers or []) if k.lower() not in ("content-type", "content-length")]
+        out += [("Content-Type", ctype), ("Content-Length", str(len(payload)))]
+        start_response(f"{status} {_STATUS_TEXT.get(status, 'Error')}", out)
+        return [payload]
+
+    def _body_limit(self, surface_name: str | None, path: str, method: str) -> int:
+        if path.startswith(_CONTROL_PREFIX):
+            return BODY_LIMITS["control-restore"] if path.rstrip("/").endswith("/snapshot/restore") else BODY_LIMITS["control"]
+        if surface_name and surface_name.startswith("purecloud"):
+            org = self.runtime.services.get("purecloud")
+            # The SCIM views answer 413 themselves (same shape); keep a margin so they still see the body.
+            return max(int(org.settings.max_request_bytes), 1) * 2 if org is not None else BODY_LIMITS[None]
+        return BODY_LIMITS.get(surface_name, BODY_LIMITS[None])
+
+    # ---- the WSGI call --------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
+        started: list[bool] = []
+
+        def tracking_start(status, headers, exc_info=None):
+            started.append(True)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        try:
+            return self._handle(environ, tracking_start)
+        except DroppedConnection:
+            raise
+        except _Refusal as refusal:
+            return self._answer(start_response, path, refusal.status, refusal.message, refusal.headers)
+        except Exception:
+            log.exception("unexpected error around %s %s", environ.get("REQUEST_METHOD"), path)
+            if started:
+                raise
+            return self._answer(start_response, path, 500, "An internal error occurred in the simulator.")
+
+    def _handle(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        if len(path) + len(environ.get("QUERY_STRING", "")) > MAX_URL:
+            raise _Refusal(414, f"The request URL is longer than {MAX_URL} bytes.")
         if "//" in path:
             # Graph SDKs can emit ".../v1.0//users" (design notes); real Graph copes.
             path = _SLASHES.sub("/", path)
@@ -43,9 +192,14 @@ class ProvsimMiddleware:
         surface = rt.surface_for(path)
         surface_name = surface.name if surface else None
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        body = self._read_body(environ)
+        self._guard(environ, path, method)
+        body = self._read_body(environ, self._body_limit(surface_name, path, method))
+        if body:
+            problem = strict_json_problem(body)
+            if problem:
+                raise _Refusal(400, problem)
 
-        rule = rt.faults.evaluate(method, path, surface_name) if not path.startswith("/_provsim") else None
+        rule = rt.faults.evaluate(method, path, surface_name) if not path.startswith(_CONTROL_PREFIX) else None
         if rule is not None:
             if rule.delay:
                 rt.clock.sleep(float(rule.delay))
@@ -94,22 +248,43 @@ class ProvsimMiddleware:
                   payload, rule.id if rule else None)
         return [payload]
 
-    @staticmethod
-    def _read_body(environ: dict) -> bytes:
-        """Read the body once and put it back, so the app and the log both see it."""
-        import io
+    def _guard(self, environ: dict, path: str, method: str) -> None:
+        """Local-only: the control API and the dashboard (design.md, "Contracts")."""
+        guarded = path.startswith(_CONTROL_PREFIX) or path == "/" or path.startswith(_DASHBOARD_PATHS)
+        if not guarded:
+            return
+        served = bool(environ.get(SERVED_KEY))
+        host = environ.get("HTTP_HOST") or ""
+        allowed = tuple(self.runtime.config.extra.get("allowed_hosts") or ())
+        if not host_allowed(host, allowed=allowed, served=served):
+            raise _Refusal(403, f"The simulator's control API and dashboard answer only loopback host names; "
+                                f"{host or 'no Host'!r} is not one (serve --allow-host NAME adds one).")
+        if method not in _SAFE_METHODS and not origin_allowed(environ.get("HTTP_ORIGIN"), host,
+                                                               fetch_site=environ.get("HTTP_SEC_FETCH_SITE")):
+            raise _Refusal(403, "Cross-origin request refused: the simulator's control API and dashboard accept state "
+                                "changes only from their own origin.")
 
+    @staticmethod
+    def _read_body(environ: dict, limit: int) -> bytes:
+        """Read the body once (at most ``limit`` bytes) and put it back, so the app and the log both see it."""
+        raw_length = environ.get("CONTENT_LENGTH") or ""
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
+            length = int(raw_length) if raw_length.strip() else 0
         except ValueError:
-            length = 0
+            raise _Refusal(400, f"Content-Length {raw_length!r} is not a number.") from None
+        if length < 0:
+            raise _Refusal(400, "Content-Length must not be negative.")
+        if length > limit:
+            raise _Refusal(413, f"Maximum bytes: {limit}")
         stream = environ.get("wsgi.input")
         if stream is None:
             return b""
         if length > 0:
             body = stream.read(length)
         elif environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked" or environ.get("wsgi.input_terminated"):
-            body = stream.read()
+            body = stream.read(limit + 1)
+            if len(body) > limit:
+                raise _Refusal(413, f"Maximum bytes: {limit}")
         else:
             body = b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -118,7 +293,9 @@ class ProvsimMiddleware:
 
     def _fault_response(self, rule, surface) -> tuple[int, list, bytes]:
         status = int(rule.status)
-        headers = [(str(k), str(v)) for k, v in (rule.headers or {}).items()]
+        # Framing headers are provsim's to set (a rule's own Content-Length would be sent twice).
+        headers = [(str(k), str(v)) for k, v in (rule.headers or {}).items()
+                   if str(k).lower() not in ("content-length", "transfer-encoding", "connection")]
         if rule.body is None:
             message = rule.note or f"Injected fault {rule.id}"
             if status == 429 and not any(k.lower() == "retry-after" for k, _ in headers):
@@ -149,3 +326,7 @@ class ProvsimMiddleware:
             query=environ.get("QUERY_STRING", ""), request_headers=req_headers, request_body=body,
             status=status, response_headers=headers, response_body=payload, fault=fault,
         )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

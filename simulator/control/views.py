@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException
@@ -21,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from simulator.core import ConfigError, ProvsimError, isoformat, parse_datetime, parse_duration
 from simulator.http import json_response, runtime
 
-__all__ = ["bp", "init_app"]
+__all__ = ["bp", "init_app", "clock_delta", "ControlError"]
 
 bp = Blueprint("provsim_control", __name__, url_prefix="/_provsim")
 
@@ -58,9 +59,29 @@ def _json_body() -> dict:
 
 @bp.get("/health")
 def health():
+    """``status`` is ``ok``, or ``degraded`` while background work fails (its last error is shown)."""
     rt = runtime()
-    return json_response({"status": "ok", "now": rt.now_iso(), "seed": rt.config.seed,
-                          "fixture": rt.fixture.get("_path"), "surfaces": [s.name for s in rt.surfaces]})
+    store = rt.store.status()
+    house = rt.services.get("housekeeping")
+    house_health = house.health() if house is not None else None
+    failing = bool(store.get("lastError")) or bool(house_health and house_health["state"] == "failing")
+    body = {"status": "degraded" if failing else "ok", "now": rt.now_iso(), "seed": rt.config.seed,
+            "fixture": rt.fixture.get("_path"), "surfaces": [s.name for s in rt.surfaces], "store": store}
+    if house_health is not None:
+        body["housekeeping"] = house_health
+    return json_response(body)
+
+
+@bp.get("/openapi/<surface>.json")
+def openapi_document(surface: str):
+    """The OpenAPI document of one surface: genesys, graph or control."""
+    from flask import current_app
+
+    from simulator.openapi import SURFACES, build_document
+
+    if surface not in SURFACES:
+        raise ControlError(404, "notFound", f"no OpenAPI document {surface!r}; known: {', '.join(SURFACES)}")
+    return json_response(build_document(current_app, surface))
 
 
 @bp.get("/clock")
@@ -74,18 +95,52 @@ def clock_get():
 def clock_advance():
     rt = runtime()
     body = _json_body()
-    try:
-        if "to" in body:
-            delta = parse_datetime(str(body["to"])) - rt.clock.now()
-        else:
-            delta = parse_duration(body.get("duration", ""))
-    except ValueError as err:
-        raise ControlError(400, "badRequest", str(err)) from err
-    if delta < timedelta(0):
-        raise ControlError(400, "badRequest", "virtual time only moves forward")
+    delta = clock_delta(body, rt.clock.now())
     ran = rt.clock.advance(delta)
     rt.checkpoint()
     return json_response({"now": rt.now_iso(), "ran": ran})
+
+
+#: Virtual time stays below this: token expiry, retry and purge times must still be representable.
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+#: The longest single clock move (a provisioning cycle every 40 minutes: about 130,000 cycles).
+LONGEST_MOVE = timedelta(days=3660)
+_ASCII_DURATION = re.compile(r"^P[0-9WDTHMS.]{1,40}$")
+
+
+def clock_delta(body: dict, now: datetime) -> timedelta:
+    """How far ``{"duration": "PT40M"}`` or ``{"to": ISO-8601}`` moves the clock; 400 for anything else."""
+    if "to" in body:
+        target = body["to"]
+        if not isinstance(target, str) or len(target) > 40:
+            raise ControlError(400, "badRequest", "'to' is an ISO-8601 date-time string such as 2026-01-05T12:00:00Z")
+        try:
+            moment = parse_datetime(target)
+        except (ValueError, OverflowError) as err:
+            raise ControlError(400, "badRequest", f"'to' is not an ISO-8601 date-time: {target!r}") from err
+        if moment >= LATEST:
+            raise ControlError(400, "badRequest", f"virtual time stays before {isoformat(LATEST)}")
+        delta = moment - now
+    else:
+        raw = body.get("duration", "")
+        if not isinstance(raw, str) or not _ASCII_DURATION.match(raw.strip()):
+            raise ControlError(400, "badRequest", f"not an ISO-8601 duration (examples: PT40M, PT6H, P1D): {raw!r}"
+                               if isinstance(raw, str) else "'duration' is an ISO-8601 duration string such as PT40M")
+        try:
+            delta = parse_duration(raw)
+        except (ValueError, OverflowError) as err:
+            raise ControlError(400, "badRequest", str(err) if isinstance(err, ValueError) and "ISO-8601" in str(err)
+                               else f"duration out of range: {raw!r}") from err
+    if delta < timedelta(0):
+        raise ControlError(400, "badRequest", "virtual time only moves forward")
+    if delta > LONGEST_MOVE:
+        raise ControlError(400, "badRequest", f"one clock move is at most {LONGEST_MOVE.days} days; move in steps")
+    try:
+        if now + delta >= LATEST:
+            raise OverflowError
+    except OverflowError:
+        raise ControlError(400, "badRequest", f"virtual time stays before {isoformat(LATEST)}") from None
+    return delta
 
 
 @bp.post("/reset")
@@ -108,18 +163,49 @@ def snapshot_get():
 def snapshot_restore():
     rt = runtime()
     body = _json_body()
+    parsed, seq = _validated_snapshot(body, rt.store.tables())
+    with rt.store.lock:
+        previous = rt.store.snapshot()
+        try:
+            rt.store.restore({"seq": seq, "tables": parsed})
+            for service in rt.services.values():
+                if hasattr(service, "on_restore"):
+                    service.on_restore()
+        except (KeyError, TypeError, ValueError, AttributeError, ProvsimError) as err:
+            # Documents of the wrong shape for their table: put everything back as it was.
+            rt.store.restore(previous)
+            for service in rt.services.values():
+                if hasattr(service, "on_restore"):
+                    service.on_restore()
+            raise ControlError(400, "badRequest", f"not a snapshot of this simulator ({type(err).__name__}: {err}); "
+                                                  "nothing was changed") from err
+    return json_response({"restored": True, "now": rt.now_iso()})
+
+
+def _validated_snapshot(body: dict, known: list[str]) -> tuple[dict[str, dict[int, dict]], int]:
+    """A snapshot body checked whole before anything is replaced (restore is all or nothing)."""
     tables = body.get("tables")
     if not isinstance(tables, dict):
-        raise ControlError(400, "badRequest", "restore needs the 'tables' object of a snapshot")
-    try:
-        parsed = {name: {int(k): v for k, v in docs.items()} for name, docs in tables.items()}
-    except (AttributeError, ValueError) as err:
-        raise ControlError(400, "badRequest", f"not a snapshot: {err}") from err
-    rt.store.restore({"seq": int(body.get("seq", 0)), "tables": parsed})
-    for service in rt.services.values():
-        if hasattr(service, "on_restore"):
-            service.on_restore()
-    return json_response({"restored": True, "now": rt.now_iso()})
+        raise ControlError(400, "badRequest", "restore needs the 'tables' object of a GET /_provsim/snapshot answer")
+    seq = body.get("seq", 0)
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ControlError(400, "badRequest", "'seq' is a non-negative integer")
+    missing = [name for name in known if name not in tables]
+    if missing:
+        raise ControlError(400, "badRequest", f"not a snapshot of this simulator: tables missing: {', '.join(missing)}")
+    parsed: dict[str, dict[int, dict]] = {}
+    for name, docs in tables.items():
+        if not isinstance(docs, dict):
+            raise ControlError(400, "badRequest", f"table {name!r} must be an object of documents by id")
+        out: dict[int, dict] = {}
+        for key, doc in docs.items():
+            if not key.isdigit() or len(key) > 18:
+                raise ControlError(400, "badRequest", f"table {name!r}: document key {key!r} is not a document id")
+            if not isinstance(doc, dict):
+                raise ControlError(400, "badRequest", f"table {name!r}: document {key} must be an object")
+            out[int(key)] = doc
+        parsed[name] = out
+    return parsed, seq
 
 
 @bp.get("/faults")

@@ -18,6 +18,7 @@ test can name the fault behind an outcome.
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 import threading
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,131 @@ class DroppedConnection(ConnectionError):
     transports turn it into the error an HTTP client sees for a dropped
     connection (``httpx.RemoteProtocolError``).
     """
+
+
+#: The longest virtual delay a rule may add (seconds).
+MAX_DELAY = 3600.0
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: Headers provsim frames itself; a rule must not set them.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
+
+
+def _text(name: str, value: Any, limit: int) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"fault {name} must be a string, got {type(value).__name__}")
+    if len(value) > limit:
+        raise ConfigError(f"fault {name} is longer than {limit} characters")
+    return value
+
+
+def _integer(name: str, value: Any, *, low: int, high: int | None = None, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"fault {name} must be an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        raise ConfigError(f"fault {name} must be between {low} and {high}" if high is not None
+                          else f"fault {name} must be at least {low}")
+    return value
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"fault {name} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"fault {name} must be between {low:g} and {high:g}")
+    return float(value)
+
+
+def _headers(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError("fault headers must be an object of header names to values")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not _TOKEN.match(key):
+            raise ConfigError(f"fault header name {key!r} is not a valid HTTP header name")
+        if key.lower() in _FRAMING:
+            raise ConfigError(f"fault headers must not set {key}: provsim frames the answer itself")
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise ConfigError(f"fault header {key} must be a string or a number")
+        text = str(item)
+        if any(c in text for c in "\r\n\0") or len(text) > 4096:
+            raise ConfigError(f"fault header {key} holds a line break or is too long (header injection)")
+        out[key] = text
+    return out
+
+
+def _json_value(value: Any, depth: int = 0) -> bool:
+    if depth > 32:
+        return False
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_json_value(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_value(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _safe_regex(pattern: str) -> re.Pattern:
+    """Compile a path regex that cannot backtrack catastrophically.
+
+    Python's ``re`` cannot be interrupted, so the rule is restricted instead of
+    time-boxed: no repetition of something that itself repeats or branches
+    (``(a+)+``, ``(a|aa)*``), and no back-references.  Paths are short (the
+    URL limit) so what remains matches in linear time.
+    """
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+    try:
+        tree = sre_parse.parse(pattern, re.IGNORECASE)
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except (re.error, RecursionError, OverflowError) as err:
+        raise ConfigError(f"fault path is not a valid regular expression: {err}") from err
+
+    def risky(items, inside_repeat: bool) -> str | None:
+        for op, arg in items:
+            name = str(op)
+            if name in ("GROUPREF", "GROUPREF_EXISTS"):
+                return "back-references"
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, high, sub = arg
+                unbounded = high == sre_parse.MAXREPEAT or high > 100
+                if inside_repeat and unbounded:
+                    return "a repetition inside a repetition"
+                found = risky(sub, inside_repeat or unbounded)
+                if found:
+                    return found
+            elif name == "SUBPATTERN":
+                found = risky(arg[-1], inside_repeat)
+                if found:
+                    return found
+            elif name == "BRANCH":
+                if inside_repeat:
+                    return "alternatives inside a repetition"
+                for branch in arg[1]:
+                    found = risky(branch, inside_repeat)
+                    if found:
+                        return found
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                found = risky(arg[1], inside_repeat)
+                if found:
+                    return found
+            elif name == "ATOMIC_GROUP":
+                found = risky(arg, inside_repeat)
+                if found:
+                    return found
+        return None
+
+    problem = risky(tree, False)
+    if problem:
+        raise ConfigError(f"fault path regular expression refused: {problem} can take exponential time "
+                          "(use a glob, or a simpler expression such as re:^/v1.0/users/[^/]+$)")
+    return compiled
 
 
 _FIELDS = {
@@ -67,26 +193,33 @@ class FaultRule:
     fired: int = 0
 
     def __post_init__(self) -> None:
-        self.method = (self.method or "*").upper()
+        self.method = _text("method", self.method or "*", 20).upper()
+        if self.method != "*" and not _TOKEN.match(self.method):
+            raise ConfigError(f"fault method must be an HTTP method or '*', got {self.method!r}")
+        self.path = _text("path", self.path, 2048)
+        if self.surface is not None:
+            self.surface = _text("surface", self.surface, 64)
+        self.nth = _integer("nth", self.nth, low=1, optional=True)
+        self.after = _integer("after", self.after, low=0)
+        self.times = _integer("times", self.times, low=0, optional=True)
+        self.status = _integer("status", self.status, low=100, high=599, optional=True)
+        if self.probability is not None:
+            self.probability = _number("probability", self.probability, 0.0, 1.0)
+        if self.delay is not None:
+            self.delay = _number("delay", self.delay, 0.0, MAX_DELAY)
+        self.note = _text("note", self.note or "", 1000)
+        self.id = _text("id", self.id or "", 100)
+        self.headers = _headers(self.headers)
+        if not _json_value(self.body):
+            raise ConfigError("fault body must be JSON (an object, array, string, number, true/false or null)")
         if self.status is None and self.delay is None and not self.drop:
             raise ConfigError("a fault rule needs an effect: status, delay or drop")
-        if self.status is not None and not (100 <= int(self.status) <= 599):
-            raise ConfigError(f"fault status must be an HTTP status code, got {self.status!r}")
-        if self.probability is not None and not (0.0 <= float(self.probability) <= 1.0):
-            raise ConfigError(f"fault probability must be between 0 and 1, got {self.probability!r}")
-        if self.nth is not None and int(self.nth) < 1:
-            raise ConfigError("fault nth counts from 1")
-        if self.drop not in (True, False, "after", "before"):
+        if self.drop not in (True, False, "after", "before") or isinstance(self.drop, int) and not isinstance(self.drop, bool):
             raise ConfigError('fault drop is true (before the server acts) or "after" (the server acts, the answer is lost)')
         if self.drop == "before":
             self.drop = True
-        if self.delay is not None and float(self.delay) < 0:
-            raise ConfigError("fault delay must not be negative")
         if self.path.startswith("re:"):
-            try:
-                self._regex = re.compile(self.path[3:], re.IGNORECASE)
-            except re.error as err:
-                raise ConfigError(f"fault path is not a valid regular expression: {err}") from err
+            self._regex = _safe_regex(self.path[3:])
         else:
             self._regex = re.compile(fnmatch.translate(self.path), re.IGNORECASE)
 
@@ -98,7 +231,7 @@ class FaultRule:
         if unknown:
             raise ConfigError(f"unknown fault rule field(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(_FIELDS))}")
         try:
-            return cls(**{k: v for k, v in data.items()})
+            return cls(**{k: v for k, v in data.items() if k not in ("calls", "fired")})
         except TypeError as err:
             raise ConfigError(f"bad fault rule: {err}") from err
 

@@ -4,6 +4,13 @@ Genesys allows 300 requests per minute per client-credentials token; Graph's
 provisionOnDemand allows 5 calls in 10 s.  Both are "at most N hits in any
 window of W seconds"; the answer to a refused hit is how long until the oldest
 hit leaves the window (the Retry-After value).
+
+Which time the windows use: in-process runs (scenarios, tests, ``make run``)
+use virtual time only, so a run is the same bytes every time.  A served
+simulator (``real_time=True``: ``provsim serve``, the pytest plugin's socket
+server) counts virtual time *plus* the real seconds since it started: on the
+default frozen clock a client that waits out ``Retry-After`` really gets
+through, and moving the clock still moves the windows (docs/fidelity.md).
 """
 
 from __future__ import annotations
@@ -13,22 +20,39 @@ import threading
 from collections import deque
 from datetime import timedelta
 
-from .clock import Clock
+from .clock import DEFAULT_EPOCH, Clock, WallClock
 
 __all__ = ["SlidingWindowLimiter"]
 
 
 class SlidingWindowLimiter:
-    def __init__(self, clock: Clock, limit: int, window: timedelta) -> None:
+    def __init__(self, clock: Clock, limit: int, window: timedelta, *, real_time: bool = False) -> None:
         self.clock = clock
         self.limit = limit
         self.window = window
         self._hits: dict[str, deque] = {}
         self._lock = threading.Lock()
+        self._wall: WallClock | None = None
+        self.real_time = real_time
+
+    @property
+    def real_time(self) -> bool:
+        return self._wall is not None
+
+    @real_time.setter
+    def real_time(self, on: bool) -> None:
+        # A WallClock started at the epoch: its now() minus the epoch is the real time elapsed since.
+        self._wall = WallClock(DEFAULT_EPOCH) if on and not isinstance(self.clock, WallClock) else None
+
+    def _now(self):
+        now = self.clock.now()
+        if self._wall is not None:
+            now += self._wall.now() - DEFAULT_EPOCH
+        return now
 
     def hit(self, key: str) -> int | None:
         """Count a hit for ``key``; None if allowed, else Retry-After in whole seconds (>= 1)."""
-        now = self.clock.now()
+        now = self._now()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self.window:
@@ -40,7 +64,7 @@ class SlidingWindowLimiter:
             return None
 
     def remaining(self, key: str) -> int:
-        now = self.clock.now()
+        now = self._now()
         with self._lock:
             hits = self._hits.get(key, deque())
             return self.limit - sum(1 for h in hits if h > now - self.window)

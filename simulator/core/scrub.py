@@ -21,6 +21,8 @@ __all__ = [
     "scrub_form",
     "scrub_body",
     "scrub_text",
+    "scrub_query",
+    "secret_path",
 ]
 
 REDACTED = "REDACTED"
@@ -65,10 +67,17 @@ def scrub_json(value, extra_fields: Iterable[str] = ()):
         if isinstance(item, dict):
             out = {}
             key_name = item.get("key") if isinstance(item.get("key"), str) else None
+            # A SCIM PATCH operation whose path names a secret: {"op": "replace", "path": "password", "value": ...}
+            op_path = item.get("path") if isinstance(item.get("path"), str) else None
+            secret_op = op_path is not None and secret_path(op_path, fields)
             for k, v in item.items():
-                if k.lower() in fields and v not in (None, ""):
+                if not isinstance(k, str):
+                    out[k] = walk(v)
+                elif k.lower() in fields and v not in (None, ""):
                     out[k] = REDACTED
                 elif k == "value" and key_name and key_name.lower() in fields and isinstance(v, str):
+                    out[k] = REDACTED
+                elif k.lower() == "value" and secret_op and v not in (None, ""):
                     out[k] = REDACTED
                 else:
                     out[k] = walk(v)
@@ -78,6 +87,29 @@ def scrub_json(value, extra_fields: Iterable[str] = ()):
         return item
 
     return walk(value)
+
+
+def secret_path(path: str, fields: Iterable[str] = SECRET_FIELDS) -> bool:
+    """Does a SCIM attribute path (``password``, ``urn:...:User:password``, ``x[...].password``) name a secret?"""
+    last = path.strip().rsplit(":", 1)[-1].rsplit(".", 1)[-1].split("[", 1)[0].strip().lower()
+    return last in fields
+
+
+def scrub_query(query: str, extra_fields: Iterable[str] = ()) -> str:
+    """A query string with ``access_token``, ``client_secret``, ... values redacted (order and the rest kept)."""
+    if not query:
+        return query
+    fields = SECRET_FIELDS | {f.lower() for f in extra_fields}
+    lowered = query.lower()
+    if not any(f in lowered for f in fields) and "bearer" not in lowered:
+        return query
+    parts = []
+    for piece in query.split("&"):
+        name, sep, _value = piece.partition("=")
+        from urllib.parse import unquote_plus
+
+        parts.append(f"{name}={REDACTED}" if sep and unquote_plus(name).lower() in fields else piece)
+    return "&".join(parts)
 
 
 def scrub_form(text: str, extra_fields: Iterable[str] = ()) -> str:

@@ -14,11 +14,24 @@ Why not TinyDB as it comes:
   re-entrant lock guards the whole store; :meth:`Store.transaction` holds it
   and undoes every write made inside it if the block raises, so a request that
   fails half-way leaves nothing half-written.
-* Persistence is a single JSON file in TinyDB's own layout
-  (``{table: {doc_id: document}}``; ``TinyDB(path)`` can open it), written only
-  by :meth:`Store.flush` and atomically: temp file, fsync, rename, fsync of the
-  directory.  A killed process leaves the previous or the new file, never a
-  torn one.
+* Persistence is a state file in TinyDB's own layout (``{table: {doc_id:
+  document}}``; ``TinyDB(path)`` can open it) plus a write-ahead journal beside
+  it (``<state>.journal``): every committed transaction appends one JSON line
+  with the documents it changed *before* the caller answers, so an
+  acknowledged write survives ``kill -9`` (the line is in the OS's page cache;
+  with ``fsync=True`` it also survives power loss).  :meth:`Store.compact`
+  folds the journal into the state file in the background: it copies the
+  table dicts under the lock (cheap: documents are never mutated in place,
+  only replaced) and serialises them outside it, in chunks, then writes the
+  file atomically (temp file, fsync, rename, fsync of the directory).
+
+  Journal layout: one record per line, ``{"seq": n, "clear": true?, "w":
+  [[table, doc_id, document-or-null], ...], "m": [[meta path, value], ...]}``.
+  A compaction renames the live journal to ``<state>.journal.<seq>`` (20
+  digits), writes the state file with ``_provsim.seq = seq``, then deletes the
+  renamed segment; loading replays every segment and the live journal in order,
+  skipping records the state file already holds.  A torn last line (the
+  process died while writing it, so it was never acknowledged) is ignored.
 
 Each table also keeps a change log (``changes_since(seq)``): the store-wide
 sequence number of every write and the document it touched.  Graph delta
@@ -31,6 +44,7 @@ from __future__ import annotations
 import bisect
 import copy
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -45,9 +59,14 @@ from tinydb.table import Document, Table
 
 from .errors import StoreError, UniqueConstraintError
 
-__all__ = ["Store", "IndexedTable", "Index", "StateStorage"]
+__all__ = ["Store", "IndexedTable", "Index", "StateStorage", "Journal", "load_state"]
+
+log = logging.getLogger(__name__)
 
 _META_TABLE = "_provsim"
+#: Compact when the journal has grown past this many bytes or the state file's size, whichever is larger.
+COMPACT_MIN_BYTES = 4 * 1024 * 1024
+_CHUNK = 2000  # documents serialised per json.dumps call during compaction (lets other threads run in between)
 
 _ATOMIC = frozenset({str, int, float, bool, type(None)})
 
@@ -92,8 +111,167 @@ class Index:
         return self.normalize(value) if self.normalize else value
 
 
+def _journal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+def _segments(path: Path) -> list[Path]:
+    """Journal segments renamed by compactions that did not finish, oldest first."""
+    prefix = path.name + ".journal."
+    found = [p for p in path.parent.glob(f"{path.name}.journal.*") if p.name[len(prefix):].isdigit()]
+    return sorted(found, key=lambda p: int(p.name[len(prefix):]))
+
+
+def _not_state(path: Path, why: str) -> StoreError:
+    return StoreError(f"state file {path} is not a provsim state file ({why}); move it away or pass another --state")
+
+
+def _validated(path: Path, raw: Any) -> dict[str, dict[int, dict]]:
+    if not isinstance(raw, dict):
+        raise _not_state(path, f"its top level is {type(raw).__name__}, not an object of tables")
+    tables: dict[str, dict[int, dict]] = {}
+    for name, docs in raw.items():
+        if not isinstance(docs, dict):
+            raise _not_state(path, f"table {name!r} is {type(docs).__name__}, not an object of documents")
+        table: dict[int, dict] = {}
+        for key, doc in docs.items():
+            try:
+                doc_id = int(key)
+            except ValueError:
+                raise _not_state(path, f"table {name!r} has the document key {key!r}, not a number") from None
+            if not isinstance(doc, dict):
+                raise _not_state(path, f"document {name}/{key} is {type(doc).__name__}, not an object")
+            table[doc_id] = doc
+        tables[name] = table
+    return tables
+
+
+def _set_path(target: dict, path: list, value: Any) -> None:
+    for key in path[:-1]:
+        nxt = target.get(key)
+        if not isinstance(nxt, dict):
+            nxt = target[key] = {}
+        target = nxt
+    target[path[-1]] = value
+
+
+def _apply(tables: dict[str, dict[int, dict]], record: dict) -> None:
+    if record.get("clear"):
+        for name in list(tables):
+            tables[name] = {}
+    for name, doc_id, doc in record.get("w", ()):
+        table = tables.setdefault(name, {})
+        if doc is None:
+            table.pop(int(doc_id), None)
+        else:
+            table[int(doc_id)] = doc
+    meta = tables.setdefault(_META_TABLE, {}).setdefault(1, {})
+    for path, value in record.get("m", ()):
+        _set_path(meta, list(path), value)
+    meta["seq"] = max(int(meta.get("seq", 0)), int(record["seq"]))
+
+
+def _replay(path: Path, journal: Path, tables: dict[str, dict[int, dict]], base_seq: int, *, last: bool) -> int:
+    """Apply the records of one journal file newer than ``base_seq``; returns how many."""
+    try:
+        data = journal.read_bytes()
+    except FileNotFoundError:
+        return 0
+    lines = data.split(b"\n")
+    applied = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        torn = last and number == len(lines)  # no newline after it: the writer died mid-line
+        try:
+            record = json.loads(line.decode("utf-8"))
+            if not isinstance(record, dict) or not isinstance(record.get("seq"), int):
+                raise ValueError("not a journal record")
+        except (ValueError, UnicodeDecodeError, RecursionError) as err:
+            if torn:
+                log.warning("%s: ignoring a torn last record (never acknowledged)", journal)
+                break
+            raise StoreError(f"journal {journal} line {number} is damaged ({err}); the state file {path} and the "
+                             "records before that line are intact") from err
+        if record["seq"] > base_seq:
+            _apply(tables, record)
+            applied += 1
+    return applied
+
+
+def load_state(path: Path) -> tuple[dict[str, dict[int, dict]], int]:
+    """The tables of a state file with its journal replayed; and how many records were replayed.
+
+    Anything that is not a provsim state file (not UTF-8, not JSON, ``[]``,
+    ``null``, wrong types) raises :class:`StoreError` naming the file.
+    """
+    tables: dict[str, dict[int, dict]] = {}
+    if path.exists() and path.stat().st_size:
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise _not_state(path, f"not UTF-8 text: {err}") from err
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise StoreError(f"state file {path} is not valid JSON: {err}") from err
+        except RecursionError as err:
+            raise _not_state(path, "nested too deeply") from err
+        tables = _validated(path, raw)
+    base = tables.get(_META_TABLE, {}).get(1, {}).get("seq", 0)
+    if not isinstance(base, int):
+        raise _not_state(path, f"_provsim.seq is {base!r}, not a number")
+    journals = _segments(path) + [_journal_path(path)]
+    replayed = 0
+    for i, journal in enumerate(journals):
+        replayed += _replay(path, journal, tables, base, last=i == len(journals) - 1)
+    return tables, replayed
+
+
+class Journal:
+    """The append-only write-ahead log beside a state file (one JSON line per commit)."""
+
+    def __init__(self, path: Path, *, fsync: bool = False) -> None:
+        self.path = path
+        self.fsync = fsync
+        self.records = 0
+        self._fd = self._open()
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self.bytes = os.fstat(fd).st_size
+        return fd
+
+    def append(self, line: bytes) -> None:
+        """Write one record; when this returns the record survives ``kill -9`` (and power loss with fsync)."""
+        view = memoryview(line)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        if self.fsync:
+            os.fsync(self._fd)
+        self.bytes += len(line)
+        self.records += 1
+
+    def rotate(self, seq: int) -> Path:
+        """Close this journal under the name ``<journal>.<seq>`` and start an empty one."""
+        os.close(self._fd)
+        segment = self.path.with_name(f"{self.path.name}.{seq:020d}")
+        os.replace(self.path, segment)
+        self._fd = self._open()
+        self.records = 0
+        return segment
+
+    def close(self) -> None:
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+
+
 class StateStorage(Storage):
-    """Holds the database in memory; writes to ``path`` only on :meth:`flush`.
+    """Holds the database in memory; the :class:`Store` makes it durable (journal + state file).
 
     With ``path=None`` it is a pure in-memory storage (tests, ``make run``).
     """
@@ -103,14 +281,10 @@ class StateStorage(Storage):
         self._tables: dict[str, dict[int, dict]] = {}
         self.dirty = False
         self.flush_count = 0
-        if self.path and self.path.exists() and self.path.stat().st_size:
-            with open(self.path, encoding="utf-8") as fh:
-                try:
-                    raw = json.load(fh)
-                except json.JSONDecodeError as err:
-                    raise StoreError(f"state file {self.path} is not valid JSON: {err}") from err
-            self.write(raw)
-            self.dirty = False
+        self.replayed = 0
+        if self.path:
+            self._tables, self.replayed = load_state(self.path)
+            self.dirty = bool(self.replayed)
 
     # -- tinydb.Storage interface (used for whole-database reads/writes only) --
     def read(self) -> dict[str, dict[str, Any]]:
@@ -127,39 +301,44 @@ class StateStorage(Storage):
     def live(self, name: str) -> dict[int, dict]:
         return self._tables.setdefault(name, {})
 
-    def serialize(self) -> bytes:
-        payload = {name: {str(k): v for k, v in docs.items()} for name, docs in sorted(self._tables.items())}
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    def flush(self) -> bool:
-        """Write the state file atomically if anything changed; True if written."""
-        if not self.path or not self.dirty:
-            return False
-        data = self.serialize()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        try:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        except OSError:
-            dir_fd = None
-        if dir_fd is not None:
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        self.dirty = False
-        self.flush_count += 1
-        return True
+def _serialize_chunks(tables: dict[str, dict[int, dict]]) -> Iterator[bytes]:
+    """The state file's bytes, a few thousand documents per ``json.dumps`` call."""
+    yield b"{"
+    for t_index, name in enumerate(sorted(tables)):
+        docs = tables[name]
+        yield (("," if t_index else "") + json.dumps(name, ensure_ascii=False) + ":{").encode("utf-8")
+        ids = sorted(docs)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = {str(i): docs[i] for i in ids[start:start + _CHUNK]}
+            body = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))[1:-1]
+            yield (("," if start else "") + body).encode("utf-8")
+        yield b"}"
+    yield b"}"
+
+
+def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 class IndexedTable(Table):
@@ -188,12 +367,15 @@ class IndexedTable(Table):
         return self._storage.live(self.name)  # type: ignore[attr-defined]
 
     def _update_table(self, updater: Callable[[dict[int, Mapping]], None]) -> None:
-        with self._store.lock:
+        with self._store.transaction():
             table = self._read_table()
             # TinyDB's generic paths (update(cond), remove(cond), truncate)
-            # mutate documents in place: compare with a copy so undo, indexes
-            # and the change log stay right.  O(n), unlike the keyed methods.
-            before = copy.deepcopy(table)
+            # mutate documents in place: hand them copies, and keep the
+            # originals untouched (a compaction may be serialising them) for
+            # undo, indexes and the change log.  O(n), unlike the keyed methods.
+            before = dict(table)
+            for doc_id in table:
+                table[doc_id] = _clone(table[doc_id])
             updater(table)
             for doc_id in sorted(set(before) | set(table)):
                 old, new = before.get(doc_id), table.get(doc_id)
@@ -274,7 +456,10 @@ class IndexedTable(Table):
 
     # ---- change log ---------------------------------------------------
     def _log_change(self, doc_id: int) -> int:
-        seq = self._store._next_seq()
+        store = self._store
+        if store._journal is not None:
+            store._pending[(self.name, doc_id)] = None
+        seq = store._next_seq()
         self._changes_seq.append(seq)
         self._changes_doc.append(doc_id)
         return seq
@@ -330,7 +515,7 @@ class IndexedTable(Table):
 
     def add(self, doc: Mapping) -> int:
         """Insert ``doc``; raises :class:`UniqueConstraintError` and stores nothing on a clash."""
-        with self._store.lock:
+        with self._store.transaction():
             doc = _clone(dict(doc))
             self._check_unique(None, doc)
             doc_id = self._get_next_id()
@@ -343,7 +528,7 @@ class IndexedTable(Table):
 
     def put(self, doc_id: int, doc: Mapping) -> None:
         """Replace the document ``doc_id`` whole."""
-        with self._store.lock:
+        with self._store.transaction():
             if doc_id not in self._read_table():
                 raise KeyError(doc_id)
             self._replace(doc_id, _clone(dict(doc)))
@@ -364,7 +549,7 @@ class IndexedTable(Table):
 
     def patch(self, doc_id: int, fields: Mapping) -> dict:
         """Merge ``fields`` into the document; returns the new document (a copy)."""
-        with self._store.lock:
+        with self._store.transaction():
             doc = _clone(self._read_table()[doc_id])
             doc.update(_clone(dict(fields)))
             self._replace(doc_id, doc)
@@ -372,7 +557,7 @@ class IndexedTable(Table):
 
     def delete(self, doc_id: int) -> dict | None:
         """Remove the document; returns what it was, or None if absent."""
-        with self._store.lock:
+        with self._store.transaction():
             table = self._read_table()
             old = table.pop(doc_id, None)
             if old is None:
@@ -417,15 +602,33 @@ class Store:
     >>> users = store.table("users", [Index("userName", unique=True, normalize=str.casefold)])
     >>> with store.transaction():
     ...     doc_id = users.add({"userName": "a@contoso.com"})
+
+    With a ``path`` every committed transaction (and every write made outside
+    one) is journaled before the call returns; :meth:`compact` folds the
+    journal into the state file.  ``commit_meta`` and ``full_meta`` are hooks
+    for the runtime: what else a commit (clock, id streams: ``[path, value]``
+    pairs) and a compaction (top-level meta keys) must record.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, *, fsync: bool = False) -> None:
         self.lock = threading.RLock()
         self.storage = StateStorage(path)
         self.db = TinyDB(storage=lambda: self.storage)  # the storage instance is ours
         self._tables: dict[str, IndexedTable] = {}
         self._seq = int(self.meta().get("seq", 0))
         self._undo: list[list[tuple[IndexedTable, int, dict | None]]] = []
+        self._pending: dict[tuple[str, int], None] = {}
+        self._meta_pending: dict[str, Any] = {}
+        self._clear_pending = False
+        self.commit_meta: Callable[[], list[tuple[list, Any]]] | None = None
+        self.full_meta: Callable[[], dict[str, Any]] | None = None
+        #: compact from :meth:`maybe_compact` callers (off when a server's housekeeping does it)
+        self.auto_compact = True
+        self._compact_lock = threading.Lock()
+        self.compactions = 0
+        self.last_error: str | None = None
+        self._state_bytes = self.path.stat().st_size if self.path and self.path.exists() else 0
+        self._journal: Journal | None = Journal(_journal_path(self.path), fsync=fsync) if self.path else None
 
     @property
     def path(self) -> Path | None:
@@ -462,8 +665,10 @@ class Store:
         return self.storage.live(_META_TABLE).setdefault(1, {})
 
     def set_meta(self, **values: Any) -> None:
-        with self.lock:
+        with self.transaction():
             self.meta().update(values)
+            if self._journal is not None:
+                self._meta_pending.update(values)
             self.storage.dirty = True
 
     # ---- transactions -------------------------------------------------
@@ -473,11 +678,18 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator["Store"]:
-        """Hold the lock; if the block raises, every write inside it is undone."""
+        """Hold the lock; if the block raises, every write inside it is undone.
+
+        The outermost transaction commits: its changes are journaled before it
+        returns, and if they cannot be (a document JSON cannot encode, a full
+        disk) it is undone and raises :class:`StoreError`.
+        """
         with self.lock:
             self._undo.append([])
             try:
                 yield self
+                if len(self._undo) == 1 and self._journal is not None:
+                    self._commit_locked(force_meta=False)
             except BaseException:
                 log = self._undo.pop()
                 for table, doc_id, old in reversed(log):
@@ -488,13 +700,116 @@ class Store:
                 if self._undo:  # nested: the outer transaction may still undo it
                     self._undo[-1].extend(log)
 
-    # ---- persistence --------------------------------------------------
-    def flush(self) -> bool:
-        """Write the state file now if anything changed (atomic)."""
+    # ---- durability ---------------------------------------------------
+    def _commit_locked(self, *, force_meta: bool) -> bool:
+        journal = self._journal
+        if journal is None:
+            return False
+        if not (self._pending or self._meta_pending or self._clear_pending or force_meta):
+            return False
+        meta_updates: list[tuple[list, Any]] = [([k], v) for k, v in self._meta_pending.items()]
+        if self.commit_meta is not None:
+            meta_updates += self.commit_meta()
+        if not (self._pending or meta_updates or self._clear_pending):
+            return False
+        record: dict[str, Any] = {"seq": self._next_seq()}
+        if self._clear_pending:
+            record["clear"] = True
+        live = self.storage._tables
+        record["w"] = [[name, doc_id, live.get(name, {}).get(doc_id)] for name, doc_id in self._pending]
+        if meta_updates:
+            record["m"] = meta_updates
+        try:
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        except (ValueError, TypeError, RecursionError) as err:  # UnicodeEncodeError is a ValueError
+            raise StoreError(f"a change cannot be stored: {err}") from err
+        try:
+            journal.append(line)
+        except OSError as err:
+            self.last_error = f"journal write failed: {err}"
+            raise StoreError(f"the state journal {journal.path} cannot be written: {err}") from err
+        self._pending.clear()
+        self._meta_pending.clear()
+        self._clear_pending = False
+        self.storage.dirty = True
+        return True
+
+    def commit(self, *, force_meta: bool = False) -> bool:
+        """Journal what changed outside a transaction (and, with ``force_meta``, the
+        runtime's clock and id positions); True if a record was written.
+        A no-op in memory or inside a transaction (the outermost one commits)."""
         with self.lock:
-            if self.storage.dirty:
-                self.set_meta(seq=self._seq)
-            return self.storage.flush()
+            if self._undo:
+                return False
+            return self._commit_locked(force_meta=force_meta)
+
+    def journal_bytes(self) -> int:
+        return self._journal.bytes if self._journal is not None else 0
+
+    def needs_compaction(self) -> bool:
+        journal = self._journal
+        return journal is not None and journal.bytes > max(COMPACT_MIN_BYTES, self._state_bytes)
+
+    def maybe_compact(self) -> bool:
+        """Compact if the journal has outgrown the state file (and callers are meant to)."""
+        return self.auto_compact and self.needs_compaction() and self.compact()
+
+    def compact(self) -> bool:
+        """Fold the journal into the state file; True if the file was written.
+
+        Holds the store lock only to copy the table dicts and rotate the
+        journal; serialising and writing happen outside it, so requests go on.
+        """
+        if self.path is None:
+            return False
+        with self._compact_lock:
+            with self.lock:
+                if self._undo:
+                    return False
+                self._commit_locked(force_meta=True)
+                if not self.storage.dirty and self.path.exists():
+                    return False
+                seq = self._seq
+                tables = {name: dict(docs) for name, docs in self.storage._tables.items() if name != _META_TABLE}
+                meta = _clone(self.meta())
+                if self.full_meta is not None:
+                    meta.update(self.full_meta())
+                meta["seq"] = seq
+                tables[_META_TABLE] = {1: meta}
+                segment = self._journal.rotate(seq) if self._journal is not None else None
+                self.storage.dirty = False
+            try:
+                _write_atomically(self.path, _serialize_chunks(tables))
+            except BaseException as err:
+                with self.lock:
+                    self.storage.dirty = True  # the rotated segment stays; the next load replays it
+                self.last_error = f"state file write failed: {err}"
+                raise
+            for old in _segments(self.path):
+                if old == segment or int(old.name.rsplit(".", 1)[1]) <= seq:
+                    old.unlink(missing_ok=True)
+            self._state_bytes = self.path.stat().st_size
+            self.storage.flush_count += 1
+            self.compactions += 1
+            self.last_error = None
+            return True
+
+    def flush(self) -> bool:
+        """Write the whole state file now if anything changed (atomic); the journal is emptied."""
+        return self.compact()
+
+    def status(self) -> dict[str, Any]:
+        """For ``/_provsim/health``: where the state lives and how durable it is."""
+        if self.path is None:
+            return {"persistence": "memory"}
+        return {"persistence": "journal", "path": str(self.path), "journalBytes": self.journal_bytes(),
+                "stateBytes": self._state_bytes, "compactions": self.compactions,
+                "replayedRecords": self.storage.replayed, "fsync": bool(self._journal and self._journal.fsync),
+                "lastError": self.last_error}
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
 
     def snapshot(self) -> dict:
         """A deep copy of every table, for ``/_provsim/snapshot`` and restore."""
@@ -502,15 +817,31 @@ class Store:
             return {"seq": self._seq, "tables": _clone(self.storage._tables)}
 
     def restore(self, snapshot: dict) -> None:
-        with self.lock:
-            self.storage._tables = _clone(snapshot["tables"])
-            self.storage.dirty = True
-            self._seq = max(self._seq, snapshot.get("seq", 0)) + 1
-            for table in self._tables.values():
-                table._rebuild_indexes()
-                # A restore is one big change: every document counts as changed.
-                for doc_id in table._read_table():
-                    table._log_change(doc_id)
+        """Replace every table with a snapshot's (validated by the caller); one journal record."""
+        with self.transaction():
+            previous = self.storage._tables
+            try:
+                self.storage._tables = _clone(snapshot["tables"])
+                self.storage.dirty = True
+                self._seq = max(self._seq, snapshot.get("seq", 0)) + 1
+                if self._journal is not None:
+                    self._clear_pending = True
+                    self._pending.clear()
+                    for name, docs in self.storage._tables.items():
+                        for doc_id in docs:
+                            self._pending[(name, doc_id)] = None
+                for table in self._tables.values():
+                    table._rebuild_indexes()
+                    # A restore is one big change: every document counts as changed.
+                    for doc_id in table._read_table():
+                        table._log_change(doc_id)
+                if self._journal is not None:
+                    self._commit_locked(force_meta=True)
+            except BaseException:
+                self.storage._tables = previous
+                for table in self._tables.values():
+                    table._rebuild_indexes()
+                raise
 
     def clear(self) -> None:
         """Drop every document (``/_provsim/reset``)."""
@@ -523,3 +854,7 @@ class Store:
                 table._changes_doc.clear()
                 table._next_id = None
             self.storage.dirty = True
+            if self._journal is not None:
+                self._clear_pending = True
+                self._pending.clear()
+                self._meta_pending.clear()

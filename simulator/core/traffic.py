@@ -12,16 +12,25 @@ import threading
 from collections import deque
 from typing import Any, Iterable
 
-from .scrub import scrub_body, scrub_headers
+from .scrub import scrub_body, scrub_headers, scrub_query
 
 __all__ = ["TrafficLog"]
 
 _BODY_LIMIT = 16_384
 
 
+#: The ring's default budget: bodies and headers it keeps, in bytes.
+MAX_BYTES = 32 * 1024 * 1024
+
+
 class TrafficLog:
-    def __init__(self, maxlen: int = 10_000) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+    """A ring bounded both in entries (``maxlen``) and in the bytes it holds (``max_bytes``)."""
+
+    def __init__(self, maxlen: int = 10_000, *, max_bytes: int = MAX_BYTES) -> None:
+        self._entries: deque[dict[str, Any]] = deque()
+        self.maxlen = maxlen
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -41,13 +50,21 @@ class TrafficLog:
         fault: str | None = None,
     ) -> int:
         """Keep one exchange; returns its sequence number."""
-        raw = (list(request_headers), _clip_bytes(request_body), list(response_headers), _clip_bytes(response_body))
-        entry: dict[str, Any] = {"at": at, "surface": surface, "method": method, "path": path, "query": query,
-                                 "status": status, "fault": fault, "_raw": raw}
+        req_h, resp_h = list(request_headers), list(response_headers)
+        raw = (req_h, _clip_bytes(request_body), resp_h, _clip_bytes(response_body))
+        size = 512 + len(path) + len(query) + len(raw[1] or b"") + len(raw[3] or b"") + sum(
+            len(k) + len(v) for k, v in req_h) + sum(len(str(k)) + len(str(v)) for k, v in resp_h)
+        # The query string is scrubbed now: it is kept as a plain field, never re-read through _view.
+        entry: dict[str, Any] = {"at": at, "surface": surface, "method": method, "path": path,
+                                 "query": scrub_query(query), "status": status, "fault": fault, "_raw": raw,
+                                 "_size": size}
         with self._lock:
             self._seq += 1
             entry["seq"] = self._seq
             self._entries.append(entry)
+            self.bytes += size
+            while self._entries and (len(self._entries) > self.maxlen or self.bytes > self.max_bytes):
+                self.bytes -= self._entries.popleft()["_size"]
             return self._seq
 
     @staticmethod
@@ -81,6 +98,7 @@ class TrafficLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)

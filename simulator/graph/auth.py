@@ -5,6 +5,15 @@ HMAC-SHA256 under a key derived from the seed and tenant, so they are
 stateless, deterministic for a seed, and cannot be edited to gain roles.
 Their ``exp`` is on the virtual clock: advancing it by an hour expires them.
 
+Graph accepts a token only when, like the real service, its signature is
+valid, its audience is Graph (``https://graph.microsoft.com`` or Graph's app
+id; a token for ``https://management.azure.com`` is refused), its tenant is
+this one, its ``appid`` is an app registered in the tenant, and it has not
+expired (``exp`` and ``nbf`` are required).  Because the default key follows
+from the seed, anyone who knows the seed can mint a token: that is what makes
+recordings repeatable.  ``provsim serve --random-keys`` signs with a random
+key instead, for servers other people can reach.
+
 ``roles`` are the application permissions of the client in the fixture
 (``tenant.clients[].roles``); Graph views check them (:data:`PERMISSIONS`).
 """
@@ -17,7 +26,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .errors import InvalidAuthenticationToken
 
@@ -48,6 +57,15 @@ PERMISSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                         ("Synchronization.ReadWrite.All", "Application.ReadWrite.OwnedBy")),
     "auditLog": (("AuditLog.Read.All", "Directory.Read.All"), ()),
 }
+
+
+#: The ``aud`` values Graph accepts (its resource URI, with or without the slash, and its app id).
+GRAPH_AUDIENCES = frozenset({"https://graph.microsoft.com", "https://graph.microsoft.com/", GRAPH_APP_ID})
+
+
+def _timestamp(value: Any) -> bool:
+    # 253402300799 is 9999-12-31T23:59:59Z, the last second datetime can hold
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 253402300799
 
 
 def _b64(data: bytes) -> str:
@@ -96,11 +114,16 @@ class AccessToken:
 class TokenIssuer:
     """Issues and verifies the tenant's access tokens."""
 
-    def __init__(self, *, seed: int, tenant_id: str, clock, ids) -> None:
+    def __init__(self, *, seed: int, tenant_id: str, clock, ids, signing_key: bytes | None = None,
+                 known_app: Callable[[str], bool] | None = None) -> None:
         self.tenant_id = tenant_id
         self.clock = clock
         self.ids = ids
-        self._key = hashlib.sha256(f"provsim-entra:{seed}:{tenant_id}".encode()).digest()
+        self.known_app = known_app
+        if signing_key:
+            self._key = hmac.new(signing_key, f"provsim-entra:{tenant_id}".encode(), hashlib.sha256).digest()
+        else:
+            self._key = hashlib.sha256(f"provsim-entra:{seed}:{tenant_id}".encode()).digest()
 
     def issue(self, client: GraphClient, *, resource: str = "https://graph.microsoft.com",
               lifetime: int = TOKEN_LIFETIME) -> tuple[str, int]:
@@ -137,12 +160,27 @@ class TokenIssuer:
             raise InvalidAuthenticationToken("Invalid JWT token. The token is malformed.") from err
         if not valid or not isinstance(claims, dict):
             raise InvalidAuthenticationToken("Access token validation failure. Invalid signature.")
+        if claims.get("aud") not in GRAPH_AUDIENCES:
+            raise InvalidAuthenticationToken("Access token validation failure. Invalid audience.")
         if claims.get("tid") != self.tenant_id:
             raise InvalidAuthenticationToken("Access token validation failure. Invalid audience.")
-        expires = datetime.fromtimestamp(int(claims["exp"]), self.clock.now().tzinfo)
-        if self.clock.now() >= expires:
+        exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))
+        if not _timestamp(exp) or (nbf is not None and not _timestamp(nbf)):
+            raise InvalidAuthenticationToken("Lifetime validation failed. The token is missing an Expiration Time.")
+        now = self.clock.now()
+        expires = datetime.fromtimestamp(int(exp), now.tzinfo)
+        if now >= expires:
             raise InvalidAuthenticationToken("Lifetime validation failed, the token is expired.")
-        return AccessToken(app_id=claims["appid"], tenant_id=claims["tid"], roles=tuple(claims.get("roles") or ()),
+        if nbf is not None and int(nbf) > now.timestamp() + 300:  # Entra allows five minutes of clock skew
+            raise InvalidAuthenticationToken("Lifetime validation failed, the token is not yet valid.")
+        app_id = claims.get("appid")
+        if not isinstance(app_id, str) or (self.known_app is not None and not self.known_app(app_id)):
+            raise InvalidAuthenticationToken("Access token validation failure. The application is not known to the "
+                                             "tenant.")
+        roles = claims.get("roles") or ()
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise InvalidAuthenticationToken("Invalid JWT token. The token is malformed.")
+        return AccessToken(app_id=app_id, tenant_id=claims["tid"], roles=tuple(roles),
                            expires=expires, audience=claims.get("aud", ""), claims=claims)
 
     def expires_after(self, seconds: int = TOKEN_LIFETIME) -> datetime:

@@ -279,12 +279,34 @@ def _only_ids(node) -> list[str] | None:
     return None
 
 
+#: Limits on ``$filter`` (provsim's choice; Graph documents none, but answers 400 to very long clauses).
+MAX_FILTER_LENGTH = 4096
+MAX_FILTER_DEPTH = 32
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
 def parse_filter(text: str, etype: EntityType) -> Filter:
     """Parse ``$filter`` for ``etype``; raises Graph errors for bad or unsupported clauses."""
     if not text or not text.strip():
         raise BadRequest("Invalid filter clause: the filter is empty.")
+    if len(text) > MAX_FILTER_LENGTH or _nesting(text) > MAX_FILTER_DEPTH:
+        raise BadRequest(f"Invalid filter clause: the filter is longer than {MAX_FILTER_LENGTH} characters or nests "
+                         f"parentheses more than {MAX_FILTER_DEPTH} deep.")
     parser = _Parser(text, etype)
-    tree = parser.parse()
+    try:
+        tree = parser.parse()
+    except RecursionError as err:
+        raise BadRequest("Invalid filter clause: the filter is nested too deeply.") from err
     return Filter(text, _compile(tree), parser.advanced, _index_hint(tree), _only_ids(tree))
 
 

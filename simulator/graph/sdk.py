@@ -96,12 +96,18 @@ def graph_service_client(base_url: str, *, tenant: str = DEMO["tenant"], client_
     """A ``GraphServiceClient`` talking to the fake at ``base_url`` (token from the fake's Entra login)."""
     from urllib.parse import urlsplit
 
+    import httpx
     from kiota_abstractions.authentication import BaseBearerTokenAuthenticationProvider
     from msgraph import GraphRequestAdapter, GraphServiceClient
+    from msgraph_core import GraphClientFactory
 
     app = confidential_client(base_url, tenant=tenant, client_id=client_id, client_secret=client_secret)
     host = urlsplit(base_url).hostname or "127.0.0.1"
     auth = BaseBearerTokenAuthenticationProvider(MsalTokenProvider(app, list(scopes), [host]))
-    adapter = GraphRequestAdapter(auth)
+    # No pooled keep-alive connections: callers run the async SDK under several asyncio.run() calls, and a
+    # connection pooled in one event loop cannot be reused from the next (servers now keep connections open).
+    http_client = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0)))
+    adapter = GraphRequestAdapter(auth, client=http_client)
     adapter.base_url = base_url.rstrip("/") + "/v1.0"
     return GraphServiceClient(request_adapter=adapter)

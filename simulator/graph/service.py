@@ -35,10 +35,12 @@ class GraphService:
         except KeyError as err:
             raise ConfigError(f"tenant.clients[]: every client needs {err.args[0]!r}") from err
         issuer = TokenIssuer(seed=runtime.config.seed, tenant_id=directory.tenant_id, clock=runtime.clock,
-                             ids=runtime.ids.stream("entra-login"))
-        return cls(tenant_id=directory.tenant_id, domain=directory.domains[0], domains=directory.domains,
-                   display_name=str(tenant.get("displayName") or directory.domains[0]), clients=clients,
-                   issuer=issuer, directory=directory)
+                             ids=runtime.ids.stream("entra-login"), signing_key=runtime.config.extra.get("signing_key"))
+        service = cls(tenant_id=directory.tenant_id, domain=directory.domains[0], domains=directory.domains,
+                      display_name=str(tenant.get("displayName") or directory.domains[0]), clients=clients,
+                      issuer=issuer, directory=directory)
+        issuer.known_app = lambda app_id: service.client_by_app_id(app_id) is not None
+        return service
 
     def client(self, client_id: str) -> GraphClient | None:
         """By client id or appId (Entra's client_id is the appId; the fixture also names clients)."""

@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from .cassette import CassetteFormat, read_raw
+import yaml
+
+from .cassette import CassetteFormat, format_for, read_raw
+from .errors import CassetteFormatError
+from simulator.core.scrub import secret_path
+
 from .scrub import SECRET_HEADERS, SECRET_KEYS, is_redacted
 
 __all__ = ["Finding", "CheckReport", "check_cassette", "check_data", "read_played_log", "find_secrets_in_text"]
@@ -122,6 +127,11 @@ def _walk_json(data: Any, where: str, index: int | None) -> list[Finding]:
     out: list[Finding] = []
     if isinstance(data, dict):
         out += _secret_pairs(data.items(), where, index)
+        op_path, value = data.get("path"), data.get("value")
+        if (isinstance(op_path, str) and secret_path(op_path) and isinstance(value, str) and value
+                and not is_redacted(value)):
+            out.append(Finding("error", "secret", index, f"{where}.value",
+                               f"a PATCH operation on {op_path!r} carries a real value ({_mask(value)})"))
         for k, v in data.items():
             out += _walk_json(v, f"{where}.{k}", index)
     elif isinstance(data, list):
@@ -282,7 +292,21 @@ def check_cassette(
     played: set[int] | None = None,
     format: CassetteFormat | str | None = None,
 ) -> CheckReport:
-    """Lint a cassette file; ``played`` (interaction indexes) enables the unused report."""
+    """Lint a cassette file; ``played`` (interaction indexes) enables the unused report.
+
+    A YAML cassette is first checked for alias bombs (a few hundred bytes that
+    expand to billions of nodes), which are refused as unparseable.
+    """
+    p = Path(path)
+    if p.is_file() and format_for(p, format) is CassetteFormat.YAML:
+        from simulator.core.yamlsafe import YamlBombError, safe_load
+
+        try:
+            safe_load(p.read_bytes())
+        except YamlBombError as err:
+            raise CassetteFormatError(f"{p}: refused: {err}") from err
+        except yaml.YAMLError:
+            pass  # read_raw reports it with its own message
     return check_data(read_raw(path, format=format), path=str(path), played=played)
 
 

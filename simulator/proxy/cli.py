@@ -44,34 +44,6 @@ class FindingsExit(click.ClickException):
             click.echo(self.message, err=True)
 
 
-def make_proxy_server(host: str, port: int, app: Any, *, ssl_context: Any = None):
-    """werkzeug's threaded server, but the upstream's ``Server`` and ``Date`` pass through alone
-    (RFC 9110 §6.6.1, §10.2.4): werkzeug would add its own beside them (``Server:`` and
-    ``server:``, ``Date:`` and ``date:``).  Answers of the proxy's own still get both."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class PassThroughHeaders(WSGIRequestHandler):
-        def send_response(self, code: int, message: str | None = None) -> None:
-            self.log_request(code)
-            self.send_response_only(code, message)
-            self._sent_headers: set[str] = set()
-
-        def send_header(self, keyword: str, value: str) -> None:
-            getattr(self, "_sent_headers", set()).add(keyword.lower())
-            super().send_header(keyword, value)
-
-        def end_headers(self) -> None:
-            sent = getattr(self, "_sent_headers", None)
-            if sent is not None:
-                if "date" not in sent:
-                    self.send_header("Date", self.date_time_string())
-                if "server" not in sent:
-                    self.send_header("Server", self.version_string())
-            super().end_headers()
-
-    return make_server(host, port, app, threaded=True, ssl_context=ssl_context, request_handler=PassThroughHeaders)
-
-
 def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True) if as_json else text)
 
@@ -139,6 +111,8 @@ def proxy(
     traffic_log: Path | None,
 ) -> None:
     """Record, replay or spy on traffic between a client and one upstream."""
+    from simulator.serve import HttpServer, run_until_signal
+
     from .app import ProxyApp, ProxyConfig
     from .cassette import CassetteFormat
     from .errors import ProxyError
@@ -175,9 +149,10 @@ def proxy(
     except ProxyError as err:
         raise ProxyCliError(str(err)) from err
     ssl_context = (str(certfile), str(keyfile)) if certfile and keyfile else None
-    server = make_proxy_server(host, port, app, ssl_context=ssl_context)
+    # waitress (werkzeug when TLS is asked for): the shared server class of provsim serve
+    server = HttpServer(app, host, port, ssl_context=ssl_context)
     scheme = "https" if ssl_context else "http"
-    listening = f"{scheme}://{host}:{server.server_port}"
+    listening = f"{scheme}://{host}:{server.port}"
     if ctx.as_json:
         _emit(True, {"url": listening, "mode": config.mode.value, "upstream": upstream,
                      "cassette": str(cassette_path) if cassette_path else None}, "")
@@ -187,11 +162,8 @@ def proxy(
         err=True,
     )
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        run_until_signal(server)  # SIGTERM / SIGINT: stop accepting, finish requests in flight
     finally:
-        server.server_close()
         app.close()
         unused = app.unused()
         if config.mode in (ProxyMode.REPLAY, ProxyMode.SPY) and unused:

@@ -112,6 +112,11 @@ def _attr_key(path: ast.AttrPath) -> tuple[str | None, str]:
     return uri, name
 
 
+#: Limits on a SCIM ``filter`` (provsim's choice; Genesys documents none): Entra sends ``userName eq "..."``.
+MAX_FILTER_LENGTH = 2048
+MAX_FILTER_GROUPS = 16
+
+
 def parse_filter(text: str, resource: str) -> list[Term]:
     """The conjunction of terms ``text`` means for ``resource`` ("User"/"Group").
 
@@ -119,6 +124,9 @@ def parse_filter(text: str, resource: str) -> list[Term]:
     not document.
     """
     attrs = _USER_ATTRS if resource == "User" else _GROUP_ATTRS
+    if len(text) > MAX_FILTER_LENGTH or text.count("(") + text.count("[") > MAX_FILTER_GROUPS:
+        raise _invalid(f"The filter is longer than {MAX_FILTER_LENGTH} characters or has more than "
+                       f"{MAX_FILTER_GROUPS} groups")
     simple = _SIMPLE_EQ.fullmatch(text)
     if simple is not None and simple.group(1).lower() not in _KEYWORDS:
         name, sub, value = simple.groups()
@@ -126,7 +134,10 @@ def parse_filter(text: str, resource: str) -> list[Term]:
         return [_eq_term(key, value, attrs, resource)]
     tree = _parse(text, _invalid)
     terms: list[Term] = []
-    _collect(tree, attrs, terms, resource, text)
+    try:
+        _collect(tree, attrs, terms, resource, text)
+    except (AttributeError, TypeError, RecursionError) as err:  # shapes the grammar allows but Genesys does not
+        raise _invalid(f"Unsupported filter {text!r}") from err
     return terms
 
 

@@ -13,7 +13,10 @@ Python callers (tests, scenarios, the engine's story) use the same service:
 
 from __future__ import annotations
 
+import base64
 import fnmatch
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,10 +30,12 @@ from .model import (SCIM_AUTHORITY, Mode, group_view, parse_group, parse_user, r
 from .patch import apply_operations
 from .schemas import GROUP, USER
 
-__all__ = ["PureCloudOrg", "OrgSettings", "TokenInfo", "seed_org"]
+__all__ = ["PureCloudOrg", "OrgSettings", "TokenInfo", "seed_org", "secret_digest"]
 
 log = logging.getLogger(__name__)
 
+#: Expired and revoked tokens are purged every this many token issues (a deterministic point in the stream).
+PURGE_EVERY = 64
 _MAX_GROUPS_PER_USER = 100  # official groups per user (help.mypurecloud.com, "Create a group")
 
 
@@ -52,6 +57,7 @@ class OrgSettings:
     if_match_status: int = 400
     groups_filter_required: bool = True
     default_token_lifetime: int = 86400
+    max_tokens_per_client: int = 1000
 
     @classmethod
     def from_fixture(cls, org: dict, *, rate_limits: bool = True) -> "OrgSettings":
@@ -66,6 +72,7 @@ class OrgSettings:
             if_match_status=int(org.get("ifMatchMismatchStatus", 400)),
             groups_filter_required=bool(org.get("groupsFilterRequired", True)),
             default_token_lifetime=int(org.get("defaultTokenLifetimeSeconds", 86400)),
+            max_tokens_per_client=int(org.get("maxTokensPerClient", 1000)),
         )
 
 
@@ -122,10 +129,12 @@ class PureCloudOrg:
         self.clients = t("purecloud_clients", [Index("clientId", unique=True)])
         self.tokens = t("purecloud_tokens", [Index("token", unique=True), Index("clientId")])
         self.limiter = SlidingWindowLimiter(runtime.clock, self.settings.rate_limit_per_minute, timedelta(minutes=1))
+        self._issued = 0
 
     # ---- lifecycle ---------------------------------------------------------
     def on_reset(self) -> None:
         self.limiter.reset()
+        self._issued = 0
 
     def _guid(self) -> str:
         return self.runtime.ids.stream("purecloud").guid()
@@ -164,15 +173,28 @@ class PureCloudOrg:
             for role in roles:
                 if self.role_name(role) is None:
                     raise ValueError(f"OAuth client {client_id}: no role {role!r} in the org")
-            self.clients.add({"clientId": client_id, "clientSecret": client_secret, "name": name or client_id,
+            self.clients.add({"clientId": client_id, "clientSecret": secret_digest(client_secret), "name": name or client_id,
                               "roles": list(roles),
                               "tokenLifetimeSeconds": int(token_lifetime or self.settings.default_token_lifetime)})
 
     def authenticate_client(self, client_id: str | None, client_secret: str | None) -> dict:
         client = self.clients.find("clientId", client_id) if client_id else None
-        if client is None or client_secret is None or client["clientSecret"] != client_secret:
+        if client is None or client_secret is None or not hmac.compare_digest(
+                str(client["clientSecret"]), secret_digest(client_secret)):
             raise OAuthError(401, "invalid_client", "client authentication failed")
         return client
+
+    def _token_key(self, token: str) -> str:
+        """What the store keeps of a token: a digest, so the state file, snapshots and the
+        dashboard never hold a live credential (a client presents the token, we hash it)."""
+        return "sha256:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+    def _new_token(self) -> str:
+        token = self.runtime.ids.stream("purecloud-tokens").token()
+        key = self.runtime.config.extra.get("signing_key")
+        if key:  # serve --random-keys: a token nobody can compute from the seed
+            token = base64.urlsafe_b64encode(hmac.new(key, token.encode(), hashlib.sha256).digest()).decode().rstrip("=")
+        return token
 
     def issue_token(self, client_id: str) -> dict[str, Any]:
         """A new access token for ``client_id``: the /oauth/token answer."""
@@ -182,15 +204,30 @@ class PureCloudOrg:
                 raise KeyError(f"no OAuth client {client_id!r}")
             lifetime = int(client.get("tokenLifetimeSeconds") or self.settings.default_token_lifetime)
             now = self.runtime.clock.now()
-            token = self.runtime.ids.stream("purecloud-tokens").token()
+            token = self._new_token()
             expires = now + timedelta(seconds=lifetime)
-            self.tokens.add({"token": token, "clientId": client_id, "issued": isoformat(now),
-                             "expires": isoformat(expires), "expiresAt": expires.timestamp(), "revoked": False})
+            self.tokens.add({"token": self._token_key(token), "hint": token[:4], "clientId": client_id,
+                             "issued": isoformat(now), "expires": isoformat(expires), "expiresAt": expires.timestamp(),
+                             "revoked": False})
+            self._purge_tokens(client_id, now.timestamp())
         return {"access_token": token, "token_type": "bearer", "expires_in": lifetime}
+
+    def _purge_tokens(self, client_id: str, now: float) -> None:
+        """Keep the token table bounded: drop expired and revoked tokens (every
+        :data:`PURGE_EVERY` issues), and a client's oldest beyond ``maxTokensPerClient``."""
+        held = self.tokens.ids_by("clientId", client_id)
+        for doc_id in held[:max(0, len(held) - self.settings.max_tokens_per_client)]:
+            self.tokens.delete(doc_id)
+        self._issued += 1
+        if self._issued % PURGE_EVERY:
+            return
+        stale = [doc_id for doc_id, doc in self.tokens.docs() if doc["revoked"] or doc["expiresAt"] <= now]
+        for doc_id in stale:
+            self.tokens.delete(doc_id)
 
     def revoke_token(self, token: str) -> bool:
         with self.store.transaction():
-            doc = self.tokens.find("token", token)
+            doc = self.tokens.find("token", self._token_key(token))
             if doc is None:
                 return False
             self.tokens.put(doc.doc_id, {**doc, "revoked": True})
@@ -228,7 +265,7 @@ class PureCloudOrg:
         with self.store.lock:
             # Every SCIM request comes through here: read the stored documents in place
             # (inside the lock, read-only) instead of copying three of them.
-            doc = self._raw(self.tokens, "token", value)
+            doc = self._raw(self.tokens, "token", self._token_key(value))
             if doc is None or doc["revoked"] or doc["expiresAt"] <= self.runtime.clock.now().timestamp():
                 raise GenesysApiError(401, "bad.credentials", "Invalid login credentials.")
             client_id = doc["clientId"]
@@ -491,6 +528,12 @@ class PureCloudOrg:
                 if group is None:
                     raise ValueError(f"purecloud user {user['userName']}: no group {name!r}")
                 self.memberships.add({"groupId": group["id"], "userId": doc["id"]})
+
+
+def secret_digest(secret: str) -> str:
+    """What the store keeps of an OAuth client secret: the state file, snapshots and
+    the dashboard never hold it (Genesys, too, shows a client secret only when created)."""
+    return "sha256:" + hashlib.sha256(str(secret).encode("utf-8", "replace")).hexdigest()
 
 
 def seed_org(runtime: Runtime, fixture: dict) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from simulator.core import Index, Runtime, isoformat
 
 from .errors import GenesysApiError
-from .org import PureCloudOrg
+from .org import PureCloudOrg, secret_digest
 
 __all__ = ["PlatformService", "GRANT_TYPES", "GROUP_TYPES", "GROUP_VISIBILITIES", "ALL_DIVISIONS",
            "MIN_TOKEN_LIFETIME", "MAX_TOKEN_LIFETIME", "seed_platform"]
@@ -183,12 +183,13 @@ class PlatformService:
                 if role_name not in role_names:
                     role_names.append(role_name)
             self.clients.add({
-                "clientId": client_id, "clientSecret": secret, "name": name.strip(), "roles": role_names,
+                "clientId": client_id, "clientSecret": secret_digest(secret), "name": name.strip(), "roles": role_names,
                 "tokenLifetimeSeconds": lifetime, "description": description or "",
                 "registeredRedirectUri": list(redirects), "authorizedGrantType": grant, "roleDivisions": grants,
                 "state": state, "dateCreated": now, "dateModified": now,
             })
-            return self.get_client(client_id)
+            # the one answer that shows the secret (the store keeps only its digest)
+            return {**self.get_client(client_id), "clientSecret": secret}
 
     def _role_grants(self, body: dict) -> list[dict]:
         """``roleDivisions`` (and the deprecated ``roleIds``, granted in the home division), validated."""

@@ -31,6 +31,7 @@ from typing import Any, Iterator
 import yaml
 
 from simulator.core import ConfigError, resolve_fixture
+from simulator.core.yamlsafe import YamlBombError, check_expansion
 
 from . import schema as scenario_schema
 from .errors import Problem, ScenarioInvalid
@@ -86,7 +87,10 @@ def _parse(text: str, file: str) -> tuple[Any, yaml.Node | None]:
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
+        check_expansion(root)  # an alias bomb is refused before anything is built from it
         data = loader.construct_document(root) if root is not None else None
+    except YamlBombError as err:
+        raise ScenarioInvalid([Problem(file, 1, 1, str(err))]) from err
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 
-from simulator.core import ConfigError, parse_duration
+from simulator.core import ConfigError
 from simulator.http import runtime
 
 __all__ = ["bp", "init_app"]
@@ -26,6 +26,34 @@ def _jobs() -> list[dict]:
         out.append({"id": job["id"], "sp": job["servicePrincipalId"], "schedule": view["schedule"],
                     "status": view["status"], "counts": view["status"]["synchronizedEntryCountByType"]})
     return out
+
+
+#: The dashboard's form cookie: SameSite=Strict, so a page on another site cannot post with it.
+FORM_COOKIE = "provsim_form"
+
+
+def _form_token() -> str:
+    from flask import current_app
+
+    from simulator.core.security import random_token
+
+    return current_app.extensions.setdefault("provsim_form_token", random_token())
+
+
+@bp.before_request
+def _check_form_cookie():
+    """A dashboard form post must come from a page this dashboard served (Origin is checked by the middleware)."""
+    if request.method == "POST" and request.cookies.get(FORM_COOKIE) != _form_token():
+        return ("Refused: this form was not posted from the provsim dashboard (reload the dashboard and try again).",
+                403, {"Content-Type": "text/plain; charset=utf-8"})
+    return None
+
+
+@bp.after_request
+def _set_form_cookie(resp):
+    if request.method == "GET" and request.path == "/":
+        resp.set_cookie(FORM_COOKIE, _form_token(), httponly=True, samesite="Strict", path="/")
+    return resp
 
 
 @bp.get("/")
@@ -50,11 +78,13 @@ def index():
 @bp.post("/dashboard/advance")
 def advance():
     rt = runtime()
+    from simulator.control.views import ControlError, clock_delta
+
     raw = request.form.get("duration", "PT40M")
     try:
-        delta = parse_duration(raw)
-    except ValueError as err:
-        return redirect(url_for("dashboard.index", message=str(err)))
+        delta = clock_delta({"duration": raw}, rt.clock.now())  # the control API's checks and limits
+    except ControlError as err:
+        return redirect(url_for("dashboard.index", message=err.message))
     ran = rt.clock.advance(delta)
     rt.checkpoint()
     cycles = sum(1 for r in ran if r.get("jobId"))

@@ -12,6 +12,7 @@ def test_dashboard_shows_the_demo_tenant_and_no_job_yet(client):
 
 
 def test_buttons_move_time_and_add_faults(client):
+    client.get("/")  # the page sets the dashboard's form cookie, as a browser would keep it
     resp = client.post("/dashboard/advance", data={"duration": "PT40M"})
     assert resp.status_code == 302
     page = client.get(resp.headers["Location"]).get_data(as_text=True)

@@ -206,25 +206,18 @@ def scim_session(client: httpx.Client) -> list[httpx.Response]:
 
 
 def fake_proxy_server(monkeypatch: pytest.MonkeyPatch, port: int = 18090) -> dict:
-    """Stand in for werkzeug's ``make_server`` under ``provsim proxy``: the command builds its app
-    and server, "serves" until an immediate Ctrl-C, and closes. Returns what it saw (host, port,
-    threaded, ssl, app, closed)."""
-    import werkzeug.serving
+    """Stand in for provsim serve's ``HttpServer`` under ``provsim proxy``: the command builds its
+    app and server and "serves" until an immediate stop signal. Returns what it saw (host, port,
+    ssl, app, and the server it ran)."""
+    import simulator.serve
 
     seen: dict = {}
 
     class FakeServer:
-        server_port = port
+        def __init__(self, app, host, port_, ssl_context=None) -> None:
+            self.port = port
+            seen.update(host=host, port=port_, ssl=ssl_context, app=app)
 
-        def serve_forever(self) -> None:
-            raise KeyboardInterrupt
-
-        def server_close(self) -> None:
-            seen["closed"] = True
-
-    def fake_make_server(host, port, app, threaded, ssl_context, request_handler=None):
-        seen.update(host=host, port=port, threaded=threaded, ssl=ssl_context, app=app)
-        return FakeServer()
-
-    monkeypatch.setattr(werkzeug.serving, "make_server", fake_make_server)
+    monkeypatch.setattr(simulator.serve, "HttpServer", FakeServer)
+    monkeypatch.setattr(simulator.serve, "run_until_signal", lambda server: seen.update(ran=server))
     return seen

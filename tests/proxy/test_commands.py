@@ -181,9 +181,10 @@ def test_proxy_command_validates_at_the_edge(runner: CliRunner, tmp_path: Path) 
 
 
 def test_proxy_command_serves_until_interrupted(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command builds the app and a threaded werkzeug server bound to loopback."""
+    """The command builds the app and provsim serve's HTTP server (waitress), bound to loopback, and
+    serves until SIGTERM/SIGINT."""
     seen = fake_proxy_server(monkeypatch)
     result = runner.invoke(proxy, ["--upstream", "http://127.0.0.1:1", "--cassette", str(tmp_path / "c.yaml"), "--port", "0"])
     assert result.exit_code == 0, result.output
-    assert seen["host"] == "127.0.0.1" and seen["threaded"] is True and seen["closed"]
+    assert seen["host"] == "127.0.0.1" and seen["ran"].port == 18090
     assert "record" in result.output and "http://127.0.0.1:18090" in result.output

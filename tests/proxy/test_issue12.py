@@ -16,7 +16,7 @@ from vcr.request import Request
 from simulator.cli import cli as provsim
 from simulator.proxy.app import ProxyApp, ProxyConfig
 from simulator.proxy.cassette import Interaction, make_response, save_interactions
-from simulator.proxy.cli import make_proxy_server
+from simulator.serve import HttpServer
 from simulator.proxy.diff import DiffOptions, diff_interactions
 from simulator.proxy.matchers import make_body_matcher
 
@@ -53,20 +53,20 @@ def test_replay_matching_ignores_dotted_fields_at_any_depth():
     assert matcher(post('"1"'), post('"9"')) == (True, "")
 
 
-@pytest.fixture
-def recording_proxy(tmp_path: Path):
+@pytest.fixture(params=["waitress", "werkzeug"])
+def recording_proxy(tmp_path: Path, request):
+    """The proxy on provsim serve's HTTP server: waitress, and werkzeug (what serves TLS)."""
     with serve(make_upstream()) as upstream:
         app = ProxyApp(ProxyConfig(upstream=upstream, cassette=tmp_path / "c.yaml"))
-        server = make_proxy_server("127.0.0.1", 0, app)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        server = HttpServer(app, "127.0.0.1", 0, kind=request.param)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield server.server_port
+            yield server.port
         finally:
             server.shutdown()
-            server.server_close()
             app.close()
-            thread.join(timeout=2)
+            thread.join(timeout=5)
 
 
 def _header_names(port: int, method: str, path: str, body: str | None = None, headers: dict | None = None) -> list[str]:

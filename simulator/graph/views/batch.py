@@ -55,6 +55,14 @@ def _validate(body: dict) -> list[dict]:
         if item["id"] in seen:
             raise BadRequest(f"Invalid batch payload format: duplicate request id '{item['id']}'.")
         seen.add(item["id"])
+        headers = item.get("headers")
+        if headers is not None and (not isinstance(headers, dict) or not all(
+                isinstance(k, str) and isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                and not any(c in f"{k}{v}" for c in "\r\n\0") for k, v in headers.items())):
+            raise BadRequest(f"Invalid batch payload format: request '{item['id']}' has 'headers' that are not an "
+                             "object of header names to string values.")
+        if not isinstance(item["url"], str) or not isinstance(item["method"], str):
+            raise BadRequest(f"Invalid batch payload format: request '{item['id']}' needs string 'method' and 'url'.")
         if str(item["method"]).upper() not in _METHODS:
             raise BadRequest(f"Invalid batch payload format: method '{item['method']}' is not supported.")
         deps = item.get("dependsOn", item.get("depends_on")) or []

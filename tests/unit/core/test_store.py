@@ -85,11 +85,13 @@ def test_state_file_written_only_on_flush_atomically_and_readable_by_tinydb(tmp_
     users = users_table(store)
     for i in range(50):
         users.add({"id": str(i), "userName": f"u{i}@c.com"})
-    assert not path.exists()  # nothing written per insert
+    assert not path.exists()  # the state file is not rewritten per insert (the journal gets one line each)
     assert store.flush() is True
     assert store.flush() is False  # nothing changed, nothing written
     assert store.storage.flush_count == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp file left
+    # no temp file left; the journal beside the state file is empty after a flush
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.journal"]
+    assert (tmp_path / "state.json.journal").stat().st_size == 0
     db = TinyDB(path)
     assert len(db.table("users")) == 50
     db.close()
@@ -141,3 +143,44 @@ while True:
         proc.wait()
     data = json.loads(path.read_text())
     assert len(data["users"]) % 200 == 0 and len(data["users"]) >= 200
+
+
+def test_a_runtime_resumes_clock_ids_and_writes_from_the_journal_alone(tmp_path):
+    """What kill -9 leaves (a journal, maybe no state file): the next process continues exactly."""
+    from datetime import timedelta
+
+    from simulator.app import create_app
+    from simulator.core import ProvsimConfig
+
+    path = tmp_path / "state.json"
+    first = create_app(ProvsimConfig(seed=0, state_path=path)).extensions["provsim"]
+    org = first.services["purecloud"]
+    made = [org.create_user({"userName": f"j{i}@contoso.com", "displayName": f"J{i}"})["id"] for i in range(3)]
+    first.clock.advance(timedelta(hours=2))
+    first.checkpoint()  # the clock move is journaled too
+    # no flush, no close: the process is gone
+    second = create_app(ProvsimConfig(seed=0, state_path=path)).extensions["provsim"]
+    org2 = second.services["purecloud"]
+    assert [org2.get_user(uid)["userName"] for uid in made] == ["j0@contoso.com", "j1@contoso.com", "j2@contoso.com"]
+    assert second.now_iso() == "2026-01-05T11:00:00Z"
+    after = org2.create_user({"userName": "after@contoso.com", "displayName": "After"})["id"]
+    assert after not in made  # the id stream continued instead of repeating
+    # and it is the id a process that never stopped would have handed out
+    org.create_user({"userName": "after@contoso.com", "displayName": "After"})
+    assert org.users.find("userName", "after@contoso.com")["id"] == after
+
+
+def test_a_reset_is_journaled_as_one_record_and_replays_to_a_fresh_start(tmp_path):
+    from simulator.app import create_app
+    from simulator.core import ProvsimConfig
+
+    path = tmp_path / "state.json"
+    rt = create_app(ProvsimConfig(seed=0, state_path=path)).extensions["provsim"]
+    rt.services["purecloud"].create_user({"userName": "gone@contoso.com", "displayName": "Gone"})
+    rt.reset()
+    kept = rt.services["purecloud"].create_user({"userName": "kept@contoso.com", "displayName": "Kept"})["id"]
+    again = create_app(ProvsimConfig(seed=0, state_path=path)).extensions["provsim"].services["purecloud"]
+    assert again.users.find("userName", "gone@contoso.com") is None
+    assert again.get_user(kept)["userName"] == "kept@contoso.com"
+    fresh = create_app(ProvsimConfig(seed=0)).extensions["provsim"].services["purecloud"]
+    assert fresh.create_user({"userName": "kept@contoso.com", "displayName": "Kept"})["id"] == kept

@@ -1,0 +1,86 @@
+"""Who may drive the simulator: Host and Origin checks, and keys for shared servers.
+
+The control API (``/_provsim``) and the dashboard change and reveal the whole
+simulated tenant, so they answer only requests addressed to a loopback name
+(or a host ``serve`` was told about), and refuse state changes that a page on
+another origin sends (design.md, "Contracts").  A DNS-rebound name such as
+``attacker.example`` resolving to 127.0.0.1 fails the Host check; a form or
+``fetch`` from another site fails the Origin check.
+
+Pure functions over header values, so the WSGI middleware and the tests share
+them.  :func:`random_key` is the one place provsim draws real randomness: a
+signing key for ``serve --random-keys`` (never used unless asked for).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from urllib.parse import urlsplit
+
+__all__ = ["host_name", "is_loopback_name", "host_allowed", "origin_allowed", "random_key", "random_token",
+           "IN_PROCESS_HOSTS", "SERVED_KEY"]
+
+#: The WSGI environ key a real server sets (``simulator.serve``): the request came over a socket,
+#: so the in-process host names are not accepted.
+SERVED_KEY = "provsim.served"
+
+#: Names that only in-process clients use (httpx WSGITransport, Flask's test client); never accepted from a socket.
+IN_PROCESS_HOSTS = frozenset({"provsim.local", "provsim.test", "genesys.provsim.local", "localhost"})
+
+
+def host_name(host_header: str) -> str:
+    """``Host`` without its port, lower case, IPv6 brackets removed."""
+    value = (host_header or "").strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value[1:]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def is_loopback_name(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(host_header: str | None, *, allowed: tuple[str, ...] = (), served: bool = True) -> bool:
+    """A loopback name, one of ``allowed``, or (in-process only) the in-process names."""
+    name = host_name(host_header or "")
+    if not name:
+        return not served  # HTTP/1.1 requires Host; only an in-process caller may omit it
+    if is_loopback_name(name) or name in {host_name(a) for a in allowed}:
+        return True
+    return not served and name in IN_PROCESS_HOSTS
+
+
+def origin_allowed(origin: str | None, host_header: str | None, *, fetch_site: str | None = None) -> bool:
+    """May a state-changing request with this ``Origin`` (and ``Sec-Fetch-Site``) proceed?
+
+    No ``Origin`` (curl, SDKs, scripts): yes.  ``Origin`` present: only the
+    request's own origin (same host and port).  ``Sec-Fetch-Site:
+    cross-site``/``same-site`` from a browser: no.
+    """
+    if fetch_site and fetch_site.strip().lower() in ("cross-site", "same-site"):
+        return False
+    if origin is None:
+        return True
+    origin = origin.strip()
+    if origin.lower() == "null":  # sandboxed frames, file:// pages, redirects across origins
+        return False
+    parts = urlsplit(origin)
+    if not parts.netloc:
+        return False
+    return parts.netloc.lower() == (host_header or "").strip().lower()
+
+
+def random_key(nbytes: int = 32) -> bytes:
+    """A signing key nobody can derive from the seed (``serve --random-keys``)."""
+    return secrets.token_bytes(nbytes)
+
+
+def random_token(nbytes: int = 24) -> str:
+    """An unguessable value for the dashboard's form cookie."""
+    return secrets.token_urlsafe(nbytes)
