@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable
 
 from simulator.core import DroppedConnection, Runtime
 from simulator.core.security import SERVED_KEY, host_allowed, origin_allowed
+from simulator.transport import IN_PROCESS_MARK
 
 __all__ = ["ProvsimMiddleware", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body", "strict_json_problem",
            "render_error_for"]
@@ -254,9 +255,12 @@ class ProvsimMiddleware:
         if not guarded:
             return
         served = bool(environ.get(SERVED_KEY))
+        # httpx in this process (InProcessTransport) has no socket a rebound name could reach: any
+        # base URL it uses is this app's, so only the Origin check applies to it.
+        in_process = bool(environ.get(IN_PROCESS_MARK)) and not served
         host = environ.get("HTTP_HOST") or ""
         allowed = tuple(self.runtime.config.extra.get("allowed_hosts") or ())
-        if not host_allowed(host, allowed=allowed, served=served):
+        if not in_process and not host_allowed(host, allowed=allowed, served=served):
             raise _Refusal(403, f"The simulator's control API and dashboard answer only loopback host names; "
                                 f"{host or 'no Host'!r} is not one (serve --allow-host NAME adds one).")
         if method not in _SAFE_METHODS and not origin_allowed(environ.get("HTTP_ORIGIN"), host,

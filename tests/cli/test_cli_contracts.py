@@ -120,7 +120,7 @@ def test_store_errors_are_readable_in_every_command(cli, tmp_path, monkeypatch):
     """Whatever the store refuses (issue 11 makes it refuse corrupt state files) reaches the user as text."""
     from simulator.core import StoreError, runtime
 
-    def refuse(path):
+    def refuse(path, **_options):
         raise StoreError(f"{path}: not a provsim state file")
 
     monkeypatch.setattr(runtime, "Store", refuse)
@@ -130,7 +130,6 @@ def test_store_errors_are_readable_in_every_command(cli, tmp_path, monkeypatch):
         readable_failure(cli.invoke(provsim, args), "not a provsim state file")
 
 
-@pytest.mark.xfail(reason="the store's own StoreError for JSON that is not state comes with issue 11", strict=False)
 @pytest.mark.parametrize("content", ['{"a": 1}', "[1, 2]", '{"_default": [1]}'])
 def test_a_state_file_that_is_json_but_not_state(cli, tmp_path, content):
     state = tmp_path / "state.json"
