@@ -60,7 +60,7 @@ def _json_body() -> dict:
 def health():
     rt = runtime()
     return json_response({"status": "ok", "now": rt.now_iso(), "seed": rt.config.seed,
-                          "fixture": rt.fixture.get("_path"), "surfaces": [s.name for s in rt.surfaces]})
+                          "fixture": rt.fixture.get("_path"), "surfaces": [s.name for s in rt.surfaces], **rt.health()})
 
 
 @bp.get("/clock")

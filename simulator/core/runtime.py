@@ -126,11 +126,27 @@ class Runtime:
         return isoformat(self.clock.now())
 
     def checkpoint(self) -> bool:
-        """Record clock and id positions and write the state file if it changed."""
+        """Record clock and id positions and write the state file if anything changed.
+
+        Moving the virtual clock counts as a change: a restart on the state file resumes at the
+        time the clock was last moved to, not at the last store write (design.md, determinism).
+        A wall clock is not recorded on every tick: its time is the real time after a restart anyway."""
         with self.store.lock:
-            if self.store.storage.dirty:
-                self.store.set_meta(now=self.now_iso(), ids=export_state(self.ids))
+            now = self.now_iso()
+            moved = not isinstance(self.clock, WallClock) and self.store.meta().get("now") != now
+            if self.store.storage.dirty or moved:
+                self.store.set_meta(now=now, ids=export_state(self.ids))
             return self.store.flush()
+
+    def health(self) -> dict[str, Any]:
+        """What ``/_provsim/health`` shows beside its own fields: scheduled jobs that failed on the
+        clock, and each service's own ``health()`` (the provisioning service's job runner)."""
+        out: dict[str, Any] = {"scheduledJobFailures": list(getattr(self.clock, "failures", ()))}
+        for name, service in sorted(self.services.items()):
+            report = getattr(service, "health", None)
+            if callable(report):
+                out[name] = report()
+        return out
 
     def reset(self) -> None:
         """Back to the fixture: empty store, fresh ids and clock, no faults, no traffic."""
