@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
@@ -25,7 +26,7 @@ import httpx
 
 from .errors import EngineError
 
-__all__ = ["ScimTarget", "TargetError", "ScimResponse", "ErrorClass"]
+__all__ = ["ScimTarget", "TargetError", "ScimResponse", "ErrorClass", "INCOMPATIBLE", "max_request_bytes", "encode_body"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ class ErrorClass:
     THROTTLED = "throttled"  # waited out within the cycle
 
 
+#: The documented code for a SCIM answer the service cannot use (M:howto-analyze-provisioning-logs).
+INCOMPATIBLE = "SystemForCrossDomainIdentityManagementServiceIncompatible"
+
+
 @dataclass
 class TargetError(EngineError):
     """A SCIM call that failed, with the code the provisioning logs show."""
@@ -55,47 +60,82 @@ class TargetError(EngineError):
     url: str = ""
     body: Any = None
     fault: str | None = None  # the provsim fault rule that produced this answer, if any
+    engine: bool = False  # a failure inside the provisioning service (expression, engine error), no answer at all
 
     def __post_init__(self) -> None:
         Exception.__init__(self, f"{self.code}: {self.message}")
 
+    @property
+    def service_failure(self) -> bool:
+        """A failure on the target's side (5xx, timeout, dropped connection, an answer that is not
+        SCIM), not a problem with one object's data: what the outage rule counts."""
+        return not self.engine and (self.status is None or self.status >= 500 or self.code == INCOMPATIBLE)
+
     def to_error_information(self) -> dict:
         category = "nonServiceFailure" if self.error_class != ErrorClass.QUARANTINE else "failure"
+        details = None if self.engine else \
+            f"{self.method} {self.url} -> {self.status if self.status is not None else 'no response'}"
         return {
             "errorCode": self.code,
             "reason": self.message,
-            "additionalDetails": f"{self.method} {self.url} -> {self.status if self.status is not None else 'no response'}",
+            "additionalDetails": details,
             "errorCategory": category,
             "recommendedAction": _RECOMMENDED.get(self.code, None),
         }
 
 
+_RETRIED = "There's nothing to do: the change is retried automatically by the next cycle (40 minutes)."
 _RECOMMENDED = {
     "Unauthorized": "Check the secret token: generate a new Genesys OAuth token, update it in the provisioning "
                     "credentials, test the connection, and restart provisioning.",
-    "Forbidden": "The Genesys OAuth client lacks a permission: add the role with the directory permissions to the client.",
+    "InsufficientRights": "The Genesys OAuth client lacks a permission: add the role with the directory permissions "
+                          "to the client.",
     "Conflict": "A Genesys user with this userName already exists and was not matched: check the matching attribute.",
     "TooManyRequests": "Genesys throttled the requests; they are retried automatically.",
     "DuplicateTargetEntries": "More than one Genesys object matches: remove the duplicates in Genesys.",
+    "InternalServerError": "Genesys returned an unexpected error. " + _RETRIED,
+    "WebExceptionProtocolError": "The connection to Genesys failed. " + _RETRIED,
+    "Timeout": "Genesys took too long to respond. " + _RETRIED,
+    INCOMPATIBLE: "Check the tenant URL: it must be the Genesys SCIM base, e.g. https://api.mypurecloud.com/api/v2/scim/v2.",
 }
 
+# HTTP status -> the provisioning-log error code.  Microsoft's documented codes where one fits
+# (M:howto-analyze-provisioning-logs); the others are provsim's own (docs/fidelity.md).
 _STATUS_CODES = {
     400: "BadRequest",
     401: "Unauthorized",
-    403: "Forbidden",
-    404: "NotFound",
+    403: "InsufficientRights",
+    404: "InvalidAnchor",
     405: "MethodNotAllowed",
     408: "Timeout",
     409: "Conflict",
     412: "PreconditionFailed",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    422: "UnprocessableEntity",
     429: "TooManyRequests",
     500: "InternalServerError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
+    501: "NotImplemented",
+    502: "InternalServerError",
+    503: "InternalServerError",
+    504: "Timeout",
 }
+
+_MAX_BYTES = re.compile(r"Maximum bytes:\s*(\d+)")
+
+
+def max_request_bytes(error: "TargetError") -> int | None:
+    """The limit a 413 names (Genesys: ``Maximum bytes: 512000``), if it names one."""
+    if error.status != 413:
+        return None
+    text = json.dumps(error.body) if not isinstance(error.body, str) else error.body
+    found = _MAX_BYTES.search(text or "") or _MAX_BYTES.search(error.message)
+    return int(found.group(1)) if found else None
+
+
+def encode_body(body: Any) -> bytes:
+    """A request body exactly as it goes on the wire (compact JSON, UTF-8)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -130,6 +170,7 @@ class ScimTarget:
         self.max_throttle_retries = max_throttle_retries
         self.on_request = on_request
         self.requests_sent = 0
+        self.writes_sent = 0  # POST/PATCH/DELETE calls (each counted once, whatever its 429 retries)
         self.throttled = 0
 
     # ---- the one place that talks HTTP -----------------------------------
@@ -141,9 +182,11 @@ class ScimTarget:
             headers["Authorization"] = f"Bearer {self.token}"
         content = None
         if body is not None:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            content = encode_body(body)
             headers["Content-Type"] = SCIM_JSON
         attempts = 0
+        if method != "GET":
+            self.writes_sent += 1
         while True:
             attempts += 1
             self.requests_sent += 1
@@ -181,6 +224,10 @@ class ScimTarget:
         elif isinstance(body, str):
             detail = body[:300]
         code = _STATUS_CODES.get(status, "InternalServerError" if status >= 500 else "BadRequest")
+        path = httpx.URL(url).path.rstrip("/")
+        if status == 404 and path.endswith((USER_PATH, GROUP_PATH)):
+            # 404 on the collection itself is not a missing object: the endpoint is not SCIM (reference §4).
+            code = INCOMPATIBLE
         if status in (401, 403):
             klass = ErrorClass.QUARANTINE
         elif status == 429:
@@ -198,7 +245,10 @@ class ScimTarget:
         if exclude_members:
             params = {"excludedAttributes": "members", **params}
         resp = self._send("GET", resource, params=params)
-        body = resp.body if isinstance(resp.body, dict) else {}
+        body = resp.body
+        if not isinstance(body, dict) or not ("Resources" in body or "totalResults" in body):
+            raise TargetError(INCOMPATIBLE, f"A query answered {resp.status} without a SCIM ListResponse",
+                              resp.status, ErrorClass.ESCROW, "GET", self.base + resource, body)
         return list(body.get("Resources") or [])
 
     def get(self, resource: str, target_id: str, *, exclude_members: bool = False) -> dict | None:
@@ -224,11 +274,11 @@ class ScimTarget:
         resp = self._send("GET", USER_PATH, params={"filter": f'{matching_attribute} eq "{probe_value}"'})
         body = resp.body
         if resp.status != 200 or not isinstance(body, dict) or "Resources" not in body and "totalResults" not in body:
-            raise TargetError("SystemForCrossDomainIdentityManagementBadResponse",
+            raise TargetError(INCOMPATIBLE,
                               f"Test connection expected 200 with a SCIM ListResponse, got {resp.status}",
                               resp.status, ErrorClass.QUARANTINE, "GET", self.base + USER_PATH, body)
         if body.get("totalResults") not in (0, None) or body.get("Resources"):
-            raise TargetError("SystemForCrossDomainIdentityManagementBadResponse",
+            raise TargetError(INCOMPATIBLE,
                               "Test connection looked up a user that cannot exist and got results: the target "
                               "does not filter on the matching attribute", resp.status, ErrorClass.QUARANTINE,
                               "GET", self.base + USER_PATH, body)

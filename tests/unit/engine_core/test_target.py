@@ -32,9 +32,12 @@ def test_lookup_sends_entra_filter_with_quotes_escaped():
 
 
 @pytest.mark.parametrize("status,code,klass", [
-    (401, "Unauthorized", ErrorClass.QUARANTINE), (403, "Forbidden", ErrorClass.QUARANTINE),
+    (401, "Unauthorized", ErrorClass.QUARANTINE), (403, "InsufficientRights", ErrorClass.QUARANTINE),
     (409, "Conflict", ErrorClass.ESCROW), (400, "BadRequest", ErrorClass.ESCROW),
-    (500, "InternalServerError", ErrorClass.ESCROW), (503, "ServiceUnavailable", ErrorClass.ESCROW),
+    (422, "UnprocessableEntity", ErrorClass.ESCROW), (405, "MethodNotAllowed", ErrorClass.ESCROW),
+    (500, "InternalServerError", ErrorClass.ESCROW), (502, "InternalServerError", ErrorClass.ESCROW),
+    (503, "InternalServerError", ErrorClass.ESCROW), (504, "Timeout", ErrorClass.ESCROW),
+    (501, "NotImplemented", ErrorClass.ESCROW),
 ])
 def test_http_errors_become_classified_target_errors(status, code, klass):
     target, _ = target_for(lambda r: httpx.Response(status, json={"detail": "nope", "status": str(status)}))
