@@ -23,8 +23,8 @@ def provision_on_demand(runner, job: dict, sp: dict, object_id: str, kind: str) 
     writer = runner.log_writer(job, sp, runner.ids.guid(), collect=entries, initiated_by=ON_DEMAND_INITIATOR)
     result = CycleResult(initial=False)
     base = runner.jobs.secret(job["servicePrincipalId"], "BaseAddress")
-    with runner.targets.client_for(base) as client:
-        ctx = runner.context(job, sp, runner.target(client, job), writer)
+    with runner.targets.transport_for(base) as transport:
+        ctx = runner.context(job, sp, runner.target(transport, job), writer)
         EscrowBook(runner.runtime.store, runner.runtime.clock, job["id"]).clear(object_id)  # on demand clears the backoff
         try:
             if kind == "User":

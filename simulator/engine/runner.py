@@ -173,10 +173,10 @@ class JobRunner:
             on_request_limit=lambda limit: self.jobs.patch(job_id, {"targetMaxRequestBytes": limit}),
         )
 
-    def target(self, client, job: dict) -> ScimTarget:
+    def target(self, transport, job: dict) -> ScimTarget:
         sp_id = job["servicePrincipalId"]
-        return ScimTarget(client, self.jobs.secret(sp_id, "BaseAddress"), self.jobs.secret(sp_id, "SecretToken"),
-                          sleep=self.runtime.clock.sleep, latency=self.latency)
+        return ScimTarget(transport, self.jobs.secret(sp_id, "BaseAddress"), self.jobs.secret(sp_id, "SecretToken"),
+                          sleep=self.runtime.clock.sleep, latency=self.latency, timeout=self.targets.timeout)
 
     def log_writer(self, job: dict, sp: dict, cycle_id: str, **kwargs: Any) -> LogWriter:
         return LogWriter(table=self.logs, clock=self.runtime.clock, ids=self.ids, job=job, service_principal=sp,
@@ -200,8 +200,8 @@ class JobRunner:
         result: CycleResult | None = None
         failure: TargetError | None = None
         crash: BaseException | None = None
-        with self.targets.client_for(base) as client:
-            target = self.target(client, job)
+        with self.targets.transport_for(base) as transport:
+            target = self.target(transport, job)
             ctx = self.context(job, sp, target, writer, progress=progress, threshold=threshold,
                                next_cycle=began + CYCLE_INTERVAL)
             try:

@@ -62,7 +62,7 @@ class SyncApiError(EngineError):
 
 @dataclass
 class TargetFactory:
-    """Builds the httpx client a job uses for its tenant URL.
+    """Builds the httpx transport a job uses for its tenant URL.
 
     Tenant URLs on an in-process host go straight to the Genesys fake through
     ``WSGITransport`` (no socket); any other URL is a real HTTP call (the proxy,
@@ -79,7 +79,8 @@ class TargetFactory:
         return self.wsgi_app is not None and (url.host in self.in_process_hosts
                                               or f"{url.host}:{url.port}" in self.in_process_hosts)
 
-    def client_for(self, base_address: str) -> httpx.Client:
+    def transport_for(self, base_address: str) -> httpx.BaseTransport:
+        """The transport for one cycle (or one test connection); close it after use (``with``)."""
         if self.is_in_process(base_address):
             from simulator.transport import InProcessTransport
 
@@ -88,7 +89,7 @@ class TargetFactory:
             transport = httpx.HTTPTransport(retries=0)
         if self.transport_wrapper is not None:
             transport = self.transport_wrapper(transport)
-        return httpx.Client(transport=transport, timeout=self.timeout)
+        return transport
 
 
 class ProvisioningService:
@@ -305,8 +306,9 @@ class ProvisioningService:
             raise SyncApiError(400, "Request_BadRequest", "Test connection needs a BaseAddress (tenant URL).")
         self._check_base_address(base)
         try:
-            with self.targets.client_for(base) as client:
-                target = ScimTarget(client, base, creds.get("SecretToken"), sleep=self.runtime.clock.sleep, latency=0)
+            with self.targets.transport_for(base) as transport:
+                target = ScimTarget(transport, base, creds.get("SecretToken"), sleep=self.runtime.clock.sleep, latency=0,
+                                    timeout=self.targets.timeout)
                 target.test_connection("userName", self.ids.guid())
         except TargetError as err:
             raise SyncApiError(400, "CredentialValidationUnavailable" if err.status is None else "Request_BadRequest",

@@ -12,8 +12,8 @@ from simulator.engine.target import ErrorClass, ScimTarget, TargetError
 
 def target_for(handler, clock=None, **kw):
     clock = clock or VirtualClock()
-    client = httpx.Client(transport=httpx.MockTransport(handler))
-    return ScimTarget(client, "https://api.mypurecloud.com/api/v2/scim/v2", "tok", sleep=clock.sleep, **kw), clock
+    return ScimTarget(httpx.MockTransport(handler), "https://api.mypurecloud.com/api/v2/scim/v2", "tok",
+                      sleep=clock.sleep, **kw), clock
 
 
 def test_lookup_sends_entra_filter_with_quotes_escaped():
