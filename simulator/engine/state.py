@@ -88,7 +88,8 @@ class ConnectorCache:
 
     def missing_groups(self) -> list[str]:
         """Groups with no Genesys counterpart yet (looked up again every cycle)."""
-        return [self.table.raw(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
+        with self.store.lock:
+            return [self.table.raw(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
 
     def entries(self) -> Iterator[dict]:
         for doc in self.table.find_all("jobId", self.job_id):
@@ -105,7 +106,9 @@ class ConnectorCache:
     def counts(self) -> dict[str, int]:
         """synchronizedEntryCountByType: objects linked since the last restart, by type; a delete
         does not lower it (reference §5, the portal's counts)."""
-        return {doc["objectType"]: doc["value"] for doc in self.count_table.find_all("jobId", self.job_id)}
+        stored = {doc["objectType"]: doc["value"] for doc in self.count_table.find_all("jobId", self.job_id)}
+        # A state file written before the counts were kept has links but no counts: count the links.
+        return stored if stored else self.linked()
 
     def recount(self) -> None:
         """Recalculate the counts from the links there are now (what a restart does)."""
