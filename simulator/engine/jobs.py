@@ -9,7 +9,7 @@ PATCH sizes) and the compiled mappings.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any
 
 from simulator.core import Store
 

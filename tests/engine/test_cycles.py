@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from engine_helpers import (DEPARTMENT, ENTERPRISE, MANAGER, MOBILE, PATCH_OP, TENANT_URL, WORK_EMAIL, WORK_PHONE,
                             Provisioning, direct, scope_filter)
 
