@@ -306,14 +306,13 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     # Reference pass: managers, then memberships.
     for user_id in user_ids:
         guarded(ctx, result, "User", user_id, resolve_manager, reference=True)
-    if full:
-        whole = list(group_ids)
-    else:
-        whole = [g for g in group_ids if g in result.linked_groups or g in retries]
-        for user_id in relinked:
-            for group_id in ctx.source.groups_of(user_id):
-                if group_id not in whole:
-                    delta.setdefault(group_id, {})[user_id] = "added"
+    # Whole memberships: every group of a full cycle, else groups linked now or retried from escrow;
+    # the other groups get the feed's member-by-member changes.
+    whole = dict.fromkeys(g for g in group_ids if full or g in result.linked_groups or g in retries)
+    for user_id in relinked:
+        for group_id in ctx.source.groups_of(user_id):
+            if group_id not in whole:
+                delta.setdefault(group_id, {})[user_id] = "added"
     for group_id in whole:
         guarded(ctx, result, "Group", group_id, resolve_members, reference=True)
     for group_id, members in delta.items():
