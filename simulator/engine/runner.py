@@ -192,32 +192,11 @@ class JobRunner:
         began = clock.now()
         cycle_id = self.ids.guid()
         initial = not job["initialDone"] or not job["watermark"]
-        base = self.jobs.secret(job["servicePrincipalId"], "BaseAddress")
         threshold = self.jobs.delete_threshold(job)
         self.emit("cycleStarted", {"jobId": job_id, "cycleId": cycle_id, "initial": initial, "at": isoformat(began)})
         writer = self.log_writer(job, sp, cycle_id)
 
-        result: CycleResult | None = None
-        failure: TargetError | None = None
-        crash: BaseException | None = None
-        with self.targets.transport_for(base) as transport:
-            target = self.target(transport, job)
-            ctx = self.context(job, sp, target, writer, progress=progress, threshold=threshold,
-                               next_cycle=began + CYCLE_INTERVAL)
-            try:
-                if initial:
-                    target.test_connection("userName", self.ids.guid())
-                result = run_cycle(ctx, initial=initial, watermark=job["watermark"])
-            except QuarantineSignal as signal:
-                failure = signal.error
-            except TargetError as err:
-                if err.error_class == ErrorClass.QUARANTINE or initial:
-                    failure = err
-                else:
-                    crash = err
-            except Exception as err:  # the cycle boundary: recorded as a failed execution, the job carries on
-                log.exception("provisioning cycle %s of %s failed", cycle_id, job_id)
-                crash = err
+        result, failure, crash = self._execute(job, sp, writer, cycle_id, began, initial, progress, threshold)
         ended = clock.now()
         if crash is not None:
             self._record_error(job_id, began, crash, cycle_id)
@@ -233,6 +212,28 @@ class JobRunner:
             summary["error"] = f"{type(crash).__name__}: {crash}"
         self.runtime.checkpoint()
         return summary
+
+    def _execute(self, job: dict, sp: dict, writer: LogWriter, cycle_id: str, began: datetime, initial: bool,
+                 progress, threshold: int | None) -> tuple[CycleResult | None, TargetError | None, BaseException | None]:
+        """The cycle itself, inside its boundary: (result, a failure that quarantines, a crash)."""
+        base = self.jobs.secret(job["servicePrincipalId"], "BaseAddress")
+        with self.targets.transport_for(base) as transport:
+            target = self.target(transport, job)
+            ctx = self.context(job, sp, target, writer, progress=progress, threshold=threshold,
+                               next_cycle=began + CYCLE_INTERVAL)
+            try:
+                if initial:
+                    target.test_connection("userName", self.ids.guid())
+                return run_cycle(ctx, initial=initial, watermark=job["watermark"]), None, None
+            except QuarantineSignal as signal:
+                return None, signal.error, None
+            except TargetError as err:
+                if err.error_class == ErrorClass.QUARANTINE or initial:
+                    return None, err, None
+                return None, None, err
+            except Exception as err:  # the cycle boundary: recorded as a failed execution, the job carries on
+                log.exception("provisioning cycle %s of %s failed", cycle_id, job["id"])
+                return None, None, err
 
     @staticmethod
     def _execution(cycle_id: str, began: datetime, ended: datetime, result: CycleResult | None, error: dict | None) -> dict:
