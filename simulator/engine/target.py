@@ -174,6 +174,13 @@ class ScimTarget:
         self.latency = latency
         self.max_throttle_retries = max_throttle_retries
         self.on_request = on_request
+        # Fixed client headers: recordings of the engine's traffic must not depend on the httpx version.
+        headers = {"Accept": SCIM_JSON, "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive",
+                   "User-Agent": USER_AGENT}
+        if secret_token:
+            headers["Authorization"] = f"Bearer {secret_token}"
+        self._headers = httpx.Headers(headers)  # built once: every request carries the same ones
+        self._body_headers = httpx.Headers({**headers, "Content-Type": SCIM_JSON})
         self.requests_sent = 0
         self.writes_sent = 0  # POST/PATCH/DELETE calls (each counted once, whatever its 429 retries)
         self.throttled = 0
@@ -181,15 +188,8 @@ class ScimTarget:
     # ---- the one place that talks HTTP -----------------------------------
     def _send(self, method: str, path: str, *, params: dict | None = None, body: Any = None) -> ScimResponse:
         url = self.base + path
-        # Fixed client headers: recordings of the engine's traffic must not depend on the httpx version.
-        headers = {"Accept": SCIM_JSON, "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive",
-                   "User-Agent": USER_AGENT}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        content = None
-        if body is not None:
-            content = encode_body(body)
-            headers["Content-Type"] = SCIM_JSON
+        content = None if body is None else encode_body(body)
+        headers = self._headers if body is None else self._body_headers
         attempts = 0
         if method != "GET":
             self.writes_sent += 1
