@@ -62,14 +62,12 @@ def health():
     """``status`` is ``ok``, or ``degraded`` while background work fails (its last error is shown)."""
     rt = runtime()
     store = rt.store.status()
-    house = rt.services.get("housekeeping")
-    house_health = house.health() if house is not None else None
-    failing = bool(store.get("lastError")) or bool(house_health and house_health["state"] == "failing")
-    body = {"status": "degraded" if failing else "ok", "now": rt.now_iso(), "seed": rt.config.seed,
-            "fixture": rt.fixture.get("_path"), "surfaces": [s.name for s in rt.surfaces], "store": store}
-    if house_health is not None:
-        body["housekeeping"] = house_health
-    return json_response(body)
+    services = rt.health()  # scheduledJobFailures, and each service's own report (housekeeping, provisioning)
+    house = services.get("housekeeping")
+    failing = bool(store.get("lastError")) or bool(house and house["state"] == "failing")
+    return json_response({"status": "degraded" if failing else "ok", "now": rt.now_iso(), "seed": rt.config.seed,
+                          "fixture": rt.fixture.get("_path"), "surfaces": [s.name for s in rt.surfaces], "store": store,
+                          **services})
 
 
 @bp.get("/openapi/<surface>.json")

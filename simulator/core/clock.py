@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Callable
@@ -33,6 +35,8 @@ __all__ = [
     "isoformat",
     "parse_datetime",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Where virtual time starts unless a fixture or seed says otherwise.
 DEFAULT_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
@@ -126,7 +130,16 @@ class VirtualClock(Clock):
     order; each job runs with the clock set to its due time and may schedule
     further jobs (a cycle scheduling the next one), which also run if they fall
     inside the window.  Returns what ran, for ``/_provsim/clock/advance``.
+
+    A job that raises does not stop the others: the exception is logged, kept in
+    :attr:`failures` (the newest :data:`FAILURES_KEPT`, shown by
+    ``/_provsim/health``) and reported in its ``ran`` entry as ``error``; time
+    keeps moving.  Jobs that must survive their own failure (provisioning cycles)
+    reschedule themselves in ``finally``.
     """
+
+    #: How many job failures :attr:`failures` keeps.
+    FAILURES_KEPT = 20
 
     def __init__(self, start: datetime = DEFAULT_EPOCH) -> None:
         if start.tzinfo is None:
@@ -136,6 +149,7 @@ class VirtualClock(Clock):
         self._seq = itertools.count()
         self._lock = threading.RLock()
         self._advancing = False
+        self.failures: deque[dict] = deque(maxlen=self.FAILURES_KEPT)
 
     def now(self) -> datetime:
         return self._now
@@ -165,6 +179,7 @@ class VirtualClock(Clock):
         with self._lock:
             self._now = start if start.tzinfo else start.replace(tzinfo=UTC)
             self._jobs.clear()
+            self.failures.clear()
 
     def set(self, moment: datetime) -> list[dict]:
         """Move to an absolute time (forward only), running what falls due."""
@@ -181,7 +196,12 @@ class VirtualClock(Clock):
                 if job.cancelled:
                     continue
                 self._now = max(self._now, job.due)
-                result = job.callback(self._now)
+                try:
+                    result = job.callback(self._now)
+                except Exception as err:  # the job boundary: one failing job never stops the clock
+                    log.exception("scheduled job %r failed at %s", job.name, isoformat(self._now))
+                    result = {"error": f"{type(err).__name__}: {err}"}
+                    self.failures.append({"at": isoformat(self._now), "job": job.name, "error": result["error"]})
                 entry = {"at": isoformat(self._now), "job": job.name}
                 if isinstance(result, dict):
                     entry.update(result)

@@ -61,11 +61,16 @@ class IdFactory:
             return self._random.random()
 
     def reset(self) -> None:
-        """Start the sequence over (``/_provsim/reset``)."""
+        """Start the sequence over (``/_provsim/reset``), this factory's and every stream's.
+
+        Streams are reset in place: a service that took ``ids.stream("engine")``
+        once keeps a valid stream that starts over too, exactly as on a fresh start."""
         fresh = IdFactory(self.seed, self.name)
         with self._lock:
             self._random = fresh._random
-            self._streams.clear()
+            children = list(self._streams.values())
+        for child in children:
+            child.reset()
 
 
 def _state_to_json(state) -> list:

@@ -150,7 +150,9 @@ class Runtime:
         """Clock and id-stream positions that moved since the last journal record."""
         out: list[tuple[list, Any]] = []
         now = self.now_iso()
-        if self._journaled.get(("now",)) != now:
+        # A moved virtual clock counts (a restart resumes at the time it was last moved to); a wall
+        # clock is not journaled on every tick: after a restart its time is the real time anyway.
+        if not isinstance(self.clock, WallClock) and self._journaled.get(("now",)) != now:
             self._journaled[("now",)] = now
             out.append((["now"], now))
         for path, state in _stream_states(self.ids, ["ids"]):
@@ -174,6 +176,16 @@ class Runtime:
         """The compacted state file's meta: clock, and every id stream (encoded as the journal does)."""
         self._journaled.clear()
         return {"now": self.now_iso(), "ids": _encode_ids(export_state(self.ids))}
+
+    def health(self) -> dict[str, Any]:
+        """What ``/_provsim/health`` shows beside its own fields: scheduled jobs that failed on the
+        clock, and each service's own ``health()`` (the provisioning service's job runner)."""
+        out: dict[str, Any] = {"scheduledJobFailures": list(getattr(self.clock, "failures", ()))}
+        for name, service in sorted(self.services.items()):
+            report = getattr(service, "health", None)
+            if callable(report):
+                out[name] = report()
+        return out
 
     def reset(self) -> None:
         """Back to the fixture: empty store, fresh ids and clock, no faults, no traffic."""

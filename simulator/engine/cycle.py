@@ -8,6 +8,22 @@ cycles do the same for what the directory's change feed says changed since the
 watermark, and deprovision what left scope (PATCH active false) or was deleted
 for good (DELETE).
 
+Group memberships: an initial cycle (and a group linked for the first time, or
+retried from escrow) resolves a group's whole membership; an incremental cycle
+applies only the membership changes the feed reports, member by member, as the
+real service does.  So, as documented among its known issues, a member who
+comes into scope later, or a user restored from soft delete, is added to the
+group only after a restart.  Membership PATCHes are split so that none carries
+more than ``members_per_patch`` members or ``max_request_bytes`` bytes.
+
+Every object is processed inside an error boundary: whatever goes wrong with
+one object (a target answer, an expression that fails on its values, an engine
+error) becomes that object's failure (a provisioning-log entry, escrow) and the
+cycle carries on.  Only :class:`QuarantineSignal` stops a cycle.
+
+Target object actions (Create / Update / Delete of the object mapping) are
+honoured: an action that is off is logged as Skipped and nothing is sent.
+
 Decisions (scope, desired values, what changed) are pure functions in
 ``mappings`` and ``scoping``; this module sequences them and does the I/O
 through :class:`~simulator.engine.target.ScimTarget`.
@@ -17,17 +33,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
+from .errors import ExpressionError
 from .logs import LogEntry
 from .source import Assignment, DirectorySource
-from .target import GROUP_PATH, USER_PATH, ErrorClass, ScimTarget, TargetError
+from .target import GROUP_PATH, USER_PATH, ErrorClass, ScimTarget, TargetError, encode_body, max_request_bytes
 
-__all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE"]
+__all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE",
+           "process_user", "process_group", "resolve_manager", "resolve_members", "guarded"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ACCESS_ROLE = "00000000-0000-0000-0000-000000000000"
+#: Target object actions as the synchronization schema's ``objectMapping.flowTypes`` names them.
+CREATE, UPDATE, DELETE = "Add", "Update", "Delete"
+_ACTION_LABEL = {CREATE: "Create", UPDATE: "Update", DELETE: "Delete"}
+#: The documented provisioning-log code for an object the service looked at and left alone.
+SKIPPED = "EntrySynchronizationSkipped"
 
 
 class QuarantineSignal(Exception):
@@ -55,6 +79,16 @@ class CycleResult:
     watermark: str = ""
     quarantine: TargetError | None = None
     too_many_deletes: bool = False
+    #: objects and reference updates that tried to write to the target, or failed on its side
+    touched: int = 0
+    #: ... of which failed on the target's side (5xx, timeout, connection, not SCIM), by code
+    service_failed: int = 0
+    service_codes: dict[str, int] = field(default_factory=dict)
+    service_fault: str | None = None
+    #: groups linked to a Genesys group in this cycle (their whole membership is resolved)
+    linked_groups: set[str] = field(default_factory=set)
+    #: users restored from soft delete in this cycle (memberships wait for a restart: known issue)
+    restored_users: set[str] = field(default_factory=set)
 
     def count(self, action: str) -> None:
         self.actions[action] = self.actions.get(action, 0) + 1
@@ -62,13 +96,13 @@ class CycleResult:
 
 @dataclass
 class CycleContext:
-    """Everything a cycle needs, handed in by the service."""
+    """Everything a cycle needs, handed in by the job runner."""
 
     job: dict
     service_principal: dict
     source: DirectorySource
     target: ScimTarget
-    mappings: Any  # simulator.engine.mappings.CompiledMappings
+    mappings: Any  # simulator.engine.profile.JobMappings
     cache: Any  # simulator.engine.state.ConnectorCache
     emit: Callable[[LogEntry], None]
     sync_all: bool = False
@@ -78,13 +112,30 @@ class CycleContext:
     force_deletes: bool = False
     escrow: Any = None  # simulator.engine.escrow.EscrowBook (optional)
     progress: Callable[[int, int], None] | None = None
+    initial: bool = False
+    #: when the job's next cycle runs: errors retried "in 40 minutes" are retried then
+    next_cycle: datetime | None = None
+    members_per_patch: int = 1000
+    max_request_bytes: int = 512000
+    #: told when a 413 names a lower request limit than ``max_request_bytes`` (the job remembers it)
+    on_request_limit: Callable[[int], None] | None = None
     _roles: dict[str, dict] | None = None
+    _flows: dict[str, frozenset[str]] | None = None
 
     def app_roles(self) -> dict[str, dict]:
         """The app's roles by id, read once per cycle (they do not change within one)."""
         if self._roles is None:
             self._roles = {r["id"]: r for r in self.source.app_roles(self.service_principal["id"])}
         return self._roles
+
+    def allows(self, object_type: str, action: str) -> bool:
+        """Is this target object action (Add/Update/Delete) on for the object mapping?"""
+        if self._flows is None:
+            self._flows = {}
+        if object_type not in self._flows:
+            enabled = self.mappings.enabled(object_type)
+            self._flows[object_type] = self.mappings.flow_types(object_type) if enabled else frozenset(_ACTION_LABEL)
+        return action in self._flows[object_type]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +227,11 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     """Run one cycle; returns counts and the new watermark.  Raises QuarantineSignal."""
     result = CycleResult(initial=initial)
     source = ctx.source
-    if initial or not watermark:
+    full = initial or not watermark
+    ctx.initial = full  # a restart's (or the first) cycle; ``full`` also covers a feed that lost track
+    delta: dict[str, dict[str, str]] = {}
+    lookups: list[str] = []  # missing groups looked up again: not imported (nothing changed in Entra)
+    if full:
         new_watermark = source.watermark()
         user_ids, group_ids = _initial_scope(ctx)
         removed: dict[str, str] = {}
@@ -197,6 +252,8 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
         removed = dict(changes.removed)
         user_ids = list(dict.fromkeys(changes.users))
         group_ids = list(dict.fromkeys(changes.groups))
+        if changes.full:
+            full = True  # the feed could not say what changed (a resumed state file): resolve every membership
         for object_id, reason in removed.items():
             entry = ctx.cache.get(object_id)
             if entry is None:
@@ -205,49 +262,107 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
                 user_ids.append(object_id)
             if entry["objectType"] == "Group" and object_id not in group_ids:
                 group_ids.append(object_id)
+        for group_id, member_id, member_type, op in changes.memberships:
+            if member_type == "User":  # nested groups are not provisioned (reference §2)
+                delta.setdefault(group_id, {})[member_id] = op
+        # A group with no Genesys counterpart is looked up again every cycle: linked once it exists.
+        lookups = [g for g in ctx.cache.missing_groups() if g not in group_ids]
+        group_ids += lookups
+    retries: set[str] = set()
     if ctx.escrow is not None:
         # Escrow backoff: an object waiting for its retry is left alone by the cycles in between;
         # objects whose retry falls due now join this cycle (reference §4).
         user_ids = [u for u in user_ids if not ctx.escrow.waiting(u)]
         group_ids = [g for g in group_ids if not ctx.escrow.waiting(g)]
+        delta = {g: members for g, members in delta.items() if not ctx.escrow.waiting(g)}
         for object_id, object_type in ctx.escrow.due():
+            retries.add(object_id)
             target_list = user_ids if object_type == "User" else group_ids
             if object_id not in target_list:
                 target_list.append(object_id)
 
     total = len(user_ids) + len(group_ids)
-    result.imported = total
+    result.imported = total - len([g for g in lookups if g not in retries])
     done = 0
     deletes_planned = _plan_deletes(ctx, user_ids, removed) if ctx.delete_threshold else 0
     if ctx.delete_threshold and deletes_planned > ctx.delete_threshold and not ctx.force_deletes:
         result.too_many_deletes = True
 
-    reference_work: list[tuple[str, str]] = []
+    relinked: list[str] = []  # users linked in this cycle by an escrow retry: their memberships follow
     for user_id in user_ids:
-        _process_user(ctx, result, user_id, removed.get(user_id))
-        reference_work.append(("User", user_id))
+        was_linked = user_id in retries and _linked(ctx.cache.get(user_id))
+        guarded(ctx, result, "User", user_id, process_user, removed.get(user_id))
+        if user_id in retries and not was_linked and _linked(ctx.cache.get(user_id)):
+            relinked.append(user_id)
         done += 1
         if ctx.progress:
             ctx.progress(done, total)
     for group_id in group_ids:
-        _process_group(ctx, result, group_id, removed.get(group_id))
-        reference_work.append(("Group", group_id))
+        guarded(ctx, result, "Group", group_id, process_group, removed.get(group_id))
         done += 1
         if ctx.progress:
             ctx.progress(done, total)
 
-    # Reference pass: managers, then memberships (groups whose members changed included).
-    for kind, object_id in reference_work:
-        if kind == "User":
-            _resolve_manager(ctx, result, object_id)
-    membership_groups = list(dict.fromkeys(
-        [gid for kind, gid in reference_work if kind == "Group"]
-        + [g for kind, uid in reference_work if kind == "User" for g in ctx.source.groups_of(uid)]
-    ))
-    for group_id in membership_groups:
-        _resolve_members(ctx, result, group_id)
+    # Reference pass: managers, then memberships.
+    for user_id in user_ids:
+        guarded(ctx, result, "User", user_id, resolve_manager, reference=True)
+    # Whole memberships: every group of a full cycle, else groups linked now or retried from escrow;
+    # the other groups get the feed's member-by-member changes.
+    whole = dict.fromkeys(g for g in group_ids if full or g in result.linked_groups or g in retries)
+    for user_id in relinked:
+        for group_id in ctx.source.groups_of(user_id):
+            if group_id not in whole:
+                delta.setdefault(group_id, {})[user_id] = "added"
+    for group_id in whole:
+        guarded(ctx, result, "Group", group_id, resolve_members, reference=True)
+    for group_id, members in delta.items():
+        if group_id not in whole:
+            guarded(ctx, result, "Group", group_id, apply_membership_changes, members, reference=True)
     result.watermark = new_watermark
     return result
+
+
+def _linked(entry: dict | None) -> bool:
+    return bool(entry and entry.get("targetId"))
+
+
+def guarded(ctx: CycleContext, result: CycleResult, object_type: str, object_id: str, step: Callable[..., None],
+            *args: Any, reference: bool = False) -> None:
+    """Run one object's step inside the per-object error boundary.
+
+    A target answer is handled where it happens (logged, escrowed); anything else that escapes
+    (an expression failing on this object's values, an engine error) becomes this object's failure
+    here.  For the outage rule, the object counts as an operation on the target when it tried to
+    write there or failed on the target's side (a lookup that finds nothing to change does not).
+    """
+    writes, service_failed = ctx.target.writes_sent, result.service_failed
+    try:
+        step(ctx, result, object_id, *args)
+    except QuarantineSignal:
+        raise
+    except Exception as err:  # the per-object boundary: one object never stops the cycle
+        log.exception("provisioning %s %s failed inside the engine", object_type, object_id)
+        _object_error(ctx, result, object_type, object_id, err, reference=reference)
+    if ctx.target.writes_sent != writes or result.service_failed != service_failed:
+        result.touched += 1
+
+
+def _object_error(ctx: CycleContext, result: CycleResult, object_type: str, object_id: str, err: Exception,
+                  *, reference: bool) -> None:
+    name = object_id
+    try:
+        obj = ctx.source.user(object_id) if object_type == "User" else ctx.source.group(object_id)
+        name = (obj or {}).get("displayName") or (ctx.cache.get(object_id) or {}).get("displayName") or object_id
+    except Exception:  # the name is only for the log entry; the failure itself is what matters
+        log.debug("no display name for %s", object_id, exc_info=True)
+    entry = LogEntry("update" if reference else "other", object_type, object_id, name)
+    if isinstance(err, ExpressionError):
+        failure = TargetError("ExpressionEvaluationFailed", f"An attribute-mapping expression cannot be evaluated for "
+                              f"this {object_type.lower()}: {err.message}", engine=True)
+    else:
+        failure = TargetError("InternalError", f"The provisioning service failed on this {object_type.lower()}: "
+                              f"{type(err).__name__}: {err}", engine=True)
+    _handle_failure(ctx, result, entry, failure, reference=reference)
 
 
 def _initial_scope(ctx: CycleContext) -> tuple[list[str], list[str]]:
@@ -279,11 +394,16 @@ def _plan_deletes(ctx: CycleContext, user_ids: list[str], removed: dict[str, str
         if entry is None or entry.get("state") != "active":
             continue
         if removed.get(user_id) == "deleted":
-            count += 1
+            count += ctx.allows("User", DELETE)
             continue
-        user = ctx.source.user(user_id)
-        decision = user_scope(ctx, user, removed.get(user_id))
-        if decision.soft_deleted and not (ctx.skip_out_of_scope_deletions and user is not None and decision.active and not decision.in_scope):
+        try:
+            user = ctx.source.user(user_id)
+            decision = user_scope(ctx, user, removed.get(user_id))
+        except Exception:  # the object's own processing reports it; here it just is not a planned delete
+            log.debug("cannot plan the deprovisioning of %s", user_id, exc_info=True)
+            continue
+        skipped = ctx.skip_out_of_scope_deletions and user is not None and decision.active and not decision.in_scope
+        if decision.soft_deleted and not skipped and ctx.allows("User", UPDATE):
             count += 1
     return count
 
@@ -298,27 +418,47 @@ def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err
     if err.fault:
         entry.fault = err.fault
         entry.step("processing", "failure", f"The failure came from provsim fault rule {err.fault}", FaultRule=err.fault)
-    if ctx.escrow is not None and err.error_class != ErrorClass.QUARANTINE:
-        held = ctx.escrow.get(entry.source_id)
-        attempts = (held["attempts"] + 1) if held else 1
-        entry.step("processing", "failure", f"The change is in escrow (attempt {attempts}); it is retried 6, 12 and 24 hours "
-                   "after the first failure, then daily for 28 days", Attempt=str(attempts))
-    entry.step("export", "failure", f"Failed to {entry.action} {entry.object_type.lower()} '{entry.source_name}' in "
-               f"PureCloud by Genesys: {err.message}", StatusCode=str(err.status or ""), ErrorCode=err.code)
+    if err.engine:
+        entry.step("processing", "failure", err.message)
+    else:
+        entry.step("export", "failure", f"Failed to {entry.action} {entry.object_type.lower()} '{entry.source_name}' in "
+                   f"PureCloud by Genesys: {err.message}", StatusCode=str(err.status or ""), ErrorCode=err.code)
     if reference:
         result.reference_failed += 1
     else:
         result.failed += 1
+    if err.service_failure:
+        result.service_failed += 1
+        result.service_codes[err.code] = result.service_codes.get(err.code, 0) + 1
+        result.service_fault = err.fault or result.service_fault
     if err.error_class == ErrorClass.QUARANTINE:
         _emit(ctx, result, entry)
         raise QuarantineSignal(err)
     if ctx.escrow is not None:
-        ctx.escrow.put(entry.source_id, entry.object_type, err, reference=reference)
+        held = ctx.escrow.put(entry.source_id, entry.object_type, err, reference=reference, next_cycle=ctx.next_cycle)
+        when = (f"it is retried at {held['nextRetry']}" if held["nextRetry"] else
+                "28 days after the first failure it is dropped from escrow")
+        entry.step("processing", "failure", f"The change is in escrow (attempt {held['attempts']}); {when}",
+                   Attempt=str(held["attempts"]), NextRetry=str(held["nextRetry"]))
         result.escrowed += 1
     _emit(ctx, result, entry)
 
 
-def _process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: str | None) -> None:
+def _skip(ctx: CycleContext, result: CycleResult, entry: LogEntry, action: str, description: str) -> None:
+    """A target object action that is off: logged as Skipped, nothing sent."""
+    label = _ACTION_LABEL[action]
+    entry.status = "skipped"
+    entry.error = {"errorCode": SKIPPED, "reason": (
+        f"{description}, but the '{label}' target object action is off for {entry.object_type.lower()}s "
+        f"(Mappings > Provision Microsoft Entra ID {entry.object_type}s > Target Object Actions); nothing was sent."),
+        "additionalDetails": None, "errorCategory": "nonServiceFailure",
+        "recommendedAction": f"Turn the '{label}' target object action on if PureCloud by Genesys should get this change."}
+    entry.step("export", "skipped", f"Target object action '{label}' is off: nothing was sent", TargetObjectAction=label)
+    result.skipped += 1
+    _emit(ctx, result, entry)
+
+
+def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: str | None) -> None:
     source = ctx.source
     user = source.user(user_id)
     deletion = removal or (source.deletion_state(user_id) if user is None else None)
@@ -349,6 +489,12 @@ def _process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal:
         log_entry.action = "delete"
         log_entry.target_id = entry_cache["targetId"]
         log_entry.target_name = entry_cache.get("targetName", "")
+        if not ctx.allows("User", DELETE):
+            # The Entra object is gone for good: the link goes too; the Genesys user stays as it is.
+            ctx.cache.remove(user_id)
+            _clear_escrow(ctx, user_id, kind=None)
+            _skip(ctx, result, log_entry, DELETE, f"User '{name}' was deleted for good in Entra ID")
+            return
         if result.too_many_deletes:
             _stage_delete(ctx, result, log_entry)
             return
@@ -363,7 +509,7 @@ def _process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal:
         result.exported += 1
         result.deletes += 1
         _emit(ctx, result, log_entry)
-        _clear_escrow(ctx, user_id)
+        _clear_escrow(ctx, user_id, kind=None)
         return
 
     if entry_cache is None or not entry_cache.get("targetId"):
@@ -383,14 +529,21 @@ def _process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal:
     # Managed: update, disable or re-enable.
     target_id = entry_cache["targetId"]
     log_entry.target_id = target_id
+    if user is not None and entry_cache.get("softDeleted"):
+        # Back from soft delete: re-enabled below; its group memberships wait for a restart (known issue).
+        result.restored_users.add(user_id)
+        ctx.cache.update(user_id, {"softDeleted": False})
     if decision.soft_deleted and user is not None and not decision.in_scope and ctx.skip_out_of_scope_deletions:
         log_entry.status = "skipped"
+        log_entry.error = {"errorCode": SKIPPED, "reason": "SkipOutOfScopeDeletions is on: the user left scope and is "
+                           "not disabled", "additionalDetails": None, "errorCategory": "nonServiceFailure",
+                           "recommendedAction": None}
         log_entry.step("processing", "skipped", "SkipOutOfScopeDeletions is on: the user left scope and is not disabled")
         ctx.cache.update(user_id, {"state": "outOfScope"})
         result.skipped += 1
         _emit(ctx, result, log_entry)
         return
-    if decision.soft_deleted and result.too_many_deletes and entry_cache.get("state") == "active":
+    if decision.soft_deleted and result.too_many_deletes and entry_cache.get("state") == "active" and ctx.allows("User", UPDATE):
         log_entry.action = "disable"
         _stage_delete(ctx, result, log_entry)
         return
@@ -440,6 +593,9 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, de
             break
     if matched is None:
         log_entry.action = "create"
+        if not ctx.allows("User", CREATE):
+            _skip(ctx, result, log_entry, CREATE, f"User '{values.get('userName')}' is in scope and not in PureCloud by Genesys")
+            return
         body = ctx.mappings.build_create("User", values)
         try:
             created = ctx.target.create(USER_PATH, body)
@@ -493,15 +649,22 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
     enabling = desired.get("active") is True and current_values.get("active") is False
     log_entry.action = "disable" if disabling else "update"
     log_entry.target_name = current.get("userName", "")
+    if desired.get("active") is False:
+        gone = (user is not None and not decision.in_scope) or (user is None and entry_cache.get("state") == "outOfScope")
+        state = "outOfScope" if gone else "disabled"
+    else:
+        state = "active"
     if not changes:
         if matched:
             log_entry.step("export", "success", "Matched an existing PureCloud by Genesys user: nothing to change")
             _emit(ctx, result, log_entry)
         # Once unassigned (outOfScope) the user stays unmanaged through a later soft delete: no DELETE on purge.
-        state = "active" if desired.get("active", True) else ("outOfScope" if (user is not None and not decision.in_scope)
-                                                              or (user is None and entry_cache.get("state") == "outOfScope") else "disabled")
-        ctx.cache.update(entry_cache["sourceId"], {"state": state})
+        ctx.cache.update(entry_cache["sourceId"], {"state": state, "softDeleted": user is None and state == "disabled"})
         _clear_escrow(ctx, entry_cache["sourceId"])
+        return
+    if not ctx.allows("User", UPDATE):
+        verb = "disabled" if disabling else "updated"
+        _skip(ctx, result, log_entry, UPDATE, f"User '{current.get('userName')}' should be {verb} in PureCloud by Genesys")
         return
     body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
     if not _patch(ctx, result, log_entry, USER_PATH, target_id, body):
@@ -511,11 +674,9 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
     log_entry.step("export", "success", f"User '{current.get('userName')}' was {verb} in PureCloud by Genesys",
                    TargetId=target_id)
     if desired.get("active") is False:
-        state = "outOfScope" if (user is not None and not decision.in_scope) or (user is None and entry_cache.get("state") == "outOfScope") else "disabled"
         result.deletes += 1
-    else:
-        state = "active"
-    ctx.cache.update(entry_cache["sourceId"], {"state": state, "displayName": (user or {}).get("displayName", entry_cache.get("displayName"))})
+    ctx.cache.update(entry_cache["sourceId"], {"state": state, "softDeleted": user is None and state == "disabled",
+                                               "displayName": (user or {}).get("displayName", entry_cache.get("displayName"))})
     result.exported += 1
     _emit(ctx, result, log_entry)
     _clear_escrow(ctx, entry_cache["sourceId"])
@@ -544,12 +705,14 @@ def _patch(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, resource
     return True
 
 
-def _clear_escrow(ctx: CycleContext, object_id: str) -> None:
+def _clear_escrow(ctx: CycleContext, object_id: str, *, kind: str | None = "object") -> None:
+    """The object's own change went through (``kind="object"``), or its reference update did
+    (``"reference"``): its escrow entry of that kind is done."""
     if ctx.escrow is not None:
-        ctx.escrow.clear(object_id)
+        ctx.escrow.clear(object_id, kind=kind)
 
 
-def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal: str | None) -> None:
+def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal: str | None) -> None:
     source = ctx.source
     group = source.group(group_id)
     decision = group_scope(ctx, group)
@@ -561,7 +724,10 @@ def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, remova
         if entry_cache is not None:
             # Genesys groups cannot be deleted through SCIM: the link is dropped, the group stays.
             log_entry.status = "skipped"
-            log_entry.target_id = entry_cache.get("targetId", "")
+            log_entry.target_id = entry_cache.get("targetId") or ""
+            log_entry.error = {"errorCode": SKIPPED, "reason": "The group was deleted in Entra ID; PureCloud by Genesys "
+                               "does not support deleting groups, so the Genesys group is left as it is",
+                               "additionalDetails": None, "errorCategory": "nonServiceFailure", "recommendedAction": None}
             log_entry.step("processing", "skipped", "The group was deleted in Entra ID; PureCloud by Genesys does not support "
                            "deleting groups, so the Genesys group is left as it is")
             ctx.cache.remove(group_id)
@@ -573,6 +739,8 @@ def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, remova
             ctx.cache.update(group_id, {"state": "outOfScope"})
         if ctx.sync_all or entry_cache is not None:
             log_entry.status = "skipped"
+            log_entry.error = {"errorCode": "NotEffectivelyEntitled", "reason": "; ".join(decision.reasons),
+                               "additionalDetails": None, "errorCategory": "nonServiceFailure", "recommendedAction": None}
             log_entry.step("scoping", "skipped", "Group is not in scope: " + "; ".join(decision.reasons))
             result.skipped += 1
             _emit(ctx, result, log_entry)
@@ -610,7 +778,12 @@ def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, remova
                 current = found[0]
                 break
     if current is None:
-        # Genesys groups are never created through SCIM (reference §5): a logged, explained skip.
+        # Genesys groups are never created through SCIM (reference §8): a logged, explained skip the first time
+        # (and in every initial cycle); later cycles look the group up again and link it once it exists.
+        announce = entry_cache is None or entry_cache.get("state") != "missing" or ctx.initial
+        ctx.cache.put(group_id, "Group", None, name, None, state="missing")
+        if not announce:
+            return
         log_entry.status = "skipped"
         log_entry.action = "other"
         log_entry.error = {"errorCode": "GroupMissingInTarget", "reason": (
@@ -619,13 +792,14 @@ def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, remova
             "additionalDetails": None, "errorCategory": "nonServiceFailure",
             "recommendedAction": f"Create the Genesys group '{name}'."}
         log_entry.step("export", "skipped", f"No Genesys group named '{name}': groups are never created in PureCloud by Genesys")
-        ctx.cache.put(group_id, "Group", None, name, None, state="missing")
         result.skipped += 1
         _emit(ctx, result, log_entry)
         return
     target_id = current["id"]
-    if entry_cache is None or entry_cache.get("targetId") != target_id:
+    newly_linked = entry_cache is None or entry_cache.get("targetId") != target_id
+    if newly_linked:
         ctx.cache.put(group_id, "Group", target_id, name, current.get("displayName"), state="active")
+        result.linked_groups.add(group_id)
     else:
         ctx.cache.update(group_id, {"state": "active", "displayName": name})
     log_entry.target_id = target_id
@@ -634,9 +808,13 @@ def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, remova
     changes = ctx.mappings.diff(current_values, values)
     log_entry.action = "update"
     if not changes:
-        if entry_cache is None or entry_cache.get("targetId") != target_id:
+        if newly_linked:
             log_entry.step("export", "success", f"Linked to the Genesys group '{current.get('displayName')}'; nothing to change")
             _emit(ctx, result, log_entry)
+        _clear_escrow(ctx, group_id)
+        return
+    if not ctx.allows("Group", UPDATE):
+        _skip(ctx, result, log_entry, UPDATE, f"Group '{current.get('displayName')}' should be updated in PureCloud by Genesys")
         return
     body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
     if not _patch(ctx, result, log_entry, GROUP_PATH, target_id, body):
@@ -645,9 +823,10 @@ def _process_group(ctx: CycleContext, result: CycleResult, group_id: str, remova
     log_entry.step("export", "success", f"Group '{current.get('displayName')}' was updated in PureCloud by Genesys")
     result.exported += 1
     _emit(ctx, result, log_entry)
+    _clear_escrow(ctx, group_id)
 
 
-def _resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> None:
+def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> None:
     manager_attr = ctx.mappings.reference_target("User", "manager")
     if manager_attr is None:
         return
@@ -662,6 +841,7 @@ def _resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> No
     desired = manager_entry.get("targetId") if manager_entry and manager_entry.get("state") == "active" else None
     current = entry.get("manager")
     if desired == current:
+        _clear_escrow(ctx, user_id, kind="reference")
         return
     log_entry = LogEntry("update", "User", user_id, user.get("displayName", user_id), target_id=entry["targetId"],
                          target_name=entry.get("targetName", ""))
@@ -672,6 +852,9 @@ def _resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> No
                        "Genesys (out of scope?); the reference is left unset")
         if current is None:
             return
+    if not ctx.allows("User", UPDATE):
+        _skip(ctx, result, log_entry, UPDATE, "The manager reference changed")
+        return
     body = ctx.mappings.build_reference_patch("User", manager_attr, desired, current, entra_quirks=ctx.entra_quirks)
     if not _patch(ctx, result, log_entry, USER_PATH, entry["targetId"], body, reference=True):
         return
@@ -681,39 +864,132 @@ def _resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> No
     ctx.cache.update(user_id, {"manager": desired})
     result.exported += 1
     _emit(ctx, result, log_entry)
+    _clear_escrow(ctx, user_id, kind="reference")
 
 
-def _resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> None:
+# ---------------------------------------------------------------------------------------------
+# Group memberships
+
+
+def resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> None:
+    """The group's whole membership: every direct user member that is provisioned, against what the
+    Genesys group has from earlier cycles (initial cycles, newly linked groups, escrow retries)."""
     entry = ctx.cache.get(group_id)
     if entry is None or not entry.get("targetId") or entry.get("state") != "active":
         return
-    members_attr = ctx.mappings.reference_target("Group", "members")
-    if members_attr is None:
+    if ctx.mappings.reference_target("Group", "members") is None:
         return
-    desired: list[str] = []
-    skipped: list[str] = []
+    desired: dict[str, None] = {}
+    unmanaged: set[str] = set()
     for member_id, member_type in ctx.source.member_ids(group_id):
         if member_type != "User":
             continue  # nested groups are not provisioned (reference §2)
-        member_entry = ctx.cache.get(member_id)
-        if member_entry and member_entry.get("targetId") and member_entry.get("state") in ("active", "disabled"):
-            desired.append(member_entry["targetId"])
+        member = ctx.cache.get(member_id)
+        if not _linked(member):
+            continue
+        if member.get("state") in ("active", "disabled"):
+            desired[member["targetId"]] = None
         else:
-            skipped.append(member_id)
+            unmanaged.add(member["targetId"])  # unassigned earlier: no longer managed, left as it is
     current = list(entry.get("members") or [])
-    to_add = [m for m in desired if m not in current]
-    to_remove = [m for m in current if m not in desired]
+    have = set(current)
+    to_add = [m for m in desired if m not in have]
+    to_remove = [m for m in current if m not in desired and m not in unmanaged]
+    _write_members(ctx, result, entry, to_add, to_remove)
+
+
+def apply_membership_changes(ctx: CycleContext, result: CycleResult, group_id: str, changes: dict[str, str]) -> None:
+    """Incremental cycles: only the members the change feed reports as added to or removed from the group."""
+    entry = ctx.cache.get(group_id)
+    if entry is None or not entry.get("targetId") or entry.get("state") != "active":
+        return
+    if ctx.mappings.reference_target("Group", "members") is None:
+        return
+    have = set(entry.get("members") or [])
+    to_add: list[str] = []
+    to_remove: list[str] = []
+    for member_id, op in changes.items():
+        member = ctx.cache.get(member_id)
+        if not _linked(member):
+            continue  # not provisioned (out of scope, or failed): added by a later restart (known issue)
+        target_id = member["targetId"]
+        if op == "added":
+            if target_id not in have and member.get("state") in ("active", "disabled") \
+                    and member_id not in result.restored_users:
+                to_add.append(target_id)
+        elif target_id in have:
+            to_remove.append(target_id)
+    _write_members(ctx, result, entry, to_add, to_remove)
+
+
+def _write_members(ctx: CycleContext, result: CycleResult, entry: dict, to_add: list[str], to_remove: list[str]) -> None:
     if not to_add and not to_remove:
         return
+    group_id = entry["sourceId"]
     log_entry = LogEntry("update", "Group", group_id, entry.get("displayName", group_id), target_id=entry["targetId"],
                          target_name=entry.get("targetName", ""))
-    body = ctx.mappings.build_members_patch(to_add, to_remove, entra_quirks=ctx.entra_quirks)
-    if not _patch(ctx, result, log_entry, GROUP_PATH, entry["targetId"], body, reference=True):
+    if not ctx.allows("Group", UPDATE):
+        _skip(ctx, result, log_entry, UPDATE, f"{len(to_add)} members should be added to and {len(to_remove)} removed "
+              f"from the group in PureCloud by Genesys")
         return
-    log_entry.modified = [("members", f"{len(current)} members", f"{len(current) - len(to_remove) + len(to_add)} members "
-                                                                  f"(+{len(to_add)} -{len(to_remove)})")]
-    log_entry.step("referenceResolution", "success", f"Group memberships updated: {len(to_add)} added, {len(to_remove)} removed",
-                   Added=",".join(to_add), Removed=",".join(to_remove))
-    ctx.cache.update(group_id, {"members": [m for m in current if m not in to_remove] + to_add})
+    current = list(entry.get("members") or [])
+    added: list[str] = []
+    removed: list[str] = []
+    pending = [("add", m) for m in to_add] + [("remove", m) for m in to_remove]
+    requests = 0
+    error: TargetError | None = None
+    while pending:
+        batch = _member_batch(ctx, pending)
+        add = [m for op, m in batch if op == "add"]
+        remove = [m for op, m in batch if op == "remove"]
+        body = ctx.mappings.build_members_patch(add, remove, entra_quirks=ctx.entra_quirks)
+        try:
+            ctx.target.patch(GROUP_PATH, entry["targetId"], body)
+        except TargetError as err:
+            limit = max_request_bytes(err)
+            if limit is not None and limit < ctx.max_request_bytes:
+                # The org takes less than we thought: remember its limit and send this batch again, smaller.
+                ctx.max_request_bytes = limit
+                if ctx.on_request_limit is not None:
+                    ctx.on_request_limit(limit)
+                continue
+            if err.status == 413 and len(batch) > 1:
+                ctx.members_per_patch = max(1, len(batch) // 2)
+                continue
+            error = err
+            break
+        requests += 1
+        pending = pending[len(batch):]
+        added += add
+        removed += remove
+    if added or removed:
+        gone = set(removed)
+        ctx.cache.update(group_id, {"members": [m for m in current if m not in gone] + added})
+    if error is not None:
+        log_entry.step("referenceResolution", "failure", f"{len(added)} members added and {len(removed)} removed in "
+                       f"{requests} PATCH requests before the failure", Added=str(len(added)), Removed=str(len(removed)))
+        _handle_failure(ctx, result, log_entry, error, reference=True)
+        return
+    log_entry.modified = [("members", f"{len(current)} members", f"{len(current) - len(removed) + len(added)} members "
+                                                                  f"(+{len(added)} -{len(removed)})")]
+    log_entry.step("referenceResolution", "success", f"Group memberships updated: {len(added)} added, {len(removed)} removed"
+                   + (f" in {requests} PATCH requests" if requests > 1 else ""),
+                   Added=",".join(added), Removed=",".join(removed))
     result.exported += 1
     _emit(ctx, result, log_entry)
+    _clear_escrow(ctx, group_id, kind="reference")
+
+
+def _member_batch(ctx: CycleContext, pending: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The longest head of ``pending`` that fits one PATCH: at most ``members_per_patch`` members and
+    a body of at most ``max_request_bytes`` bytes."""
+    batch = pending[:ctx.members_per_patch]
+    while len(batch) > 1:
+        add = [m for op, m in batch if op == "add"]
+        remove = [m for op, m in batch if op == "remove"]
+        size = len(encode_body(ctx.mappings.build_members_patch(add, remove, entra_quirks=ctx.entra_quirks)))
+        if size <= ctx.max_request_bytes:
+            break
+        # Shrink in proportion to the overshoot (bodies grow linearly with the member count).
+        batch = batch[:max(1, min(len(batch) - 1, int(len(batch) * ctx.max_request_bytes / size)))]
+    return batch

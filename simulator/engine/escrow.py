@@ -1,9 +1,13 @@
 """Escrow: objects whose export failed, waiting for their retry (reference §4).
 
 Retries fall 6 h, 12 h and 24 h after the first failure, then every 24 h; 28
-days after the first failure the entry is pruned (``escrowsPruned``).  An
-object whose retry is not due yet is left alone by the cycles in between;
-restart with ``Escrows`` (or provisionOnDemand) clears the backoff.
+days after the first failure the entry is pruned (``escrowsPruned``).  The
+errors Microsoft documents as "automatically retried in 40 minutes"
+(:data:`RETRY_NEXT_CYCLE`: InternalServerError, WebExceptionProtocolError,
+InternalError, Timeout, and TooManyRequests) are retried by the next cycle
+instead, until the same 28 days are up.  An object whose retry is not due yet
+is left alone by the cycles in between; restart with ``Escrows`` (or
+provisionOnDemand) clears the backoff.
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ from simulator.core import Clock, isoformat, parse_datetime
 
 from .state import tables
 
-__all__ = ["EscrowBook", "retry_schedule", "RETRY_OFFSETS", "PRUNE_AFTER"]
+__all__ = ["EscrowBook", "retry_schedule", "RETRY_OFFSETS", "PRUNE_AFTER", "RETRY_NEXT_CYCLE"]
 
 RETRY_OFFSETS = (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24))
 PRUNE_AFTER = timedelta(days=28)
+#: Error codes documented as "automatically retried in 40 minutes" (M:howto-analyze-provisioning-logs);
+#: TooManyRequests is documented as retried automatically too.
+RETRY_NEXT_CYCLE = frozenset({"InternalServerError", "WebExceptionProtocolError", "InternalError", "Timeout",
+                              "TooManyRequests"})
 
 
 def retry_schedule(first_failure: datetime, attempts: int) -> datetime | None:
@@ -40,13 +48,20 @@ class EscrowBook:
     def _key(self, object_id: str) -> str:
         return f"{self.job_id}|{object_id}"
 
-    def put(self, object_id: str, object_type: str, error: Any, *, reference: bool = False) -> dict:
-        """Record a failure; returns the entry with its next retry time."""
+    def put(self, object_id: str, object_type: str, error: Any, *, reference: bool = False,
+            next_cycle: datetime | None = None) -> dict:
+        """Record a failure; returns the entry with its next retry time.
+
+        ``next_cycle``: when the job's next cycle runs; errors in :data:`RETRY_NEXT_CYCLE` are
+        retried then instead of 6, 12, 24 hours after the first failure."""
         now = self.clock.now()
         existing = self.table.find("key", self._key(object_id))
         attempts = (existing["attempts"] + 1) if existing else 1
         first = parse_datetime(existing["firstFailure"]) if existing else now
-        due = retry_schedule(first, attempts)
+        if next_cycle is not None and getattr(error, "code", None) in RETRY_NEXT_CYCLE:
+            due = next_cycle if next_cycle - first <= PRUNE_AFTER else None
+        else:
+            due = retry_schedule(first, attempts)
         doc = {"key": self._key(object_id), "jobId": self.job_id, "objectId": object_id, "objectType": object_type,
                "firstFailure": isoformat(first), "lastFailure": isoformat(now), "attempts": attempts,
                "nextRetry": isoformat(due) if due else None,
@@ -70,10 +85,14 @@ class EscrowBook:
         entry = self.get(object_id)
         return entry is not None and entry["nextRetry"] is not None and parse_datetime(entry["nextRetry"]) > self.clock.now()
 
-    def clear(self, object_id: str) -> None:
+    def clear(self, object_id: str, *, kind: str | None = None) -> None:
+        """Drop the object's entry: any (``kind=None``), or only an ``"object"`` or ``"reference"`` failure."""
         existing = self.table.find("key", self._key(object_id))
-        if existing is not None:
-            self.table.delete(existing.doc_id)
+        if existing is None:
+            return
+        if kind is not None and bool(existing.get("reference")) != (kind == "reference"):
+            return
+        self.table.delete(existing.doc_id)
 
     def due(self) -> list[tuple[str, str]]:
         now = self.clock.now()

@@ -34,7 +34,10 @@ class GraphDirectorySource:
 
     def changes_since(self, watermark: str) -> SourceChanges:
         changes = self.reader.changes_since(watermark)
-        out = SourceChanges(watermark=changes.watermark)
+        out = SourceChanges(watermark=changes.watermark, full=changes.full)
+        kinds = {"user": "User", "group": "Group"}
+        out.memberships = [(c.group_id, c.member_id, kinds.get(c.member_type, c.member_type), c.op)
+                           for c in changes.memberships]
         out.users = [u["id"] for u in changes.users]
         out.groups = [g["id"] for g in changes.groups]
         for removed in changes.removed:

@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LogEntry", "Step", "SOURCE_SYSTEM_NAME", "INITIATOR"]
+from simulator.core import isoformat
+
+__all__ = ["LogEntry", "LogWriter", "Step", "SOURCE_SYSTEM_NAME", "INITIATOR", "TARGET_SYSTEM"]
 
 SOURCE_SYSTEM_NAME = "Azure Active Directory"
+TARGET_SYSTEM = "PureCloud by Genesys"
 INITIATOR = {"id": "", "displayName": "Azure AD Provisioning Service", "initiatorType": "system"}
 
 _STEP_NAMES = {
@@ -112,3 +115,31 @@ def _text(value: Any) -> str | None:
 
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+class LogWriter:
+    """Stores each :class:`LogEntry` of one cycle (or one provision on demand) as a
+    provisioningObjectSummary; ``durationInMilliseconds`` is the virtual time since the previous
+    entry.  Every stored entry also goes to ``on_entry`` (the service's listeners)."""
+
+    def __init__(self, *, table, clock, ids, job: dict, service_principal: dict, cycle_id: str, tenant_id: str,
+                 initiated_by: dict | None = None, collect: list[dict] | None = None, on_entry=None) -> None:
+        self.table, self.clock, self.ids = table, clock, ids
+        self.job, self.sp, self.cycle_id, self.tenant_id = job, service_principal, cycle_id, tenant_id
+        self.initiated_by, self.collect, self.on_entry = initiated_by, collect, on_entry
+        self._last = clock.now()
+
+    def __call__(self, entry: LogEntry) -> None:
+        now = self.clock.now()
+        duration = int((now - self._last).total_seconds() * 1000)
+        self._last = now
+        doc = entry.to_graph(entry_id=self.ids.guid(), at=isoformat(now, millis=True), job=self.job,
+                             cycle_id=self.cycle_id, change_id=self.ids.guid(), tenant_id=self.tenant_id,
+                             service_principal=self.sp, target_system=TARGET_SYSTEM, duration_ms=duration)
+        if self.initiated_by is not None:
+            doc["initiatedBy"] = dict(self.initiated_by)
+        self.table.add(doc)
+        if self.collect is not None:
+            self.collect.append(doc)
+        if self.on_entry is not None:
+            self.on_entry(doc)

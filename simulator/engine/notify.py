@@ -1,4 +1,4 @@
-"""Notification e-mails: what the provisioning service sends when a job quarantines.
+"""Notification e-mails: what the provisioning service sends when a job quarantines or is disabled.
 
 Real RFC 5322 messages (``email.message.EmailMessage``), deterministic: the
 Date is virtual time and the Message-ID comes from the id factory.  Every
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from simulator.core import Index, Store, isoformat
 
-__all__ = ["Outbox", "SmtpTarget", "FROM_ADDRESS"]
+__all__ = ["Outbox", "SmtpTarget", "Notifier", "FROM_ADDRESS"]
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +81,58 @@ class Outbox:
 
     def messages(self) -> list[dict]:
         return [doc for _id, doc in self.table.docs()]
+
+
+class Notifier:
+    """The service's e-mails about a job: quarantine started (or its reason changed), job disabled.
+
+    ``settings(sp_id)`` gives the job's ``SyncNotificationSettings`` (Enabled, Recipients);
+    nothing is sent without recipients, as the portal does.  The subject and body are
+    provsim's wording (the real template is not public, docs/fidelity.md).
+    """
+
+    def __init__(self, outbox: Outbox | None, *, settings, service_principal, tenant_id: str) -> None:
+        self.outbox = outbox
+        self.settings = settings
+        self.lookup_sp = service_principal
+        self.tenant_id = tenant_id
+
+    def send(self, job: dict, kind: str, status: dict, *, at: datetime) -> None:
+        if self.outbox is None:
+            return
+        settings = self.settings(job["servicePrincipalId"])
+        recipients = settings.get("Recipients") or ""
+        if not settings.get("Enabled", bool(recipients)) or not recipients:
+            return
+        subject, body = self.compose(job, kind, status)
+        for recipient in [r.strip() for r in recipients.replace(";", ",").split(",") if r.strip()]:
+            msg = self.outbox.compose(to=recipient, subject=subject, body=body, at=at)
+            self.outbox.send(msg, at=at, kind=kind)
+
+    def compose(self, job: dict, kind: str, status: dict) -> tuple[str, str]:
+        sp = self.lookup_sp(job["servicePrincipalId"]) or {}
+        app = sp.get("displayName") or "PureCloud by Genesys"
+        quarantine = status.get("quarantine") or {}
+        error = quarantine.get("error") or {}
+        if kind == "disabled":
+            subject = f"Provisioning for '{app}' was disabled after four weeks in quarantine"
+            lead = (f"The provisioning job {job['id']} for the application '{app}' has been in quarantine since "
+                    f"{quarantine.get('seriesBegan')} and was disabled. Fix the cause and restart provisioning.")
+        else:
+            subject = f"Provisioning for '{app}' is in quarantine ({quarantine.get('reason')})"
+            lead = (f"The provisioning job {job['id']} for the application '{app}' was placed in quarantine at "
+                    f"{quarantine.get('currentBegan')} because of {quarantine.get('reason')}.")
+        body = "\n".join([
+            lead, "",
+            f"Error code:    {error.get('code') or '-'}",
+            f"Error message: {error.get('message') or '-'}",
+            f"Next attempt:  {quarantine.get('nextAttempt') or 'none (disabled)'}",
+            f"Tenant:        {self.tenant_id}",
+            "",
+            "While the job is in quarantine, provisioning runs once a day. After four weeks in quarantine the job is "
+            "disabled. Restart provisioning once the cause is fixed (Graph: POST .../synchronization/jobs/"
+            f"{job['id']}/restart).",
+            "",
+            "This message was sent by the provsim simulator of the Microsoft Entra provisioning service.",
+        ])
+        return subject, body

@@ -31,6 +31,9 @@ class SourceChanges:
     or assignment changes: the adapter widens a group's assignment change to
     its direct members).  ``removed``: id -> "changed" (soft-deleted,
     restorable) or "deleted" (gone for good), as delta's ``@removed``.
+    ``memberships``: (group id, member id, "User"|"Group", "added"|"removed") in
+    feed order.  ``full``: the feed could not tell what changed (a watermark older
+    than the feed): everything is listed and memberships must be read whole.
     """
 
     users: list[str] = field(default_factory=list)
@@ -38,6 +41,8 @@ class SourceChanges:
     removed: dict[str, str] = field(default_factory=dict)
     watermark: str = ""
     imported: int = 0
+    memberships: list[tuple[str, str, str, str]] = field(default_factory=list)
+    full: bool = False
 
 
 class DirectorySource(Protocol):

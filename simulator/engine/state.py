@@ -7,6 +7,9 @@
   provisioned, the link source id -> target id and what it last exported
   (manager, members).  Deprovisioning only ever touches objects found here.
 * ``sync_escrows``: objects waiting for a retry.
+* ``sync_counts``: ``synchronizedEntryCountByType``: how many objects of each type the job
+  ever linked.  Like the portal's counts they come from the connector data store, never drop
+  when an object is deleted, and are recalculated only when the job is restarted.
 * ``provisioning_logs``: provisioningObjectSummary entries.
 """
 
@@ -24,8 +27,10 @@ def tables(store: Store) -> dict[str, Any]:
         "jobs": store.table("sync_jobs", [Index("id", unique=True), Index("servicePrincipalId")]),
         "secrets": store.table("sync_secrets", [Index("servicePrincipalId", unique=True)]),
         "objects": store.table("sync_objects", [Index("key", unique=True), Index("jobId"),
-                                                Index("targetKey", key=lambda d: f"{d['jobId']}|{d.get('targetId')}" if d.get("targetId") else None)]),
+                                                Index("targetKey", key=lambda d: f"{d['jobId']}|{d.get('targetId')}" if d.get("targetId") else None),
+                                                Index("missing", key=lambda d: d["jobId"] if d.get("state") == "missing" else None)]),
         "escrows": store.table("sync_escrows", [Index("key", unique=True), Index("jobId")]),
+        "counts": store.table("sync_counts", [Index("key", unique=True), Index("jobId")]),
         "logs": store.table("provisioning_logs", [Index("id", unique=True), Index("jobId"), Index("cycleId")]),
     }
 
@@ -36,7 +41,9 @@ class ConnectorCache:
     def __init__(self, store: Store, job_id: str) -> None:
         self.store = store
         self.job_id = job_id
-        self.table = tables(store)["objects"]
+        t = tables(store)
+        self.table = t["objects"]
+        self.count_table = t["counts"]
 
     def _key(self, source_id: str) -> str:
         return f"{self.job_id}|{source_id}"
@@ -57,6 +64,17 @@ class ConnectorCache:
             self.table.put(existing.doc_id, {**doc, **keep})
         else:
             self.table.add(doc)
+        if target_id and not (existing is not None and existing.get("targetId")):
+            self._count(object_type, 1)
+
+    def _count(self, object_type: str, delta: int) -> None:
+        counts = self.count_table
+        key = f"{self.job_id}|{object_type}"
+        doc = counts.find("key", key)
+        if doc is None:
+            counts.add({"key": key, "jobId": self.job_id, "objectType": object_type, "value": delta})
+        else:
+            counts.patch(doc.doc_id, {"value": doc["value"] + delta})
 
     def update(self, source_id: str, fields: dict) -> None:
         existing = self.table.find("key", self._key(source_id))
@@ -68,18 +86,40 @@ class ConnectorCache:
         if existing is not None:
             self.table.delete(existing.doc_id)
 
+    def missing_groups(self) -> list[str]:
+        """Groups with no Genesys counterpart yet (looked up again every cycle)."""
+        with self.store.lock:
+            return [self.table.raw(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
+
     def entries(self) -> Iterator[dict]:
         for doc in self.table.find_all("jobId", self.job_id):
             yield doc
 
-    def counts(self) -> dict[str, int]:
-        """synchronizedEntryCountByType: linked objects by type (never drops on delete until reset)."""
+    def linked(self) -> dict[str, int]:
+        """Objects linked to a target object now, by type."""
         out: dict[str, int] = {}
         for doc in self.entries():
             if doc.get("targetId"):
                 out[doc["objectType"]] = out.get(doc["objectType"], 0) + 1
         return out
 
+    def counts(self) -> dict[str, int]:
+        """synchronizedEntryCountByType: objects linked since the last restart, by type; a delete
+        does not lower it (reference §5, the portal's counts)."""
+        stored = {doc["objectType"]: doc["value"] for doc in self.count_table.find_all("jobId", self.job_id)}
+        # A state file written before the counts were kept has links but no counts: count the links.
+        return stored if stored else self.linked()
+
+    def recount(self) -> None:
+        """Recalculate the counts from the links there are now (what a restart does)."""
+        for doc in self.count_table.find_all("jobId", self.job_id):
+            self.count_table.delete(doc.doc_id)
+        for object_type, value in sorted(self.linked().items()):
+            self._count(object_type, value)
+
     def clear(self) -> None:
+        """Forget every link (and the counts): ``resetScope`` ConnectorDataStore, or the job deleted."""
         for doc in list(self.table.find_all("jobId", self.job_id)):
             self.table.delete(doc.doc_id)
+        for doc in self.count_table.find_all("jobId", self.job_id):
+            self.count_table.delete(doc.doc_id)

@@ -30,9 +30,12 @@ assignment added/removed       ``assignments`` (+ the principal; for a group pri
 =============================  ======================================================================
 
 An object that changed and was then removed in the same window only appears
-in ``removed``.  Watermarks are opaque strings (:func:`encode_watermark`); a
-watermark older than the in-memory change log (state file resumed, reset)
-gives a full resync (``ChangeSet.full`` is True).
+in ``removed``.  Watermarks are opaque strings (:func:`encode_watermark`).  A
+watermark older than the in-memory change log of a state file this process
+resumed is answered from the feed's stored events (one scan of the feed, then
+the in-memory log again), so a resumed engine sees exactly the changes it would
+have seen without the restart; a watermark from before a reset gives a full
+resync (``ChangeSet.full`` is True).
 """
 
 from __future__ import annotations
@@ -193,6 +196,9 @@ class StoreDirectoryReader:
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
+        #: The change log's floor when this reader was made: below it lie the events of a resumed
+        #: state file (stored in the feed table); a reset raises the floor past every old watermark.
+        self._resumed_floor = directory.log_floor
 
     # -- shapes
     def _user(self, doc: dict | None, select: Sequence[str] | None = None) -> dict | None:
@@ -230,10 +236,14 @@ class StoreDirectoryReader:
         since = decode_watermark(watermark)
         with d.store.lock:
             now = d.watermark()
-            if since < d.log_floor:
+            if since < d.log_floor and d.log_floor != self._resumed_floor:
                 snap = self.full_sync()
                 return ChangeSet(users=snap.users, groups=snap.groups, watermark=snap.watermark, full=True)
-            events = d.events_since(since, now)
+            if since < d.log_floor:
+                events = sorted((dict(e) for _doc_id, e in d.feed.docs() if since < e["seq"] <= now),
+                                key=lambda e: e["seq"])
+            else:
+                events = d.events_since(since, now)
             user_ids: dict[str, None] = {}
             group_ids: dict[str, None] = {}
             gone: dict[tuple[str, str], str] = {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from engine_helpers import (DEPARTMENT, ENTERPRISE, MANAGER, MOBILE, PATCH_OP, TENANT_URL, WORK_EMAIL, WORK_PHONE,
                             Provisioning, direct, scope_filter)
 
@@ -185,7 +183,10 @@ def test_incremental_cycle_reads_only_the_delta(provisioned: Provisioning):
     assert ran["initial"] is False and ran["imported"] == 1
     calls = p.scim(mark)
     alex_id = p.user("alex.wilber@contoso.com")["id"]
-    assert [(c.method, c.path) for c in calls] == [("GET", f"/Users/{alex_id}"), ("PATCH", f"/Users/{alex_id}")]
+    # ... and the lookup of the group still missing in Genesys (Marketing), which every cycle repeats
+    assert [(c.method, c.path) for c in calls] == [("GET", f"/Users/{alex_id}"), ("PATCH", f"/Users/{alex_id}"),
+                                                   ("GET", "/Groups")]
+    assert calls[2].filter == 'displayName eq "Marketing"'
     assert calls[1].body == {"schemas": [PATCH_OP], "Operations": [
         {"op": "Replace", "path": "title", "value": "Senior Account Executive"}]}
     assert initial_requests > 20 * len(calls)
@@ -194,12 +195,13 @@ def test_incremental_cycle_reads_only_the_delta(provisioned: Provisioning):
     assert status["lastExecution"]["countExported"] == 1
 
 
-def test_a_cycle_with_no_changes_sends_nothing(provisioned: Provisioning):
+def test_a_cycle_with_no_changes_sends_only_the_missing_groups_lookup(provisioned: Provisioning):
     p = provisioned
     mark = p.mark()
     ran = p.cycle()
     assert ran["imported"] == 0 and ran["exported"] == 0
-    assert p.scim(mark) == []
+    assert [(c.method, c.path, c.filter) for c in p.scim(mark)] == [("GET", "/Groups", 'displayName eq "Marketing"')]
+    assert [e for e in p.logs() if e["cycleId"] == ran["cycleId"]] == []  # the repeated lookup is not logged again
 
 
 def test_patch_sends_only_changed_attributes_in_entras_wire_shape(provisioned: Provisioning):
@@ -313,18 +315,20 @@ def test_missing_genesys_group_is_an_explained_skip_and_never_posted(prov: Provi
     assert prov.user("debra.berger@contoso.com")["active"] is True
 
 
-def test_missing_group_is_linked_once_created_in_genesys(prov: Provisioning):
+def test_missing_group_is_linked_by_the_next_cycle_once_created_in_genesys(prov: Provisioning):
     p = prov.provision()
+    assert len(p.logs_for("marketing", provisioningStatusInfo__errorInformation__errorCode="GroupMissingInTarget")) == 1
+    p.cycle()  # still missing: looked up again, not logged again
+    assert len(p.logs_for("marketing")) == 1
     # The Genesys admin creates the group (Admin > Directory > Groups: the Platform API, not SCIM).
     token = p.genesys_token()
     resp = p.http.post("/api/v2/groups", json={"name": "Marketing", "type": "official", "visibility": "public", "rulesVisible": True},
                        headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code in (200, 201), resp.text
     marketing_id = resp.json()["id"]
-    # A restart re-evaluates every assigned group (an incremental cycle would not see the group again).
-    p.restart()
+    # The next cycle links it, as the log text promised; nothing changed in Entra.
     mark = p.mark()
-    p.advance("PT1M")
+    ran = p.cycle()
     calls = [c for c in p.scim(mark) if c.path.startswith("/Groups")]
     assert not [c for c in calls if c.method == "POST"]
     patches = [c for c in calls if c.method == "PATCH" and c.path == f"/Groups/{marketing_id}"]
@@ -332,6 +336,8 @@ def test_missing_group_is_linked_once_created_in_genesys(prov: Provisioning):
     members = {p.target_id(k) for k in ("debra", "enrico", "christie")}
     assert {m["value"] for m in p.group("Marketing")["members"]} == members
     assert p.group("Marketing")["externalId"] == p.id("marketing")
+    linked = [e for e in p.logs_for("marketing") if e["cycleId"] == ran["cycleId"]]
+    assert {e["provisioningStatusInfo"]["status"] for e in linked} == {"success"} and linked
 
 
 def test_matching_precedence_tries_attributes_in_order(prov: Provisioning):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine_helpers import PATCH_OP, Provisioning
+from engine_helpers import Provisioning
 
 ZERO = "0001-01-01T00:00:00Z"
 EXECUTION_FIELDS = {"activityIdentifier", "countEntitled", "countEscrowed", "countExported", "countImported",

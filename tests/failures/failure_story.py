@@ -6,8 +6,6 @@ Everything goes through the HTTP APIs a real script would use (Graph, Genesys SC
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from simulator.core import parse_datetime
 from simulator.scenario.model import Scenario, Step
 from simulator.scenario.runner import ScenarioRunner, StepOutcome

@@ -78,3 +78,31 @@ def test_id_state_survives_a_restart():
     b = IdFactory(3)
     import_state(b, saved)
     assert b.stream("x").guid() == expected
+
+
+def test_a_failing_job_does_not_stop_the_clock_or_the_jobs_after_it():
+    clock = VirtualClock()
+    seen = []
+    start = clock.now()
+
+    def broken(now):
+        raise RuntimeError("boom")
+
+    clock.schedule(start + timedelta(minutes=10), broken, name="broken")
+    clock.schedule(start + timedelta(minutes=20), lambda now: seen.append(now), name="after")
+    ran = clock.advance(timedelta(hours=1))
+    assert [r["job"] for r in ran] == ["broken", "after"] and ran[0]["error"] == "RuntimeError: boom"
+    assert seen == [start + timedelta(minutes=20)] and clock.now() == start + timedelta(hours=1)
+    assert list(clock.failures) == [{"at": isoformat(start + timedelta(minutes=10)), "job": "broken",
+                                     "error": "RuntimeError: boom"}]
+    clock.reset(start)
+    assert list(clock.failures) == []
+
+
+def test_reset_starts_streams_over_in_place():
+    ids = IdFactory(5)
+    held = ids.stream("engine")  # a service keeps its stream object
+    first = [held.guid() for _ in range(3)]
+    ids.reset()
+    assert [held.guid() for _ in range(3)] == first
+    assert IdFactory(5).stream("engine").guid() == first[0]

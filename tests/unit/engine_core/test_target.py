@@ -12,8 +12,8 @@ from simulator.engine.target import ErrorClass, ScimTarget, TargetError
 
 def target_for(handler, clock=None, **kw):
     clock = clock or VirtualClock()
-    client = httpx.Client(transport=httpx.MockTransport(handler))
-    return ScimTarget(client, "https://api.mypurecloud.com/api/v2/scim/v2", "tok", sleep=clock.sleep, **kw), clock
+    return ScimTarget(httpx.MockTransport(handler), "https://api.mypurecloud.com/api/v2/scim/v2", "tok",
+                      sleep=clock.sleep, **kw), clock
 
 
 def test_lookup_sends_entra_filter_with_quotes_escaped():
@@ -32,9 +32,12 @@ def test_lookup_sends_entra_filter_with_quotes_escaped():
 
 
 @pytest.mark.parametrize("status,code,klass", [
-    (401, "Unauthorized", ErrorClass.QUARANTINE), (403, "Forbidden", ErrorClass.QUARANTINE),
+    (401, "Unauthorized", ErrorClass.QUARANTINE), (403, "InsufficientRights", ErrorClass.QUARANTINE),
     (409, "Conflict", ErrorClass.ESCROW), (400, "BadRequest", ErrorClass.ESCROW),
-    (500, "InternalServerError", ErrorClass.ESCROW), (503, "ServiceUnavailable", ErrorClass.ESCROW),
+    (422, "UnprocessableEntity", ErrorClass.ESCROW), (405, "MethodNotAllowed", ErrorClass.ESCROW),
+    (500, "InternalServerError", ErrorClass.ESCROW), (502, "InternalServerError", ErrorClass.ESCROW),
+    (503, "InternalServerError", ErrorClass.ESCROW), (504, "Timeout", ErrorClass.ESCROW),
+    (501, "NotImplemented", ErrorClass.ESCROW),
 ])
 def test_http_errors_become_classified_target_errors(status, code, klass):
     target, _ = target_for(lambda r: httpx.Response(status, json={"detail": "nope", "status": str(status)}))
@@ -108,3 +111,33 @@ def test_bodies_are_sent_as_scim_json():
     assert seen[0].url.raw_path.endswith(b"/Users/a%2Fb")
     assert seen[0].headers["Content-Type"] == "application/scim+json"
     assert json.loads(seen[0].content) == {"Operations": []}
+
+
+def test_a_404_on_the_collection_or_a_query_without_a_list_response_is_not_scim():
+    from simulator.engine.target import INCOMPATIBLE
+
+    target, _ = target_for(lambda r: httpx.Response(404, text="<html>Not Found</html>"))
+    with pytest.raises(TargetError) as err:
+        target.find("/Users", "userName", "a@b.c")
+    assert err.value.code == INCOMPATIBLE and err.value.service_failure
+    target, _ = target_for(lambda r: httpx.Response(404, json={"detail": "gone"}))
+    with pytest.raises(TargetError) as err:
+        target.patch("/Users", "u1", {"Operations": []})
+    assert err.value.code == "InvalidAnchor" and not err.value.service_failure  # one object is gone: a data error
+    target, _ = target_for(lambda r: httpx.Response(200, text="<html>login</html>"))
+    with pytest.raises(TargetError) as err:
+        target.find("/Groups", "displayName", "Sales")
+    assert err.value.code == INCOMPATIBLE
+
+
+def test_a_413_names_the_limit_the_engine_keeps_to():
+    from simulator.engine.target import max_request_bytes
+
+    target, _ = target_for(lambda r: httpx.Response(413, json={"status": "413", "detail": "Maximum bytes: 4000"}))
+    with pytest.raises(TargetError) as err:
+        target.patch("/Groups", "g1", {"Operations": []})
+    assert err.value.code == "PayloadTooLarge" and max_request_bytes(err.value) == 4000
+    target, _ = target_for(lambda r: httpx.Response(400, json={"detail": "Maximum bytes: 4000"}))
+    with pytest.raises(TargetError) as err:
+        target.patch("/Groups", "g1", {"Operations": []})
+    assert max_request_bytes(err.value) is None
