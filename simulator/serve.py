@@ -345,6 +345,13 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
         "rate_limits": not no_rate_limit,
         "random_keys": random_keys,
     }
+    # The handlers go in before the banner: whoever waits for the banner may signal at once.
+    stop = threading.Event()
+
+    def on_signal(signum, _frame) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     emit(ctx, info, "\n".join([
         f"provsim serving on {base}  (seed {seed}, fixture {fixture}{', state ' + str(state) if state else ', in memory'})",
         f"  Genesys Cloud SCIM  {base}/api/v2/scim/v2     token: POST {base}/oauth/token",
@@ -355,12 +362,6 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
         f"  Simulator control   {base}/_provsim (clock, faults, reset)    dashboard: {base}/",
         "Ctrl-C to stop.",
     ]))
-    stop = threading.Event()
-
-    def on_signal(signum, _frame) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     server.start()
     try:
         while not stop.wait(0.5):
@@ -377,11 +378,14 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
         raise click.ClickException("the HTTP server stopped unexpectedly")
 
 
-def run_until_signal(server: HttpServer) -> None:
-    """Serve in a thread until SIGTERM or SIGINT, then shut the server down (``provsim proxy``)."""
+def run_until_signal(server: HttpServer, ready: Callable[[], object] | None = None) -> None:
+    """Serve in a thread until SIGTERM or SIGINT, then shut the server down (``provsim proxy``).
+    ``ready`` (the banner) runs once the signal handlers are in place."""
     stop = threading.Event()
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="provsim-http")
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    if ready is not None:
+        ready()
     thread.start()
     try:
         while not stop.wait(0.5) and thread.is_alive():

@@ -153,16 +153,19 @@ def proxy(
     server = HttpServer(app, host, port, ssl_context=ssl_context)
     scheme = "https" if ssl_context else "http"
     listening = f"{scheme}://{host}:{server.port}"
-    if ctx.as_json:
-        _emit(True, {"url": listening, "mode": config.mode.value, "upstream": upstream,
-                     "cassette": str(cassette_path) if cassette_path else None}, "")
-    click.echo(
-        f"provsim proxy ({config.mode.value}) on {listening} -> {upstream}"
-        + (f", cassette {cassette_path}" if cassette_path else ""),
-        err=True,
-    )
+
+    def announce() -> None:
+        if ctx.as_json:
+            _emit(True, {"url": listening, "mode": config.mode.value, "upstream": upstream,
+                         "cassette": str(cassette_path) if cassette_path else None}, "")
+        click.echo(
+            f"provsim proxy ({config.mode.value}) on {listening} -> {upstream}"
+            + (f", cassette {cassette_path}" if cassette_path else ""),
+            err=True,
+        )
+
     try:
-        run_until_signal(server)  # SIGTERM / SIGINT: stop accepting, finish requests in flight
+        run_until_signal(server, announce)  # SIGTERM / SIGINT: stop accepting, finish requests in flight
     finally:
         app.close()
         unused = app.unused()

@@ -219,5 +219,10 @@ def fake_proxy_server(monkeypatch: pytest.MonkeyPatch, port: int = 18090) -> dic
             seen.update(host=host, port=port_, ssl=ssl_context, app=app)
 
     monkeypatch.setattr(simulator.serve, "HttpServer", FakeServer)
-    monkeypatch.setattr(simulator.serve, "run_until_signal", lambda server: seen.update(ran=server))
+    def run_until_signal(server, ready=None) -> None:
+        if ready is not None:
+            ready()
+        seen.update(ran=server)
+
+    monkeypatch.setattr(simulator.serve, "run_until_signal", run_until_signal)
     return seen

@@ -35,7 +35,7 @@ steps:
     expect:
       genesys_users: {active: 99}
       job: {code: Active}
-  - advance: P1D
+  - advance: PT23H  # the demo Genesys token lives 24 h: a day would expire it (see the quarantine stories)
   - graph: {method: GET, path: /users/nobody-here}
   - title: Never checked
     expect: {logs: {action: create}}
@@ -90,9 +90,9 @@ def test_timeline_shows_cycles_entries_on_demand_failures_and_what_did_not_run(m
     assert "[5] 09:40:00  Counts and status  [FAILED]" in lines
     assert "    expect genesys_users: FAILED" in lines and "    expect job: ok" in lines
     # a day of idle cycles is one line, and times after the first day carry the date
-    assert ("    Cycles 3-38 (incremental) 10:20:00 .. 2026-01-06 09:40:00: 36 cycles, nothing to import or export; "
+    assert ("    Cycles 3-36 (incremental) 10:20:00 .. 2026-01-06 08:20:00: 34 cycles, nothing to import or export; "
             "job status Active") in lines
-    assert "[7] 2026-01-06 09:40:00  graph  [ERROR]" in lines
+    assert "[7] 2026-01-06 08:40:00  graph  [ERROR]" in lines
     assert any(line.startswith("    ERROR: Request_ResourceNotFound:") and "(GET /v1.0/users/nobody-here -> 404)" in line
                for line in lines)
     assert "[8] not run  Never checked" in lines
@@ -118,7 +118,7 @@ def test_junit_has_one_testcase_per_expect_step_as_ci_reads_it(mixed_run):
     assert {e.get("time") for e in root.iter() if e.get("time") is not None} == {"0"}  # no wall time anywhere
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert props == {"tenant": "contoso", "seed": "0", "virtualStart": "2026-01-05T09:00:00Z",
-                     "virtualEnd": "2026-01-06T09:40:00Z"}
+                     "virtualEnd": "2026-01-06T08:40:00Z"}
 
 
 def test_green_story_exits_0_and_its_junit_passes(cli, tmp_path):
