@@ -84,6 +84,9 @@ def _plural(n: int, word: str) -> str:
 def _ran_message(answer: dict, moved: str) -> str:
     cycles = [r for r in answer.get("ran") or [] if r.get("jobId")]
     text = f"{moved} to {answer['now']}: {_plural(len(cycles), 'provisioning cycle')} ran"
+    exported, failed = sum(int(r.get("exported") or 0) for r in cycles), sum(int(r.get("failed") or 0) for r in cycles)
+    if exported or failed:
+        text += f" ({_plural(exported, 'change')} sent to Genesys" + (f", {failed} failed" if failed else "") + ")"
     quarantined = sorted({str(r["quarantined"]) for r in cycles if r.get("quarantined")})
     if quarantined:
         text += f"; the job went into quarantine ({', '.join(quarantined)})"
@@ -98,8 +101,16 @@ def advance(portal: Portal, body: dict) -> dict:
 
 @action("clock/next-cycle")
 def next_cycle(portal: Portal, body: dict) -> dict:
+    """Move the clock to the job's next cycle and run it (a cycle due now runs without moving)."""
     job_id = portal.job_id()
-    return {"message": _ran_message(portal._call(portal.actor.next_cycle, job_id), "Moved to the next cycle")}
+    clock = portal.actor.control("GET", "/clock")
+    due = next((p["due"] for p in clock.get("pending") or [] if job_id in str(p.get("job", ""))), None)
+    if due is None:
+        raise ActionError(409, "NoCycleScheduled", f"job {job_id} has no cycle scheduled (start it first; a paused "
+                                                   "or disabled job runs none)")
+    # Both times are shown to the second: a cycle due "now" may be a fraction of a second behind the clock.
+    answer = portal.actor.advance("PT0S") if due <= clock["now"] else portal.actor.advance_to(due)
+    return {"message": _ran_message(answer, "Ran the next cycle")}
 
 
 # ------------------------------------------------------------------------------ setup
