@@ -464,7 +464,7 @@ def revoke_tokens(portal: Portal, body: dict) -> dict:
     return {"message": f"{_plural(count, 'token')} of the OAuth client '{client_id}' revoked."}
 
 
-@action("simulator/reset")
+@action("reset")
 def reset(portal: Portal, body: dict) -> dict:
     if portal.story is not None:
         portal.story.close()

@@ -194,6 +194,10 @@ class Portal:
                 if source.get("id") and target.get("id") and source.get("identityType") == "User":
                     created[source["id"]] = target["id"]
         job_ran = bool(((job or {}).get("status") or {}).get("lastExecution"))
+        scoping = False
+        if job is not None:
+            rules = obs.schema(job["id"]).get("synchronizationRules") or []
+            scoping = any(om.get("scope") for rule in rules for om in rule.get("objectMappings") or [])
         user_rows = model.user_rows(users, deleted, scope, genesys_users, created=created, job_ran=job_ran)
         return {
             "users": user_rows,
@@ -202,6 +206,7 @@ class Portal:
                                               created.values()),
             "genesysUsers": {"active": sum(1 for u in genesys_users if u.get("active", True)),
                              "total": len(genesys_users)},
+            "scopingFilters": scoping,
         }
 
     def logs(self, query: dict[str, str]) -> dict:

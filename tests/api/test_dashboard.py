@@ -316,6 +316,20 @@ def test_directory_buttons_change_entra_through_graph(dash, runtime):
         "the app has no role 'Owner'")
 
 
+def test_the_directory_says_when_scoping_filters_apply(dash, app):
+    from simulator.client import ProvsimClient
+
+    job = dash.configured()
+    assert dash.state()["directory"]["scopingFilters"] is False
+    script = ProvsimClient.in_process(app)
+    schema = script.schema(job)
+    users = next(om for om in schema["synchronizationRules"][0]["objectMappings"] if om["sourceObjectName"] == "User")
+    users["scope"] = {"groups": [{"name": "sales only", "clauses": [
+        {"operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": {"values": ["Sales"]}}]}]}
+    script.put_schema(job, schema)
+    assert dash.state()["directory"]["scopingFilters"] is True
+
+
 # ---------------------------------------------------------------------------------- logs
 def test_logs_filter_page_and_open_an_entry(dash):
     dash.configured()
@@ -390,7 +404,7 @@ def test_failure_presets_faults_and_tokens(dash, runtime):
 def test_reset_returns_to_the_fixture(dash):
     dash.configured()
     dash.post("clock/advance", duration="PT40M")
-    assert dash.post("simulator/reset")["message"] == \
+    assert dash.post("reset")["message"] == \
         "Simulator reset to the tenant fixture's first state (virtual time 2026-01-05T09:00:00Z)."
     state = dash.state()
     assert state["job"] is None and state["now"] == "2026-01-05T09:00:00Z"
@@ -439,7 +453,7 @@ def test_a_story_for_another_tenant_is_refused():
 # ---------------------------------------------------------------------------- protection
 def test_cross_site_posts_are_refused_and_the_pages_own_post_is_accepted(app):
     strange = app.test_client()  # never loaded the page: no form cookie
-    for action, body in (("clock/advance", {"duration": "PT1H"}), ("simulator/reset", {}), ("tokens/expire", {}),
+    for action, body in (("clock/advance", {"duration": "PT1H"}), ("reset", {}), ("tokens/expire", {}),
                          ("job/create", {})):
         resp = strange.post(f"/dashboard/api/{action}", json=body)
         assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "forbidden", action

@@ -83,10 +83,11 @@ class Screen:
         """No horizontal scrolling: the page fits the window's width."""
         return self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str, *, full_page: bool = True) -> Path:
+        """The page as the trainer sees it (whole page; the window only while a dialog is open)."""
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         _taken.append(path)
         return path
 

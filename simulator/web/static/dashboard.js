@@ -297,7 +297,8 @@
     const search = $("#user-search").value.trim().toLowerCase();
     const inScope = d.users.filter((u) => u.scope.inScope).length;
     region($("#directory-summary"), `<p>${plural(d.users.length, "Entra user")} (${inScope} in scope) · ${plural(d.groups.length, "group")} ·
-      Genesys: ${d.genesysUsers.active} active of ${plural(d.genesysUsers.total, "user")}</p>`);
+      Genesys: ${d.genesysUsers.active} active of ${plural(d.genesysUsers.total, "user")}</p>
+      ${d.scopingFilters ? `<p class="hint">The job has scoping filters: the Scope column shows assignment only; the provisioning logs show each object's scoping decision.</p>` : ""}`);
     const users = d.users.filter((u) => !search || `${u.displayName} ${u.userPrincipalName}`.toLowerCase().includes(search));
     region($("#users-body"), users.map((u) => `<tr data-user="${esc(u.userPrincipalName)}" class="${u.deleted ? "deleted" : ""}">
       <td data-label="User"><strong>${esc(u.displayName)}</strong><br><small>${esc(u.userPrincipalName)}</small>
@@ -374,7 +375,6 @@
       const mark = o ? (o.state === "ok" ? chip("done", "success") : o.state === "failed" ? chip("expectation failed", "failure") : chip("error", "failure"))
         : (st.index === s.position + 1 ? chip("next", "info") : "");
       const lines = o ? `<ul class="lines">${o.lines.map((l) => `<li>${esc(l)}</li>`).join("")}
-        ${o.cycles ? `<li>${plural(o.cycles, "provisioning cycle")} ran</li>` : ""}
         ${o.entries.map((e) => `<li>provisioning log: ${esc(e.what)} × ${e.count}</li>`).join("")}</ul>` : "";
       return `<li class="${o ? "done" : st.index === s.position + 1 ? "next" : ""}"><span class="step-text">${esc(st.text)}</span> ${mark}${lines}</li>`;
     }).join("");
