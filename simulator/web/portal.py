@@ -19,6 +19,7 @@ Nothing here reads the provisioning engine's tables.
 from __future__ import annotations
 
 import threading
+import zlib
 from email import message_from_string
 from email.policy import default as default_policy
 from typing import Any, Callable
@@ -38,6 +39,7 @@ GALLERY_APP_NAME = "PureCloud by Genesys"
 #: Password of users created from the page (Graph requires one; the fake never checks it).
 DEMO_PASSWORD = "Pr0vsim!demo"
 _LOG_PAGE = 1000
+_DIRECTORY_PAGE = 999
 
 
 class ActionError(Exception):
@@ -91,7 +93,7 @@ class Portal:
         last = rt.traffic.entries(limit=1)
         traffic = last[0]["seq"] if last else 0
         story = self.story.version if self.story is not None else 0
-        return f"{rt.store.seq}.{rt.now_iso()}.{traffic}.{story}.{hash(faults) & 0xFFFFFFFF:x}"
+        return f"{rt.store.seq}.{rt.now_iso()}.{traffic}.{story}.{zlib.crc32(faults.encode()):x}"
 
     # ------------------------------------------------------------------ reading
     def _sp(self) -> str | None:
@@ -172,14 +174,18 @@ class Portal:
 
     def _directory(self, sp_id: str | None, roles: list[dict], *, sync_all: bool, job: dict | None) -> dict:
         obs = self.observer
-        users = obs.graph_pages("/users", params={
+        # One Graph page of each (999): a classroom tenant fits; a generated 100k-user tenant is cut, and says so.
+        page = obs.graph("GET", "/users", params={
             "$select": "id,displayName,userPrincipalName,jobTitle,department,accountEnabled", "$expand": "manager",
-            "$top": "999"})
-        deleted = obs.graph("GET", "/directory/deletedItems/microsoft.graph.user", params={"$top": "999"}).get("value", [])
-        groups = obs.graph_pages("/groups", params={"$select": "id,displayName,description", "$top": "999"})
-        members = {g["id"]: [m for m in obs.graph_pages(f"/groups/{g['id']}/members", params={
-            "$select": "id,displayName,userPrincipalName", "$top": "999"}) if "user" in str(m.get("@odata.type", "user"))]
-            for g in groups}
+            "$top": str(_DIRECTORY_PAGE)})
+        users, truncated = page.get("value", []), bool(page.get("@odata.nextLink"))
+        deleted = obs.graph("GET", "/directory/deletedItems/microsoft.graph.user",
+                            params={"$top": str(_DIRECTORY_PAGE)}).get("value", [])
+        page = obs.graph("GET", "/groups", params={"$select": "id,displayName,description", "$top": str(_DIRECTORY_PAGE)})
+        groups, truncated = page.get("value", []), truncated or bool(page.get("@odata.nextLink"))
+        members = {g["id"]: [m for m in obs.graph("GET", f"/groups/{g['id']}/members", params={
+            "$select": "id,displayName,userPrincipalName", "$top": str(_DIRECTORY_PAGE)}).get("value", [])
+            if "user" in str(m.get("@odata.type", "user"))] for g in groups}
         assignments = (obs.graph_pages(f"/servicePrincipals/{sp_id}/appRoleAssignedTo", params={"$top": "999"})
                        if sp_id else [])
         scope = model.ScopeInputs(assignments=assignments, roles={r["id"].lower(): r["displayName"] for r in roles},
@@ -207,6 +213,7 @@ class Portal:
             "genesysUsers": {"active": sum(1 for u in genesys_users if u.get("active", True)),
                              "total": len(genesys_users)},
             "scopingFilters": scoping,
+            "truncated": truncated,
         }
 
     def logs(self, query: dict[str, str]) -> dict:

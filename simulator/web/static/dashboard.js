@@ -298,6 +298,7 @@
     const inScope = d.users.filter((u) => u.scope.inScope).length;
     region($("#directory-summary"), `<p>${plural(d.users.length, "Entra user")} (${inScope} in scope) · ${plural(d.groups.length, "group")} ·
       Genesys: ${d.genesysUsers.active} active of ${plural(d.genesysUsers.total, "user")}</p>
+      ${d.truncated ? `<p class="hint">A large tenant: the first 999 users and groups are listed.</p>` : ""}
       ${d.scopingFilters ? `<p class="hint">The job has scoping filters: the Scope column shows assignment only; the provisioning logs show each object's scoping decision.</p>` : ""}`);
     const users = d.users.filter((u) => !search || `${u.displayName} ${u.userPrincipalName}`.toLowerCase().includes(search));
     region($("#users-body"), users.map((u) => `<tr data-user="${esc(u.userPrincipalName)}" class="${u.deleted ? "deleted" : ""}">
