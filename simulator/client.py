@@ -271,9 +271,14 @@ class ProvsimClient:
 
     def reset(self) -> dict:
         """Back to the fixture's first state (same seed): ``POST /_provsim/reset``."""
+        self.forget()
+        return self.control("POST", "/reset")
+
+    def forget(self) -> None:
+        """Drop the cached tokens and service principal id (another client reset the simulator, or
+        added or removed the app), so the next call looks them up again."""
         self._graph_token = self._genesys_token = None
         self._sp_id = None
-        return self.control("POST", "/reset")
 
     def add_fault(self, **rule: Any) -> dict:
         return self.control("POST", "/faults", rule)

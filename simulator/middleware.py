@@ -16,6 +16,11 @@ fault answers, lands in the traffic log.  In order, for each request:
    gets 400 at parse time, before any view could store it.
 4. Fault rules, then the app; the exchange is logged.
 
+An in-process request marked with :data:`OBSERVER_MARK` (the dashboard reading
+the tenant through Graph to draw the page) skips step 4's fault rules and the
+traffic log: looking at the story must not change it (a rule's ``times`` or
+``nth`` would count the dashboard's reads) nor crowd out the engine's traffic.
+
 Every refusal and every unexpected exception is answered in the format of the
 surface the path belongs to (SCIM error, Genesys ErrorBody, Graph OData error,
 AADSTS body, or provsim's ``{"error": {"code", "message"}}``), never HTML and
@@ -35,8 +40,8 @@ from simulator.core import DroppedConnection, Runtime
 from simulator.core.security import SERVED_KEY, host_allowed, origin_allowed
 from simulator.transport import IN_PROCESS_MARK
 
-__all__ = ["ProvsimMiddleware", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body", "strict_json_problem",
-           "render_error_for"]
+__all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
+           "strict_json_problem", "render_error_for"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,9 @@ MAX_JSON_DEPTH = 64
 BODY_LIMITS = {"graph": 4 * 1024 * 1024, "entra-login": 1024 * 1024, "control": 1024 * 1024,
                "control-restore": 256 * 1024 * 1024, "dashboard": 64 * 1024, None: 64 * 1024}
 _CONTROL_PREFIX = "/_provsim"
+#: WSGI environ key of an in-process read that only observes (no fault rules, no traffic log).
+#: Set by the caller's WSGI wrapper, never from a header, so nothing over a socket can claim it.
+OBSERVER_MARK = "provsim.observer"
 _DASHBOARD_PATHS = ("/dashboard/", "/static/provsim/")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
@@ -123,7 +131,7 @@ def render_error_for(runtime: Runtime, path: str, status: int, message: str) -> 
             return surface.render_error(status, message)
         except Exception:  # a renderer must never turn a refusal into a crash
             log.exception("error renderer of %s failed", surface.name)
-    if path.startswith("/dashboard/") or path == "/":
+    if path.startswith("/dashboard/") and not path.startswith("/dashboard/api/") or path == "/":
         html = f"<!doctype html><title>{status}</title><p>{_escape(message)}</p>".encode()
         return html, "text/html; charset=utf-8"
     return control_error_body(status, _CONTROL_CODES.get(status, "error"), message), "application/json"
@@ -215,7 +223,9 @@ class ProvsimMiddleware:
             self._log(environ, surface_name, method, path, body, refusal.status, [("Content-Type", ctype)], payload, None)
             raise
 
-        rule = rt.faults.evaluate(method, path, surface_name) if not path.startswith(_CONTROL_PREFIX) else None
+        observer = bool(environ.get(OBSERVER_MARK)) and bool(environ.get(IN_PROCESS_MARK)) and not environ.get(SERVED_KEY)
+        rule = (rt.faults.evaluate(method, path, surface_name)
+                if not path.startswith(_CONTROL_PREFIX) and not observer else None)
         if rule is not None:
             if rule.delay:
                 rt.clock.sleep(float(rule.delay))
@@ -249,7 +259,7 @@ class ProvsimMiddleware:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         result = self.app(environ, capture)
-        if path.startswith(_LOGGED_PREFIX_SKIP) or surface is None:
+        if path.startswith(_LOGGED_PREFIX_SKIP) or surface is None or observer:
             return result
         chunks = []
         try:

@@ -78,17 +78,27 @@ class ScenarioResult:
 
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, *, progress: Callable[[str, int, int], None] | None = None,
-                 seed: int | None = None, record_to=None, extra: dict | None = None, record_target=None) -> None:
-        from simulator.app import create_app
+                 seed: int | None = None, record_to=None, extra: dict | None = None, record_target=None,
+                 app: Any = None) -> None:
+        """A runner on a fresh simulator built for the scenario, or (``app``) on an existing provsim app.
 
+        With ``app`` (the dashboard's Scenarios panel steps a story on the app it serves) the app's
+        own tenant, seed and state are used as they are: the caller resets it first if the story
+        should start from the fixture; ``seed``, ``extra`` and ``record_target`` do not apply."""
         self.scenario = scenario
         self.progress = progress
-        extra = dict(extra or {})
-        if record_target is not None:
-            extra["target_transport_wrapper"] = _target_recorder(record_target)
-        self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed,
-                                    fixture=scenario.tenant_path or scenario.tenant, extra=extra)
-        self.app = create_app(self.config)
+        if app is None:
+            from simulator.app import create_app
+
+            extra = dict(extra or {})
+            if record_target is not None:
+                extra["target_transport_wrapper"] = _target_recorder(record_target)
+            self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed,
+                                        fixture=scenario.tenant_path or scenario.tenant, extra=extra)
+            app = create_app(self.config)
+        else:
+            self.config = app.extensions["provsim"].config
+        self.app = app
         self.runtime = self.app.extensions["provsim"]
         self.client = ProvsimClient.in_process(self.app, transport_wrapper=record_to)
         self.vars: dict[str, Any] = {}
@@ -177,6 +187,31 @@ class ScenarioRunner:
         return self.client.sync_path(suffix)
 
     # ------------------------------------------------------------------ run
+    def run_step(self, step: Step) -> StepOutcome:
+        """Carry out one step now and say what came of it.
+
+        ``outcome.failure`` is ``"failed"`` when an expectation did not hold (the story may go on)
+        and ``"error"`` when the step could not be carried out (a story run stops there)."""
+        outcome = StepOutcome(step, self.runtime.now_iso())
+        cycles_before, entries_before = len(self.cycles), len(self.log_entries)
+        try:
+            getattr(self, f"do_{step.verb}")(step, outcome)
+        except ExpectationFailed as err:
+            outcome.ok, outcome.failure, outcome.problems = False, "failed", err.problems
+            outcome.lines.append(f"FAILED: {err}")
+        except ProvsimError as err:  # a refused call, a login that failed, no job yet: the story cannot go on
+            outcome.ok, outcome.failure, outcome.problems = False, "error", [str(err)]
+            outcome.lines.append(f"ERROR: {err}")
+        outcome.cycles = self.cycles[cycles_before:]
+        outcome.entries = self.log_entries[entries_before:]
+        return outcome
+
+    def close(self) -> None:
+        """Stop observing the provisioning service (a runner on a long-lived app, see ``app``)."""
+        service = self.runtime.services.get("provisioning")
+        if service is not None and self._on_engine_event in service.listeners:
+            service.listeners.remove(self._on_engine_event)
+
     def run(self) -> ScenarioResult:
         outcomes: list[StepOutcome] = []
         failures: list[str] = []
@@ -185,24 +220,11 @@ class ScenarioRunner:
         for n, step in enumerate(self.scenario.steps, 1):
             if self.progress:
                 self.progress(step.title or step.verb, n, total)
-            outcome = StepOutcome(step, self.runtime.now_iso())
+            outcome = self.run_step(step)
             outcomes.append(outcome)
-            cycles_before, entries_before = len(self.cycles), len(self.log_entries)
-            stop = False
-            try:
-                getattr(self, f"do_{step.verb}")(step, outcome)
-            except ExpectationFailed as err:
-                outcome.ok, outcome.failure, outcome.problems = False, "failed", err.problems
-                outcome.lines.append(f"FAILED: {err}")
-            except ProvsimError as err:  # a refused call, a login that failed, no job yet: the story cannot go on
-                outcome.ok, outcome.failure, outcome.problems = False, "error", [str(err)]
-                outcome.lines.append(f"ERROR: {err}")
-                stop = True
-            outcome.cycles = self.cycles[cycles_before:]
-            outcome.entries = self.log_entries[entries_before:]
             if not outcome.ok:
                 failures.append(f"step {step.index} ({step.title or step.verb}): {'; '.join(outcome.problems)}")
-            if stop:
+            if outcome.failure == "error":
                 break
         job = self._final_job()
         outbox = self.client.outbox() if self.runtime.services.get("provisioning") is not None else []

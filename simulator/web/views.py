@@ -1,51 +1,67 @@
-"""Dashboard views: read the runtime's services, render one page; forms post back to act."""
+"""The dashboard page at ``/`` and its JSON endpoints under ``/dashboard/api/``.
+
+    GET  /                                   the page (sets the form cookie)
+    GET  /dashboard/api/state[?since=REV]    everything the page draws; {"unchanged": true} while REV holds
+    GET  /dashboard/api/logs?action=&status=&identity=&since=&until=&cycle=&top=&skiptoken=
+    GET  /dashboard/api/logs/<entryId>       one entry: steps, troubleshooting, modified properties
+    GET  /dashboard/api/outbox/<messageId>   one notification e-mail, as sent
+    GET  /dashboard/api/stories              the scenario library
+    POST /dashboard/api/<action>             a click (simulator.web.actions.ACTIONS), JSON in and out
+    POST /dashboard/advance                  the clock buttons without JavaScript (form post, redirect)
+
+Local-only like ``/_provsim`` (the middleware checks Host and Origin).  Every state change
+also needs the ``provsim_form`` cookie that ``GET /`` sets (SameSite=Strict, HttpOnly: a page
+on another site can neither send nor read it), and the JSON endpoints need a JSON body
+(``Content-Type: application/json``, which a cross-site HTML form cannot send).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
-from simulator.core import ConfigError
-from simulator.http import runtime
+from simulator.client import ApiError
+from simulator.http import json_response, runtime
 
-__all__ = ["bp", "init_app"]
+from . import model
+from .actions import ACTIONS, run_action
+from .portal import ActionError, portal_for
+
+__all__ = ["bp", "init_app", "FORM_COOKIE", "ADVANCE_CHOICES"]
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/provsim")
 
+#: The clock buttons: five minutes, one cycle interval, the first escrow retry, a day.
 ADVANCE_CHOICES = ("PT5M", "PT40M", "PT6H", "P1D")
-
-
-def _jobs() -> list[dict]:
-    rt = runtime()
-    service = rt.services.get("provisioning")
-    if service is None:
-        return []
-    out = []
-    for _doc_id, job in service.t["jobs"].docs():
-        view = service.job_view(job["id"])
-        out.append({"id": job["id"], "sp": job["servicePrincipalId"], "schedule": view["schedule"],
-                    "status": view["status"], "counts": view["status"]["synchronizedEntryCountByType"]})
-    return out
-
-
 #: The dashboard's form cookie: SameSite=Strict, so a page on another site cannot post with it.
 FORM_COOKIE = "provsim_form"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+_API = "/dashboard/api/"
 
 
 def _form_token() -> str:
-    from flask import current_app
-
     from simulator.core.security import random_token
 
     return current_app.extensions.setdefault("provsim_form_token", random_token())
 
 
+def _error(status: int, code: str, message: str):
+    return json_response({"error": {"code": code, "message": message}}, status)
+
+
 @bp.before_request
 def _check_form_cookie():
-    """A dashboard form post must come from a page this dashboard served (Origin is checked by the middleware)."""
-    if request.method == "POST" and request.cookies.get(FORM_COOKIE) != _form_token():
-        return ("Refused: this form was not posted from the provsim dashboard (reload the dashboard and try again).",
-                403, {"Content-Type": "text/plain; charset=utf-8"})
+    """A state change must come from a page this dashboard served (Origin is checked by the middleware)."""
+    if request.method in _SAFE:
+        return None
+    api = request.path.startswith(_API)
+    if request.cookies.get(FORM_COOKIE) != _form_token():
+        message = "Refused: this was not posted from the provsim dashboard (reload the dashboard and try again)."
+        if api:
+            return _error(403, "forbidden", message)
+        return message, 403, {"Content-Type": "text/plain; charset=utf-8"}
+    if api and not request.is_json:
+        return _error(415, "unsupportedMediaType", "the dashboard's API takes a JSON body (Content-Type: application/json)")
     return None
 
 
@@ -53,75 +69,87 @@ def _check_form_cookie():
 def _set_form_cookie(resp):
     if request.method == "GET" and request.path == "/":
         resp.set_cookie(FORM_COOKIE, _form_token(), httponly=True, samesite="Strict", path="/")
+    resp.headers.setdefault("Cache-Control", "no-store")
     return resp
 
 
+@bp.errorhandler(ActionError)
+def _action_error(err: ActionError):
+    return _error(err.status, err.code, err.message)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(err: ApiError):
+    return _error(502 if err.status >= 500 else err.status, err.code or "error", err.message)
+
+
+# ------------------------------------------------------------------------------ the page
 @bp.get("/")
 def index():
     rt = runtime()
-    service = rt.services.get("provisioning")
-    org = rt.services.get("purecloud")
-    logs = service.logs()[:25] if service is not None else []
-    users = org.export_state("Users") if org is not None else []
-    groups = org.export_state("Groups") if org is not None else []
-    outbox = service.outbox.messages()[-10:] if service is not None and service.outbox is not None else []
+    tenant = rt.fixture.get("tenant") or {}
     return render_template(
-        "dashboard.html", now=rt.now_iso(), seed=rt.config.seed, fixture=rt.fixture.get("_path", ""),
-        jobs=_jobs(), logs=logs, users=users, groups=groups, faults=[f.to_dict() for f in rt.faults.rules()],
-        outbox=list(reversed(outbox)), pending=[{"due": j.due.isoformat().replace("+00:00", "Z"), "job": j.name}
-                                                  for j in rt.clock.pending()[:8]],
-        traffic=list(reversed(rt.traffic.entries(limit=15))), choices=ADVANCE_CHOICES,
-        message=request.args.get("message"),
+        "dashboard.html", now=rt.now_iso(), seed=rt.config.seed, tenant=tenant,
+        fixture=(rt.fixture.get("_path") or "").rsplit("/", 1)[-1], choices=ADVANCE_CHOICES,
+        actions=model.ACTIONS, statuses=model.STATUSES, reset_scopes=model.RESET_SCOPES,
+        presets=model.FAULT_PRESETS, message=request.args.get("message"),
+        tenant_url=request.host_url.rstrip("/") + "/api/v2/scim/v2",
     )
 
 
 @bp.post("/dashboard/advance")
 def advance():
-    rt = runtime()
-    from simulator.control.views import ControlError, clock_delta
-
+    """The clock buttons as a plain form (the page works without JavaScript for this one thing)."""
     raw = request.form.get("duration", "PT40M")
     try:
-        delta = clock_delta({"duration": raw}, rt.clock.now())  # the control API's checks and limits
-    except ControlError as err:
+        answer = run_action(portal_for(current_app), "clock/advance", {"duration": raw})
+    except ActionError as err:
         return redirect(url_for("dashboard.index", message=err.message))
-    ran = rt.clock.advance(delta)
-    rt.checkpoint()
-    cycles = sum(1 for r in ran if r.get("jobId"))
-    return redirect(url_for("dashboard.index", message=f"advanced {raw}: {cycles} provisioning cycle(s) ran"))
+    return redirect(url_for("dashboard.index", message=answer["message"]))
 
 
-@bp.post("/dashboard/faults/clear")
-def clear_faults():
-    runtime().faults.clear()
-    return redirect(url_for("dashboard.index", message="fault rules cleared"))
+# ------------------------------------------------------------------------------ JSON
+@bp.get(_API + "state")
+def state():
+    portal = portal_for(current_app)
+    since = request.args.get("since")
+    if since:
+        rev = portal.revision()
+        if since == rev:
+            return json_response({"revision": rev, "unchanged": True})
+    return json_response(portal.snapshot())
 
 
-@bp.post("/dashboard/faults")
-def add_fault():
-    form = request.form
-    rule = {"method": form.get("method") or "*", "path": form.get("path") or "/api/v2/scim/v2/*",
-            "note": form.get("note") or "added from the dashboard"}
-    try:
-        if form.get("effect") == "drop":
-            rule["drop"] = True
-        else:
-            rule["status"] = int(form.get("status") or 503)
-            if rule["status"] == 429:
-                rule["headers"] = {"Retry-After": form.get("retry_after") or "60"}
-        if form.get("times"):
-            rule["times"] = int(form["times"])
-        added = runtime().faults.add(rule)
-    except (ConfigError, ValueError) as err:
-        return redirect(url_for("dashboard.index", message=f"fault refused: {err}"))
-    return redirect(url_for("dashboard.index", message=f"fault rule {added.id[:8]} added"))
+@bp.get(_API + "logs")
+def logs():
+    return json_response(portal_for(current_app).logs({k: v for k, v in request.args.items()}))
 
 
-@bp.post("/dashboard/tokens/expire")
-def expire_tokens():
-    org = runtime().services.get("purecloud")
-    count = org.expire_all_tokens() if org is not None else 0
-    return redirect(url_for("dashboard.index", message=f"{count} Genesys token(s) expired"))
+@bp.get(_API + "logs/<entry_id>")
+def log_entry(entry_id: str):
+    return json_response(portal_for(current_app).log_entry(entry_id))
+
+
+@bp.get(_API + "outbox/<message_id>")
+def outbox_message(message_id: str):
+    return json_response(portal_for(current_app).outbox_message(message_id))
+
+
+@bp.get(_API + "stories")
+def stories():
+    from .stories import library
+
+    return json_response({"value": library()})
+
+
+@bp.post(_API + "<path:name>")
+def act(name: str):
+    if name not in ACTIONS:
+        return _error(404, "notFound", f"the dashboard has no action {name!r}")
+    body = request.get_json(silent=True)
+    if body is None:
+        return _error(400, "badRequest", "the body is not JSON")
+    return json_response(run_action(portal_for(current_app), name, body))
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,115 @@
+"""The Scenarios panel: a library story stepped on the served app, one step per click.
+
+A :class:`StorySession` holds a :class:`~simulator.scenario.runner.ScenarioRunner` built on
+the dashboard's own app (``ScenarioRunner(scenario, app=...)``), so each step is the same
+request a ``provsim scenario run`` would send, and the page shows what it led to: the
+step's lines (``expect`` says ok or FAILED per check), the cycles that ran and the
+provisioning log entries written during it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from simulator.scenario import ScenarioError, list_scenarios, load_scenario
+from simulator.scenario.runner import ScenarioRunner
+
+from .portal import ActionError, Portal
+
+__all__ = ["StorySession", "library"]
+
+
+def library() -> list[dict]:
+    """The shipped stories: name, description, tenant and steps (titles)."""
+    return [{"name": s.name, "description": s.description, "tenant": s.tenant, "seed": s.seed,
+             "steps": len(s.steps)} for s in list_scenarios()]
+
+
+def _step_text(step: Any) -> str:
+    """A step as one line: its title, or the verb and its arguments in short."""
+    if step.title:
+        return step.title
+    args = step.args
+    if step.verb == "graph" and isinstance(args, dict):
+        return f"Graph {args.get('method', 'GET')} {args.get('path', '')}"
+    if step.verb == "genesys" and isinstance(args, dict):
+        return f"Genesys {args.get('method', 'GET')} {args.get('path', '')}"
+    if step.verb == "advance":
+        return f"Advance the clock {args}"
+    if step.verb == "expect" and isinstance(args, dict):
+        return "Expect " + ", ".join(sorted(args))
+    return step.verb.replace("_", " ").capitalize()
+
+
+class StorySession:
+    def __init__(self, portal: Portal, scenario: Any) -> None:
+        self.portal = portal
+        self.scenario = scenario
+        self.runner = ScenarioRunner(scenario, app=portal.app)
+        self.position = 0
+        self.outcomes: list[dict] = []
+        self.version = 1
+        self.stopped = False
+
+    @classmethod
+    def load(cls, portal: Portal, name: str) -> "StorySession":
+        """Reset the simulator and start the story ``name`` from the library (its tenant must be this one's)."""
+        try:
+            scenario = load_scenario(name) if name in {s["name"] for s in library()} else None
+        except ScenarioError as err:
+            raise ActionError(400, "badRequest", str(err)) from err
+        if scenario is None:
+            raise ActionError(404, "notFound", f"no story {name!r} in the library")
+        served = Path(portal.runtime.fixture.get("_path") or "").resolve()
+        wanted = Path(scenario.tenant_path).resolve() if scenario.tenant_path else None
+        if wanted is not None and wanted != served:
+            raise ActionError(409, "otherTenant", f"the story '{scenario.name}' runs on the '{scenario.tenant}' tenant; "
+                                                  f"this simulator serves '{served.stem}': start it with "
+                                                  f"provsim serve --fixture {scenario.tenant}")
+        if portal.story is not None:
+            portal.story.close()
+            portal.story = None
+        portal.actor.reset()
+        portal.observer.forget()
+        session = cls(portal, scenario)
+        portal.story = session
+        return session
+
+    def step(self) -> dict:
+        """Carry out the next step; what it led to, as the page lists it."""
+        if self.position >= len(self.scenario.steps):
+            raise ActionError(409, "storyOver", "the story has no steps left: load it again to replay it")
+        if self.stopped:
+            raise ActionError(409, "storyStopped", "the story stopped at a step that could not be carried out: "
+                                                   "load it again to replay it")
+        step = self.scenario.steps[self.position]
+        outcome = self.runner.run_step(step)
+        self.position += 1
+        self.version += 1
+        self.stopped = outcome.failure == "error"
+        actions: dict[str, int] = {}
+        for entry in outcome.entries:
+            key = f"{entry.get('provisioningAction')} {((entry.get('provisioningStatusInfo') or {}).get('status'))}"
+            actions[key] = actions.get(key, 0) + 1
+        state = "ok" if outcome.ok else outcome.failure or "failed"
+        view = {"index": step.index, "at": outcome.at, "state": state, "lines": list(outcome.lines),
+                "problems": list(outcome.problems), "cycles": len(outcome.cycles),
+                "entries": [{"what": k, "count": v} for k, v in sorted(actions.items())],
+                "headline": f"Step {step.index} of {len(self.scenario.steps)}: {_step_text(step)}: "
+                            + ("done" if outcome.ok else "an expectation did not hold" if state == "failed"
+                               else "could not be carried out")}
+        self.outcomes.append(view)
+        return view
+
+    def close(self) -> None:
+        self.runner.close()
+
+    def view(self) -> dict:
+        done = {o["index"]: o for o in self.outcomes}
+        return {"name": self.scenario.name, "description": self.scenario.description,
+                "tenant": self.scenario.tenant, "seed": self.scenario.seed, "position": self.position,
+                "total": len(self.scenario.steps), "stopped": self.stopped,
+                "finished": self.position >= len(self.scenario.steps),
+                "steps": [{"index": s.index, "verb": s.verb, "text": _step_text(s), "outcome": done.get(s.index)}
+                          for s in self.scenario.steps]}
