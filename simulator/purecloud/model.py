@@ -376,6 +376,7 @@ def parse_group(body: Any, rules: OrgRules) -> GroupInput:
     display = _string("displayName", keys.get("displayname", ("", None))[1], required=True)
     external = _string("externalId", keys.get("externalid", ("", None))[1])
     members: list[str] = []
+    seen: set[str] = set()
     for item in _list_of_objects("members", keys.get("members", ("", None))[1]):
         kind = item.get("type")
         if kind is not None and (not isinstance(kind, str) or kind.lower() != "user"):
@@ -383,7 +384,8 @@ def parse_group(body: Any, rules: OrgRules) -> GroupInput:
         member = _string("members.value", item.get("value"), required=True)
         if not rules.user_exists(member):  # type: ignore[arg-type]
             raise ScimError(400, "invalidValue", f"Member {member!r} is not a user of this org")
-        if member not in members:
+        if member not in seen:
+            seen.add(member)  # type: ignore[arg-type]
             members.append(member)  # type: ignore[arg-type]
     return GroupInput(display, external, members)  # type: ignore[arg-type]
 

@@ -464,8 +464,9 @@ class PureCloudOrg:
         group_id = current["id"]
         existing = {self.memberships.raw(i)["userId"]: i for i in self.memberships.ids_by("groupId", group_id)}
         changed = False
+        wanted = set(data.members)
         for user_id, row_id in existing.items():
-            if user_id not in data.members:
+            if user_id not in wanted:
                 self.memberships.delete(row_id)
                 changed = True
         for user_id in data.members:

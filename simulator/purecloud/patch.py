@@ -18,6 +18,7 @@ validator's job.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
@@ -117,6 +118,13 @@ def _container(doc: dict, urn: str, schema: ResourceSchema, create: bool) -> dic
     return ext
 
 
+def _hashable(value: Any) -> Any:
+    """A value as a set member: JSON objects and lists by their canonical text."""
+    if isinstance(value, (dict, list)):
+        return ("json", json.dumps(value, sort_keys=True, separators=(",", ":"), default=str))
+    return value
+
+
 def _element_key(attr: Attr, item: Any) -> Any:
     if attr.key and isinstance(item, dict):
         for k, v in item.items():
@@ -171,13 +179,22 @@ def _apply_path(doc: dict, op: str, path: str, value: Any, schema: ResourceSchem
     elif op == "add":
         current = container.get(name)
         current = list(current) if isinstance(current, list) else []
+        # An element whose key is already there replaces it (moved to the end); an unkeyed element
+        # already there is skipped.  Linear in the list: a group PATCH may add thousands of members.
+        added_keys = {_hashable(k) for k in (_element_key(attr, i) for i in items) if k is not None}
+        if added_keys:
+            current = [c for c in current if _hashable(_element_key(attr, c)) not in added_keys]
+        present = {_hashable(c) for c in current}
+        appended: dict[Any, Any] = {}
         for item in items:
             key = _element_key(attr, item)
             if key is not None:
-                current = [c for c in current if _element_key(attr, c) != key]
-            elif item in current:
-                continue
-            current.append(item)
+                appended.pop(("key", _hashable(key)), None)  # the last of equal keys wins, at the end
+                appended[("key", _hashable(key))] = item
+            elif _hashable(item) not in present:
+                present.add(_hashable(item))
+                appended[("item", len(appended), _hashable(item))] = item
+        current.extend(appended.values())
         container[name] = current
     else:  # remove
         if value is None:
@@ -186,8 +203,9 @@ def _apply_path(doc: dict, op: str, path: str, value: Any, schema: ResourceSchem
         current = container.get(name)
         if not isinstance(current, list):
             return
-        keys = {_element_key(attr, i) for i in items} - {None}
-        container[name] = [c for c in current if c not in items and (_element_key(attr, c) not in keys)]
+        keys = {_hashable(k) for k in (_element_key(attr, i) for i in items) if k is not None}
+        gone = {_hashable(i) for i in items}
+        container[name] = [c for c in current if _hashable(c) not in gone and _hashable(_element_key(attr, c)) not in keys]
 
 
 def _apply_filtered(container: dict, op: str, attr: Attr, pairs: list[tuple[str, Any]], sub: str | None,
