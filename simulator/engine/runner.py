@@ -163,6 +163,7 @@ class JobRunner:
             sync_all=self.jobs.flag(sp_id, "SyncAll"),
             skip_out_of_scope_deletions=self.jobs.flag(sp_id, "SkipOutOfScopeDeletions"),
             entra_quirks="aadoptscim062020" not in base.lower(),
+            rules=self.jobs.target_rules(job),
             delete_threshold=threshold,
             force_deletes=bool(job.get("forceDeletes")),
             escrow=EscrowBook(self.runtime.store, self.runtime.clock, job_id),
