@@ -133,7 +133,7 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     service = ProvisioningService(
         runtime, GraphDirectorySource(reader_for(runtime)),
         TargetFactory(in_process_hosts=hosts, wsgi_app=app, transport_wrapper=extra.get("target_transport_wrapper"),
-                      routes=dict(extra.get("target_apps") or {})),
+                      routes=dict(extra.get("target_routes") or {})),
         service_principal=directory.get_service_principal, tenant_id=directory.tenant_id,
         outbox=Outbox(runtime.store, runtime.ids.stream("outbox"), folder=extra.get("outbox_dir"),
                       smtp=SmtpTarget.parse(extra["smtp"]) if extra.get("smtp") else None),

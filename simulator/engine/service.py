@@ -66,9 +66,9 @@ class TargetFactory:
     """Builds the httpx transport a job uses for its tenant URL.
 
     Tenant URLs on an in-process host go straight to the Genesys fake through
-    ``WSGITransport`` (no socket); tenant URLs on a host of ``routes`` go to that
-    host's own WSGI app (a user's SCIM server run in-process, ``provsim scenario run
-    --target`` from Python); any other URL is a real HTTP call (the proxy, another
+    ``WSGITransport`` (no socket); tenant URLs on a host of ``routes`` go through that
+    host's own transport (a user's SCIM server run in-process: ``simulator.conformance``
+    with a WSGI or ASGI app); any other URL is a real HTTP call (the proxy, another
     provsim, a real org, the user's server).
     """
 
@@ -76,8 +76,8 @@ class TargetFactory:
     wsgi_app: Any = None
     transport_wrapper: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
     timeout: float = 30.0
-    #: ``host`` or ``host:port`` -> a WSGI app that answers tenant URLs on that host, in-process
-    routes: dict[str, Any] = field(default_factory=dict)
+    #: ``host`` or ``host:port`` -> a callable giving the transport to the server on that host
+    routes: dict[str, Callable[[], httpx.BaseTransport]] = field(default_factory=dict)
 
     def _route(self, base_address: str) -> Any:
         url = httpx.URL(base_address)
@@ -93,7 +93,7 @@ class TargetFactory:
         routed = self._route(base_address) if self.routes else None
         transport: httpx.BaseTransport
         if routed is not None:
-            transport = httpx.WSGITransport(app=routed)
+            transport = routed()
         elif self.is_in_process(base_address):
             from simulator.transport import InProcessTransport
 
