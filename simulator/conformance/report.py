@@ -136,6 +136,8 @@ def build_report(scenario: str, seed: int, tenant_url: str, profile: TargetProfi
         members = [ex for ex in exchanges if pattern.id in ex.patterns]
         if not members:
             why = _NEVER_SENT.get(profile, {}).get(pattern.id) or f"not sent in this story; exercised by {pattern.exercise}"
+            if pattern.id not in _NEVER_SENT.get(profile, {}) and any(p.failures for p in passes):
+                why += " (objects whose requests failed wait in escrow, so their later changes are not sent yet)"
             verdicts.append(PatternVerdict(pattern, "not exercised", note=why))
             continue
         findings = [(ex.n, c) for ex in members for c in ex.checks if not c.ok and c.pattern in (None, pattern.id)]

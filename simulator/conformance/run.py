@@ -85,15 +85,20 @@ def _summary(name: str, target: Target, result: Any) -> PassSummary:
     status = job.get("status") or {}
     quarantine = status.get("quarantine")
     counts = Counter(f"{e['provisioningAction']}/{e['provisioningStatusInfo']['status']}" for e in result.logs)
-    failures = []
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for e in result.logs:
         info = e["provisioningStatusInfo"]
         if info["status"] != "failure":
             continue
         error = info.get("errorInformation") or {}
-        who = e["sourceIdentity"].get("displayName") or e["sourceIdentity"].get("id")
-        failures.append(f"{e['provisioningAction']} {e['sourceIdentity'].get('identityType')} {who}: "
-                        f"{error.get('errorCode')}: {error.get('reason')}")
+        reason = " ".join(str(error.get("reason") or "").split())
+        reason = reason if len(reason) <= 200 else reason[:200] + "..."
+        key = (f"{e['provisioningAction']} {e['sourceIdentity'].get('identityType')}", str(error.get("errorCode")), reason)
+        grouped.setdefault(key, []).append(e["sourceIdentity"].get("displayName") or e["sourceIdentity"].get("id"))
+    failures = []
+    for (what, code, reason), names in grouped.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        failures.append(f"{len(names)} x {what} ({shown}): {code}: {reason}")
     return PassSummary(
         name=name, tenant_url=target.tenant_url,
         job={"code": status.get("code"),

@@ -177,7 +177,8 @@ class JobRunner:
     def target(self, transport, job: dict) -> ScimTarget:
         sp_id = job["servicePrincipalId"]
         return ScimTarget(transport, self.jobs.secret(sp_id, "BaseAddress"), self.jobs.secret(sp_id, "SecretToken"),
-                          sleep=self.runtime.clock.sleep, latency=self.latency, timeout=self.targets.timeout)
+                          sleep=self.runtime.clock.sleep, latency=self.latency, timeout=self.targets.timeout,
+                          name=self.jobs.target_rules(job).name)
 
     def log_writer(self, job: dict, sp: dict, cycle_id: str, **kwargs: Any) -> LogWriter:
         return LogWriter(table=self.logs, clock=self.runtime.clock, ids=self.ids, job=job, service_principal=sp,

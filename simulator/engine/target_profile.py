@@ -46,11 +46,13 @@ class TargetRules:
     creates_groups: bool
     #: ``DELETE /Groups/{id}`` for a group deleted in Entra or out of scope (else: the link is dropped)
     deletes_groups: bool
+    #: how failures name the target ("Genesys answered 400: ...")
+    name: str = "Genesys"
 
 
 _RULES = {
     TargetProfile.GENESYS: TargetRules(TargetProfile.GENESYS, creates_groups=False, deletes_groups=False),
-    TargetProfile.SCIM: TargetRules(TargetProfile.SCIM, creates_groups=True, deletes_groups=True),
+    TargetProfile.SCIM: TargetRules(TargetProfile.SCIM, creates_groups=True, deletes_groups=True, name="the SCIM app"),
 }
 
 
