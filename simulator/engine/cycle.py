@@ -508,27 +508,9 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
         log_entry.action = "delete"
         log_entry.target_id = entry_cache["targetId"]
         log_entry.target_name = entry_cache.get("targetName", "")
-        if not ctx.allows("User", DELETE):
-            # The Entra object is gone for good: the link goes too; the Genesys user stays as it is.
-            ctx.cache.remove(user_id)
-            _clear_escrow(ctx, user_id, kind=None)
-            _skip(ctx, result, log_entry, DELETE, f"User '{name}' was deleted for good in Entra ID")
-            return
-        if result.too_many_deletes:
-            _stage_delete(ctx, result, log_entry)
-            return
-        try:
-            ctx.target.delete(USER_PATH, entry_cache["targetId"])
-        except TargetError as err:
-            if err.status != 404:
-                _handle_failure(ctx, result, log_entry, err)
-                return
-        log_entry.step("export", "success", f"User '{name}' was deleted in PureCloud by Genesys")
-        ctx.cache.remove(user_id)
-        result.exported += 1
-        result.deletes += 1
-        _emit(ctx, result, log_entry)
-        _clear_escrow(ctx, user_id, kind=None)
+        _delete_object(ctx, result, log_entry, user_id, USER_PATH, entry_cache["targetId"],
+                       why=f"User '{name}' was deleted for good in Entra ID",
+                       done=f"User '{name}' was deleted in PureCloud by Genesys")
         return
 
     if entry_cache is None or not entry_cache.get("targetId"):
@@ -611,15 +593,9 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, de
             matched = found[0]
             break
     if matched is None:
-        log_entry.action = "create"
-        if not ctx.allows("User", CREATE):
-            _skip(ctx, result, log_entry, CREATE, f"User '{values.get('userName')}' is in scope and not in PureCloud by Genesys")
-            return
-        body = ctx.mappings.build_create("User", values)
-        try:
-            created = ctx.target.create(USER_PATH, body)
-        except TargetError as err:
-            _handle_failure(ctx, result, log_entry, err)
+        created = _send_create(ctx, result, log_entry, "User", values,
+                               f"User '{values.get('userName')}' is in scope and not in PureCloud by Genesys")
+        if created is _NOT_CREATED:
             return
         target_id = created.get("id") if isinstance(created, dict) else None
         log_entry.target_id = target_id or ""
@@ -856,19 +832,31 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
     _clear_escrow(ctx, group_id)
 
 
+#: :func:`_send_create` sent nothing, or the create failed (already logged)
+_NOT_CREATED = object()
+
+
+def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: dict,
+                 why: str) -> Any:
+    """``POST`` the object (unless the Create action is off); the answer, or :data:`_NOT_CREATED`."""
+    log_entry.action = "create"
+    if not ctx.allows(object_type, CREATE):
+        _skip(ctx, result, log_entry, CREATE, why)
+        return _NOT_CREATED
+    try:
+        return ctx.target.create(USER_PATH if object_type == "User" else GROUP_PATH,
+                                 ctx.mappings.build_create(object_type, values))
+    except TargetError as err:
+        _handle_failure(ctx, result, log_entry, err)
+        return _NOT_CREATED
+
+
 def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, group_id: str, name: str,
                   values: dict) -> None:
     """``POST /Groups`` with ``externalId`` and ``displayName``, never members (reference §1, Groups):
     the reference pass adds them once the group is linked."""
-    log_entry.action = "create"
-    if not ctx.allows("Group", CREATE):
-        _skip(ctx, result, log_entry, CREATE, f"Group '{name}' is in scope and not in the app")
-        return
-    body = ctx.mappings.build_create("Group", values)
-    try:
-        created = ctx.target.create(GROUP_PATH, body)
-    except TargetError as err:
-        _handle_failure(ctx, result, log_entry, err)
+    created = _send_create(ctx, result, log_entry, "Group", values, f"Group '{name}' is in scope and not in the app")
+    if created is _NOT_CREATED:
         return
     target_id = created.get("id") if isinstance(created, dict) else None
     if not target_id:
@@ -893,26 +881,36 @@ def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, e
     log_entry.action = "delete"
     log_entry.target_id = entry_cache["targetId"]
     log_entry.target_name = entry_cache.get("targetName", "") or ""
-    if not ctx.allows("Group", DELETE):
-        ctx.cache.remove(group_id)
-        _clear_escrow(ctx, group_id, kind=None)
+    _delete_object(ctx, result, log_entry, group_id, GROUP_PATH, entry_cache["targetId"], why=why,
+                   done=f"{why}; the group was deleted in the app")
+
+
+def _delete_object(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_id: str, resource: str,
+                   target_id: str, *, why: str, done: str) -> None:
+    """``DELETE /Users|Groups/{id}`` unless the Delete action is off (the link goes, the target object stays)
+    or the accidental-deletion guard holds it back; a 404 (already gone) counts as deleted."""
+    object_type = "User" if resource == USER_PATH else "Group"
+    if not ctx.allows(object_type, DELETE):
+        # The Entra object is gone for good: the link goes too; the target object stays as it is.
+        ctx.cache.remove(object_id)
+        _clear_escrow(ctx, object_id, kind=None)
         _skip(ctx, result, log_entry, DELETE, why)
         return
     if result.too_many_deletes:
         _stage_delete(ctx, result, log_entry)
         return
     try:
-        ctx.target.delete(GROUP_PATH, entry_cache["targetId"])
+        ctx.target.delete(resource, target_id)
     except TargetError as err:
         if err.status != 404:
             _handle_failure(ctx, result, log_entry, err)
             return
-    log_entry.step("export", "success", f"{why}; the group was deleted in the app")
-    ctx.cache.remove(group_id)
+    log_entry.step("export", "success", done)
+    ctx.cache.remove(object_id)
     result.exported += 1
     result.deletes += 1
     _emit(ctx, result, log_entry)
-    _clear_escrow(ctx, group_id, kind=None)
+    _clear_escrow(ctx, object_id, kind=None)
 
 
 def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> None:

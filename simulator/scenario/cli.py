@@ -58,6 +58,14 @@ def _load(ctx: Context, name: str, junit: Path | None):
         raise InvalidScenario(str(err)) from err
 
 
+def _print_report(text: str, out: Path | None) -> None:
+    """The report on stdout, and in ``out`` too when given (saying so on stderr)."""
+    if out is not None:
+        _write(out, text)
+        click.echo(f"report written to {out}", err=True)
+    click.echo(text, nl=False)
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -77,11 +85,7 @@ def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | 
         result = ScenarioRunner(scenario, progress=bar, seed=seed, record_target=record_target).run()
     finally:
         bar.close()
-    text = render_json(result) if ctx.as_json else render_text(result)
-    if out is not None:
-        _write(out, text)
-        click.echo(f"report written to {out}", err=True)
-    click.echo(text, nl=False)
+    _print_report(render_json(result) if ctx.as_json else render_text(result), out)
     if junit is not None:
         _write(junit, render_junit(result))
         click.echo(f"JUnit XML written to {junit}", err=True)
@@ -179,11 +183,7 @@ def run_target_command(ctx: Context, name: str, url: str, *, token: str | None, 
         report = run_target(scenario, target, seed=seed, progress=bar, record_target=record_target)
     finally:
         bar.close()
-    text = render_json(report) if ctx.as_json else render_text(report)
-    if out is not None:
-        _write(out, text)
-        click.echo(f"report written to {out}", err=True)
-    click.echo(text, nl=False)
+    _print_report(render_json(report) if ctx.as_json else render_text(report), out)
     if record_target is not None:
         click.echo(f"engine -> target traffic recorded to {record_target}", err=True)
     if not report.ok:
