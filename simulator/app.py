@@ -132,7 +132,8 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     extra = runtime.config.extra
     service = ProvisioningService(
         runtime, GraphDirectorySource(reader_for(runtime)),
-        TargetFactory(in_process_hosts=hosts, wsgi_app=app, transport_wrapper=extra.get("target_transport_wrapper")),
+        TargetFactory(in_process_hosts=hosts, wsgi_app=app, transport_wrapper=extra.get("target_transport_wrapper"),
+                      routes=dict(extra.get("target_routes") or {})),
         service_principal=directory.get_service_principal, tenant_id=directory.tenant_id,
         outbox=Outbox(runtime.store, runtime.ids.stream("outbox"), folder=extra.get("outbox_dir"),
                       smtp=SmtpTarget.parse(extra["smtp"]) if extra.get("smtp") else None),

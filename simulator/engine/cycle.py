@@ -39,7 +39,8 @@ from typing import Any, Callable, Iterable
 from .errors import ExpressionError
 from .logs import LogEntry
 from .source import Assignment, DirectorySource
-from .target import GROUP_PATH, USER_PATH, ErrorClass, ScimTarget, TargetError, encode_body, max_request_bytes
+from .target import GROUP_PATH, INCOMPATIBLE, USER_PATH, ErrorClass, ScimTarget, TargetError, encode_body, max_request_bytes
+from .target_profile import DEFAULT_PROFILE, TargetRules, rules_for
 
 __all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE",
            "process_user", "process_group", "resolve_manager", "resolve_members", "guarded"]
@@ -108,6 +109,8 @@ class CycleContext:
     sync_all: bool = False
     skip_out_of_scope_deletions: bool = False
     entra_quirks: bool = True
+    #: what the target app takes (PureCloud by Genesys: groups are never created or deleted)
+    rules: TargetRules = field(default_factory=lambda: rules_for(DEFAULT_PROFILE))
     delete_threshold: int | None = None
     force_deletes: bool = False
     escrow: Any = None  # simulator.engine.escrow.EscrowBook (optional)
@@ -285,6 +288,8 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     result.imported = total - len([g for g in lookups if g not in retries])
     done = 0
     deletes_planned = _plan_deletes(ctx, user_ids, removed) if ctx.delete_threshold else 0
+    if ctx.delete_threshold and ctx.rules.deletes_groups:
+        deletes_planned += _plan_group_deletes(ctx, group_ids)  # group deletes count too (reference §3)
     if ctx.delete_threshold and deletes_planned > ctx.delete_threshold and not ctx.force_deletes:
         result.too_many_deletes = True
 
@@ -384,6 +389,20 @@ def _initial_scope(ctx: CycleContext) -> tuple[list[str], list[str]]:
     order = {uid: i for i, uid in enumerate(source.all_user_ids())}
     gorder = {gid: i for i, gid in enumerate(source.all_group_ids())}
     return sorted(users, key=lambda u: order.get(u, 1 << 30)), sorted(groups, key=lambda g: gorder.get(g, 1 << 30))
+
+
+def _plan_group_deletes(ctx: CycleContext, group_ids: list[str]) -> int:
+    """How many linked groups this cycle would delete (deleted in Entra, or out of scope)."""
+    count = 0
+    for group_id in group_ids:
+        entry = ctx.cache.get(group_id)
+        if entry is None or not entry.get("targetId") or entry.get("state") != "active" or not ctx.allows("Group", DELETE):
+            continue
+        try:
+            count += not group_scope(ctx, ctx.source.group(group_id)).in_scope
+        except Exception:  # the group's own processing reports it; here it just is not a planned delete
+            log.debug("cannot plan the deprovisioning of %s", group_id, exc_info=True)
+    return count
 
 
 def _plan_deletes(ctx: CycleContext, user_ids: list[str], removed: dict[str, str]) -> int:
@@ -489,27 +508,9 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
         log_entry.action = "delete"
         log_entry.target_id = entry_cache["targetId"]
         log_entry.target_name = entry_cache.get("targetName", "")
-        if not ctx.allows("User", DELETE):
-            # The Entra object is gone for good: the link goes too; the Genesys user stays as it is.
-            ctx.cache.remove(user_id)
-            _clear_escrow(ctx, user_id, kind=None)
-            _skip(ctx, result, log_entry, DELETE, f"User '{name}' was deleted for good in Entra ID")
-            return
-        if result.too_many_deletes:
-            _stage_delete(ctx, result, log_entry)
-            return
-        try:
-            ctx.target.delete(USER_PATH, entry_cache["targetId"])
-        except TargetError as err:
-            if err.status != 404:
-                _handle_failure(ctx, result, log_entry, err)
-                return
-        log_entry.step("export", "success", f"User '{name}' was deleted in PureCloud by Genesys")
-        ctx.cache.remove(user_id)
-        result.exported += 1
-        result.deletes += 1
-        _emit(ctx, result, log_entry)
-        _clear_escrow(ctx, user_id, kind=None)
+        _delete_object(ctx, result, log_entry, user_id, USER_PATH, entry_cache["targetId"],
+                       why=f"User '{name}' was deleted for good in Entra ID",
+                       done=f"User '{name}' was deleted in PureCloud by Genesys")
         return
 
     if entry_cache is None or not entry_cache.get("targetId"):
@@ -592,15 +593,9 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, de
             matched = found[0]
             break
     if matched is None:
-        log_entry.action = "create"
-        if not ctx.allows("User", CREATE):
-            _skip(ctx, result, log_entry, CREATE, f"User '{values.get('userName')}' is in scope and not in PureCloud by Genesys")
-            return
-        body = ctx.mappings.build_create("User", values)
-        try:
-            created = ctx.target.create(USER_PATH, body)
-        except TargetError as err:
-            _handle_failure(ctx, result, log_entry, err)
+        created = _send_create(ctx, result, log_entry, "User", values,
+                               f"User '{values.get('userName')}' is in scope and not in PureCloud by Genesys")
+        if created is _NOT_CREATED:
             return
         target_id = created.get("id") if isinstance(created, dict) else None
         log_entry.target_id = target_id or ""
@@ -721,6 +716,9 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
     log_entry = LogEntry("other", "Group", group_id, name)
     log_entry.step("import", "success", f"Received Group '{name}' change of type ({'Delete' if group is None else 'Add/Update'}) from Azure Active Directory")
     if group is None:
+        if entry_cache is not None and ctx.rules.deletes_groups and entry_cache.get("targetId"):
+            _delete_group(ctx, result, log_entry, entry_cache, "The group was deleted in Entra ID")
+            return
         if entry_cache is not None:
             # Genesys groups cannot be deleted through SCIM: the link is dropped, the group stays.
             log_entry.status = "skipped"
@@ -735,6 +733,11 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             _emit(ctx, result, log_entry)
         return
     if not decision.in_scope:
+        if entry_cache is not None and ctx.rules.deletes_groups and entry_cache.get("targetId") \
+                and entry_cache.get("state") == "active":
+            # A group has nothing to disable: leaving scope deletes it in the app (docs/fidelity.md).
+            _delete_group(ctx, result, log_entry, entry_cache, "The group left the app's scope: " + "; ".join(decision.reasons))
+            return
         if entry_cache is not None:
             ctx.cache.update(group_id, {"state": "outOfScope"})
         if ctx.sync_all or entry_cache is not None:
@@ -777,6 +780,9 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             if found:
                 current = found[0]
                 break
+    if current is None and ctx.rules.creates_groups:
+        _create_group(ctx, result, log_entry, group_id, name, values)
+        return
     if current is None:
         # Genesys groups are never created through SCIM (reference §8): a logged, explained skip the first time
         # (and in every initial cycle); later cycles look the group up again and link it once it exists.
@@ -824,6 +830,87 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
     result.exported += 1
     _emit(ctx, result, log_entry)
     _clear_escrow(ctx, group_id)
+
+
+#: :func:`_send_create` sent nothing, or the create failed (already logged)
+_NOT_CREATED = object()
+
+
+def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: dict,
+                 why: str) -> Any:
+    """``POST`` the object (unless the Create action is off); the answer, or :data:`_NOT_CREATED`."""
+    log_entry.action = "create"
+    if not ctx.allows(object_type, CREATE):
+        _skip(ctx, result, log_entry, CREATE, why)
+        return _NOT_CREATED
+    try:
+        return ctx.target.create(USER_PATH if object_type == "User" else GROUP_PATH,
+                                 ctx.mappings.build_create(object_type, values))
+    except TargetError as err:
+        _handle_failure(ctx, result, log_entry, err)
+        return _NOT_CREATED
+
+
+def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, group_id: str, name: str,
+                  values: dict) -> None:
+    """``POST /Groups`` with ``externalId`` and ``displayName``, never members (reference §1, Groups):
+    the reference pass adds them once the group is linked."""
+    created = _send_create(ctx, result, log_entry, "Group", values, f"Group '{name}' is in scope and not in the app")
+    if created is _NOT_CREATED:
+        return
+    target_id = created.get("id") if isinstance(created, dict) else None
+    if not target_id:
+        err = TargetError(INCOMPATIBLE, "The app created the group but its answer has no id", 201, ErrorClass.ESCROW,
+                          "POST", GROUP_PATH, created)
+        _handle_failure(ctx, result, log_entry, err)
+        return
+    ctx.cache.put(group_id, "Group", target_id, name, values.get("displayName", name), state="active")
+    result.linked_groups.add(group_id)
+    log_entry.target_id = target_id
+    log_entry.target_name = values.get("displayName", name)
+    log_entry.modified = [(attr, None, value) for attr, value in values.items()]
+    log_entry.step("export", "success", f"Group '{name}' was created in the app", TargetId=target_id)
+    result.exported += 1
+    _emit(ctx, result, log_entry)
+    _clear_escrow(ctx, group_id)
+
+
+def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: dict, why: str) -> None:
+    """``DELETE /Groups/{id}`` (reference §1, Groups); a group already gone (404) counts as deleted."""
+    group_id = entry_cache["sourceId"]
+    log_entry.action = "delete"
+    log_entry.target_id = entry_cache["targetId"]
+    log_entry.target_name = entry_cache.get("targetName", "") or ""
+    _delete_object(ctx, result, log_entry, group_id, GROUP_PATH, entry_cache["targetId"], why=why,
+                   done=f"{why}; the group was deleted in the app")
+
+
+def _delete_object(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_id: str, resource: str,
+                   target_id: str, *, why: str, done: str) -> None:
+    """``DELETE /Users|Groups/{id}`` unless the Delete action is off (the link goes, the target object stays)
+    or the accidental-deletion guard holds it back; a 404 (already gone) counts as deleted."""
+    object_type = "User" if resource == USER_PATH else "Group"
+    if not ctx.allows(object_type, DELETE):
+        # The Entra object is gone for good: the link goes too; the target object stays as it is.
+        ctx.cache.remove(object_id)
+        _clear_escrow(ctx, object_id, kind=None)
+        _skip(ctx, result, log_entry, DELETE, why)
+        return
+    if result.too_many_deletes:
+        _stage_delete(ctx, result, log_entry)
+        return
+    try:
+        ctx.target.delete(resource, target_id)
+    except TargetError as err:
+        if err.status != 404:
+            _handle_failure(ctx, result, log_entry, err)
+            return
+    log_entry.step("export", "success", done)
+    ctx.cache.remove(object_id)
+    result.exported += 1
+    result.deletes += 1
+    _emit(ctx, result, log_entry)
+    _clear_escrow(ctx, object_id, kind=None)
 
 
 def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> None:

@@ -17,6 +17,7 @@ from . import mappings as m
 from . import quarantine
 from .profile import JobMappings
 from .state import tables
+from .target_profile import PROFILE_SETTING, TargetRules, rules_for
 
 __all__ = [
     "JobBook", "fresh_status", "TEMPLATE_ID", "NEVER", "ZERO_TIME", "DEFAULT_DELETE_THRESHOLD",
@@ -78,6 +79,10 @@ class JobBook:
             cached = (key, JobMappings(schema))
             self._mappings[job["id"]] = cached
         return cached[1]
+
+    def target_rules(self, job: dict) -> TargetRules:
+        """The job's target profile (job setting ``TargetProfile``; the template's when unset)."""
+        return rules_for(self.settings(job).get(PROFILE_SETTING))
 
     def quarantine_rules(self, job: dict) -> dict[str, Any]:
         return quarantine.thresholds(self.settings(job))

@@ -163,6 +163,7 @@ class JobRunner:
             sync_all=self.jobs.flag(sp_id, "SyncAll"),
             skip_out_of_scope_deletions=self.jobs.flag(sp_id, "SkipOutOfScopeDeletions"),
             entra_quirks="aadoptscim062020" not in base.lower(),
+            rules=self.jobs.target_rules(job),
             delete_threshold=threshold,
             force_deletes=bool(job.get("forceDeletes")),
             escrow=EscrowBook(self.runtime.store, self.runtime.clock, job_id),
@@ -176,7 +177,8 @@ class JobRunner:
     def target(self, transport, job: dict) -> ScimTarget:
         sp_id = job["servicePrincipalId"]
         return ScimTarget(transport, self.jobs.secret(sp_id, "BaseAddress"), self.jobs.secret(sp_id, "SecretToken"),
-                          sleep=self.runtime.clock.sleep, latency=self.latency, timeout=self.targets.timeout)
+                          sleep=self.runtime.clock.sleep, latency=self.latency, timeout=self.targets.timeout,
+                          name=self.jobs.target_rules(job).name)
 
     def log_writer(self, job: dict, sp: dict, cycle_id: str, **kwargs: Any) -> LogWriter:
         return LogWriter(table=self.logs, clock=self.runtime.clock, ids=self.ids, job=job, service_principal=sp,

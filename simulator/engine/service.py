@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -38,6 +38,7 @@ from .runner import CYCLE_INTERVAL, JobRunner
 from .source import DirectorySource
 from .state import ConnectorCache
 from .target import ScimTarget, TargetError
+from .target_profile import PROFILE_SETTING, parse_profile
 
 __all__ = ["ProvisioningService", "SyncApiError", "TEMPLATE_ID", "CYCLE_INTERVAL", "RESET_SCOPES", "TargetFactory"]
 
@@ -65,14 +66,22 @@ class TargetFactory:
     """Builds the httpx transport a job uses for its tenant URL.
 
     Tenant URLs on an in-process host go straight to the Genesys fake through
-    ``WSGITransport`` (no socket); any other URL is a real HTTP call (the proxy,
-    another provsim, or a real org).
+    ``WSGITransport`` (no socket); tenant URLs on a host of ``routes`` go through that
+    host's own transport (a user's SCIM server run in-process: ``simulator.conformance``
+    with a WSGI or ASGI app); any other URL is a real HTTP call (the proxy, another
+    provsim, a real org, the user's server).
     """
 
     in_process_hosts: tuple[str, ...]
     wsgi_app: Any = None
     transport_wrapper: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
     timeout: float = 30.0
+    #: ``host`` or ``host:port`` -> a callable giving the transport to the server on that host
+    routes: dict[str, Callable[[], httpx.BaseTransport]] = field(default_factory=dict)
+
+    def _route(self, base_address: str) -> Any:
+        url = httpx.URL(base_address)
+        return self.routes.get(f"{url.host}:{url.port}") if url.port else self.routes.get(url.host)
 
     def is_in_process(self, base_address: str) -> bool:
         url = httpx.URL(base_address)
@@ -81,10 +90,14 @@ class TargetFactory:
 
     def transport_for(self, base_address: str) -> httpx.BaseTransport:
         """The transport for one cycle (or one test connection); close it after use (``with``)."""
-        if self.is_in_process(base_address):
+        routed = self._route(base_address) if self.routes else None
+        transport: httpx.BaseTransport
+        if routed is not None:
+            transport = routed()
+        elif self.is_in_process(base_address):
             from simulator.transport import InProcessTransport
 
-            transport: httpx.BaseTransport = InProcessTransport(app=self.wsgi_app)
+            transport = InProcessTransport(app=self.wsgi_app)
         else:
             transport = httpx.HTTPTransport(retries=0)
         if self.transport_wrapper is not None:
@@ -227,6 +240,11 @@ class ProvisioningService:
                         raise ValueError
                 except (TypeError, ValueError):
                     raise SyncApiError(400, "Request_BadRequest", f"{item['name']} must be a positive integer") from None
+            if item["name"] == PROFILE_SETTING:
+                try:
+                    item = {"name": PROFILE_SETTING, "value": parse_profile(item.get("value")).value}
+                except ValueError as err:
+                    raise SyncApiError(400, "Request_BadRequest", f"{PROFILE_SETTING}: {err}") from None
             current[item["name"]] = str(item.get("value"))
         self.t["jobs"].patch(job.doc_id, {"synchronizationJobSettings": [{"name": k, "value": v} for k, v in current.items()]})
 

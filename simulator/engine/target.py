@@ -162,8 +162,11 @@ class ScimTarget:
         timeout: float = 30.0,
         max_throttle_retries: int = 10,
         on_request: Callable[[dict], None] | None = None,
+        name: str = "Genesys",
     ) -> None:
         self.transport = transport
+        #: how failures name the target ("Genesys answered 400: ...")
+        self.name = name
         self.timeout = httpx.Timeout(timeout).as_dict()
         # A tenant URL may carry feature flags in its query (``...?aadOptscim062020``): they go on every request.
         url = httpx.URL(base_address)
@@ -208,10 +211,10 @@ class ScimTarget:
                 finally:
                     resp.close()
             except httpx.TimeoutException as err:
-                raise TargetError("Timeout", f"The request to Genesys timed out: {err}", None, ErrorClass.ESCROW, method, url) from err
+                raise TargetError("Timeout", f"The request to {self.name} timed out: {err}", None, ErrorClass.ESCROW, method, url) from err
             except httpx.HTTPError as err:
                 # Connection refused/reset/dropped: the service calls these WebExceptionProtocolError.
-                raise TargetError("WebExceptionProtocolError", f"The connection to Genesys failed: {err}", None,
+                raise TargetError("WebExceptionProtocolError", f"The connection to {self.name} failed: {err}", None,
                                   ErrorClass.ESCROW, method, url) from err
             if self.on_request:
                 self.on_request({"method": method, "url": str(request.url), "status": resp.status_code, "body": body})
@@ -223,13 +226,13 @@ class ScimTarget:
                 self.sleep(wait)
                 continue
             if resp.status_code >= 400:
-                error = self._error(method, url, resp.status_code, parsed)
+                error = self._error(method, url, resp.status_code, parsed, self.name)
                 error.fault = resp.headers.get("X-Provsim-Fault")
                 raise error
             return ScimResponse(resp.status_code, parsed, dict(resp.headers))
 
     @staticmethod
-    def _error(method: str, url: str, status: int, body: Any) -> TargetError:
+    def _error(method: str, url: str, status: int, body: Any, name: str = "Genesys") -> TargetError:
         detail = ""
         if isinstance(body, dict):
             detail = body.get("detail") or body.get("message") or body.get("error_description") or ""
@@ -246,7 +249,7 @@ class ScimTarget:
             klass = ErrorClass.THROTTLED
         else:
             klass = ErrorClass.ESCROW
-        message = f"Genesys answered {status}" + (f": {detail}" if detail else "")
+        message = f"{name[:1].upper()}{name[1:]} answered {status}" + (f": {detail}" if detail else "")
         return TargetError(code, message, status, klass, method, url, body)
 
     # ---- users ------------------------------------------------------------

@@ -58,6 +58,14 @@ def _load(ctx: Context, name: str, junit: Path | None):
         raise InvalidScenario(str(err)) from err
 
 
+def _print_report(text: str, out: Path | None) -> None:
+    """The report on stdout, and in ``out`` too when given (saying so on stderr)."""
+    if out is not None:
+        _write(out, text)
+        click.echo(f"report written to {out}", err=True)
+    click.echo(text, nl=False)
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -77,11 +85,7 @@ def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | 
         result = ScenarioRunner(scenario, progress=bar, seed=seed, record_target=record_target).run()
     finally:
         bar.close()
-    text = render_json(result) if ctx.as_json else render_text(result)
-    if out is not None:
-        _write(out, text)
-        click.echo(f"report written to {out}", err=True)
-    click.echo(text, nl=False)
+    _print_report(render_json(result) if ctx.as_json else render_text(result), out)
     if junit is not None:
         _write(junit, render_junit(result))
         click.echo(f"JUnit XML written to {junit}", err=True)
@@ -116,22 +120,75 @@ def scenario_group() -> None:
 @scenario_group.command("run")
 @click.argument("name")
 @_run_options
+@click.option("--target", metavar="URL",
+              help="Provision into your own SCIM server at this tenant URL (e.g. http://localhost:8000/scim/v2) instead "
+                   "of the Genesys fake, and print the target report (docs/target.md).")
+@click.option("--token", envvar="PROVSIM_TARGET_TOKEN", metavar="TOKEN",
+              help="With --target: the secret token, sent as a bearer token and never printed "
+                   "(default: $PROVSIM_TARGET_TOKEN; none: no Authorization header).")
+@click.option("--profile", type=click.Choice(["scim", "genesys"]), default=None,
+              help="With --target: scim (default: groups created, renamed and deleted) or genesys (groups only "
+                   "updated, as the PureCloud by Genesys gallery app).")
 @pass_context
 def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, junit: Path | None, progress: bool | None,
-                record_target: Path | None, as_json: bool) -> None:
+                record_target: Path | None, as_json: bool, target: str | None, token: str | None,
+                profile: str | None) -> None:
     """Run scenario NAME (from fixtures/scenarios) or a path to a scenario YAML file.
 
     Prints the timeline (virtual time, cycle, action, object, status) and a summary.
     The file is checked first (docs/scenarios.md, `provsim scenario schema`).
 
+    With --target the story's job provisions into your own SCIM server, twice (Entra's default
+    PATCH shapes, then ?aadOptscim062020), and the target report lists every request with what
+    the engine sent, expected and got, and a verdict per Entra request pattern.
+
     \b
     Exit status:
-      0  every step ran and every expectation held
+      0  every step ran and every expectation held (--target: no pattern failed)
       1  a step failed: an expectation did not hold, or the simulator refused a call
+         (--target: a pattern failed)
       2  the file is invalid (each problem as file:line:column): nothing ran
     """
     ctx.as_json = ctx.as_json or as_json
-    run_scenario_command(ctx, name, seed, out, progress, record_target, junit)
+    if target is None:
+        if token is not None and not _from_env("PROVSIM_TARGET_TOKEN", token) or profile is not None:
+            raise click.UsageError("--token and --profile go with --target URL")
+        run_scenario_command(ctx, name, seed, out, progress, record_target, junit)
+        return
+    if junit is not None:
+        raise click.UsageError("--junit is not available with --target (use --json for the target report)")
+    run_target_command(ctx, name, target, token=token, profile=profile or "scim", seed=seed, out=out,
+                       progress=progress, record_target=record_target)
+
+
+def _from_env(name: str, value: str) -> bool:
+    import os
+
+    return os.environ.get(name) == value
+
+
+def run_target_command(ctx: Context, name: str, url: str, *, token: str | None, profile: str, seed: int | None,
+                       out: Path | None, progress: bool | None, record_target: Path | None) -> None:
+    """Run the story against the user's SCIM server; print the target report; exit 1 when a pattern failed."""
+    from simulator.conformance import Target, render_json, render_text, run_target
+
+    scenario = _load(ctx, name, None)
+    try:
+        target = Target(url, token or None, profile)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--target") from err
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _Progress(show)
+    try:
+        report = run_target(scenario, target, seed=seed, progress=bar, record_target=record_target)
+    finally:
+        bar.close()
+    _print_report(render_json(report) if ctx.as_json else render_text(report), out)
+    if record_target is not None:
+        click.echo(f"engine -> target traffic recorded to {record_target}", err=True)
+    if not report.ok:
+        failed = [v.pattern.title for v in report.verdicts if v.verdict == "fail"]
+        raise click.ClickException(f"{len(failed)} pattern(s) failed: {', '.join(failed)}")
 
 
 @scenario_group.command("list")

@@ -79,14 +79,20 @@ class ScenarioResult:
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, *, progress: Callable[[str, int, int], None] | None = None,
                  seed: int | None = None, record_to=None, extra: dict | None = None, record_target=None,
-                 app: Any = None) -> None:
+                 app: Any = None, target: Any = None) -> None:
         """A runner on a fresh simulator built for the scenario, or (``app``) on an existing provsim app.
 
         With ``app`` (the dashboard's Scenarios panel steps a story on the app it serves) the app's
         own tenant, seed and state are used as they are: the caller resets it first if the story
-        should start from the fixture; ``seed``, ``extra`` and ``record_target`` do not apply."""
+        should start from the fixture; ``seed``, ``extra`` and ``record_target`` do not apply.
+
+        With ``target`` (a :class:`simulator.conformance.Target`: tenant URL, secret token, target
+        profile) the story's job provisions into that SCIM server instead of the Genesys fake, and
+        ``expect`` steps are not applicable (docs/target.md); the caller routes an in-process
+        server through ``extra["target_routes"]``."""
         self.scenario = scenario
         self.progress = progress
+        self.target = target
         if app is None:
             from simulator.app import create_app
 
@@ -255,6 +261,9 @@ class ScenarioRunner:
 
     def do_configure(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
+        if self.target is not None:
+            self._configure_target(args, out)
+            return
         tenant_url = args.get("tenant_url") or f"{self.client.base_url}/api/v2/scim/v2"
         self.job_token = args.get("secret_token") or self.vars.get("genesys_token") or self.client.genesys_token()
         scope = args.get("scope", "assigned")
@@ -266,6 +275,27 @@ class ScenarioRunner:
         self.vars["job_id"] = self.job_id
         out.lines.append(f"Job {self.job_id} created from the PureCloud by Genesys template; "
                          f"tenant URL {tenant_url}; scope: {'all users and groups' if scope == 'all' else 'assigned users and groups'}; "
+                         "test connection passed")
+
+    def _configure_target(self, args: dict, out: StepOutcome) -> None:
+        """``configure`` against the user's own SCIM server: its tenant URL and secret token (none:
+        no Authorization header), the target profile as the job setting, then Test Connection."""
+        from simulator.client import job_secrets
+        from simulator.engine.target_profile import PROFILE_SETTING
+
+        target = self.target
+        scope = args.get("scope", "assigned")
+        self.job_token = target.token or ""
+        self.job_id = self.client.create_job(args.get("template", "purecloud"))["id"]
+        self.client.put_secrets(job_secrets(
+            target.tenant_url, self.job_token, scope=scope, notify=args.get("notify"),
+            delete_threshold=args.get("delete_threshold"),
+            skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions"))))
+        self.client.set_settings(self.job_id, **{PROFILE_SETTING: str(target.profile)})
+        self.vars["job_id"] = self.job_id
+        self.client.validate_credentials(self.job_id)
+        out.lines.append(f"Job {self.job_id} created; tenant URL {target.display_url}; target profile {target.profile}; "
+                         f"scope: {'all users and groups' if scope == 'all' else 'assigned users and groups'}; "
                          "test connection passed")
 
     def do_start(self, step: Step, out: StepOutcome) -> None:
@@ -350,6 +380,10 @@ class ScenarioRunner:
 
     def do_expect(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
+        if self.target is not None:
+            # The story's expectations describe the Genesys fake; the target report judges the server.
+            out.lines.extend(f"expect {name}: not applicable with --target" for name in args)
+            return
         from .expectations import check
 
         problems = check(self, args)

@@ -1,0 +1,76 @@
+"""`provsim scenario run NAME --target URL --token ...` against scim2-server on a real loopback socket."""
+
+from __future__ import annotations
+
+import json
+import threading
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import pytest
+from conftest import LIFECYCLE, make_scim2_app
+
+from simulator.cli import cli as provsim
+
+SECRET = "cli-secret-0123456789"
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args) -> None:  # no access log on the test's stderr
+        pass
+
+
+@pytest.fixture
+def scim2_url():
+    server = make_server("127.0.0.1", 0, make_scim2_app(token=SECRET, predictable=True), handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v2"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_target_report_over_http_as_json(cli, scim2_url, tmp_path):
+    out = tmp_path / "report.json"
+    result = cli.invoke(provsim, ["scenario", "run", str(LIFECYCLE), "--target", scim2_url, "--token", SECRET,
+                                  "--json", "--no-progress", "--out", str(out)])
+    assert result.exit_code == 1, result.output  # a pattern failed (remove-members): exit 1, as documented
+    data = json.loads(out.read_text())
+    assert data["target"] == {"tenantUrl": scim2_url, "profile": "scim", "secretToken": "given (not shown)"}
+    assert {v["pattern"]: v["verdict"] for v in data["verdicts"]}["remove-members"] == "fail"
+    assert "1 pattern(s) failed: Remove group members (Entra's default shape)" in result.output
+    assert SECRET not in result.output and SECRET not in out.read_text()
+
+
+def test_token_from_the_environment_and_the_genesys_profile(cli, scim2_url):
+    result = cli.invoke(provsim, ["scenario", "run", str(LIFECYCLE), "--target", scim2_url, "--profile", "genesys",
+                                  "--no-progress"], env={"PROVSIM_TARGET_TOKEN": SECRET})
+    assert "Target profile: genesys; secret token: given (not shown)" in result.output
+    assert "the genesys profile never creates groups" in result.output
+    assert SECRET not in result.output
+
+
+def test_a_wrong_token_is_a_readable_failure(cli, scim2_url):
+    result = cli.invoke(provsim, ["scenario", "run", str(LIFECYCLE), "--target", scim2_url, "--token", "nope",
+                                  "--no-progress"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "FAIL      Test connection" in result.output
+    assert "status: answered 401, expected 200" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--token", "x"], "--token and --profile go with --target URL"),
+    (["--profile", "scim"], "--token and --profile go with --target URL"),
+    (["--target", "ftp://nowhere"], "the target must be an http(s) URL"),
+    (["--target", "http://127.0.0.1:9/v2", "--junit", "x.xml"], "--junit is not available with --target"),
+])
+def test_option_mistakes(cli, args, message):
+    result = cli.invoke(provsim, ["scenario", "run", "demo", *args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_an_unreachable_server_is_a_readable_failure(cli):
+    result = cli.invoke(provsim, ["scenario", "run", "demo", "--target", "http://127.0.0.1:9/scim", "--no-progress"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "FAIL      Test connection" in result.output and "answer: no answer: ConnectError" in result.output
