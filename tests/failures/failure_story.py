@@ -6,68 +6,60 @@ Everything goes through the HTTP APIs a real script would use (Graph, Genesys SC
 
 from __future__ import annotations
 
-from simulator.core import parse_datetime
-from simulator.scenario.model import Scenario, Step
-from simulator.scenario.runner import ScenarioRunner, StepOutcome
+from simulator import create_app
+from simulator.client import ProvsimClient
+from simulator.core import ProvsimConfig, parse_datetime
 
 
 class Story:
     def __init__(self, *, extra: dict | None = None) -> None:
-        scenario = Scenario(name="failure story", description="", tenant="contoso", seed=0, steps=[Step("say", "-")])
-        self.runner = ScenarioRunner(scenario, extra=extra)
-        self.runtime = self.runner.runtime
-        self.http = self.runner.http
+        self.app = create_app(ProvsimConfig(seed=0, fixture="contoso", extra=dict(extra or {})))
+        self.runtime = self.app.extensions["provsim"]
+        self.client = ProvsimClient.in_process(self.app)
+        self.http = self.client.http
         self.service = self.runtime.services["provisioning"]
+        self.job_id: str | None = None
+        self.token: str | None = None
 
     # -- setup
     def configure(self, **args) -> "Story":
-        self.runner.do_genesys_token(Step("genesys_token", {}), StepOutcome(Step("x", {}), ""))
-        self.runner.do_configure(Step("configure", args), StepOutcome(Step("x", {}), ""))
+        self.token = self.client.genesys_token()
+        self.job_id = self.client.configure(secret_token=self.token, **args)
         return self
 
-    @property
-    def job_id(self) -> str:
-        return self.runner.job_id
-
     def sync(self, suffix: str) -> str:
-        return self.runner._sync(suffix)
+        return self.client.sync_path(suffix)
 
     def settings(self, **values) -> None:
-        self.graph("PATCH", self.sync(f"/jobs/{self.job_id}"),
-                   {"synchronizationJobSettings": [{"name": k, "value": str(v)} for k, v in values.items()]})
+        self.client.set_settings(self.job_id, **values)
 
     def start(self) -> None:
-        self.graph("POST", self.sync(f"/jobs/{self.job_id}/start"))
+        self.client.start(self.job_id)
 
     def restart(self, reset_scope=None) -> None:
-        body = {"criteria": {"resetScope": reset_scope}} if reset_scope is not None else {}
-        self.graph("POST", self.sync(f"/jobs/{self.job_id}/restart"), body)
+        self.client.restart(self.job_id, reset_scope)
 
     # -- calls
     def graph(self, method, path, body=None, ok=(200, 201, 204)):
-        return self.runner.graph(method, path, body, ok=ok)
+        return self.client.graph_response(method, path, body, ok=ok)
 
     def genesys(self, method, path, body=None, ok=(200, 201, 204)):
-        return self.runner.genesys(method, path, body, ok=ok)
+        return self.client.genesys_response(method, path, body, ok=ok)
 
     def user_id(self, key: str) -> str:
-        return self.runner._lookup("user", key)
+        return self.runtime.services["directory"].fixture_id(key)
 
     def group_id(self, key: str) -> str:
-        return self.runner._lookup("group", key)
+        return self.runtime.services["directory"].fixture_id(key)
 
     def fault(self, **rule) -> dict:
-        resp = self.http.post("/_provsim/faults", json=rule)
-        assert resp.status_code == 201, resp.text
-        return resp.json()
+        return self.client.add_fault(**rule)
 
     def clear_faults(self) -> None:
-        self.http.delete("/_provsim/faults")
+        self.client.clear_faults()
 
     def advance(self, duration: str) -> list[dict]:
-        resp = self.http.post("/_provsim/clock/advance", json={"duration": duration})
-        assert resp.status_code == 200, resp.text
-        return [r for r in resp.json()["ran"] if r.get("jobId")]
+        return [r for r in self.client.advance(duration)["ran"] if r.get("jobId")]
 
     @property
     def now(self):
@@ -75,10 +67,10 @@ class Story:
 
     # -- what a user looks at
     def status(self) -> dict:
-        return self.graph("GET", self.sync(f"/jobs/{self.job_id}")).json()["status"]
+        return self.client.job(self.job_id)["status"]
 
     def schedule(self) -> dict:
-        return self.graph("GET", self.sync(f"/jobs/{self.job_id}")).json()["schedule"]
+        return self.client.job(self.job_id)["schedule"]
 
     def logs(self, **match) -> list[dict]:
         out = []

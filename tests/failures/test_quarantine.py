@@ -9,7 +9,7 @@ TOKEN_REVOKE = "/_provsim/purecloud/tokens/revoke"
 
 def test_revoked_secret_token_quarantines_at_once_then_runs_daily_until_replaced(started):
     story = started
-    story.http.post(TOKEN_REVOKE, json={"token": story.runner.vars["genesys_token"]})
+    story.http.post(TOKEN_REVOKE, json={"token": story.token})
     story.graph("PATCH", f"/users/{story.user_id('alex')}", {"jobTitle": "Senior Account Executive"})
     ran = story.advance("PT40M")
     assert len(ran) == 1
@@ -36,7 +36,7 @@ def test_revoked_secret_token_quarantines_at_once_then_runs_daily_until_replaced
     assert len(story.outbox()) == 1  # same reason: no second e-mail
 
     # Recovery: a new token in the credentials; the next daily attempt succeeds and leaves quarantine.
-    token = story.runner._genesys_token("provsim-purecloud-client", "provsim-purecloud-secret")
+    token = story.client.genesys_token()
     story.graph("PUT", story.sync("/secrets"), {"value": [{"key": "SecretToken", "value": token}]})
     ran = story.advance("P1D")
     assert ran[0]["at"] == q2["nextAttempt"]
@@ -53,7 +53,7 @@ def test_restart_with_quarantine_state_recovers_without_waiting_a_day(started):
     story.graph("PATCH", f"/users/{story.user_id('alex')}", {"department": "Sales EMEA"})
     story.advance("PT40M")
     assert story.status()["code"] == "Quarantine"
-    token = story.runner._genesys_token("provsim-purecloud-client", "provsim-purecloud-secret")
+    token = story.client.genesys_token()
     story.graph("PUT", story.sync("/secrets"), {"value": [{"key": "SecretToken", "value": token}]})
     story.restart("QuarantineState")
     assert story.status()["quarantine"] is None

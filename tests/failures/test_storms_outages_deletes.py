@@ -65,7 +65,7 @@ def test_outage_in_the_middle_of_the_initial_cycle_leaves_no_duplicates_after_re
 
 
 def _unassign_group(story, display_name):
-    sp = story.runner.sp_id()
+    sp = story.client.service_principal_id()
     assignments = story.graph("GET", f"/servicePrincipals/{sp}/appRoleAssignedTo").json()["value"]
     target = next(a for a in assignments if a["principalDisplayName"] == display_name)
     story.graph("DELETE", f"/servicePrincipals/{sp}/appRoleAssignedTo/{target['id']}")

@@ -151,7 +151,8 @@ def test_invalid_file_as_json_and_junit_for_ci(cli, tmp_path):
     assert data["valid"] is False and data["ok"] is False
     assert data["problems"] == [{"file": str(path), "line": 2, "column": 17, "message":
                                  "step 1 (configure): unknown argument 'scop' (did you mean 'scope'?); configure takes: scope, "
-                                 "notify, delete_threshold, tenant_url, secret_token, skip_out_of_scope_deletions, template"}]
+                                 "notify, delete_threshold, tenant_url, secret_token, skip_out_of_scope_deletions, template, "
+                                 "test_connection"}]
     from junitparser import Error, JUnitXml
 
     suite = next(iter(JUnitXml.fromfile(str(junit))))

@@ -86,7 +86,7 @@ def test_timeline_shows_cycles_entries_on_demand_failures_and_what_did_not_run(m
     assert "      09:00:01  Create       Success  User   alex.wilber@contoso.com" in lines
     # the on-demand entry is on the step's timeline, not lost for want of a cycle
     at = lines.index("[4] 09:40:00  provision on demand")
-    assert lines[at + 1:at + 3] == ["    Provision on demand: Skipped", "      09:40:00  Other        Skipped  User   Lee Gu"]
+    assert lines[at + 1:at + 3] == ["    Provision on demand: Skipped (UserDisabled)", "      09:40:00  Other        Skipped  User   Lee Gu"]
     assert "[5] 09:40:00  Counts and status  [FAILED]" in lines
     assert "    expect genesys_users: FAILED" in lines and "    expect job: ok" in lines
     # a day of idle cycles is one line, and times after the first day carry the date
