@@ -62,8 +62,9 @@ def _genesys_user(runner, spec: dict) -> list[str]:
             manager_id = scim_get(user, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager")
             manager = next((u for u in _users(runner) if u["id"] == manager_id), None)
             actual = manager["userName"] if manager else None
-        elif path == "groups":
-            actual = sorted(g.get("display") or g.get("value") for g in user.get("groups", []))
+        elif path == "groups":  # the user's groups hold ids (and a display name only on SCIM reads)
+            names = {g["id"]: g["displayName"] for g in runner.genesys_state("Groups")}
+            actual = sorted(g.get("display") or names.get(g.get("value"), g.get("value")) for g in user.get("groups", []))
             expected = sorted(expected)
         else:
             actual = scim_get(user, path)

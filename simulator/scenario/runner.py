@@ -46,7 +46,7 @@ class StepOutcome:
     lines: list[str] = field(default_factory=list)
     data: Any = None
     ok: bool = True
-    #: cycles that ended during the step: {"cycleId", "status"}
+    #: cycles that ended during the step: {"cycleId", "status", "initial"}
     cycles: list[dict] = field(default_factory=list)
     #: provisioning log entries written during the step (cycles and provision on demand), oldest first
     entries: list[dict] = field(default_factory=list)
@@ -115,6 +115,7 @@ class ScenarioRunner:
         self.job_id: str | None = None
         self.job_token: str | None = None
         self.cycles: list[dict] = []
+        self._initial: dict[str, bool] = {}
         self.log_entries: list[dict] = []
         service = self.runtime.services.get("provisioning")
         if service is not None:
@@ -122,8 +123,11 @@ class ScenarioRunner:
 
     # ------------------------------------------------------------ observing
     def _on_engine_event(self, event: str, data: dict) -> None:
-        if event == "cycleEnded":
-            self.cycles.append({"cycleId": data["cycleId"], "status": copy.deepcopy(data["status"])})
+        if event == "cycleStarted":
+            self._initial[data["cycleId"]] = bool(data.get("initial"))
+        elif event == "cycleEnded":
+            self.cycles.append({"cycleId": data["cycleId"], "status": copy.deepcopy(data["status"]),
+                                "initial": self._initial.pop(data["cycleId"], False)})
         elif event == "log":
             self.log_entries.append(data)
             if self.progress:
@@ -326,7 +330,15 @@ class ScenarioRunner:
     def _save(self, args: dict, resp: httpx.Response) -> None:
         if args.get("save") and resp.content:
             body = resp.json()
-            self.vars[args["save"]] = body.get("id", body) if isinstance(body, dict) else body
+            if args.get("save_path"):
+                from .expectations import body_value
+
+                value = body_value(body, args["save_path"])
+                if value is None:
+                    raise StepFailed(f"the answer has nothing at {args['save_path']} to save as ${{{args['save']}}}")
+                self.vars[args["save"]] = value
+            else:
+                self.vars[args["save"]] = body.get("id", body) if isinstance(body, dict) else body
 
     def do_graph(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
