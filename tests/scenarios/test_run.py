@@ -187,10 +187,12 @@ def test_list_shows_each_story_with_its_paragraph_and_flags_a_broken_one(cli, tm
     assert data[1]["description"] == "A small story for the tests: one cycle, one on-demand provisioning.\n\nThen things go wrong."
 
 
-def test_shipped_list_exits_0(cli):
+def test_shipped_list_exits_0_and_shows_every_story_with_its_description(cli):
     result = cli.invoke(provsim, ["scenario", "list"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("demo  (tenant contoso, 17 steps)\n  Contoso's Entra directory provisioned")
+    assert "\ndemo  (tenant contoso, 17 steps)\n  Contoso's Entra directory provisioned" in result.stdout
+    for scenario in model.list_scenarios():
+        assert f"{scenario.name}  (tenant {scenario.tenant}, {len(scenario.steps)} steps)\n  " in result.stdout
 
 
 def test_a_tenant_beside_the_story_is_used(cli, tmp_path, tenant_beside):
