@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test serve bench wheel clean
+.PHONY: install run test serve bench wheel goldens clean
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ run: install
 ## The whole test suite.
 test: install
 	$(VENV)/bin/pytest
+
+## Re-record every library story's golden report and engine -> Genesys cassette (cassettes/scenarios/, see docs/scenarios.md).
+goldens: install
+	$(VENV)/bin/provsim scenario golden --dir cassettes/scenarios
 
 ## Every fake on http://127.0.0.1:8080 (demo credentials are printed).
 serve: install

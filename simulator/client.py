@@ -31,7 +31,7 @@ from simulator.login import DEMO_GENESYS, DEMO_GRAPH
 
 __all__ = [
     "ProvsimClient", "ApiError", "Unreachable", "job_secrets",
-    "IN_PROCESS_BASE", "DEFAULT_URL", "DEFAULT_TENANT", "TEMPLATE_ID", "RESET_SCOPES", "SCIM_PATH",
+    "IN_PROCESS_BASE", "DEFAULT_URL", "DEFAULT_TENANT", "TEMPLATE_ID", "RESET_SCOPES", "SCIM_PATH", "PLATFORM_PATH",
 ]
 
 IN_PROCESS_BASE = "http://provsim.local"
@@ -39,6 +39,9 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_TENANT = "contoso.onmicrosoft.com"
 TEMPLATE_ID = "purecloud"
 SCIM_PATH = "/api/v2/scim/v2"
+PLATFORM_PATH = "/api/v2"
+#: How Graph names a directory object in an ``@odata.id`` reference (members, manager).
+ODATA_OBJECT = "https://graph.microsoft.com/v1.0/directoryObjects/"
 #: The fake's id of the PureCloud by Genesys gallery template (``applicationTemplateId``).
 GALLERY_TEMPLATE_IDS = frozenset({"6f3a8e21-54b7-4c19-9d2e-8b1f0a7c3e59"})
 #: appRoleId of "default access" (an app without roles).
@@ -226,16 +229,26 @@ class ProvsimClient:
     def genesys_response(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
                          token: str | None = None, ok: Iterable[int] | None = None) -> httpx.Response:
         """A Genesys SCIM call (``path`` under ``/api/v2/scim/v2``), as an admin would make it by hand."""
-        if token is None:
-            if self._genesys_token is None:
-                self._genesys_token = self.genesys_token()
-            token = self._genesys_token
         path = path if path.startswith("/") else "/" + path
-        return self._call(method, f"{SCIM_PATH}{path}", body, params, {"Authorization": f"Bearer {token}"}, ok)
+        return self._call(method, f"{SCIM_PATH}{path}", body, params,
+                          {"Authorization": f"Bearer {token or self._admin_genesys_token()}"}, ok)
 
     def genesys(self, method: str, path: str, body: Any = None, *, params: dict | None = None, token: str | None = None,
                 ok: Iterable[int] = (200, 201, 204)) -> Any:
         return _parsed(self.genesys_response(method, path, body, params=params, token=token, ok=ok))
+
+    def genesys_platform_response(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
+                                  token: str | None = None, ok: Iterable[int] | None = None) -> httpx.Response:
+        """A Genesys Platform API call (``path`` under ``/api/v2``, e.g. ``POST /groups`` as Admin >
+        Groups does): what SCIM cannot do, such as creating a group or an OAuth client."""
+        path = path if path.startswith("/") else "/" + path
+        return self._call(method, f"{PLATFORM_PATH}{path}", body, params,
+                          {"Authorization": f"Bearer {token or self._admin_genesys_token()}"}, ok)
+
+    def _admin_genesys_token(self) -> str:
+        if self._genesys_token is None:
+            self._genesys_token = self.genesys_token()
+        return self._genesys_token
 
     # ---- provsim control -----------------------------------------------------------------
     def control(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
@@ -314,6 +327,10 @@ class ProvsimClient:
         """Every Genesys token expires now; returns how many did."""
         return int(self.control("POST", "/purecloud/tokens/expire", ok=(200,))["expired"])
 
+    def quarantine_on_demand(self, job_id: str, message: str = "") -> dict:
+        """What Microsoft support does by hand: quarantine the job (reason ``QuarantinedOnDemand``)."""
+        return self.control("POST", f"/provisioning/jobs/{job_id}/quarantine", {"message": message}, ok=(200,))
+
     # ---- the PureCloud app ---------------------------------------------------------------
     def service_principal_id(self) -> str:
         """The PureCloud by Genesys service principal: the one named at construction (object id or
@@ -357,6 +374,61 @@ class ProvsimClient:
         return self.graph("POST", f"/servicePrincipals/{sp_id}/appRoleAssignedTo",
                           {"principalId": principal_id, "resourceId": sp_id, "appRoleId": role_id}, ok=(201,))
 
+    def assignments(self, principal_id: str | None = None) -> list[dict]:
+        """The app's assignments (Users and groups), or those of one user or group."""
+        found = self.graph_pages(self.sp_path("/appRoleAssignedTo"), params={"$top": "999"})
+        return [a for a in found if principal_id is None or a.get("principalId") == principal_id]
+
+    def unassign(self, principal_id: str) -> list[dict]:
+        """Remove every assignment of a user or group from the app; returns the removed assignments
+        (none when it had none)."""
+        gone = self.assignments(principal_id)
+        for assignment in gone:
+            self.graph("DELETE", self.sp_path(f"/appRoleAssignedTo/{assignment['id']}"), ok=(204,))
+        return gone
+
+    def sp_path(self, suffix: str = "") -> str:
+        return f"/servicePrincipals/{self.service_principal_id()}{suffix}"
+
+    # ---- the directory (Graph), as an admin's script changes it -----------------------------
+    def create_user(self, user_principal_name: str, *, display_name: str | None = None, enabled: bool = True,
+                    password: str = "Pr0vsim!user", **attributes: Any) -> dict:
+        """``POST /users``: a new user (``mailNickname`` and ``displayName`` derived from the UPN unless given)."""
+        nickname = user_principal_name.split("@", 1)[0]
+        body = {"accountEnabled": enabled, "displayName": display_name or nickname.replace(".", " ").title(),
+                "mailNickname": attributes.pop("mailNickname", nickname.replace(".", "")),
+                "userPrincipalName": user_principal_name,
+                "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False}, **attributes}
+        return self.graph("POST", "/users", body, ok=(201,))
+
+    def update_user(self, user_id: str, **attributes: Any) -> None:
+        """``PATCH /users/{id}`` with Graph's property names (``jobTitle``, ``accountEnabled``, ...)."""
+        self.graph("PATCH", f"/users/{user_id}", attributes, ok=(204,))
+
+    def set_manager(self, user_id: str, manager_id: str) -> None:
+        self.graph("PUT", f"/users/{user_id}/manager/$ref", {"@odata.id": ODATA_OBJECT + manager_id}, ok=(204,))
+
+    def remove_manager(self, user_id: str) -> None:
+        self.graph("DELETE", f"/users/{user_id}/manager/$ref", ok=(204,))
+
+    def add_member(self, group_id: str, member_id: str) -> None:
+        self.graph("POST", f"/groups/{group_id}/members/$ref", {"@odata.id": ODATA_OBJECT + member_id}, ok=(204,))
+
+    def remove_member(self, group_id: str, member_id: str) -> None:
+        self.graph("DELETE", f"/groups/{group_id}/members/{member_id}/$ref", ok=(204,))
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete a user: soft delete (to deleted items; purged for good 30 days later)."""
+        self.graph("DELETE", f"/users/{user_id}", ok=(204,))
+
+    def restore_deleted(self, object_id: str) -> dict:
+        """Restore a soft-deleted user or group from deleted items."""
+        return self.graph("POST", f"/directory/deletedItems/{object_id}/restore", ok=(200, 201))
+
+    def purge_deleted(self, object_id: str) -> None:
+        """Delete for good from deleted items (what Entra does 30 days after a soft delete)."""
+        self.graph("DELETE", f"/directory/deletedItems/{object_id}", ok=(204,))
+
     def sync_path(self, suffix: str = "") -> str:
         return f"/servicePrincipals/{self.service_principal_id()}/synchronization{suffix}"
 
@@ -397,6 +469,24 @@ class ProvsimClient:
 
     def put_secrets(self, values: list[dict]) -> None:
         self.graph("PUT", self.sync_path("/secrets"), {"value": values}, ok=(204,))
+
+    def replace_secret_token(self, job_id: str, token: str | None = None, *, client_id: str | None = None,
+                             client_secret: str | None = None, test_connection: bool = True) -> str:
+        """Re-enter the Secret Token (Admin Credentials), as an admin does after the Genesys token
+        expired or was revoked: ``token``, or a new one from the Genesys login of the job's tenant
+        URL; then Test Connection.  The other secrets stay as saved.  Returns the saved token.
+
+        Raises :class:`ApiError` (``NotConfigured``) when the job has no tenant URL yet."""
+        tenant_url = next((s.get("value") for s in self.secrets() if s.get("key") == "BaseAddress"), None)
+        if not tenant_url:
+            raise ApiError("GET", self.sync_path("/secrets"), 409, "NotConfigured",
+                           f"job {job_id} has no tenant URL yet: set up its admin credentials first")
+        if token is None:
+            token = self.genesys_token(client_id, client_secret, base=tenant_url.split("/api/v2/scim", 1)[0])
+        self.put_secrets([{"key": "SecretToken", "value": token}])
+        if test_connection:
+            self.validate_credentials(job_id)
+        return token
 
     def validate_credentials(self, job_id: str, credentials: list[dict] | None = None) -> None:
         """Test connection: with ``credentials`` as the portal sends them, or the saved ones."""

@@ -122,6 +122,8 @@ class CycleContext:
     max_request_bytes: int = 512000
     #: told when a 413 names a lower request limit than ``max_request_bytes`` (the job remembers it)
     on_request_limit: Callable[[int], None] | None = None
+    #: provision on demand: an object out of scope is reported (a cycle never imports unassigned ones)
+    on_demand: bool = False
     _roles: dict[str, dict] | None = None
     _flows: dict[str, frozenset[str]] | None = None
 
@@ -516,7 +518,7 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
     if entry_cache is None or not entry_cache.get("targetId"):
         # Not managed yet: only objects in scope and active are ever created.
         if not (decision.in_scope and decision.active):
-            if user is not None and (decision.in_scope or ctx.sync_all or decision.assignments):
+            if user is not None and (decision.in_scope or ctx.sync_all or decision.assignments or ctx.on_demand):
                 log_entry.status = "skipped"
                 log_entry.error = {"errorCode": "NotEffectivelyEntitled" if not decision.in_scope else "UserDisabled",
                                    "reason": "; ".join(decision.reasons), "additionalDetails": None,
@@ -740,7 +742,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             return
         if entry_cache is not None:
             ctx.cache.update(group_id, {"state": "outOfScope"})
-        if ctx.sync_all or entry_cache is not None:
+        if ctx.sync_all or entry_cache is not None or ctx.on_demand:
             log_entry.status = "skipped"
             log_entry.error = {"errorCode": "NotEffectivelyEntitled", "reason": "; ".join(decision.reasons),
                                "additionalDetails": None, "errorCategory": "nonServiceFailure", "recommendedAction": None}

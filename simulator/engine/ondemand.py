@@ -25,6 +25,7 @@ def provision_on_demand(runner, job: dict, sp: dict, object_id: str, kind: str) 
     base = runner.jobs.secret(job["servicePrincipalId"], "BaseAddress")
     with runner.targets.transport_for(base) as transport:
         ctx = runner.context(job, sp, runner.target(transport, job), writer)
+        ctx.on_demand = True  # the portal tells why an object is skipped, assigned or not (reference §5 scope checks)
         EscrowBook(runner.runtime.store, runner.runtime.clock, job["id"]).clear(object_id)  # on demand clears the backoff
         try:
             if kind == "User":

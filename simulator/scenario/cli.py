@@ -235,6 +235,47 @@ def schema_command(markdown: bool, update: Path | None) -> None:
     click.echo(render_markdown() if markdown else SCHEMA_PATH.read_text(encoding="utf-8"), nl=False)
 
 
+@scenario_group.command("golden")
+@click.argument("names", nargs=-1)
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("cassettes/scenarios"),
+              show_default=True, help="Where the goldens live (NAME.yaml, NAME.report.txt; see docs/scenarios.md).")
+@click.option("--check", is_flag=True, help="Compare with the goldens instead of writing them: exit 1 with the differences.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (same as `provsim --json ...`).")
+@pass_context
+def golden_command(ctx: Context, names: tuple[str, ...], folder: Path, check: bool, as_json: bool) -> None:
+    """Record the golden report and SCIM traffic of stories NAMES (default: every shipped story), or --check them.
+
+    A story whose expectations do not all hold is not recorded (exit 1). `make goldens` runs this
+    for the whole library into cassettes/scenarios.
+    """
+    from .golden import compare, record, write
+    from .model import scenario_paths
+
+    ctx.as_json = ctx.as_json or as_json
+    chosen = [_load(ctx, name, None) for name in names] if names else [_load(ctx, str(p), None) for p in scenario_paths()]
+    items, lines, failed = [], [], False
+    for scenario in chosen:
+        run = record(scenario)
+        if not run.ok:
+            failed = True
+            items.append({"name": scenario.name, "ok": False, "failures": run.result.failures})
+            lines.append(f"{scenario.name}: NOT RECORDED, {len(run.result.failures)} step(s) failed: "
+                         + "; ".join(run.result.failures))
+            continue
+        if check:
+            problems = compare(run, folder)
+            failed = failed or bool(problems)
+            items.append({"name": scenario.name, "ok": not problems, "differences": problems})
+            lines.append(f"{scenario.name}: " + ("matches its goldens" if not problems else "DIFFERS\n" + "\n".join(problems)))
+        else:
+            written = write(run, folder)
+            items.append({"name": scenario.name, "ok": True, "written": [str(p) for p in written]})
+            lines.append(f"{scenario.name}: " + ", ".join(str(p) for p in written))
+    emit(ctx, items, "\n".join(lines))
+    if failed:
+        raise click.ClickException("some stories failed or differ from their goldens (listed above)")
+
+
 @click.command("demo")
 @_run_options
 @pass_context

@@ -9,17 +9,20 @@
       job: {code: Active, "quarantine.reason": TooManyDeletes}
       logs: {action: create, status: success, count: 20}          # in the whole run so far
       outbox: {count: 1, subject_contains: quarantine}
+      genesys_requests: {method: PATCH, path: /Users/*, status: 429, count: 4}
 
 Each check returns problems as readable sentences; an empty list means it held.
+``body_problems`` does the same for a ``graph``/``genesys`` step's ``expect_body``.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 from simulator.engine.mappings import scim_get
 
-__all__ = ["check", "CHECKS"]
+__all__ = ["check", "CHECKS", "body_problems", "body_value"]
 
 
 def _norm(value: Any) -> Any:
@@ -59,8 +62,9 @@ def _genesys_user(runner, spec: dict) -> list[str]:
             manager_id = scim_get(user, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager")
             manager = next((u for u in _users(runner) if u["id"] == manager_id), None)
             actual = manager["userName"] if manager else None
-        elif path == "groups":
-            actual = sorted(g.get("display") or g.get("value") for g in user.get("groups", []))
+        elif path == "groups":  # the user's groups hold ids (and a display name only on SCIM reads)
+            names = {g["id"]: g["displayName"] for g in runner.genesys_state("Groups")}
+            actual = sorted(g.get("display") or names.get(g.get("value"), g.get("value")) for g in user.get("groups", []))
             expected = sorted(expected)
         else:
             actual = scim_get(user, path)
@@ -142,8 +146,68 @@ def _outbox(runner, spec: dict) -> list[str]:
     return out
 
 
+def _genesys_requests(runner, spec: dict) -> list[str]:
+    from simulator.client import SCIM_PATH
+    from simulator.engine.target import USER_AGENT
+
+    spec = dict(spec)
+    expected = spec.pop("count", None)
+    everything = runner.runtime.traffic.entries()
+    if everything and everything[0]["seq"] > 1:
+        return [f"the traffic log keeps only the last {len(everything)} requests, {everything[0]['seq'] - 1} are gone: "
+                "count in a shorter story"]
+    entries = [e for e in everything if e["surface"] == "purecloud"]
+    pattern = spec.get("path", "*").lower()
+    found = 0
+    for e in entries:
+        agent = next((v for k, v in e["request"]["headers"] if k.lower() == "user-agent"), "")
+        if agent != USER_AGENT or not e["path"].lower().startswith(SCIM_PATH):
+            continue
+        if "method" in spec and e["method"] != spec["method"]:
+            continue
+        if "status" in spec and e["status"] != spec["status"]:
+            continue
+        if fnmatch.fnmatchcase(e["path"][len(SCIM_PATH):].lower(), pattern):
+            found += 1
+    if expected is None:
+        return [] if found else [f"no request to Genesys matches {spec}"]
+    return [] if found == expected else [f"{found} requests to Genesys match {spec}, expected {expected}"]
+
+
+def body_value(body: Any, path: str) -> Any:
+    """The value at ``path`` in a JSON answer: dotted keys and list indexes (``Resources.0.userName``),
+    ``.length`` for a list's length, or a SCIM attribute path (``emails[type eq "work"].value``,
+    URN-qualified names). Absent: None."""
+    if "[" in path or path.startswith("urn:"):
+        return scim_get(body, path) if isinstance(body, dict) else None
+    value = body
+    for part in path.split("."):
+        if isinstance(value, list):
+            if part == "length":
+                value = len(value)
+            elif part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                return None
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
+
+
+def body_problems(body: Any, spec: dict) -> list[str]:
+    """``expect_body``: one sentence per path whose value differs."""
+    out = []
+    for path, expected in spec.items():
+        actual = body_value(body, path)
+        if _norm(actual) != _norm(expected):
+            out.append(f"the answer's {path} is {actual!r}, expected {expected!r}")
+    return out
+
+
 #: expectations that take one spec or a list of them (the schema's anyOf)
-_LISTABLE = ("genesys_user", "genesys_group", "logs")
+_LISTABLE = ("genesys_user", "genesys_group", "logs", "genesys_requests")
 
 #: expectation -> check; the keys are the schema's $defs/expectations (a test keeps them equal)
 CHECKS = _CHECKS = {
@@ -154,4 +218,5 @@ CHECKS = _CHECKS = {
     "job": _job,
     "logs": _logs,
     "outbox": _outbox,
+    "genesys_requests": _genesys_requests,
 }

@@ -5,7 +5,7 @@ A scenario is YAML::
     name: demo
     description: >
       The demo tenant provisioned into Genesys, then a few directory changes.
-    tenant: contoso          # fixture name or path (relative to this file)
+    tenant: contoso          # fixture name or path (relative to this file), or {generate: {users: N, groups: G}}
     seed: 0
     steps:
       - say: "Step 2.2: get a Genesys OAuth token (the Secret Token)"
@@ -63,6 +63,17 @@ class Scenario:
     path: Path | None = None
     #: the tenant fixture file (``tenant`` resolved; relative paths against the scenario's folder)
     tenant_path: Path | None = None
+    #: ``tenant: {generate: {users, groups, seed}}``: a tenant built by the fixture generator instead
+    generate: dict | None = None
+
+    def fixture(self) -> dict | None:
+        """The generated tenant fixture (``generate``), else None: the runtime reads ``tenant_path``."""
+        if self.generate is None:
+            return None
+        from simulator.graph.generate import generate_tenant
+
+        return generate_tenant(int(self.generate["users"]), int(self.generate.get("groups", 20)),
+                               int(self.generate.get("seed", 0)))
 
 
 def paragraphs(text: str) -> list[str]:
@@ -106,6 +117,14 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         verb = next(k for k in raw if k != "title")
         args = raw[verb] if raw[verb] is not None else {}
         steps.append(Step(verb, args, raw.get("title"), i))
+    tenant = data.get("tenant") or "contoso"
+    generate = tenant.get("generate") if isinstance(tenant, dict) else None
     return Scenario(name=str(data.get("name") or path.stem), description="\n\n".join(paragraphs(data.get("description") or "")),
-                    tenant=str(data.get("tenant") or "contoso"), seed=data.get("seed", 0), steps=steps, path=path,
-                    tenant_path=checked.tenant_path)
+                    tenant=generated_name(generate) if generate is not None else str(tenant), seed=data.get("seed", 0),
+                    steps=steps, path=path, tenant_path=checked.tenant_path, generate=generate)
+
+
+def generated_name(spec: dict) -> str:
+    """How a report names a generated tenant."""
+    return (f"generated ({int(spec['users']):,} users, {int(spec.get('groups', 20))} groups, "
+            f"seed {int(spec.get('seed', 0))})")

@@ -95,7 +95,7 @@ def _cycle_lines(outcome: StepOutcome, numbers: dict[str, int], clock: _Clock) -
     for cycle in outcome.cycles:
         numbers[cycle["cycleId"]] = len(numbers) + 1
         entries = by_cycle[cycle["cycleId"]]
-        if numbers[cycle["cycleId"]] > 1 and _idle(cycle, entries):
+        if not cycle.get("initial") and _idle(cycle, entries):
             idle.append(cycle)
             continue
         flush_idle()
@@ -109,7 +109,7 @@ def _cycle_lines(outcome: StepOutcome, numbers: dict[str, int], clock: _Clock) -
 def _cycle_header(cycle: dict, numbers: dict[str, int], clock: _Clock) -> list[str]:
     execution = cycle["status"].get("lastExecution") or {}
     number = numbers[cycle["cycleId"]]
-    kind = "initial" if number == 1 else "incremental"
+    kind = "initial" if cycle.get("initial") else "incremental"  # a restart's cycle is an initial one too
     lines = [f"    Cycle {number} ({kind}) {clock(execution.get('timeBegan', ''))}-"
              f"{clock(execution.get('timeEnded', ''))}: {execution.get('state')}, "
              f"{execution.get('countImported', 0)} imported, {execution.get('countExported', 0)} exported, "

@@ -19,18 +19,22 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import httpx
 
-from simulator.client import ProvsimClient
+from simulator.proxy.cassette import Interaction
+from simulator.proxy.transports import RecordingTransport
+
+from simulator.client import ApiError, ProvsimClient
 from simulator.core import ProvsimConfig, ProvsimError
 
 from .errors import ExpectationFailed, StepFailed
 from .model import Scenario, Step
 from .validate import REFERENCE
 
-__all__ = ["ScenarioRunner", "ScenarioResult", "StepOutcome", "ExpectationFailed", "StepFailed"]
+__all__ = ["ScenarioRunner", "ScenarioResult", "StepOutcome", "TargetTape", "ExpectationFailed", "StepFailed"]
 
 _DEFAULT_OK = (200, 201, 204)
 
@@ -42,7 +46,7 @@ class StepOutcome:
     lines: list[str] = field(default_factory=list)
     data: Any = None
     ok: bool = True
-    #: cycles that ended during the step: {"cycleId", "status"}
+    #: cycles that ended during the step: {"cycleId", "status", "initial"}
     cycles: list[dict] = field(default_factory=list)
     #: provisioning log entries written during the step (cycles and provision on demand), oldest first
     entries: list[dict] = field(default_factory=list)
@@ -65,6 +69,8 @@ class ScenarioResult:
     genesys_groups: list[dict]
     job: dict | None
     outbox: list[dict]
+    #: the engine's SCIM traffic, when the run recorded it (``record_target``)
+    tape: "TargetTape | None" = None
 
     @property
     def ok(self) -> bool:
@@ -93,15 +99,19 @@ class ScenarioRunner:
         self.scenario = scenario
         self.progress = progress
         self.target = target
+        self.tape: TargetTape | None = None
         if app is None:
             from simulator.app import create_app
+            from simulator.core import Runtime
 
             extra = dict(extra or {})
             if record_target is not None:
-                extra["target_transport_wrapper"] = _target_recorder(record_target)
+                self.tape = record_target if isinstance(record_target, TargetTape) else TargetTape(record_target)
+                extra["target_transport_wrapper"] = self.tape.wrap
             self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed,
                                         fixture=scenario.tenant_path or scenario.tenant, extra=extra)
-            app = create_app(self.config)
+            fixture = scenario.fixture()  # a generated tenant is built here; a file is read by the runtime
+            app = create_app(runtime=Runtime(self.config, fixture=fixture)) if fixture is not None else create_app(self.config)
         else:
             self.config = app.extensions["provsim"].config
         self.app = app
@@ -111,6 +121,7 @@ class ScenarioRunner:
         self.job_id: str | None = None
         self.job_token: str | None = None
         self.cycles: list[dict] = []
+        self._initial: dict[str, bool] = {}
         self.log_entries: list[dict] = []
         service = self.runtime.services.get("provisioning")
         if service is not None:
@@ -118,8 +129,11 @@ class ScenarioRunner:
 
     # ------------------------------------------------------------ observing
     def _on_engine_event(self, event: str, data: dict) -> None:
-        if event == "cycleEnded":
-            self.cycles.append({"cycleId": data["cycleId"], "status": copy.deepcopy(data["status"])})
+        if event == "cycleStarted":
+            self._initial[data["cycleId"]] = bool(data.get("initial"))
+        elif event == "cycleEnded":
+            self.cycles.append({"cycleId": data["cycleId"], "status": copy.deepcopy(data["status"]),
+                                "initial": self._initial.pop(data["cycleId"], False)})
         elif event == "log":
             self.log_entries.append(data)
             if self.progress:
@@ -170,28 +184,6 @@ class ScenarioRunner:
             raise StepFailed(f"${{{name}:{key}}} names no object of the tenant fixture")
         return directory.get_user(object_id)["userPrincipalName"] if name == "upn" else object_id
 
-    # ------------------------------------------- for tests/failures/failure_story.py
-    # That driver (owned by the engine work) reaches into the runner; these keep it working until it
-    # moves onto ProvsimClient and the failure stories become library scenarios.  New code: self.client.
-    @property
-    def http(self) -> httpx.Client:
-        return self.client.http
-
-    def graph(self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = _DEFAULT_OK) -> httpx.Response:
-        return self.client.graph_response(method, path, body, ok=ok)
-
-    def genesys(self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = _DEFAULT_OK) -> httpx.Response:
-        return self.client.genesys_response(method, path, body, token=self.vars.get("genesys_token"), ok=ok)
-
-    def _genesys_token(self, client_id: str, secret: str) -> str:
-        return self.client.genesys_token(client_id, secret)
-
-    def sp_id(self) -> str:
-        return self.client.service_principal_id()
-
-    def _sync(self, suffix: str) -> str:
-        return self.client.sync_path(suffix)
-
     # ------------------------------------------------------------------ run
     def run_step(self, step: Step) -> StepOutcome:
         """Carry out one step now and say what came of it.
@@ -234,10 +226,12 @@ class ScenarioRunner:
                 break
         job = self._final_job()
         outbox = self.client.outbox() if self.runtime.services.get("provisioning") is not None else []
+        if self.tape is not None:
+            self.tape.save()
         return ScenarioResult(
             scenario=self.scenario, outcomes=outcomes, failures=failures, job_id=self.job_id, started=started,
             ended=self.runtime.now_iso(), logs=list(self.log_entries), genesys_users=self.genesys_state("Users"),
-            genesys_groups=self.genesys_state("Groups"), job=job, outbox=outbox)
+            genesys_groups=self.genesys_state("Groups"), job=job, outbox=outbox, tape=self.tape)
 
     def _final_job(self) -> dict | None:
         if self.job_id is None:
@@ -267,15 +261,55 @@ class ScenarioRunner:
         tenant_url = args.get("tenant_url") or f"{self.client.base_url}/api/v2/scim/v2"
         self.job_token = args.get("secret_token") or self.vars.get("genesys_token") or self.client.genesys_token()
         scope = args.get("scope", "assigned")
+        tested = args.get("test_connection", True)
         self.job_id = self.client.configure(
             tenant_url=tenant_url, secret_token=self.job_token, scope=scope, notify=args.get("notify"),
             delete_threshold=args.get("delete_threshold"),
             skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions")),
-            template_id=args.get("template", "purecloud"))
+            template_id=args.get("template", "purecloud"), test_connection=tested)
         self.vars["job_id"] = self.job_id
         out.lines.append(f"Job {self.job_id} created from the PureCloud by Genesys template; "
                          f"tenant URL {tenant_url}; scope: {'all users and groups' if scope == 'all' else 'assigned users and groups'}; "
-                         "test connection passed")
+                         + ("test connection passed" if tested else "saved without testing the connection"))
+
+    def do_secret_token(self, step: Step, out: StepOutcome) -> None:
+        args = self.args(step)
+        job_id = self.require_job()
+        tested = args.get("test_connection", True)
+        self.job_token = self.client.replace_secret_token(
+            job_id, args.get("token"), client_id=args.get("client_id"), client_secret=args.get("client_secret"),
+            test_connection=tested)
+        source = "the given token" if args.get("token") else \
+            f"a new token of Genesys OAuth client '{args.get('client_id') or self.client.genesys_client[0]}'"
+        out.lines.append(f"Secret Token re-entered ({source}); " + ("test connection passed" if tested else "not tested"))
+
+    def do_job_settings(self, step: Step, out: StepOutcome) -> None:
+        args = self.args(step)
+        self.client.set_settings(self.require_job(), **args)
+        out.lines.append("Job settings: " + ", ".join(f"{k}={v}" for k, v in args.items()))
+
+    def do_quarantine(self, step: Step, out: StepOutcome) -> None:
+        args = self.args(step)
+        self.client.quarantine_on_demand(self.require_job(), args.get("message", ""))
+        out.lines.append("Microsoft quarantined the job on demand" + (f": {args['message']}" if args.get("message") else ""))
+
+    def do_assign(self, step: Step, out: StepOutcome) -> None:
+        args = self.args(step)
+        assignment = self.client.assign(args["principal"], args.get("role"))
+        out.lines.append(f"Assigned {assignment.get('principalType', '')} {assignment.get('principalDisplayName')} "
+                         f"to the app ({self._role_name(assignment.get('appRoleId'))})")
+
+    def do_unassign(self, step: Step, out: StepOutcome) -> None:
+        args = self.args(step)
+        gone = self.client.unassign(args["principal"])
+        if not gone:
+            raise StepFailed(f"{args['principal']} has no assignment to the app")
+        out.lines.append(f"Removed {gone[0].get('principalType', '')} {gone[0].get('principalDisplayName')} from the app "
+                         f"({', '.join(self._role_name(a.get('appRoleId')) for a in gone)})")
+
+    def _role_name(self, role_id: str | None) -> str:
+        roles = self.client.graph("GET", self.client.sp_path(), params={"$select": "appRoles"}).get("appRoles") or []
+        return next((str(r.get("displayName")) for r in roles if r.get("id") == role_id), "Default Access")
 
     def _configure_target(self, args: dict, out: StepOutcome) -> None:
         """``configure`` against the user's own SCIM server: its tenant URL and secret token (none:
@@ -326,7 +360,15 @@ class ScenarioRunner:
     def _save(self, args: dict, resp: httpx.Response) -> None:
         if args.get("save") and resp.content:
             body = resp.json()
-            self.vars[args["save"]] = body.get("id", body) if isinstance(body, dict) else body
+            if args.get("save_path"):
+                from .expectations import body_value
+
+                value = body_value(body, args["save_path"])
+                if value is None:
+                    raise StepFailed(f"the answer has nothing at {args['save_path']} to save as ${{{args['save']}}}")
+                self.vars[args["save"]] = value
+            else:
+                self.vars[args["save"]] = body.get("id", body) if isinstance(body, dict) else body
 
     def do_graph(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
@@ -334,14 +376,29 @@ class ScenarioRunner:
         resp = self.client.graph_response(method, args["path"], args.get("body"), ok=self._expected_statuses(args))
         self._save(args, resp)
         out.lines.append(f"Graph {method} {args['path']} -> {resp.status_code}")
+        self._check_body(args, resp, out)
 
     def do_genesys(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
         method = args.get("method", "GET")
-        resp = self.client.genesys_response(method, args["path"], args.get("body"), token=self.vars.get("genesys_token"),
-                                            ok=self._expected_statuses(args))
+        call = self.client.genesys_platform_response if args.get("api") == "platform" else self.client.genesys_response
+        resp = call(method, args["path"], args.get("body"), token=self.vars.get("genesys_token"),
+                    ok=self._expected_statuses(args))
         self._save(args, resp)
-        out.lines.append(f"Genesys {method} {args['path']} -> {resp.status_code}")
+        where = "Genesys Platform API" if args.get("api") == "platform" else "Genesys"
+        out.lines.append(f"{where} {method} {args['path']} -> {resp.status_code}")
+        self._check_body(args, resp, out)
+
+    def _check_body(self, args: dict, resp: httpx.Response, out: StepOutcome) -> None:
+        """``expect_body``: the answer's values at the given paths (the step fails, the story goes on)."""
+        if "expect_body" not in args:
+            return
+        from .expectations import body_problems
+
+        problems = body_problems(resp.json() if resp.content else None, args["expect_body"])
+        out.lines.append("expect body: " + ("ok" if not problems else "FAILED"))
+        if problems:
+            raise ExpectationFailed(problems)
 
     def do_fault(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
@@ -374,9 +431,21 @@ class ScenarioRunner:
 
     def do_provision_on_demand(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
-        result = self.client.provision_on_demand(self.require_job(), args["object_id"], args.get("type", "User"))
+        wanted = self._expected_statuses(args) if "expect_status" in args else (200,)
+        try:
+            result = self.client.provision_on_demand(self.require_job(), args["object_id"], args.get("type", "User"))
+        except ApiError as err:
+            if err.status not in wanted:
+                raise
+            out.data = {"status": err.status, "error": err.code}
+            out.lines.append(f"Provision on demand refused: {err.status} {err.code}: {err.message}")
+            return
+        if 200 not in wanted:
+            raise StepFailed(f"provision on demand answered 200, expected {', '.join(map(str, wanted))}")
         out.data = result
-        out.lines.append(f"Provision on demand: {result['key'].get('result')}")
+        out.lines.append(f"Provision on demand: {result['key'].get('result')}"
+                         + (f" ({result['key']['details'].get('errorCode')})"
+                            if (result['key'].get('details') or {}).get('errorCode') else ""))
 
     def do_expect(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
@@ -393,22 +462,52 @@ class ScenarioRunner:
             raise ExpectationFailed(problems)
 
 
-def _target_recorder(path) -> Callable[[httpx.BaseTransport], httpx.BaseTransport]:
-    """Record every request the provisioning engine sends to Genesys into one vcrpy cassette
-    (scrubbed like the proxy's recordings), across all cycles of the run."""
-    from pathlib import Path
+class TargetTape:
+    """The engine's SCIM traffic of one run, scrubbed like the proxy's recordings, kept in memory.
 
-    from simulator.proxy.transports import RecordingTransport
+    Every cycle's target client is wrapped (``wrap``); the interactions form one vcrpy cassette,
+    written once at the end of the run (``save``) when a path was given.  A live proxy must save
+    after every exchange; a story need not, and rewriting the file after each of a month-long
+    story's requests would be quadratic.  The text is what the proxy's ``CassetteFile`` writes for
+    the same exchanges (vcrpy's serializer), byte for byte."""
 
-    target = Path(path)
-    if target.exists():
-        target.unlink()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.interactions: list[Interaction] = []
 
-    def wrap(inner: httpx.BaseTransport) -> httpx.BaseTransport:
-        return RecordingTransport(inner, target, append=True)
+    def wrap(self, inner: httpx.BaseTransport) -> httpx.BaseTransport:
+        return _TapeTransport(inner, self)
 
-    return wrap
+    # the part of CassetteFile's interface RecordingTransport uses
+    def append(self, request: Any, response: dict) -> int:
+        self.interactions.append(Interaction(request, response))
+        return len(self.interactions) - 1
+
+    def text(self, interactions: list[Interaction] | None = None) -> str:
+        """The cassette (these ``interactions``, default all) as vcrpy's YAML."""
+        from vcr.serialize import serialize
+        from vcr.serializers import yamlserializer
+
+        chosen = self.interactions if interactions is None else interactions
+        return serialize({"requests": [i.request for i in chosen], "responses": [i.response for i in chosen]},
+                         yamlserializer)
+
+    def save(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(self.text(), encoding="utf-8")
+
+
+class _TapeTransport(RecordingTransport):
+    """The proxy's RecordingTransport (scrubbing, vcrpy's request/response shapes) onto a tape."""
+
+    def __init__(self, inner: httpx.BaseTransport, tape: TargetTape) -> None:
+        super().__init__(inner, "tape.yaml")  # fresh and unsaved: nothing touches the disk
+        self.cassette = tape  # type: ignore[assignment]
+
+
+#: the portal's target object actions -> the schema's ``objectMapping.flowTypes`` values
+_ACTION_FLOWS = {"create": "Add", "update": "Update", "delete": "Delete"}
 
 
 def _edit_schema(schema: dict, args: dict) -> dict:
@@ -421,6 +520,12 @@ def _edit_schema(schema: dict, args: dict) -> dict:
             om["scope"] = args["user_scope"]
         if kind == "Group" and "group_scope" in args:
             om["scope"] = args["group_scope"]
+        actions = args.get("user_actions" if kind == "User" else "group_actions")
+        if actions is not None:  # the portal's Target Object Actions checkboxes
+            flows = {f.strip() for f in str(om.get("flowTypes") or "Add, Update, Delete").split(",") if f.strip()}
+            for action, on in actions.items():
+                (flows.add if on else flows.discard)(_ACTION_FLOWS[action])
+            om["flowTypes"] = ", ".join(f for f in _ACTION_FLOWS.values() if f in flows)
         for change in args.get("mappings", []) if kind == "User" else args.get("group_mappings", []):
             target = change["target"]
             om["attributeMappings"] = [am for am in om["attributeMappings"] if am["targetAttributeName"] != target]

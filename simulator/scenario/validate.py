@@ -43,16 +43,16 @@ REFERENCE = re.compile(r"\$\{([A-Za-z_]\w*)(?::([^}]+))?\}")
 #: reference kind -> the fixture collection its keys come from
 REFERENCE_KINDS = {"user": "users", "upn": "users", "group": "groups", "sp": "applications"}
 #: verbs that act on the provisioning job, so need a ``configure`` step before them
-_NEEDS_JOB = ("start", "pause", "restart", "schema", "provision_on_demand")
+_NEEDS_JOB = ("start", "pause", "restart", "schema", "provision_on_demand", "secret_token", "job_settings", "quarantine")
 
 
 @dataclass
 class Checked:
-    """A valid scenario file: its data, and the tenant fixture it runs on."""
+    """A valid scenario file: its data, and the tenant fixture file it runs on (None: a generated tenant)."""
 
     path: Path
     data: dict
-    tenant_path: Path
+    tenant_path: Path | None
 
 
 def check_file(path: Path) -> Checked:
@@ -78,7 +78,6 @@ def check_text(text: str, path: Path) -> Checked:
     problems += more
     if problems:
         raise ScenarioInvalid(problems)
-    assert tenant_path is not None
     return Checked(path, data, tenant_path)
 
 
@@ -337,18 +336,29 @@ def resolve_tenant(tenant: str, scenario_dir: Path) -> Path:
 def _fixture_keys_cached(path: str, mtime_ns: int) -> dict[str, tuple[str, ...]]:
     from simulator.core import load_fixture
 
-    fixture = load_fixture(path)
+    return _keys_of(load_fixture(path))
+
+
+def fixture_keys(path: Path) -> dict[str, tuple[str, ...]]:
+    """The keys ``${user:…}``, ``${group:…}`` and ``${sp:…}`` may name in this tenant fixture."""
+    return _fixture_keys_cached(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def generated_keys(users: int, groups: int, seed: int) -> dict[str, tuple[str, ...]]:
+    """The same for a generated tenant (``tenant: {generate: ...}``)."""
+    from simulator.graph.generate import generate_tenant
+
+    return _keys_of(generate_tenant(users, groups, seed))
+
+
+def _keys_of(fixture: dict) -> dict[str, tuple[str, ...]]:
     directory = fixture.get("directory") or {}
     return {
         "users": tuple(u.get("key") or u.get("userPrincipalName") for u in directory.get("users") or []),
         "groups": tuple(g.get("key") or g.get("displayName") for g in directory.get("groups") or []),
         "applications": tuple(a["key"] for a in directory.get("applications") or [] if a.get("key")),
     }
-
-
-def fixture_keys(path: Path) -> dict[str, tuple[str, ...]]:
-    """The keys ``${user:…}``, ``${group:…}`` and ``${sp:…}`` may name in this tenant fixture."""
-    return _fixture_keys_cached(str(path), path.stat().st_mtime_ns)
 
 
 def _strings(value: Any, path: list) -> Iterator[tuple[str, list]]:
@@ -385,6 +395,13 @@ def _meaning_problems(data: dict, locate: _Locator, scenario_dir: Path) -> tuple
             keys = fixture_keys(tenant_path)
         except ConfigError as err:
             out.append(locate.at(["tenant"], f"tenant: {err}"))
+    elif isinstance(tenant, dict) and isinstance(tenant.get("generate"), dict):
+        spec = tenant["generate"]
+        try:  # the schema has checked the numbers; a generator refusal is still a problem, not a crash
+            keys = generated_keys(int(spec.get("users", 0)), int(spec.get("groups", 20)), int(spec.get("seed", 0)))
+        except (TypeError, ValueError) as err:
+            out.append(locate.at(["tenant"], f"tenant: the generator refused it: {err}"))
+        tenant = "generated"
     steps = data.get("steps") if isinstance(data.get("steps"), list) else []
     verbs = scenario_schema.verbs()
     parsed = []

@@ -21,9 +21,8 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from simulator import login
+from simulator.client import ProvsimClient
 from simulator.login import DEMO_GENESYS
-from simulator.http import InProcessTransport
 
 BASE = "http://provsim.local"
 TENANT_URL = f"{BASE}/api/v2/scim/v2"
@@ -76,18 +75,21 @@ class ScimCall:
 
 
 class Provisioning:
-    """A provsim app, the demo tenant, and one PureCloud provisioning job driven over HTTP."""
+    """A provsim app, the demo tenant, and one PureCloud provisioning job driven over HTTP.
+
+    Everything it sends goes through :class:`simulator.client.ProvsimClient` (``self.sim``), the
+    one client of the synchronization API that the scenario runner, ``provsim job`` and the
+    benchmarks use; this class adds fixture keys and status assertions for the tests."""
 
     def __init__(self, app) -> None:
         self.app = app
         self.runtime = app.extensions["provsim"]
         self.directory = self.runtime.services["directory"]
         self.org = self.runtime.services["purecloud"]
-        self.http = httpx.Client(transport=InProcessTransport(app=app), base_url=BASE, timeout=30)
-        self.sp = self.directory.fixture_id("purecloud")
+        self.sim = ProvsimClient.in_process(app, base_url=BASE)
+        self.http = self.sim.http
+        self.sp = self.sim.service_principal_id()
         self.job_id: str | None = None
-        self._graph_token: str | None = None
-        self._genesys_token: str | None = None
 
     # ------------------------------------------------------------------ ids
     def id(self, key: str) -> str:
@@ -100,54 +102,38 @@ class Provisioning:
         return self.graph("GET", f"/users/{self.id(key)}", expect=200).json()["userPrincipalName"]
 
     # ---------------------------------------------------------------- Graph
-    def graph_token(self) -> str:
-        if self._graph_token is None:
-            self._graph_token = login.graph_token(self.http, TENANT_DOMAIN)["access_token"]
-        return self._graph_token
-
     def graph(self, method: str, path: str, json_body: Any = None, *, expect: int | tuple[int, ...] | None = None,
               params: dict | None = None) -> httpx.Response:
-        url = path if path.startswith("http") else f"/v1.0{path}"
-        kwargs: dict[str, Any] = {"params": params}
-        if json_body is not None:
-            kwargs["json"] = json_body
-        resp = self.http.request(method, url, headers={"Authorization": f"Bearer {self.graph_token()}"}, **kwargs)
-        if resp.status_code == 401 and "xpired" in resp.text:
-            self._graph_token = None  # an hour of virtual time went by: get a new token, as msal would
-            resp = self.http.request(method, url, headers={"Authorization": f"Bearer {self.graph_token()}"}, **kwargs)
+        if path.startswith("http"):  # a nextLink
+            path = httpx.URL(path).raw_path.decode("ascii").removeprefix("/v1.0")
+        resp = self.sim.graph_response(method, path, json_body, params=params)
         if expect is not None:
             wanted = (expect,) if isinstance(expect, int) else expect
             assert resp.status_code in wanted, f"{method} {path} -> {resp.status_code}: {resp.text[:500]}"
         return resp
 
     def sync(self, suffix: str = "") -> str:
-        return f"/servicePrincipals/{self.sp}/synchronization{suffix}"
+        return self.sim.sync_path(suffix)
 
     def job_path(self, suffix: str = "") -> str:
         assert self.job_id, "create the job first"
-        return self.sync(f"/jobs/{self.job_id}{suffix}")
+        return self.sim.job_path(self.job_id, suffix)
 
     # --------------------------------------------------------------- Genesys
     def genesys_token(self, client_id: str = DEMO_GENESYS[0], secret: str = DEMO_GENESYS[1]) -> str:
-        return login.genesys_token(self.http, client_id, secret)["access_token"]
+        return self.sim.genesys_token(client_id, secret)
 
     def genesys(self, method: str, path: str, json_body: Any = None, *, expect: int | None = None,
                 params: dict | None = None) -> httpx.Response:
         """A SCIM call made by hand (an admin editing Genesys directly)."""
-        if self._genesys_token is None:
-            self._genesys_token = self.genesys_token()
-        kwargs: dict[str, Any] = {"params": params}
-        if json_body is not None:
-            kwargs["json"] = json_body
-        resp = self.http.request(method, f"{SCIM_PREFIX}{path}",
-                                 headers={"Authorization": f"Bearer {self._genesys_token}"}, **kwargs)
+        resp = self.sim.genesys_response(method, path, json_body, params=params)
         if expect is not None:
             assert resp.status_code == expect, f"{method} {path} -> {resp.status_code}: {resp.text[:500]}"
         return resp
 
     # ----------------------------------------------------------------- job
     def create_job(self, template: str = "purecloud") -> dict:
-        body = self.graph("POST", self.sync("/jobs"), {"templateId": template}, expect=201).json()
+        body = self.sim.create_job(template)
         self.job_id = body["id"]
         return body
 
@@ -166,19 +152,19 @@ class Provisioning:
         self.put_secrets(pairs)
 
     def start(self) -> None:
-        self.graph("POST", self.job_path("/start"), expect=204)
+        assert self.job_id, "create the job first"
+        self.sim.start(self.job_id)
 
     def pause(self) -> None:
-        self.graph("POST", self.job_path("/pause"), expect=204)
+        assert self.job_id, "create the job first"
+        self.sim.pause(self.job_id)
 
     def restart(self, body: Any = None, *, expect: int = 204) -> httpx.Response:
         return self.graph("POST", self.job_path("/restart"), body, expect=expect)
 
     def advance(self, duration: str = "PT40M") -> list[dict]:
         """Move virtual time; returns the provisioning cycles that ran on the way."""
-        resp = self.http.post("/_provsim/clock/advance", json={"duration": duration})
-        assert resp.status_code == 200, resp.text
-        return [r for r in resp.json()["ran"] if r.get("jobId")]
+        return [r for r in self.sim.advance(duration)["ran"] if r.get("jobId")]
 
     def provision(self, **configure: Any) -> "Provisioning":
         """Configure, start and run the initial cycle (it runs at once; the next one is 40 minutes later)."""
@@ -195,15 +181,15 @@ class Provisioning:
         return ran[0]
 
     def job(self) -> dict:
-        return self.graph("GET", self.job_path(), expect=200).json()
+        assert self.job_id, "create the job first"
+        return self.sim.job(self.job_id)
 
     def status(self) -> dict:
         return self.job()["status"]
 
     def schema(self) -> dict:
-        body = self.graph("GET", self.job_path("/schema"), expect=200).json()
-        body.pop("@odata.context", None)
-        return body
+        assert self.job_id, "create the job first"
+        return self.sim.schema(self.job_id)
 
     def put_schema(self, schema: dict, *, expect: int = 204) -> httpx.Response:
         return self.graph("PUT", self.job_path("/schema"), schema, expect=expect)
@@ -254,17 +240,7 @@ class Provisioning:
 
     def logs(self, filter: str | None = None, top: int | None = None) -> list[dict]:
         """Provisioning log entries (newest first), following nextLinks."""
-        params: dict[str, Any] = {}
-        if filter:
-            params["$filter"] = filter
-        if top:
-            params["$top"] = str(top)
-        resp = self.graph("GET", "/auditLogs/provisioning", params=params, expect=200)
-        out = list(resp.json()["value"])
-        while "@odata.nextLink" in resp.json():
-            resp = self.graph("GET", resp.json()["@odata.nextLink"], expect=200)
-            out += resp.json()["value"]
-        return out
+        return self.sim.logs(filter=filter, top=top, all_pages=True)
 
     def logs_for(self, key_or_id: str, **match: str) -> list[dict]:
         ident = self.directory.fixture_id(key_or_id) or key_or_id
@@ -273,34 +249,28 @@ class Provisioning:
 
     # -------------------------------------------------------- directory edits (Graph)
     def patch_user(self, key: str, **attrs: Any) -> None:
-        self.graph("PATCH", f"/users/{self.id(key)}", attrs, expect=204)
+        self.sim.update_user(self.id(key), **attrs)
 
     def set_manager(self, key: str, manager_key: str) -> None:
-        self.graph("PUT", f"/users/{self.id(key)}/manager/$ref",
-                   {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{self.id(manager_key)}"}, expect=204)
+        self.sim.set_manager(self.id(key), self.id(manager_key))
 
     def remove_manager(self, key: str) -> None:
-        self.graph("DELETE", f"/users/{self.id(key)}/manager/$ref", expect=204)
+        self.sim.remove_manager(self.id(key))
 
     def add_member(self, group_key: str, object_id: str) -> None:
-        self.graph("POST", f"/groups/{self.id(group_key)}/members/$ref", {"@odata.id": ODATA_USER + object_id}, expect=204)
+        self.sim.add_member(self.id(group_key), object_id)
 
     def remove_member(self, group_key: str, object_id: str) -> None:
-        self.graph("DELETE", f"/groups/{self.id(group_key)}/members/{object_id}/$ref", expect=204)
+        self.sim.remove_member(self.id(group_key), object_id)
 
     def assignments(self) -> list[dict]:
-        return self.graph("GET", f"/servicePrincipals/{self.sp}/appRoleAssignedTo", expect=200).json()["value"]
+        return self.sim.assignments()
 
     def assign(self, principal_id: str, role_id: str = ROLE_USER) -> dict:
-        return self.graph("POST", f"/servicePrincipals/{self.sp}/appRoleAssignedTo",
-                          {"principalId": principal_id, "resourceId": self.sp, "appRoleId": role_id}, expect=201).json()
+        return self.sim.assign(principal_id, role_id)
 
     def unassign(self, principal_id: str) -> list[dict]:
-        gone = [a for a in self.assignments() if a["principalId"] == principal_id]
-        assert gone, f"{principal_id} has no assignment"
-        for a in gone:
-            self.graph("DELETE", f"/servicePrincipals/{self.sp}/appRoleAssignedTo/{a['id']}", expect=204)
-        return gone
+        return self.sim.unassign(principal_id)
 
     def create_user(self, nickname: str, **attrs: Any) -> str:
         body = {"accountEnabled": True, "displayName": nickname.title(), "mailNickname": nickname,
@@ -309,13 +279,13 @@ class Provisioning:
         return self.graph("POST", "/users", body, expect=201).json()["id"]
 
     def soft_delete(self, key: str) -> None:
-        self.graph("DELETE", f"/users/{self.id(key)}", expect=204)
+        self.sim.delete_user(self.id(key))
 
     def restore(self, key: str) -> None:
-        self.graph("POST", f"/directory/deletedItems/{self.id(key)}/restore", expect=(200, 201))
+        self.sim.restore_deleted(self.id(key))
 
     def purge(self, key: str) -> None:
-        self.graph("DELETE", f"/directory/deletedItems/{self.id(key)}", expect=204)
+        self.sim.purge_deleted(self.id(key))
 
 
 def _log_field(entry: dict, path: str) -> Any:

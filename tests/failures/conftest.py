@@ -1,23 +1,27 @@
-"""Fixtures for failure stories (helpers in failure_story.py)."""
+"""The failure stories: library stories run once per module (helpers in told.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from failure_story import Story
+from simulator.scenario.model import load_scenario
+from simulator.scenario.runner import ScenarioRunner, TargetTape
+from told import Told
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def story():
-    return Story()
+    """``story(name, **extra)``: the library story run once per module (with ``extra`` ProvsimConfig
+    settings), every expectation held."""
+    told: dict[tuple, Told] = {}
 
+    def run(name: str, **extra) -> Told:
+        key = (name, tuple(sorted(extra.items())))
+        if key not in told:
+            runner = ScenarioRunner(load_scenario(name), record_target=TargetTape(), extra=extra or None)
+            result = runner.run()
+            assert result.ok, "\n".join(result.failures)
+            told[key] = Told(runner, result)
+        return told[key]
 
-@pytest.fixture
-def started(story):
-    """The demo tenant, configured and through its initial cycle (09:00 virtual)."""
-    story.configure(scope="assigned", notify="identity-team@contoso.com")
-    story.start()
-    ran = story.advance("PT1M")
-    assert len(ran) == 1 and story.status()["code"] == "Active"
-    return story
-
+    return run

@@ -151,7 +151,8 @@ def test_invalid_file_as_json_and_junit_for_ci(cli, tmp_path):
     assert data["valid"] is False and data["ok"] is False
     assert data["problems"] == [{"file": str(path), "line": 2, "column": 17, "message":
                                  "step 1 (configure): unknown argument 'scop' (did you mean 'scope'?); configure takes: scope, "
-                                 "notify, delete_threshold, tenant_url, secret_token, skip_out_of_scope_deletions, template"}]
+                                 "notify, delete_threshold, tenant_url, secret_token, skip_out_of_scope_deletions, template, "
+                                 "test_connection"}]
     from junitparser import Error, JUnitXml
 
     suite = next(iter(JUnitXml.fromfile(str(junit))))
@@ -163,7 +164,8 @@ def test_invalid_file_as_json_and_junit_for_ci(cli, tmp_path):
 def test_no_such_scenario_exits_2_and_names_the_known_ones(cli):
     result = cli.invoke(provsim, ["scenario", "run", "no-such-story"])
     assert result.exit_code == 2
-    assert "no scenario 'no-such-story'; known: demo" in result.stderr
+    assert "no scenario 'no-such-story'; known: app-role-change, attribute-sync, delete-off, demo," in result.stderr
+    assert result.stderr.rstrip().endswith("user-disabled (or a path to a .yaml file)")
 
 
 def test_a_relative_tenant_path_is_read_beside_the_scenario(cli, tmp_path, tenant_beside):

@@ -86,7 +86,7 @@ def test_timeline_shows_cycles_entries_on_demand_failures_and_what_did_not_run(m
     assert "      09:00:01  Create       Success  User   alex.wilber@contoso.com" in lines
     # the on-demand entry is on the step's timeline, not lost for want of a cycle
     at = lines.index("[4] 09:40:00  provision on demand")
-    assert lines[at + 1:at + 3] == ["    Provision on demand: Skipped", "      09:40:00  Other        Skipped  User   Lee Gu"]
+    assert lines[at + 1:at + 3] == ["    Provision on demand: Skipped (UserDisabled)", "      09:40:00  Other        Skipped  User   Lee Gu"]
     assert "[5] 09:40:00  Counts and status  [FAILED]" in lines
     assert "    expect genesys_users: FAILED" in lines and "    expect job: ok" in lines
     # a day of idle cycles is one line, and times after the first day carry the date
@@ -187,10 +187,12 @@ def test_list_shows_each_story_with_its_paragraph_and_flags_a_broken_one(cli, tm
     assert data[1]["description"] == "A small story for the tests: one cycle, one on-demand provisioning.\n\nThen things go wrong."
 
 
-def test_shipped_list_exits_0(cli):
+def test_shipped_list_exits_0_and_shows_every_story_with_its_description(cli):
     result = cli.invoke(provsim, ["scenario", "list"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("demo  (tenant contoso, 17 steps)\n  Contoso's Entra directory provisioned")
+    assert "\ndemo  (tenant contoso, 17 steps)\n  Contoso's Entra directory provisioned" in result.stdout
+    for scenario in model.list_scenarios():
+        assert f"{scenario.name}  (tenant {scenario.tenant}, {len(scenario.steps)} steps)\n  " in result.stdout
 
 
 def test_a_tenant_beside_the_story_is_used(cli, tmp_path, tenant_beside):
