@@ -61,6 +61,10 @@ class StorySession:
             raise ActionError(400, "badRequest", str(err)) from err
         if scenario is None:
             raise ActionError(404, "notFound", f"no story {name!r} in the library")
+        if scenario.generate is not None:
+            raise ActionError(409, "otherTenant", f"the story '{scenario.name}' runs on a generated tenant "
+                                                  f"({scenario.tenant}), not on the one this simulator serves: "
+                                                  f"run it with provsim scenario run {scenario.name}")
         served = Path(portal.runtime.fixture.get("_path") or "").resolve()
         wanted = Path(scenario.tenant_path).resolve() if scenario.tenant_path else None
         if wanted is not None and wanted != served:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from simulator.core import ProvsimConfig
+from simulator.scenario.model import load_scenario
 from simulator.web import actions as web_actions
 from simulator.web import model
 
@@ -413,8 +414,10 @@ def test_reset_returns_to_the_fixture(dash):
 
 # ------------------------------------------------------------------------------- stories
 def test_a_library_story_one_step_per_click(dash):
-    library = dash.get("stories")["value"]
-    assert [s["name"] for s in library] == ["demo"] and library[0]["steps"] == 17
+    library = {s["name"]: s for s in dash.get("stories")["value"]}
+    assert {"demo", "first-cycle", "genesys-outage", "mass-deletion", "large-tenant-10k"} <= set(library)
+    assert library["demo"]["steps"] == 17 and library["genesys-outage"]["description"].startswith(
+        load_scenario("genesys-outage").description[:40])
     dash.configured()  # loading a story resets what the trainer did before
     loaded = dash.post("story/load", name="demo")["message"]
     assert loaded == "Story 'demo' loaded: the simulator was reset to its tenant. 17 steps to go."
@@ -440,6 +443,23 @@ def test_a_library_story_one_step_per_click(dash):
     assert dash.state()["story"] is None
     assert dash.post("story/step", ok=409)["error"]["code"] == "noStory"
     assert dash.post("story/load", ok=404, name="nope")["error"]["code"] == "notFound"
+
+
+def test_a_failure_story_from_the_library_steps_through_to_its_quarantine_and_recovery(dash):
+    steps = dash.post("story/load", name="genesys-outage")["message"]
+    assert steps.startswith("Story 'genesys-outage' loaded")
+    seen_quarantine = False
+    while not dash.state()["story"]["finished"]:
+        dash.post("story/step")
+        seen_quarantine = seen_quarantine or bool(dash.state()["overview"].get("quarantine"))
+    story = dash.state()["story"]
+    assert all(s["outcome"]["state"] == "ok" for s in story["steps"]), [s["outcome"] for s in story["steps"]]
+    assert seen_quarantine and dash.state()["overview"]["code"] == "Active"
+
+
+def test_the_generated_10k_story_is_refused_with_the_command_that_runs_it(dash):
+    refused = dash.post("story/load", ok=409, name="large-tenant-10k")["error"]["message"]
+    assert "runs on a generated tenant" in refused and "provsim scenario run large-tenant-10k" in refused
 
 
 def test_a_story_for_another_tenant_is_refused():
