@@ -48,16 +48,16 @@ def run_target(scenario: Any, server: Any, *, token: str | None = None, profile:
     ``record_target``: also record the engine's traffic into this vcrpy cassette (scrubbed).
     """
     from simulator.scenario.model import Scenario, load_scenario
-    from simulator.scenario.runner import ScenarioRunner, _target_recorder
+    from simulator.scenario.runner import ScenarioRunner, TargetTape
 
     story = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     target = server if isinstance(server, Target) else Target.of(server, token=token, profile=profile, base_url=base_url)
     recorder = Recorder(target.base, target.token, hidden_params=(COMPLIANCE_FLAG,))
     routes, free = target.route()
-    record = _target_recorder(record_target) if record_target is not None else None
+    tape = TargetTape(record_target) if record_target is not None else None
 
     def wrap(inner: httpx.BaseTransport) -> httpx.BaseTransport:
-        return recorder.wrap(record(inner) if record is not None else inner)
+        return recorder.wrap(tape.wrap(inner) if tape is not None else inner)
 
     passes: list[PassSummary] = []
     used_seed = story.seed if seed is None else seed
@@ -76,6 +76,8 @@ def run_target(scenario: Any, server: Any, *, token: str | None = None, profile:
                 runner.close()
     finally:
         free()
+        if tape is not None:
+            tape.save()  # both passes, one cassette
     return build_report(story.name, used_seed, target.tenant_url, target.profile, bool(target.token), passes,
                         recorder.exchanges, compliance_phase=COMPLIANCE_FLAG)
 
