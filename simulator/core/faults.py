@@ -21,8 +21,9 @@ import fnmatch
 import math
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 from .ids import IdFactory
@@ -224,7 +225,7 @@ class FaultRule:
             self._regex = re.compile(fnmatch.translate(self.path), re.IGNORECASE)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FaultRule":
+    def from_dict(cls, data: Mapping[str, Any]) -> FaultRule:
         if not isinstance(data, Mapping):
             raise ConfigError("a fault rule is a JSON object")
         unknown = set(data) - _FIELDS

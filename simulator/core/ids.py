@@ -26,7 +26,7 @@ class IdFactory:
         self._lock = threading.Lock()
         self._streams: dict[str, IdFactory] = {}
 
-    def stream(self, name: str) -> "IdFactory":
+    def stream(self, name: str) -> IdFactory:
         """A child factory with its own sequence, the same for the same seed and name."""
         with self._lock:
             full = f"{self.name}/{name}" if self.name else name

@@ -16,8 +16,9 @@ import base64
 import json
 import logging
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -44,7 +45,7 @@ class Surface:
     name: str
     prefixes: tuple[str, ...]
     render_error: ErrorRenderer
-    seed: Callable[["Runtime", dict], None] | None = None
+    seed: Callable[[Runtime, dict], None] | None = None
     case_insensitive: bool = False
 
 

@@ -48,10 +48,11 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -351,7 +352,7 @@ class IndexedTable(Table):
     mutating what they got back.
     """
 
-    def __init__(self, store: "Store", storage: StateStorage, name: str, indexes: Iterable[Index] = ()) -> None:
+    def __init__(self, store: Store, storage: StateStorage, name: str, indexes: Iterable[Index] = ()) -> None:
         self._store = store
         self._indexes: dict[str, Index] = {}
         self._unique: dict[str, dict[Any, int]] = {}
@@ -677,7 +678,7 @@ class Store:
             self._undo[-1].append((table, doc_id, old))
 
     @contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self) -> Iterator[Store]:
         """Hold the lock; if the block raises, every write inside it is undone.
 
         The outermost transaction commits: its changes are journaled before it

@@ -32,14 +32,24 @@ through :class:`~simulator.engine.target.ScimTarget`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .errors import ExpressionError
 from .logs import LogEntry
 from .source import Assignment, DirectorySource
-from .target import GROUP_PATH, INCOMPATIBLE, USER_PATH, ErrorClass, ScimTarget, TargetError, encode_body, max_request_bytes
+from .target import (
+    GROUP_PATH,
+    INCOMPATIBLE,
+    USER_PATH,
+    ErrorClass,
+    ScimTarget,
+    TargetError,
+    encode_body,
+    max_request_bytes,
+)
 from .target_profile import DEFAULT_PROFILE, TargetRules, rules_for
 
 __all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE",

@@ -63,9 +63,9 @@ MAX_EXPRESSION_LENGTH: Final = 10_000
 class _IgnoreFlow:
     """Marker returned by ``IgnoreFlowIfNullOrEmpty``: drop the attribute from the flow."""
 
-    _instance: "_IgnoreFlow | None" = None
+    _instance: _IgnoreFlow | None = None
 
-    def __new__(cls) -> "_IgnoreFlow":
+    def __new__(cls) -> _IgnoreFlow:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -265,13 +265,13 @@ class Node:
 
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:  # pragma: no cover - abstract
+    def evaluate(self, ctx: _Context) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def render(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def walk(self) -> Iterable["Node"]:
+    def walk(self) -> Iterable[Node]:
         yield self
 
 
@@ -282,7 +282,7 @@ class Attribute(Node):
     name: str
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         return source_value(ctx.source, self.name)
 
     def render(self) -> str:
@@ -296,7 +296,7 @@ class Literal(Node):
     value: str | int | float | bool
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         return self.value
 
     def render(self) -> str:
@@ -314,7 +314,7 @@ class Omitted(Node):
 
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         return _OMITTED
 
     def render(self) -> str:
@@ -334,7 +334,7 @@ class Compare(Node):
     right: Node
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         a = _scalar(_unwrap(self.left.evaluate(ctx)))
         b = _scalar(_unwrap(self.right.evaluate(ctx)))
         if _is_null_or_empty(a) or _is_null_or_empty(b):
@@ -374,7 +374,7 @@ class Call(Node):
     args: tuple[Node, ...]
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         spec = _FUNCTIONS[self.name.lower()]
         values = [_unwrap(arg.evaluate(ctx)) for arg in self.args]
         try:
@@ -521,7 +521,7 @@ class _Spec:
     min_args: int
     max_args: int | None
     impl: Callable[[list[Any]], Any]
-    check: Callable[["Call", str], None] | None = None
+    check: Callable[[Call, str], None] | None = None
 
 
 _FUNCTIONS: dict[str, _Spec] = {}

@@ -7,7 +7,7 @@ needs, watermark semantics); it imports only the reader protocol's data, no Flas
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .source import Assignment, SourceChanges
 

@@ -63,11 +63,11 @@ class LogEntry:
     error: dict | None = None
     fault: str | None = None
 
-    def step(self, type_: str, status: str, description: str, **details: str) -> "LogEntry":
+    def step(self, type_: str, status: str, description: str, **details: str) -> LogEntry:
         self.steps.append(Step(type_, status, description, {k: str(v) for k, v in details.items()}))
         return self
 
-    def fail(self, error_information: dict) -> "LogEntry":
+    def fail(self, error_information: dict) -> LogEntry:
         self.status = "failure"
         self.error = error_information
         return self

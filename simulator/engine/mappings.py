@@ -144,7 +144,7 @@ class AttributeDefinition:
         return self.type.lower() == "reference"
 
     @classmethod
-    def from_graph(cls, raw: Mapping[str, Any]) -> "AttributeDefinition":
+    def from_graph(cls, raw: Mapping[str, Any]) -> AttributeDefinition:
         refs = tuple(
             str(ref.get("referencedObjectName"))
             for ref in raw.get("referencedObjects") or []
@@ -302,7 +302,7 @@ class CompiledObjectMapping:
             values[mapping.target] = _coerce(value, mapping.definition)
         return DesiredAttributes(values, references)
 
-    def diff(self, target_before: Mapping[str, Any], desired: Mapping[str, Any]) -> list["AttributeChange"]:
+    def diff(self, target_before: Mapping[str, Any], desired: Mapping[str, Any]) -> list[AttributeChange]:
         """:func:`diff` with each attribute's ``caseExact`` taken from the target directory."""
 
         def case_exact(name: str) -> bool:

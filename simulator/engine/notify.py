@@ -32,7 +32,7 @@ class SmtpTarget:
     port: int
 
     @classmethod
-    def parse(cls, text: str) -> "SmtpTarget":
+    def parse(cls, text: str) -> SmtpTarget:
         host, _, port = text.rpartition(":")
         if not host or not port.isdigit():
             raise ValueError(f"--smtp takes host:port, got {text!r}")

@@ -6,7 +6,8 @@ profile choice (Entra's quirks, or RFC shapes with ``aadOptscim062020``).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from . import mappings as m
 from .scoping import ScopingFilter

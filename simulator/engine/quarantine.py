@@ -26,9 +26,10 @@ quarantine; more than four weeks in quarantine disable the job.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from simulator.core import isoformat, parse_datetime, parse_duration
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import copy
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from simulator.core import Runtime, ScheduledJob, isoformat, parse_datetime
 

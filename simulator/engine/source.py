@@ -8,8 +8,9 @@ delta token and an incremental cycle costs what changed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 __all__ = ["DirectorySource", "SourceChanges", "Assignment"]
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -127,7 +128,7 @@ _STATUS_CODES = {
 _MAX_BYTES = re.compile(r"Maximum bytes:\s*(\d+)")
 
 
-def max_request_bytes(error: "TargetError") -> int | None:
+def max_request_bytes(error: TargetError) -> int | None:
     """The limit a 413 names (Genesys: ``Maximum bytes: 512000``), if it names one."""
     if error.status != 413:
         return None

@@ -24,9 +24,10 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .errors import InvalidAuthenticationToken
 
@@ -87,7 +88,7 @@ class GraphClient:
     roles: tuple[str, ...]
 
     @classmethod
-    def from_fixture(cls, entry: Mapping[str, Any]) -> "GraphClient":
+    def from_fixture(cls, entry: Mapping[str, Any]) -> GraphClient:
         return cls(client_id=str(entry["clientId"]), client_secret=str(entry.get("clientSecret") or ""),
                    app_id=str(entry.get("appId") or entry["clientId"]),
                    display_name=str(entry.get("displayName") or entry["clientId"]),

@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["generate_tenant", "DEPARTMENTS"]
 

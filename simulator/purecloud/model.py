@@ -15,13 +15,13 @@ an error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from .errors import ScimError
-from .schemas import (ENTERPRISE_URN, EMAIL_TYPES, GENESYS_URN, GROUP_URN, PATCH_URN, PHONE_TYPES, USER_SCHEMAS,
-                      USER_URN)
+from .schemas import EMAIL_TYPES, ENTERPRISE_URN, GENESYS_URN, GROUP_URN, PATCH_URN, PHONE_TYPES, USER_SCHEMAS, USER_URN
 
 __all__ = ["OrgRules", "parse_user", "render_user", "user_view", "parse_group", "render_group", "group_view",
            "SCIM_AUTHORITY", "Mode"]

@@ -18,15 +18,16 @@ import fnmatch
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from simulator.core import Index, Runtime, SlidingWindowLimiter, isoformat
 
 from .errors import GenesysApiError, OAuthError, ScimError
 from .filter import Term
-from .model import (SCIM_AUTHORITY, Mode, group_view, parse_group, parse_user, render_group, render_user, user_view)
+from .model import SCIM_AUTHORITY, Mode, group_view, parse_group, parse_user, render_group, render_user, user_view
 from .patch import apply_operations
 from .schemas import GROUP, USER
 
@@ -60,7 +61,7 @@ class OrgSettings:
     max_tokens_per_client: int = 1000
 
     @classmethod
-    def from_fixture(cls, org: dict, *, rate_limits: bool = True) -> "OrgSettings":
+    def from_fixture(cls, org: dict, *, rate_limits: bool = True) -> OrgSettings:
         return cls(
             org_id=str(org.get("id", "")),
             name=str(org.get("name", cls.name)),

@@ -14,7 +14,8 @@ Errors are :class:`~simulator.purecloud.errors.GenesysApiError` (Genesys'
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from simulator.core import Index, Runtime, isoformat
 

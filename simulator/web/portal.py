@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Callable
 from email import message_from_string
 from email.policy import default as default_policy
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
 from simulator.client import IN_PROCESS_BASE, ApiError, ProvsimClient
-from simulator.login import DEMO_GENESYS
 from simulator.middleware import OBSERVER_MARK
 from simulator.transport import InProcessTransport
 
@@ -58,7 +58,7 @@ def _observing(app: Any) -> Callable:
     return observe
 
 
-def portal_for(app: Any) -> "Portal":
+def portal_for(app: Any) -> Portal:
     """The app's one :class:`Portal` (kept in ``app.extensions``)."""
     portal = app.extensions.get("provsim_portal")
     if portal is None:

@@ -346,8 +346,8 @@ def test_obs9_serve_on_a_corrupt_state_file_fails_cleanly(tmp_path, cli):
 
 
 def test_obs9_an_alias_bomb_is_refused_by_cassette_check_and_scenarios(tmp_path):
-    from simulator.proxy.errors import CassetteFormatError
     from simulator.proxy.check import check_cassette
+    from simulator.proxy.errors import CassetteFormatError
     from simulator.scenario.model import ScenarioError, load_scenario
 
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']

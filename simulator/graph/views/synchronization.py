@@ -20,8 +20,8 @@ here in Graph's OData error shape.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
