@@ -29,7 +29,7 @@ APP_BASE_URL = "http://scim.target.invalid"
 def is_asgi(app: Any) -> bool:
     """An ASGI app is a coroutine function ``(scope, receive, send)`` or an object whose
     ``__call__`` is one; anything else callable is taken as WSGI."""
-    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(getattr(app, "__call__", None))
+    return inspect.iscoroutinefunction(app) or (callable(app) and inspect.iscoroutinefunction(app.__call__))
 
 
 class SyncASGITransport(httpx.BaseTransport):

@@ -197,7 +197,7 @@ class Runtime:
             self.faults = FaultInjector(self.ids.stream("faults"))
             self.traffic.clear()
             self.clock.reset(self._start_time())
-            for name, service in list(self.services.items()):
+            for service in list(self.services.values()):
                 if hasattr(service, "on_reset"):
                     service.on_reset()
             self._resumed = False

@@ -267,7 +267,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
         group_ids = list(dict.fromkeys(changes.groups))
         if changes.full:
             full = True  # the feed could not say what changed (a resumed state file): resolve every membership
-        for object_id, reason in removed.items():
+        for object_id in removed:
             entry = ctx.cache.get(object_id)
             if entry is None:
                 continue

@@ -93,8 +93,7 @@ class ConnectorCache:
             return [self.table.raw(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
 
     def entries(self) -> Iterator[dict]:
-        for doc in self.table.find_all("jobId", self.job_id):
-            yield doc
+        yield from self.table.find_all("jobId", self.job_id)
 
     def linked(self) -> dict[str, int]:
         """Objects linked to a target object now, by type."""

@@ -345,7 +345,7 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
 
     def matches(doc: Mapping) -> bool:
         result = clause_matches(doc, *clauses[0])
-        for joiner, clause in zip(joins, clauses[1:]):
+        for joiner, clause in zip(joins, clauses[1:], strict=True):
             hit = clause_matches(doc, *clause)
             result = (result and hit) if joiner == "AND" else (result or hit)
         return result

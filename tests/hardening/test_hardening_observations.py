@@ -351,7 +351,7 @@ def test_obs9_an_alias_bomb_is_refused_by_cassette_check_and_scenarios(tmp_path)
     from simulator.scenario.model import ScenarioError, load_scenario
 
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     bomb = "\n".join(lines) + "\n"
     path = tmp_path / "bomb.yaml"
