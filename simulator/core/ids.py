@@ -11,6 +11,7 @@ import hashlib
 import random
 import threading
 import uuid
+from typing import Any
 
 __all__ = ["IdFactory", "export_state", "import_state"]
 
@@ -73,7 +74,7 @@ class IdFactory:
             child.reset()
 
 
-def _state_to_json(state) -> list:
+def _state_to_json(state) -> list[Any]:
     version, internal, gauss = state
     return [version, list(internal), gauss]
 
@@ -83,7 +84,7 @@ def _state_from_json(data) -> tuple:
     return (version, tuple(internal), gauss)
 
 
-def export_state(factory: IdFactory) -> dict:
+def export_state(factory: IdFactory) -> dict[str, Any]:
     """The factory's position (and its streams'), JSON-able, for the state file."""
     with factory._lock:
         return {
@@ -92,7 +93,7 @@ def export_state(factory: IdFactory) -> dict:
         }
 
 
-def import_state(factory: IdFactory, data: dict) -> None:
+def import_state(factory: IdFactory, data: dict[str, Any]) -> None:
     """Continue where an earlier process stopped, so ids never repeat after a restart."""
     with factory._lock:
         factory._random.setstate(_state_from_json(data["random"]))

@@ -100,10 +100,10 @@ class Index:
 
     name: str
     unique: bool = False
-    key: Callable[[Mapping], Any] | None = None
+    key: Callable[[Mapping[str, Any]], Any] | None = None
     normalize: Callable[[Any], Any] | None = None
 
-    def value_of(self, doc: Mapping) -> Any:
+    def value_of(self, doc: Mapping[str, Any]) -> Any:
         value = self.key(doc) if self.key else doc.get(self.name)
         if value is None:
             return None
@@ -127,14 +127,14 @@ def _not_state(path: Path, why: str) -> StoreError:
     return StoreError(f"state file {path} is not a provsim state file ({why}); move it away or pass another --state")
 
 
-def _validated(path: Path, raw: Any) -> dict[str, dict[int, dict]]:
+def _validated(path: Path, raw: Any) -> dict[str, dict[int, dict[str, Any]]]:
     if not isinstance(raw, dict):
         raise _not_state(path, f"its top level is {type(raw).__name__}, not an object of tables")
-    tables: dict[str, dict[int, dict]] = {}
+    tables: dict[str, dict[int, dict[str, Any]]] = {}
     for name, docs in raw.items():
         if not isinstance(docs, dict):
             raise _not_state(path, f"table {name!r} is {type(docs).__name__}, not an object of documents")
-        table: dict[int, dict] = {}
+        table: dict[int, dict[str, Any]] = {}
         for key, doc in docs.items():
             try:
                 doc_id = int(key)
@@ -147,7 +147,7 @@ def _validated(path: Path, raw: Any) -> dict[str, dict[int, dict]]:
     return tables
 
 
-def _set_path(target: dict, path: list, value: Any) -> None:
+def _set_path(target: dict[str, Any], path: list[Any], value: Any) -> None:
     for key in path[:-1]:
         nxt = target.get(key)
         if not isinstance(nxt, dict):
@@ -156,7 +156,7 @@ def _set_path(target: dict, path: list, value: Any) -> None:
     target[path[-1]] = value
 
 
-def _apply(tables: dict[str, dict[int, dict]], record: dict) -> None:
+def _apply(tables: dict[str, dict[int, dict[str, Any]]], record: dict) -> None:
     if record.get("clear"):
         for name in list(tables):
             tables[name] = {}
@@ -172,7 +172,7 @@ def _apply(tables: dict[str, dict[int, dict]], record: dict) -> None:
     meta["seq"] = max(int(meta.get("seq", 0)), int(record["seq"]))
 
 
-def _replay(path: Path, journal: Path, tables: dict[str, dict[int, dict]], base_seq: int, *, last: bool) -> int:
+def _replay(path: Path, journal: Path, tables: dict[str, dict[int, dict[str, Any]]], base_seq: int, *, last: bool) -> int:
     """Apply the records of one journal file newer than ``base_seq``; returns how many."""
     try:
         data = journal.read_bytes()
@@ -200,13 +200,13 @@ def _replay(path: Path, journal: Path, tables: dict[str, dict[int, dict]], base_
     return applied
 
 
-def load_state(path: Path) -> tuple[dict[str, dict[int, dict]], int]:
+def load_state(path: Path) -> tuple[dict[str, dict[int, dict[str, Any]]], int]:
     """The tables of a state file with its journal replayed; and how many records were replayed.
 
     Anything that is not a provsim state file (not UTF-8, not JSON, ``[]``,
     ``null``, wrong types) raises :class:`StoreError` naming the file.
     """
-    tables: dict[str, dict[int, dict]] = {}
+    tables: dict[str, dict[int, dict[str, Any]]] = {}
     if path.exists() and path.stat().st_size:
         try:
             text = path.read_bytes().decode("utf-8")
@@ -279,7 +279,7 @@ class StateStorage(Storage):
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path else None
-        self._tables: dict[str, dict[int, dict]] = {}
+        self._tables: dict[str, dict[int, dict[str, Any]]] = {}
         self.dirty = False
         self.flush_count = 0
         self.replayed = 0
@@ -299,11 +299,11 @@ class StateStorage(Storage):
         pass
 
     # -- live access for IndexedTable --
-    def live(self, name: str) -> dict[int, dict]:
+    def live(self, name: str) -> dict[int, dict[str, Any]]:
         return self._tables.setdefault(name, {})
 
 
-def _serialize_chunks(tables: dict[str, dict[int, dict]]) -> Iterator[bytes]:
+def _serialize_chunks(tables: dict[str, dict[int, dict[str, Any]]]) -> Iterator[bytes]:
     """The state file's bytes, a few thousand documents per ``json.dumps`` call."""
     yield b"{"
     for t_index, name in enumerate(sorted(tables)):
@@ -364,10 +364,10 @@ class IndexedTable(Table):
             self.add_index(index)
 
     # ---- TinyDB hooks -------------------------------------------------
-    def _read_table(self) -> dict[int, dict]:  # type: ignore[override]
+    def _read_table(self) -> dict[int, dict[str, Any]]:  # type: ignore[override]
         return self._storage.live(self.name)  # type: ignore[attr-defined]
 
-    def _update_table(self, updater: Callable[[dict[int, Mapping]], None]) -> None:
+    def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
         with self._store.transaction():
             table = self._read_table()
             # TinyDB's generic paths (update(cond), remove(cond), truncate)
@@ -410,7 +410,7 @@ class IndexedTable(Table):
         for doc_id, doc in self._read_table().items():
             self._index_doc(doc_id, doc, check=False)
 
-    def _index_doc(self, doc_id: int, doc: Mapping, *, check: bool) -> None:
+    def _index_doc(self, doc_id: int, doc: Mapping[str, Any], *, check: bool) -> None:
         for name, index in self._indexes.items():
             value = index.value_of(doc)
             if value is None:
@@ -423,7 +423,7 @@ class IndexedTable(Table):
             else:
                 self._multi[name].setdefault(value, {})[doc_id] = None
 
-    def _unindex_doc(self, doc_id: int, doc: Mapping) -> None:
+    def _unindex_doc(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         for name, index in self._indexes.items():
             value = index.value_of(doc)
             if value is None:
@@ -438,7 +438,7 @@ class IndexedTable(Table):
                     if not bucket:
                         del self._multi[name][value]
 
-    def _check_unique(self, doc_id: int | None, doc: Mapping) -> None:
+    def _check_unique(self, doc_id: int | None, doc: Mapping[str, Any]) -> None:
         for name in self._unique:
             value = self._indexes[name].value_of(doc)
             if value is None:
@@ -514,7 +514,7 @@ class IndexedTable(Table):
                 return 1 if key in self._unique[index] else 0
             return len(self._multi[index].get(key, {}))
 
-    def add(self, doc: Mapping) -> int:
+    def add(self, doc: Mapping[str, Any]) -> int:
         """Insert ``doc``; raises :class:`UniqueConstraintError` and stores nothing on a clash."""
         with self._store.transaction():
             doc = _clone(dict(doc))
@@ -527,14 +527,14 @@ class IndexedTable(Table):
             self._storage.dirty = True  # type: ignore[attr-defined]
             return doc_id
 
-    def put(self, doc_id: int, doc: Mapping) -> None:
+    def put(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         """Replace the document ``doc_id`` whole."""
         with self._store.transaction():
             if doc_id not in self._read_table():
                 raise KeyError(doc_id)
             self._replace(doc_id, _clone(dict(doc)))
 
-    def _replace(self, doc_id: int, doc: dict) -> None:
+    def _replace(self, doc_id: int, doc: dict[str, Any]) -> None:
         """Store ``doc`` (owned by the table from now on) in place of ``doc_id``."""
         table = self._read_table()
         self._check_unique(doc_id, doc)
@@ -548,7 +548,7 @@ class IndexedTable(Table):
         self._log_change(doc_id)
         self._storage.dirty = True  # type: ignore[attr-defined]
 
-    def patch(self, doc_id: int, fields: Mapping) -> dict:
+    def patch(self, doc_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``fields`` into the document; returns the new document (a copy)."""
         with self._store.transaction():
             doc = _clone(self._read_table()[doc_id])
@@ -556,7 +556,7 @@ class IndexedTable(Table):
             self._replace(doc_id, doc)
             return _clone(doc)
 
-    def delete(self, doc_id: int) -> dict | None:
+    def delete(self, doc_id: int) -> dict[str, Any] | None:
         """Remove the document; returns what it was, or None if absent."""
         with self._store.transaction():
             table = self._read_table()
@@ -569,11 +569,11 @@ class IndexedTable(Table):
             self._storage.dirty = True  # type: ignore[attr-defined]
             return _clone(old)
 
-    def raw(self, doc_id: int) -> dict | None:
+    def raw(self, doc_id: int) -> dict[str, Any] | None:
         """The stored document itself (no copy): read-only use inside the lock."""
         return self._read_table().get(doc_id)
 
-    def docs(self) -> Iterator[tuple[int, dict]]:
+    def docs(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """``(doc_id, document)`` in insertion order; documents are live, do not mutate."""
         table = self._read_table()
         for doc_id in sorted(table):
@@ -582,7 +582,7 @@ class IndexedTable(Table):
     def __len__(self) -> int:
         return len(self._read_table())
 
-    def _restore(self, doc_id: int, doc: dict | None) -> None:
+    def _restore(self, doc_id: int, doc: dict[str, Any] | None) -> None:
         table = self._read_table()
         current = table.get(doc_id)
         if current is not None:
@@ -617,11 +617,11 @@ class Store:
         self.db = TinyDB(storage=lambda: self.storage)  # the storage instance is ours
         self._tables: dict[str, IndexedTable] = {}
         self._seq = int(self.meta().get("seq", 0))
-        self._undo: list[list[tuple[IndexedTable, int, dict | None]]] = []
+        self._undo: list[list[tuple[IndexedTable, int, dict[str, Any] | None]]] = []
         self._pending: dict[tuple[str, int], None] = {}
         self._meta_pending: dict[str, Any] = {}
         self._clear_pending = False
-        self.commit_meta: Callable[[], list[tuple[list, Any]]] | None = None
+        self.commit_meta: Callable[[], list[tuple[list[Any], Any]]] | None = None
         self.full_meta: Callable[[], dict[str, Any]] | None = None
         #: compact from :meth:`maybe_compact` callers (off when a server's housekeeping does it)
         self.auto_compact = True
@@ -661,7 +661,7 @@ class Store:
         """The store-wide change sequence: bumps on every write."""
         return self._seq
 
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         """Small key/value state kept in the same file (clock time, id streams, seq)."""
         return self.storage.live(_META_TABLE).setdefault(1, {})
 
@@ -673,7 +673,7 @@ class Store:
             self.storage.dirty = True
 
     # ---- transactions -------------------------------------------------
-    def _record_undo(self, table: IndexedTable, doc_id: int, old: dict | None) -> None:
+    def _record_undo(self, table: IndexedTable, doc_id: int, old: dict[str, Any] | None) -> None:
         if self._undo:
             self._undo[-1].append((table, doc_id, old))
 
@@ -708,7 +708,7 @@ class Store:
             return False
         if not (self._pending or self._meta_pending or self._clear_pending or force_meta):
             return False
-        meta_updates: list[tuple[list, Any]] = [([k], v) for k, v in self._meta_pending.items()]
+        meta_updates: list[tuple[list[Any], Any]] = [([k], v) for k, v in self._meta_pending.items()]
         if self.commit_meta is not None:
             meta_updates += self.commit_meta()
         if not (self._pending or meta_updates or self._clear_pending):
@@ -812,12 +812,12 @@ class Store:
         if self._journal is not None:
             self._journal.close()
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """A deep copy of every table, for ``/_provsim/snapshot`` and restore."""
         with self.lock:
             return {"seq": self._seq, "tables": _clone(self.storage._tables)}
 
-    def restore(self, snapshot: dict) -> None:
+    def restore(self, snapshot: dict[str, Any]) -> None:
         """Replace every table with a snapshot's (validated by the caller); one journal record."""
         with self.transaction():
             previous = self.storage._tables

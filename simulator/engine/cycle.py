@@ -86,7 +86,7 @@ class CycleResult:
     deletes: int = 0
     staged_deletes: int = 0
     actions: dict[str, int] = field(default_factory=dict)
-    error: dict | None = None
+    error: dict[str, Any] | None = None
     watermark: str = ""
     quarantine: TargetError | None = None
     too_many_deletes: bool = False
@@ -109,8 +109,8 @@ class CycleResult:
 class CycleContext:
     """Everything a cycle needs, handed in by the job runner."""
 
-    job: dict
-    service_principal: dict
+    job: dict[str, Any]
+    service_principal: dict[str, Any]
     source: DirectorySource
     target: ScimTarget
     mappings: Any  # simulator.engine.profile.JobMappings
@@ -132,10 +132,10 @@ class CycleContext:
     max_request_bytes: int = 512000
     #: told when a 413 names a lower request limit than ``max_request_bytes`` (the job remembers it)
     on_request_limit: Callable[[int], None] | None = None
-    _roles: dict[str, dict] | None = None
+    _roles: dict[str, dict[str, Any]] | None = None
     _flows: dict[str, frozenset[str]] | None = None
 
-    def app_roles(self) -> dict[str, dict]:
+    def app_roles(self) -> dict[str, dict[str, Any]]:
         """The app's roles by id, read once per cycle (they do not change within one)."""
         if self._roles is None:
             self._roles = {r["id"]: r for r in self.source.app_roles(self.service_principal["id"])}
@@ -165,7 +165,7 @@ class ScopeDecision:
     filter_details: list[str]
 
 
-def user_scope(ctx: CycleContext, user: dict | None, deletion: str | None) -> ScopeDecision:
+def user_scope(ctx: CycleContext, user: dict[str, Any] | None, deletion: str | None) -> ScopeDecision:
     """Is this user in scope, and is ``IsSoftDeleted`` true for it?"""
     sp_id = ctx.service_principal["id"]
     if user is None:
@@ -185,7 +185,7 @@ def user_scope(ctx: CycleContext, user: dict | None, deletion: str | None) -> Sc
     return ScopeDecision(in_scope, reasons, assignments, active, not (in_scope and active), details)
 
 
-def group_scope(ctx: CycleContext, group: dict | None) -> ScopeDecision:
+def group_scope(ctx: CycleContext, group: dict[str, Any] | None) -> ScopeDecision:
     sp_id = ctx.service_principal["id"]
     if group is None:
         return ScopeDecision(False, ["The group is deleted in Entra ID"], [], False, True, [])
@@ -199,7 +199,7 @@ def group_scope(ctx: CycleContext, group: dict | None) -> ScopeDecision:
     return ScopeDecision(in_scope, reasons, assignments, True, not in_scope, details)
 
 
-def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict, assignments: list[Assignment],
+def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict[str, Any], assignments: list[Assignment],
                     reasons: list[str]) -> tuple[bool, list[str]]:
     """Evaluate the object mapping's scoping filter; a miss adds the unmet clauses to ``reasons``."""
     flt = ctx.mappings.scoping_filter(object_type)
@@ -213,7 +213,7 @@ def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict, assignments:
     return in_filter, details
 
 
-def mapping_source(ctx: CycleContext, obj: dict, assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict:
+def mapping_source(ctx: CycleContext, obj: dict[str, Any], assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict:
     """The source object as mapping expressions see it (Entra attribute names)."""
     roles = ctx.app_roles()
     role_list = []
@@ -337,7 +337,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     return result
 
 
-def _linked(entry: dict | None) -> bool:
+def _linked(entry: dict[str, Any] | None) -> bool:
     return bool(entry and entry.get("targetId"))
 
 
@@ -574,12 +574,12 @@ def _stage_delete(ctx: CycleContext, result: CycleResult, log_entry: LogEntry) -
     _emit(ctx, result, log_entry)
 
 
-def _desired_user(ctx: CycleContext, user: dict, decision: ScopeDecision, *, creating: bool) -> tuple[dict, dict]:
+def _desired_user(ctx: CycleContext, user: dict[str, Any], decision: ScopeDecision, *, creating: bool) -> tuple[dict, dict]:
     src = mapping_source(ctx, user, decision.assignments, soft_deleted=decision.soft_deleted)
     return ctx.mappings.compute("User", src, creating=creating)
 
 
-def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, decision: ScopeDecision, log_entry: LogEntry) -> None:
+def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any], decision: ScopeDecision, log_entry: LogEntry) -> None:
     values, _refs = _desired_user(ctx, user, decision, creating=True)
     matched = None
     for target_attr, source_value in ctx.mappings.matching_values("User", values):
@@ -624,8 +624,8 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, de
     _update_user(ctx, result, user, decision, log_entry, ctx.cache.get(user["id"]), current=matched, matched=True)
 
 
-def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, decision: ScopeDecision, log_entry: LogEntry,
-                 entry_cache: dict, *, current: dict | None = None, matched: bool = False) -> None:
+def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | None, decision: ScopeDecision, log_entry: LogEntry,
+                 entry_cache: dict[str, Any], *, current: dict | None = None, matched: bool = False) -> None:
     target_id = entry_cache["targetId"]
     if user is None:
         # Soft-deleted in Entra: only 'active' can be computed; disable.
@@ -699,7 +699,7 @@ def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
     return out
 
 
-def _patch(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, resource: str, target_id: str, body: dict,
+def _patch(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, resource: str, target_id: str, body: dict[str, Any],
            *, reference: bool = False) -> bool:
     """Send one PATCH; a failure is logged, escrowed or quarantines (False means stop here)."""
     try:
@@ -846,7 +846,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
 _NOT_CREATED = object()
 
 
-def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: dict,
+def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: dict[str, Any],
                  why: str) -> Any:
     """``POST`` the object (unless the Create action is off); the answer, or :data:`_NOT_CREATED`."""
     log_entry.action = "create"
@@ -862,7 +862,7 @@ def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, ob
 
 
 def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, group_id: str, name: str,
-                  values: dict) -> None:
+                  values: dict[str, Any]) -> None:
     """``POST /Groups`` with ``externalId`` and ``displayName``, never members (reference §1, Groups):
     the reference pass adds them once the group is linked."""
     created = _send_create(ctx, result, log_entry, "Group", values, f"Group '{name}' is in scope and not in the app")
@@ -885,7 +885,7 @@ def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, g
     _clear_escrow(ctx, group_id)
 
 
-def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: dict, why: str) -> None:
+def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: dict[str, Any], why: str) -> None:
     """``DELETE /Groups/{id}`` (reference §1, Groups); a group already gone (404) counts as deleted."""
     group_id = entry_cache["sourceId"]
     log_entry.action = "delete"
@@ -1019,7 +1019,7 @@ def apply_membership_changes(ctx: CycleContext, result: CycleResult, group_id: s
     _write_members(ctx, result, entry, to_add, to_remove)
 
 
-def _write_members(ctx: CycleContext, result: CycleResult, entry: dict, to_add: list[str], to_remove: list[str]) -> None:
+def _write_members(ctx: CycleContext, result: CycleResult, entry: dict[str, Any], to_add: list[str], to_remove: list[str]) -> None:
     if not to_add and not to_remove:
         return
     group_id = entry["sourceId"]

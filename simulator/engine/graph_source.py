@@ -8,13 +8,14 @@ needs, watermark semantics); it imports only the reader protocol's data, no Flas
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from .source import Assignment, SourceChanges
 
 __all__ = ["GraphDirectorySource"]
 
 
-def _assignment(doc: dict) -> Assignment:
+def _assignment(doc: dict[str, Any]) -> Assignment:
     return Assignment(doc["principalId"], doc.get("principalType") or "User", doc["appRoleId"])
 
 
@@ -47,7 +48,7 @@ class GraphDirectorySource:
         out.imported = len(out.users) + len(out.groups)
         return out
 
-    def user(self, user_id: str) -> dict | None:
+    def user(self, user_id: str) -> dict[str, Any] | None:
         user = self.reader.get_user(user_id)
         if user is None:
             return None
@@ -56,7 +57,7 @@ class GraphDirectorySource:
         user["manager"] = manager.get("id") if isinstance(manager, dict) else manager
         return user
 
-    def group(self, group_id: str) -> dict | None:
+    def group(self, group_id: str) -> dict[str, Any] | None:
         return self.reader.get_group(group_id)
 
     def deletion_state(self, object_id: str) -> str | None:
@@ -84,6 +85,6 @@ class GraphDirectorySource:
             out += [_assignment(a) for a in self.reader.assignments_of(principal_id, service_principal_id)]
         return out
 
-    def app_roles(self, service_principal_id: str) -> list[dict]:
+    def app_roles(self, service_principal_id: str) -> list[dict[str, Any]]:
         sp = self.reader.get_service_principal(service_principal_id) or {}
         return list(sp.get("appRoles") or [])

@@ -16,6 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 from simulator.core import Index, Store, isoformat
 
@@ -58,7 +59,7 @@ class Outbox:
         msg.set_content(body)
         return msg
 
-    def send(self, msg: EmailMessage, *, at: datetime, kind: str) -> dict:
+    def send(self, msg: EmailMessage, *, at: datetime, kind: str) -> dict[str, Any]:
         raw = msg.as_string()
         doc = {"id": msg["Message-ID"].strip("<>").split("@")[0], "at": isoformat(at), "kind": kind,
                "to": msg["To"], "subject": msg["Subject"], "eml": raw, "delivered": None}
@@ -79,7 +80,7 @@ class Outbox:
         self.table.add(doc)
         return doc
 
-    def messages(self) -> list[dict]:
+    def messages(self) -> list[dict[str, Any]]:
         return [doc for _id, doc in self.table.docs()]
 
 
@@ -97,7 +98,7 @@ class Notifier:
         self.lookup_sp = service_principal
         self.tenant_id = tenant_id
 
-    def send(self, job: dict, kind: str, status: dict, *, at: datetime) -> None:
+    def send(self, job: dict[str, Any], kind: str, status: dict, *, at: datetime) -> None:
         if self.outbox is None:
             return
         settings = self.settings(job["servicePrincipalId"])
@@ -109,7 +110,7 @@ class Notifier:
             msg = self.outbox.compose(to=recipient, subject=subject, body=body, at=at)
             self.outbox.send(msg, at=at, kind=kind)
 
-    def compose(self, job: dict, kind: str, status: dict) -> tuple[str, str]:
+    def compose(self, job: dict[str, Any], kind: str, status: dict) -> tuple[str, str]:
         sp = self.lookup_sp(job["servicePrincipalId"]) or {}
         app = sp.get("displayName") or "PureCloud by Genesys"
         quarantine = status.get("quarantine") or {}

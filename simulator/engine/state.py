@@ -49,7 +49,7 @@ class ConnectorCache:
     def _key(self, source_id: str) -> str:
         return f"{self.job_id}|{source_id}"
 
-    def get(self, source_id: str | None) -> dict | None:
+    def get(self, source_id: str | None) -> dict[str, Any] | None:
         if not source_id:
             return None
         return self.table.find("key", self._key(source_id))
@@ -77,7 +77,7 @@ class ConnectorCache:
         else:
             counts.patch(doc.doc_id, {"value": doc["value"] + delta})
 
-    def update(self, source_id: str, fields: dict) -> None:
+    def update(self, source_id: str, fields: dict[str, Any]) -> None:
         existing = self.table.find("key", self._key(source_id))
         if existing is not None:
             self.table.patch(existing.doc_id, fields)
@@ -92,7 +92,7 @@ class ConnectorCache:
         with self.store.lock:
             return [self.table.raw(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
 
-    def entries(self) -> Iterator[dict]:
+    def entries(self) -> Iterator[dict[str, Any]]:
         yield from self.table.find_all("jobId", self.job_id)
 
     def linked(self) -> dict[str, int]:
