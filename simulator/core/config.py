@@ -68,5 +68,5 @@ class ProvsimConfig:
         if self.clock_scale <= 0:
             raise ConfigError("clock_scale must be positive")
 
-    def with_(self, **changes) -> ProvsimConfig:
+    def with_(self, **changes: Any) -> ProvsimConfig:
         return replace(self, **changes)

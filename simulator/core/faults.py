@@ -108,7 +108,7 @@ def _json_value(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def _safe_regex(pattern: str) -> re.Pattern:
+def _safe_regex(pattern: str) -> re.Pattern[str]:
     """Compile a path regex that cannot backtrack catastrophically.
 
     Python's ``re`` cannot be interrupted, so the rule is restricted instead of
@@ -124,7 +124,7 @@ def _safe_regex(pattern: str) -> re.Pattern:
     except (re.error, RecursionError, OverflowError) as err:
         raise ConfigError(f"fault path is not a valid regular expression: {err}") from err
 
-    def risky(items, inside_repeat: bool) -> str | None:
+    def risky(items: Any, inside_repeat: bool) -> str | None:
         for op, arg in items:
             name = str(op)
             if name in ("GROUPREF", "GROUPREF_EXISTS"):

@@ -11,9 +11,12 @@ import hashlib
 import random
 import threading
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 __all__ = ["IdFactory", "export_state", "import_state"]
+
+T = TypeVar("T")
 
 
 class IdFactory:
@@ -53,7 +56,7 @@ class IdFactory:
             raw = self._random.getrandbits(nbytes * 8).to_bytes(nbytes, "big")
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def choice(self, seq):
+    def choice(self, seq: Sequence[T]) -> T:
         with self._lock:
             return self._random.choice(seq)
 
@@ -74,12 +77,12 @@ class IdFactory:
             child.reset()
 
 
-def _state_to_json(state) -> list[Any]:
+def _state_to_json(state: tuple[Any, ...]) -> list[Any]:
     version, internal, gauss = state
     return [version, list(internal), gauss]
 
 
-def _state_from_json(data) -> tuple:
+def _state_from_json(data: list[Any]) -> tuple[Any, ...]:
     version, internal, gauss = data
     return (version, tuple(internal), gauss)
 

@@ -18,6 +18,8 @@ import logging
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -49,7 +51,7 @@ class Surface:
     case_insensitive: bool = False
 
 
-def load_fixture(name_or_path) -> dict[str, Any]:
+def load_fixture(name_or_path: str | Path) -> dict[str, Any]:
     """Read a tenant fixture (YAML) into a dict; errors name the file."""
     path = resolve_fixture(name_or_path)
     try:
@@ -84,6 +86,7 @@ class Runtime:
         self.ids = IdFactory(self.config.seed)
         self.store = Store(self.config.state_path, fsync=bool(self.config.extra.get("fsync")))
         start = self._start_time()
+        self.clock: WallClock | VirtualClock
         if self.config.wall_clock:
             self.clock = WallClock(start, scale=self.config.clock_scale)
         else:
@@ -93,14 +96,14 @@ class Runtime:
         self.surfaces: list[Surface] = []
         self.services: dict[str, Any] = {}
         self._resumed = False
-        self._journaled: dict[tuple, Any] = {}
+        self._journaled: dict[tuple[Any, ...], Any] = {}
         self.store.commit_meta = self._commit_meta
         self.store.full_meta = self._full_meta
         meta = self.store.meta()
         if meta.get("seeded"):
             self._resume(meta)
 
-    def _start_time(self):
+    def _start_time(self) -> datetime:
         if self.config.start is not None:
             return self.config.start
         raw = (self.fixture.get("tenant") or {}).get("start") or self.fixture.get("start")
@@ -207,7 +210,7 @@ class Runtime:
 
 
 # ---- id-stream positions in the journal ---------------------------------------
-def _stream_states(factory: IdFactory, path: list[Any]) -> list[tuple[list, tuple]]:
+def _stream_states(factory: IdFactory, path: list[Any]) -> list[tuple[list[Any], tuple[Any, ...]]]:
     """``(meta path, Mersenne Twister state)`` of a factory and every stream under it."""
     with factory._lock:
         state = factory._random.getstate()
@@ -218,7 +221,7 @@ def _stream_states(factory: IdFactory, path: list[Any]) -> list[tuple[list, tupl
     return out
 
 
-def _encode_mt(state: tuple) -> dict[str, Any]:
+def _encode_mt(state: tuple[Any, ...]) -> dict[str, Any]:
     """A generator state as 3.3 kB of base64 instead of 7 kB of JSON numbers."""
     version, internal, gauss = state
     return {"mt": base64.b64encode(struct.pack(f"<{len(internal)}I", *internal)).decode(), "v": version, "g": gauss}

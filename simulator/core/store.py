@@ -52,9 +52,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tinydb import TinyDB
+from tinydb.queries import QueryLike
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
@@ -87,6 +88,11 @@ def _clone(value: Any) -> Any:
     if cls in _ATOMIC:
         return value
     return copy.deepcopy(value)
+
+
+def _clone_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`_clone` of one document, typed."""
+    return {k: v if type(v) in _ATOMIC else _clone(v) for k, v in doc.items()}
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,7 @@ def _set_path(target: dict[str, Any], path: list[Any], value: Any) -> None:
     target[path[-1]] = value
 
 
-def _apply(tables: dict[str, dict[int, dict[str, Any]]], record: dict) -> None:
+def _apply(tables: dict[str, dict[int, dict[str, Any]]], record: dict[str, Any]) -> None:
     if record.get("clear"):
         for name in list(tables):
             tables[name] = {}
@@ -277,7 +283,7 @@ class StateStorage(Storage):
     With ``path=None`` it is a pure in-memory storage (tests, ``make run``).
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path else None
         self._tables: dict[str, dict[int, dict[str, Any]]] = {}
         self.dirty = False
@@ -352,6 +358,8 @@ class IndexedTable(Table):
     mutating what they got back.
     """
 
+    _storage: StateStorage  # TinyDB types it as the Storage base; ours adds live tables and the dirty flag
+
     def __init__(self, store: Store, storage: StateStorage, name: str, indexes: Iterable[Index] = ()) -> None:
         self._store = store
         self._indexes: dict[str, Index] = {}
@@ -364,8 +372,9 @@ class IndexedTable(Table):
             self.add_index(index)
 
     # ---- TinyDB hooks -------------------------------------------------
+    # TinyDB's base returns the JSON form (str keys, read-only Mappings); this table keeps int keys and dicts.
     def _read_table(self) -> dict[int, dict[str, Any]]:  # type: ignore[override]
-        return self._storage.live(self.name)  # type: ignore[attr-defined]
+        return self._storage.live(self.name)
 
     def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
         with self._store.transaction():
@@ -376,21 +385,29 @@ class IndexedTable(Table):
             # undo, indexes and the change log.  O(n), unlike the keyed methods.
             before = dict(table)
             for doc_id in table:
-                table[doc_id] = _clone(table[doc_id])
-            updater(table)
+                table[doc_id] = _clone_doc(table[doc_id])
+            # the updater mutates in place: TinyDB declares Mapping values, ours are the dicts it gets
+            updater(cast("dict[int, Mapping[str, Any]]", table))
             for doc_id in sorted(set(before) | set(table)):
                 old, new = before.get(doc_id), table.get(doc_id)
                 if old != new:
                     self._store._record_undo(self, doc_id, old)
                     self._log_change(doc_id)
             self._rebuild_indexes()
-            self._storage.dirty = True  # type: ignore[attr-defined]
+            self._storage.dirty = True
 
-    def get(self, cond=None, doc_id=None, doc_ids=None):  # type: ignore[override]
+    # One signature for TinyDB's overloads of get(): mypy cannot match a single def against them.
+    def get(  # type: ignore[override]
+        self, cond: QueryLike | None = None, doc_id: int | None = None, doc_ids: list[int] | None = None
+    ) -> Document | list[Document] | None:
         if doc_id is not None:
             raw = self._read_table().get(int(doc_id))
-            return Document(_clone(raw), int(doc_id)) if raw is not None else None
-        return super().get(cond=cond, doc_ids=doc_ids) if doc_ids is not None else super().get(cond)
+            return Document(_clone_doc(raw), int(doc_id)) if raw is not None else None
+        if doc_ids is not None:
+            return super().get(cond=cond, doc_ids=doc_ids)
+        if cond is None:
+            raise RuntimeError("You have to pass either cond or doc_id or doc_ids")  # TinyDB's own error
+        return super().get(cond)
 
     # ---- indexes ------------------------------------------------------
     def add_index(self, index: Index) -> None:
@@ -485,7 +502,7 @@ class IndexedTable(Table):
                 doc_id = next(iter(bucket)) if bucket else None
             if doc_id is None:
                 return None
-            return Document(_clone(self._read_table()[doc_id]), doc_id)
+            return Document(_clone_doc(self._read_table()[doc_id]), doc_id)
 
     def find_all(self, index: str, value: Any) -> list[Document]:
         """Every document whose ``index`` equals ``value``, in insertion order."""
@@ -496,7 +513,7 @@ class IndexedTable(Table):
             else:
                 ids = sorted(self._multi[index].get(key, {}))
             table = self._read_table()
-            return [Document(_clone(table[i]), i) for i in ids]
+            return [Document(_clone_doc(table[i]), i) for i in ids]
 
     def ids_by(self, index: str, value: Any) -> list[int]:
         """Doc ids whose ``index`` equals ``value``, in insertion order (no copies: for
@@ -517,14 +534,14 @@ class IndexedTable(Table):
     def add(self, doc: Mapping[str, Any]) -> int:
         """Insert ``doc``; raises :class:`UniqueConstraintError` and stores nothing on a clash."""
         with self._store.transaction():
-            doc = _clone(dict(doc))
-            self._check_unique(None, doc)
-            doc_id = self._get_next_id()
+            stored = _clone_doc(doc)
+            self._check_unique(None, stored)
+            doc_id: int = self._get_next_id()  # type: ignore[no-untyped-call]  # TinyDB leaves it unannotated
             self._store._record_undo(self, doc_id, None)
-            self._read_table()[doc_id] = doc
-            self._index_doc(doc_id, doc, check=False)
+            self._read_table()[doc_id] = stored
+            self._index_doc(doc_id, stored, check=False)
             self._log_change(doc_id)
-            self._storage.dirty = True  # type: ignore[attr-defined]
+            self._storage.dirty = True
             return doc_id
 
     def put(self, doc_id: int, doc: Mapping[str, Any]) -> None:
@@ -532,7 +549,7 @@ class IndexedTable(Table):
         with self._store.transaction():
             if doc_id not in self._read_table():
                 raise KeyError(doc_id)
-            self._replace(doc_id, _clone(dict(doc)))
+            self._replace(doc_id, _clone_doc(doc))
 
     def _replace(self, doc_id: int, doc: dict[str, Any]) -> None:
         """Store ``doc`` (owned by the table from now on) in place of ``doc_id``."""
@@ -546,15 +563,15 @@ class IndexedTable(Table):
         table[doc_id] = doc
         self._index_doc(doc_id, doc, check=False)
         self._log_change(doc_id)
-        self._storage.dirty = True  # type: ignore[attr-defined]
+        self._storage.dirty = True
 
     def patch(self, doc_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``fields`` into the document; returns the new document (a copy)."""
         with self._store.transaction():
-            doc = _clone(self._read_table()[doc_id])
-            doc.update(_clone(dict(fields)))
+            doc = _clone_doc(self._read_table()[doc_id])
+            doc.update(_clone_doc(fields))
             self._replace(doc_id, doc)
-            return _clone(doc)
+            return _clone_doc(doc)
 
     def delete(self, doc_id: int) -> dict[str, Any] | None:
         """Remove the document; returns what it was, or None if absent."""
@@ -566,8 +583,8 @@ class IndexedTable(Table):
             self._store._record_undo(self, doc_id, old)  # detached from the table: no copy needed
             self._unindex_doc(doc_id, old)
             self._log_change(doc_id)
-            self._storage.dirty = True  # type: ignore[attr-defined]
-            return _clone(old)
+            self._storage.dirty = True
+            return _clone_doc(old)
 
     def raw(self, doc_id: int) -> dict[str, Any] | None:
         """The stored document itself (no copy): read-only use inside the lock."""
@@ -593,7 +610,7 @@ class IndexedTable(Table):
             table[doc_id] = doc
             self._index_doc(doc_id, doc, check=False)
         self._log_change(doc_id)
-        self._storage.dirty = True  # type: ignore[attr-defined]
+        self._storage.dirty = True
 
 
 class Store:
@@ -611,7 +628,7 @@ class Store:
     pairs) and a compaction (top-level meta keys) must record.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, *, fsync: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, fsync: bool = False) -> None:
         self.lock = threading.RLock()
         self.storage = StateStorage(path)
         self.db = TinyDB(storage=lambda: self.storage)  # the storage instance is ours
