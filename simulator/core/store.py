@@ -590,6 +590,13 @@ class IndexedTable(Table):
         """The stored document itself (no copy): read-only use inside the lock."""
         return self._read_table().get(doc_id)
 
+    def row(self, doc_id: int) -> dict[str, Any]:
+        """The stored document an index just named (no copy): read-only use inside the lock.
+
+        Unlike :meth:`raw`, never None: a missing document is a ``KeyError`` (ids from
+        :meth:`ids_by` under the same lock are always there)."""
+        return self._read_table()[doc_id]
+
     def docs(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """``(doc_id, document)`` in insertion order; documents are live, do not mutate."""
         table = self._read_table()

@@ -35,7 +35,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .errors import ExpressionError
 from .logs import LogEntry
@@ -51,6 +51,11 @@ from .target import (
     max_request_bytes,
 )
 from .target_profile import DEFAULT_PROFILE, TargetRules, rules_for
+
+if TYPE_CHECKING:
+    from .escrow import EscrowBook
+    from .profile import JobMappings
+    from .state import ConnectorCache
 
 __all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE",
            "process_user", "process_group", "resolve_manager", "resolve_members", "guarded"]
@@ -113,8 +118,8 @@ class CycleContext:
     service_principal: dict[str, Any]
     source: DirectorySource
     target: ScimTarget
-    mappings: Any  # simulator.engine.profile.JobMappings
-    cache: Any  # simulator.engine.state.ConnectorCache
+    mappings: JobMappings
+    cache: ConnectorCache
     emit: Callable[[LogEntry], None]
     sync_all: bool = False
     skip_out_of_scope_deletions: bool = False
@@ -123,7 +128,7 @@ class CycleContext:
     rules: TargetRules = field(default_factory=lambda: rules_for(DEFAULT_PROFILE))
     delete_threshold: int | None = None
     force_deletes: bool = False
-    escrow: Any = None  # simulator.engine.escrow.EscrowBook (optional)
+    escrow: EscrowBook | None = None
     progress: Callable[[int, int], None] | None = None
     initial: bool = False
     #: when the job's next cycle runs: errors retried "in 40 minutes" are retried then
@@ -213,7 +218,7 @@ def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict[str, Any], as
     return in_filter, details
 
 
-def mapping_source(ctx: CycleContext, obj: dict[str, Any], assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict:
+def mapping_source(ctx: CycleContext, obj: dict[str, Any], assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict[str, Any]:
     """The source object as mapping expressions see it (Entra attribute names)."""
     roles = ctx.app_roles()
     role_list = []
@@ -244,7 +249,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     ctx.initial = full  # a restart's (or the first) cycle; ``full`` also covers a feed that lost track
     delta: dict[str, dict[str, str]] = {}
     lookups: list[str] = []  # missing groups looked up again: not imported (nothing changed in Entra)
-    if full:
+    if full or not watermark:  # (``not watermark`` already makes ``full``: said again for the type checker)
         new_watermark = source.watermark()
         user_ids, group_ids = _initial_scope(ctx)
         removed: dict[str, str] = {}
@@ -268,12 +273,12 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
         if changes.full:
             full = True  # the feed could not say what changed (a resumed state file): resolve every membership
         for object_id in removed:
-            entry = ctx.cache.get(object_id)
-            if entry is None:
+            cached = ctx.cache.get(object_id)
+            if cached is None:
                 continue
-            if entry["objectType"] == "User" and object_id not in user_ids:
+            if cached["objectType"] == "User" and object_id not in user_ids:
                 user_ids.append(object_id)
-            if entry["objectType"] == "Group" and object_id not in group_ids:
+            if cached["objectType"] == "Group" and object_id not in group_ids:
                 group_ids.append(object_id)
         for group_id, member_id, member_type, op in changes.memberships:
             if member_type == "User":  # nested groups are not provisioned (reference §2)
@@ -337,7 +342,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     return result
 
 
-def _linked(entry: dict[str, Any] | None) -> bool:
+def _linked(entry: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
     return bool(entry and entry.get("targetId"))
 
 
@@ -525,7 +530,7 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
 
     if entry_cache is None or not entry_cache.get("targetId"):
         # Not managed yet: only objects in scope and active are ever created.
-        if not (decision.in_scope and decision.active):
+        if user is None or not (decision.in_scope and decision.active):
             if user is not None and (decision.in_scope or ctx.sync_all or decision.assignments):
                 log_entry.status = "skipped"
                 log_entry.error = {"errorCode": "NotEffectivelyEntitled" if not decision.in_scope else "UserDisabled",
@@ -574,7 +579,7 @@ def _stage_delete(ctx: CycleContext, result: CycleResult, log_entry: LogEntry) -
     _emit(ctx, result, log_entry)
 
 
-def _desired_user(ctx: CycleContext, user: dict[str, Any], decision: ScopeDecision, *, creating: bool) -> tuple[dict, dict]:
+def _desired_user(ctx: CycleContext, user: dict[str, Any], decision: ScopeDecision, *, creating: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     src = mapping_source(ctx, user, decision.assignments, soft_deleted=decision.soft_deleted)
     return ctx.mappings.compute("User", src, creating=creating)
 
@@ -593,9 +598,9 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict[str
             return
         if len(found) > 1:
             log_entry.action = "create"
-            err = TargetError("DuplicateTargetEntries", f"More than one PureCloud by Genesys user has {target_attr} '{source_value}'",
-                              200, ErrorClass.ESCROW, "GET", USER_PATH)
-            _handle_failure(ctx, result, log_entry, err)
+            duplicate = TargetError("DuplicateTargetEntries", f"More than one PureCloud by Genesys user has {target_attr} '{source_value}'",
+                                    200, ErrorClass.ESCROW, "GET", USER_PATH)
+            _handle_failure(ctx, result, log_entry, duplicate)
             return
         log_entry.step("matching", "success", f"Searched PureCloud by Genesys for a User with {target_attr} '{source_value}': "
                        + ("found one" if found else "none found"), matchingAttribute=target_attr, matchedTargetId=found[0]["id"] if found else "")
@@ -621,11 +626,13 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict[str
     # Matched an existing Genesys user: link it and bring its attributes in line.
     ctx.cache.put(user["id"], "User", matched["id"], user.get("displayName"), matched.get("userName"), state="active")
     log_entry.target_id = matched["id"]
-    _update_user(ctx, result, user, decision, log_entry, ctx.cache.get(user["id"]), current=matched, matched=True)
+    linked = ctx.cache.get(user["id"])
+    assert linked is not None, "the connector entry was stored just above"
+    _update_user(ctx, result, user, decision, log_entry, linked, current=matched, matched=True)
 
 
 def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | None, decision: ScopeDecision, log_entry: LogEntry,
-                 entry_cache: dict[str, Any], *, current: dict | None = None, matched: bool = False) -> None:
+                 entry_cache: dict[str, Any], *, current: dict[str, Any] | None = None, matched: bool = False) -> None:
     target_id = entry_cache["targetId"]
     if user is None:
         # Soft-deleted in Entra: only 'active' can be computed; disable.
@@ -643,10 +650,10 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | 
             return
         if current is None:
             log_entry.action = "update"
-            err = TargetError("InvalidAnchor", f"The PureCloud by Genesys user {target_id} that this user was linked to no "
-                              "longer exists (deleted in Genesys?). Restart provisioning to match it again.", 404,
-                              ErrorClass.ESCROW, "GET", USER_PATH + "/" + target_id)
-            _handle_failure(ctx, result, log_entry, err)
+            missing = TargetError("InvalidAnchor", f"The PureCloud by Genesys user {target_id} that this user was linked to "
+                                  "no longer exists (deleted in Genesys?). Restart provisioning to match it again.", 404,
+                                  ErrorClass.ESCROW, "GET", USER_PATH + "/" + target_id)
+            _handle_failure(ctx, result, log_entry, missing)
             return
     current_values = ctx.mappings.read_target("User", current, desired.keys())
     changes = ctx.mappings.diff(current_values, desired)
@@ -688,10 +695,10 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | 
 
 
 def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
-    out = []
+    out: list[tuple[str, Any, Any]] = []
     for c in changes:
         if isinstance(c, dict):
-            out.append((c.get("attribute") or c.get("path"), c.get("old"), c.get("new")))
+            out.append((str(c.get("attribute") or c.get("path") or "?"), c.get("old"), c.get("new")))
         elif isinstance(c, (tuple, list)):
             out.append((c[0], c[1], c[2]))
         else:
@@ -782,10 +789,11 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             log_entry.step("matching", "success", f"Searched PureCloud by Genesys for a Group with {target_attr} '{value}': "
                            + (f"found {len(found)}" if found else "none found"), matchingAttribute=target_attr)
             if len(found) > 1:
-                err = TargetError("SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
-                                  f"More than one Genesys group is named '{value}'", 200, ErrorClass.ESCROW, "GET", GROUP_PATH)
+                ambiguous = TargetError("SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
+                                        f"More than one Genesys group is named '{value}'", 200, ErrorClass.ESCROW, "GET",
+                                        GROUP_PATH)
                 log_entry.action = "update"
-                _handle_failure(ctx, result, log_entry, err)
+                _handle_failure(ctx, result, log_entry, ambiguous)
                 return
             if found:
                 current = found[0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from simulator.core import Clock, isoformat, parse_datetime
+from simulator.core import Clock, Store, isoformat, parse_datetime
 
 from .state import tables
 
@@ -39,7 +39,7 @@ def retry_schedule(first_failure: datetime, attempts: int) -> datetime | None:
 
 
 class EscrowBook:
-    def __init__(self, store, clock: Clock, job_id: str) -> None:
+    def __init__(self, store: Store, clock: Clock, job_id: str) -> None:
         self.table = tables(store)["escrows"]
         self.clock = clock
         self.job_id = job_id

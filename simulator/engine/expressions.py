@@ -1018,7 +1018,7 @@ def _redact(args: list[Any]) -> Any:
 
 # --------------------------------------------------------------------------- parser
 
-_CONSTANT_NAMES: Final = {
+_CONSTANT_NAMES: Final[dict[str, str | bool]] = {
     "true": True,
     "false": False,
     "vbtextcompare": "vbTextCompare",
@@ -1035,6 +1035,10 @@ class _Parser:
     @property
     def current(self) -> _Token:
         return self.tokens[self.index]
+
+    def at(self, kind: _Kind) -> bool:
+        """Whether the current token is of this kind (a call, so the type checker does not narrow it across advance())."""
+        return self.current.kind is kind
 
     def advance(self) -> _Token:
         token = self.tokens[self.index]
@@ -1058,17 +1062,17 @@ class _Parser:
         return repr(str(token.value))
 
     def parse(self) -> Node:
-        if self.current.kind is _Kind.END:
+        if self.at(_Kind.END):
             raise _error("Expected an expression", 0, self.text)
         node = self.comparison()
-        if self.current.kind is not _Kind.END:
+        if not self.at(_Kind.END):
             token = self.current
             raise _error(f"Expected the end of the expression, found {self.describe(token)}", token.pos, self.text)
         return node
 
     def comparison(self) -> Node:
         left = self.primary()
-        if self.current.kind is _Kind.COMPARE:
+        if self.at(_Kind.COMPARE):
             op = self.advance()
             right = self.primary()
             return Compare(op.value, left, right, left.pos)
@@ -1084,7 +1088,7 @@ class _Parser:
             return Literal(token.value, token.pos)
         if token.kind is _Kind.NAME:
             self.advance()
-            if self.current.kind is _Kind.LPAREN:
+            if self.at(_Kind.LPAREN):
                 return self.call(token)
             constant = _CONSTANT_NAMES.get(token.value.lower())
             if constant is not None:
@@ -1121,7 +1125,7 @@ class _Parser:
             )
         self.expect(_Kind.LPAREN, f"after {spec.name}")
         args: list[Node] = []
-        if self.current.kind is _Kind.RPAREN:
+        if self.at(_Kind.RPAREN):
             self.advance()
         else:
             while True:
@@ -1129,10 +1133,10 @@ class _Parser:
                     args.append(Omitted(self.current.pos))
                 else:
                     args.append(self.comparison())
-                if self.current.kind is _Kind.COMMA:
+                if self.at(_Kind.COMMA):
                     self.advance()
                     continue
-                if self.current.kind is _Kind.RPAREN:
+                if self.at(_Kind.RPAREN):
                     self.advance()
                     break
                 token = self.current

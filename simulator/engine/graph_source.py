@@ -8,9 +8,12 @@ needs, watermark semantics); it imports only the reader protocol's data, no Flas
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .source import Assignment, SourceChanges
+
+if TYPE_CHECKING:
+    from simulator.graph.reader import DirectoryReader
 
 __all__ = ["GraphDirectorySource"]
 
@@ -20,7 +23,7 @@ def _assignment(doc: dict[str, Any]) -> Assignment:
 
 
 class GraphDirectorySource:
-    def __init__(self, reader) -> None:
+    def __init__(self, reader: DirectoryReader) -> None:
         self.reader = reader
         self._directory = getattr(reader, "directory", None)
 

@@ -111,7 +111,8 @@ class JobBook:
     def secret(self, sp_id: str, key: str) -> str | None:
         for item in self.secrets(sp_id):
             if item["key"] == key:
-                return item["value"]
+                value: str | None = item["value"]  # put_secrets stores strings (or null) only
+                return value
         return None
 
     def flag(self, sp_id: str, key: str) -> bool:

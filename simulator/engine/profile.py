@@ -6,7 +6,7 @@ profile choice (Entra's quirks, or RFC shapes with ``aadOptscim062020``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import mappings as m
@@ -35,7 +35,7 @@ class JobMappings:
         mapping = self._object(object_type)
         return mapping.scope if mapping else None
 
-    def compute(self, object_type: str, source: Mapping[str, Any], *, creating: bool) -> tuple[dict[str, Any], dict]:
+    def compute(self, object_type: str, source: Mapping[str, Any], *, creating: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         mapping = self._object(object_type)
         if mapping is None:
             return {}, {}
@@ -58,7 +58,7 @@ class JobMappings:
     def build_create(self, object_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
         return m.build_create(values, object_type=object_type)
 
-    def build_patch(self, changes, *, entra_quirks: bool) -> dict[str, Any]:
+    def build_patch(self, changes: Sequence[m.AttributeChange], *, entra_quirks: bool) -> dict[str, Any]:
         return m.build_patch(changes, entra_quirks=entra_quirks)
 
     def reference_target(self, object_type: str, kind: str) -> str | None:

@@ -165,4 +165,5 @@ def expired(status: Mapping[str, Any], now: datetime, rules: Mapping[str, Any]) 
     quarantine = status.get("quarantine")
     if not quarantine:
         return False
-    return now - parse_datetime(quarantine["seriesBegan"]) > rules["QuarantineMaximumDuration"]
+    limit: timedelta = rules["QuarantineMaximumDuration"]
+    return now - parse_datetime(quarantine["seriesBegan"]) > limit

@@ -33,7 +33,7 @@ from . import quarantine
 from .errors import EngineError, SchemaError
 from .escrow import EscrowBook
 from .jobs import DEFAULT_DELETE_THRESHOLD, NEVER, TEMPLATE_ID, JobBook, fresh_status
-from .notify import Notifier
+from .notify import Notifier, Outbox
 from .ondemand import provision_on_demand
 from .runner import CYCLE_INTERVAL, JobRunner
 from .source import DirectorySource
@@ -110,7 +110,7 @@ class ProvisioningService:
     """Every synchronization job of the tenant, as the synchronization API sees them."""
 
     def __init__(self, runtime: Runtime, source: DirectorySource, targets: TargetFactory, *,
-                 service_principal: Callable[[str], dict[str, Any] | None], tenant_id: str, outbox=None) -> None:
+                 service_principal: Callable[[str], dict[str, Any] | None], tenant_id: str, outbox: Outbox | None = None) -> None:
         self.runtime = runtime
         self.source = source
         self.targets = targets
@@ -260,6 +260,8 @@ class ProvisioningService:
             if key not in SECRET_KEYS:
                 raise SyncApiError(400, "Request_BadRequest", f"'{key}' is not a synchronization secret key")
             value = item.get("value")
+            if value is not None and not isinstance(value, str):  # synchronizationSecretKeyStringValuePair: a String
+                raise SyncApiError(400, "Request_BadRequest", f"The value of '{key}' must be a string")
             if key == "BaseAddress" and value:
                 self._check_base_address(value)
             merged[key] = value

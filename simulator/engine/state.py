@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from simulator.core import Index, Store
+from simulator.core import Index, IndexedTable, Store
 
 __all__ = ["ConnectorCache", "tables"]
 
 
-def tables(store: Store) -> dict[str, Any]:
+def tables(store: Store) -> dict[str, IndexedTable]:
     return {
         "jobs": store.table("sync_jobs", [Index("id", unique=True), Index("servicePrincipalId")]),
         "secrets": store.table("sync_secrets", [Index("servicePrincipalId", unique=True)]),
@@ -56,7 +56,7 @@ class ConnectorCache:
 
     def put(self, source_id: str, object_type: str, target_id: str | None, display_name: str | None,
             target_name: str | None, *, state: str) -> None:
-        doc = {"key": self._key(source_id), "jobId": self.job_id, "sourceId": source_id, "objectType": object_type,
+        doc: dict[str, Any] = {"key": self._key(source_id), "jobId": self.job_id, "sourceId": source_id, "objectType": object_type,
                "targetId": target_id, "displayName": display_name, "targetName": target_name, "state": state,
                "manager": None, "members": []}
         existing = self.table.find("key", doc["key"])
@@ -90,7 +90,7 @@ class ConnectorCache:
     def missing_groups(self) -> list[str]:
         """Groups with no Genesys counterpart yet (looked up again every cycle)."""
         with self.store.lock:
-            return [self.table.raw(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
+            return [self.table.row(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
 
     def entries(self) -> Iterator[dict[str, Any]]:
         yield from self.table.find_all("jobId", self.job_id)

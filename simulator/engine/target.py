@@ -269,14 +269,20 @@ class ScimTarget:
 
     def get(self, resource: str, target_id: str, *, exclude_members: bool = False) -> dict[str, Any] | None:
         params = {"excludedAttributes": "members"} if exclude_members else None
+        path = f"{resource}/{quote(target_id, safe='')}"
         try:
-            return self._send("GET", f"{resource}/{quote(target_id, safe='')}", params=params).body
+            resp = self._send("GET", path, params=params)
         except TargetError as err:
             if err.status == 404:
                 return None
             raise
+        if not isinstance(resp.body, dict):
+            raise TargetError(INCOMPATIBLE, f"A read answered {resp.status} without a SCIM resource",
+                              resp.status, ErrorClass.ESCROW, "GET", self.base + path, resp.body)
+        return resp.body
 
-    def create(self, resource: str, body: dict[str, Any]) -> dict:
+    def create(self, resource: str, body: dict[str, Any]) -> Any:
+        """The target's answer as it came (a conforming target returns the created resource; callers check)."""
         return self._send("POST", resource, body=body).body
 
     def patch(self, resource: str, target_id: str, body: dict[str, Any]) -> Any:
