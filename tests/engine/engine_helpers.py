@@ -22,8 +22,8 @@ from urllib.parse import parse_qs
 import httpx
 
 from simulator import login
-from simulator.login import DEMO_GENESYS
 from simulator.http import InProcessTransport
+from simulator.login import DEMO_GENESYS
 
 BASE = "http://provsim.local"
 TENANT_URL = f"{BASE}/api/v2/scim/v2"
@@ -180,7 +180,7 @@ class Provisioning:
         assert resp.status_code == 200, resp.text
         return [r for r in resp.json()["ran"] if r.get("jobId")]
 
-    def provision(self, **configure: Any) -> "Provisioning":
+    def provision(self, **configure: Any) -> Provisioning:
         """Configure, start and run the initial cycle (it runs at once; the next one is 40 minutes later)."""
         self.configure(**configure)
         self.start()

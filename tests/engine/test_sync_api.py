@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import re
 
-from engine_helpers import (DEPARTMENT, EMPLOYEE_NUMBER, MANAGER, MOBILE, TENANT_URL, WORK_EMAIL, WORK_PHONE, Provisioning,
-                      direct, expression, user_mapping_for)
+from engine_helpers import (
+    DEPARTMENT,
+    EMPLOYEE_NUMBER,
+    MANAGER,
+    MOBILE,
+    TENANT_URL,
+    WORK_EMAIL,
+    WORK_PHONE,
+    Provisioning,
+    direct,
+    expression,
+    user_mapping_for,
+)
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
