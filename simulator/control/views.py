@@ -264,6 +264,8 @@ def provisioning_quarantine(job_id: str):
     from simulator.engine.service import SyncApiError
 
     service = runtime().services.get("provisioning")
+    if service is None:
+        raise ControlError(404, "notFound", "this simulator has no provisioning service")
     try:
         service.quarantine_on_demand(job_id, str(_json_body().get("message") or ""))
     except SyncApiError as err:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -73,7 +73,7 @@ class TargetFactory:
     provsim, a real org, the user's server).
     """
 
-    in_process_hosts: tuple[str, ...]
+    in_process_hosts: Container[str]  # the app's InProcessHosts (it learns hosts as it is called), or a tuple
     wsgi_app: Any = None
     transport_wrapper: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
     timeout: float = 30.0

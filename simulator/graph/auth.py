@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import InvalidAuthenticationToken
 
@@ -64,7 +64,7 @@ PERMISSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 GRAPH_AUDIENCES = frozenset({"https://graph.microsoft.com", "https://graph.microsoft.com/", GRAPH_APP_ID})
 
 
-def _timestamp(value: Any) -> bool:
+def _timestamp(value: Any) -> TypeGuard[int]:
     # 253402300799 is 9999-12-31T23:59:59Z, the last second datetime can hold
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 253402300799
 

@@ -169,7 +169,7 @@ def _extension(body: dict, urn: str) -> dict[str, Any]:
 
 
 def _work_email(value: Any) -> dict | None:
-    work = None
+    work: dict[str, Any] | None = None
     for item in _list_of_objects("emails", value):
         kind = item.get("type") or "work"
         if not isinstance(kind, str) or kind.lower() not in EMAIL_TYPES:
@@ -206,7 +206,7 @@ def _phones(value: Any) -> list[dict]:
         if kind in seen:
             raise ScimError(400, "invalidValue", f"At most one phone number of type '{kind}'")
         seen.add(kind)
-        phone = {"value": number, "type": kind}
+        phone: dict[str, Any] = {"value": number, "type": kind}
         if item.get("primary") is not None:
             phone["primary"] = _boolean("phoneNumbers.primary", item["primary"])
         out.append(phone)

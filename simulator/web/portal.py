@@ -23,11 +23,14 @@ import zlib
 from collections.abc import Callable
 from email import message_from_string
 from email.policy import default as default_policy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from simulator.client import IN_PROCESS_BASE, ApiError, ProvsimClient
+
+if TYPE_CHECKING:
+    from .stories import StorySession
 from simulator.middleware import OBSERVER_MARK
 from simulator.transport import InProcessTransport
 
@@ -82,7 +85,7 @@ class Portal:
                                                    base_url=IN_PROCESS_BASE, timeout=None), tenant=tenant)
         #: one click at a time (two trainers' clicks, or a double click, never interleave)
         self.lock = threading.RLock()
-        self.story = None  # simulator.web.stories.StorySession while a library story is loaded
+        self.story: StorySession | None = None  # while a library story is loaded
         self._cache: tuple[str, dict] | None = None
 
     # ------------------------------------------------------------------ change detection
