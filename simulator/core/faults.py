@@ -21,7 +21,7 @@ import fnmatch
 import math
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -262,13 +262,17 @@ class FaultInjector:
         self.decisions: list[dict[str, Any]] = []
 
     def add(self, rule: FaultRule | Mapping[str, Any]) -> FaultRule:
-        if not isinstance(rule, FaultRule):
-            rule = FaultRule.from_dict(rule)
+        return self.add_all([rule])[0]
+
+    def add_all(self, rules: Iterable[FaultRule | Mapping[str, Any]]) -> list[FaultRule]:
+        """Every rule parsed first, then all added at once: one bad rule adds none (a ``ConfigError``)."""
+        parsed = [r if isinstance(r, FaultRule) else FaultRule.from_dict(r) for r in rules]
         with self._lock:
-            if not rule.id:
-                rule.id = self._ids.guid()
-            self._rules.append(rule)
-        return rule
+            for rule in parsed:
+                if not rule.id:
+                    rule.id = self._ids.guid()
+                self._rules.append(rule)
+        return parsed
 
     def remove(self, rule_id: str) -> bool:
         with self._lock:
