@@ -4,14 +4,14 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test serve bench wheel goldens clean
+.PHONY: install run test lint serve bench wheel goldens clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,lint]'
 	touch $(STAMP)
 
 ## The main job: a provisioning story end to end on the embedded demo tenant (no server, no credentials).
@@ -21,6 +21,11 @@ run: install
 ## The whole test suite.
 test: install
 	$(VENV)/bin/pytest
+
+## Lint and type checks (ruff over simulator/, tests/, benchmarks/; mypy over simulator/, strict for core and engine).
+lint: install
+	$(VENV)/bin/ruff check simulator tests benchmarks
+	$(VENV)/bin/mypy
 
 ## Re-record every library story's golden report and engine -> Genesys cassette (cassettes/scenarios/, see docs/scenarios.md).
 goldens: install
@@ -39,4 +44,4 @@ bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -77,7 +77,9 @@ def main() -> None:
         mine: list[str] = []
         latest_ack = [0.0]
 
-        def writer(n: int) -> None:
+        # The round's values are bound now (default arguments), not read from the loop when the thread runs.
+        def writer(n: int, url: str = url, token: str = token, round_no: int = round_no, stop: threading.Event = stop,
+                   lock: threading.Lock = lock, mine: list[str] = mine, latest_ack: list[float] = latest_ack) -> None:
             headers = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=url, timeout=30) as c:
                 i = 0

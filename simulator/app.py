@@ -11,6 +11,7 @@ Nothing happens at import time; every app owns its own :class:`Runtime`.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask
 
@@ -23,7 +24,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None = None, **overrides) -> Flask:
+def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None = None, **overrides: Any) -> Flask:
     """Build the simulator app.
 
     ``config`` (or keyword overrides of the default config, e.g.

@@ -26,10 +26,11 @@ Graph's), 2 on a usage error, 3 when the server cannot be reached.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import click
 
@@ -76,7 +77,7 @@ class Session:
     def base(self) -> str:
         return client_module.IN_PROCESS_BASE if self.in_process else self.url.rstrip("/")
 
-    def open(self) -> "Session":
+    def open(self) -> Session:
         if self.in_process:
             from simulator.app import create_app
             from simulator.core import ConfigError, ProvsimConfig, StoreError
@@ -97,7 +98,7 @@ class Session:
         if self.app is not None:
             self.app.extensions["provsim"].checkpoint()  # writes --state (no-op without one)
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self.open()
 
     def __exit__(self, *exc) -> None:

@@ -34,7 +34,8 @@ import json
 import logging
 import re
 import socket
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from simulator.core import DroppedConnection, Runtime
 from simulator.core.security import SERVED_KEY, host_allowed, origin_allowed

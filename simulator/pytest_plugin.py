@@ -31,13 +31,17 @@ from __future__ import annotations
 import fnmatch
 import re
 import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from simulator.client import ProvsimClient
+
+if TYPE_CHECKING:
+    from simulator.proxy.transports import RecordingTransport
 
 try:  # the plugin loads where pytest is installed; provsim itself does not need it
     import pytest
@@ -239,7 +243,8 @@ class TargetTap:
 
 class _Tapped(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport, tap: TargetTap) -> None:
-        self.inner, self.tap, self._recorder = inner, tap, None
+        self.inner, self.tap = inner, tap
+        self._recorder: RecordingTransport | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.tap.path is None:

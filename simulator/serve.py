@@ -23,9 +23,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -93,7 +94,7 @@ def _pass_through_handler() -> type:
             self._sent_headers: set[str] = set()
 
         def send_header(self, keyword: str, value: str) -> None:
-            getattr(self, "_sent_headers", set()).add(keyword.lower())
+            getattr(self, "_sent_headers", set[str]()).add(keyword.lower())
             super().send_header(keyword, value)
 
         def end_headers(self) -> None:
@@ -117,6 +118,9 @@ class HttpServer:
         self.host = host
         self.ssl_context = ssl_context
         wsgi = _served(app)
+        # cheroot's Server, waitress' MultiSocketServer/BaseWSGIServer or werkzeug's BaseWSGIServer: no common
+        # type; ``self.kind`` says which one it is.
+        self._server: Any
         if self.kind is ServerKind.CHEROOT and ssl_context is None:
             from cheroot import wsgi as cheroot_wsgi
 
@@ -334,7 +338,7 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
     if warning:
         click.echo(warning, err=True)
     base = server.url
-    info = {
+    info: dict[str, Any] = {
         "base_url": base,
         "genesys": {"api": base, "scim": f"{base}/api/v2/scim/v2", "token": f"{base}/oauth/token", **DEMO_CREDENTIALS["purecloud"]},
         "graph": {"api": f"{base}/v1.0", "token": f"{base}/{DEMO_CREDENTIALS['graph']['tenant']}/oauth2/v2.0/token", **DEMO_CREDENTIALS["graph"]},
@@ -372,8 +376,8 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
         try:
             server.stop()
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            for sig, saved in previous.items():
+                signal.signal(sig, saved)
     if not server.is_alive() and not stop.is_set():
         raise click.ClickException("the HTTP server stopped unexpectedly")
 

@@ -6,6 +6,9 @@ simulator itself, and the engine must not import Flask (design.md, layering).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import httpx
 
 from simulator.core import DroppedConnection
@@ -22,8 +25,11 @@ class InProcessTransport(httpx.WSGITransport):
     error a real socket gives httpx (``RemoteProtocolError``), and marks its requests as
     in-process (:data:`IN_PROCESS_MARK`)."""
 
-    def __init__(self, app, **kwargs) -> None:
-        def marked(environ, start_response):
+    def __init__(self, app: Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]], **kwargs: Any) -> None:
+        """``app``: a provsim WSGI app (``create_app()``); ``kwargs`` go to ``httpx.WSGITransport``
+        (``raise_app_exceptions``, ``script_name``, ``remote_addr``)."""
+
+        def marked(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             environ[IN_PROCESS_MARK] = True
             return app(environ, start_response)
 

@@ -125,9 +125,9 @@ def build_report(scenario: str, seed: int, tenant_url: str, profile: TargetProfi
         for check in ex.checks:
             if check.ok:
                 continue
-            for pattern in ([check.pattern] if check.pattern else ex.patterns):
+            for pattern_id in ([check.pattern] if check.pattern else ex.patterns):
                 documented = DEVIATIONS.get(profile, {})
-                reason = documented.get((pattern, check.name)) or documented.get((pattern, "*"))
+                reason = documented.get((pattern_id, check.name)) or documented.get((pattern_id, "*"))
                 if reason:
                     check.deviation = reason
     _stabilize(exchanges, passes)

@@ -12,8 +12,9 @@ user, paging), labelled as probes.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -125,7 +126,7 @@ def _probe(runner: Any, target: Target, recorder: Recorder) -> None:
         def get(path: str, pattern: str, query: list[tuple[str, str]]) -> httpx.Response | None:
             recorder.next_patterns = [pattern]
             try:
-                return client.get(target.base + path, params=params + query)
+                return client.get(target.base + path, params=tuple(params + query))
             except httpx.HTTPError:
                 return None  # recorded as "no answer"
             finally:

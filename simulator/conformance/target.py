@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -28,7 +29,7 @@ APP_BASE_URL = "http://scim.target.invalid"
 def is_asgi(app: Any) -> bool:
     """An ASGI app is a coroutine function ``(scope, receive, send)`` or an object whose
     ``__call__`` is one; anything else callable is taken as WSGI."""
-    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(getattr(app, "__call__", None))
+    return inspect.iscoroutinefunction(app) or (callable(app) and inspect.iscoroutinefunction(app.__call__))
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -95,7 +96,7 @@ class Target:
 
     @classmethod
     def of(cls, server: Any, *, token: str | None = None, profile: str | TargetProfile = TargetProfile.SCIM,
-           base_url: str | None = None) -> "Target":
+           base_url: str | None = None) -> Target:
         """A URL string, or a WSGI/ASGI app (reached at ``base_url``, default :data:`APP_BASE_URL`)."""
         if isinstance(server, (str, httpx.URL)):
             return cls(str(server), token, parse_profile(profile))
@@ -112,7 +113,7 @@ class Target:
     def display_url(self) -> str:
         return self.tenant_url
 
-    def with_flag(self, flag: str | None) -> "Target":
+    def with_flag(self, flag: str | None) -> Target:
         """The same server with the tenant URL's feature flags set to exactly ``flag`` (or none)."""
         url = httpx.URL(self.tenant_url)
         kept = [(k, v) for k, v in url.params.multi_items() if k.lower() != COMPLIANCE_FLAG.lower()]

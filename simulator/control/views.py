@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException
 
-from simulator.core import ConfigError, ProvsimError, isoformat, parse_datetime, parse_duration
+from simulator.core import ConfigError, FaultRule, ProvsimError, isoformat, parse_datetime, parse_duration
 from simulator.http import json_response, runtime
 
 __all__ = ["bp", "init_app", "clock_delta", "ControlError"]
@@ -211,12 +212,29 @@ def faults_list():
     return json_response({"value": [r.to_dict() for r in runtime().faults.rules()]})
 
 
+def fault_rules(body: dict[str, Any]) -> list[FaultRule]:
+    """``{rule}`` or ``{"rules": [rule, ...]}`` parsed into :class:`FaultRule` values, all of them or a 400
+    naming the first bad one (so nothing is added when one is wrong)."""
+    if "rules" not in body:
+        return [FaultRule.from_dict(body)]
+    if set(body) != {"rules"}:
+        raise ControlError(400, "badRequest", 'with "rules" the body is {"rules": [rule, ...]} and nothing else')
+    rules = body["rules"]
+    if not isinstance(rules, list):
+        raise ControlError(400, "badRequest", "'rules' is a list of fault rule objects")
+    parsed = []
+    for i, rule in enumerate(rules):
+        try:
+            parsed.append(FaultRule.from_dict(rule))
+        except ConfigError as err:
+            raise ControlError(400, "badRequest", f"rules[{i}]: {err}") from err
+    return parsed
+
+
 @bp.post("/faults")
 def faults_add():
     body = _json_body()
-    rules = body.get("rules") if "rules" in body else [body]
-    rt = runtime()
-    added = [rt.faults.add(r).to_dict() for r in rules]
+    added = [r.to_dict() for r in runtime().faults.add_all(fault_rules(body))]
     return json_response(added[0] if "rules" not in body else {"value": added}, 201)
 
 
@@ -264,6 +282,8 @@ def provisioning_quarantine(job_id: str):
     from simulator.engine.service import SyncApiError
 
     service = runtime().services.get("provisioning")
+    if service is None:
+        raise ControlError(404, "notFound", "this simulator has no provisioning service")
     try:
         service.quarantine_on_demand(job_id, str(_json_body().get("message") or ""))
     except SyncApiError as err:

@@ -20,9 +20,10 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Callable
+from typing import Any
 
 __all__ = [
     "Clock",
@@ -115,7 +116,7 @@ class Clock:
     def schedule(self, at: datetime, callback: Callable[[datetime], object], *, name: str = "") -> ScheduledJob:
         raise NotImplementedError  # pragma: no cover
 
-    def advance(self, delta: timedelta) -> list[dict]:
+    def advance(self, delta: timedelta) -> list[dict[str, Any]]:
         raise NotImplementedError  # pragma: no cover
 
     def sleep(self, seconds: float) -> None:
@@ -149,7 +150,7 @@ class VirtualClock(Clock):
         self._seq = itertools.count()
         self._lock = threading.RLock()
         self._advancing = False
-        self.failures: deque[dict] = deque(maxlen=self.FAILURES_KEPT)
+        self.failures: deque[dict[str, Any]] = deque(maxlen=self.FAILURES_KEPT)
 
     def now(self) -> datetime:
         return self._now
@@ -181,16 +182,16 @@ class VirtualClock(Clock):
             self._jobs.clear()
             self.failures.clear()
 
-    def set(self, moment: datetime) -> list[dict]:
+    def set(self, moment: datetime) -> list[dict[str, Any]]:
         """Move to an absolute time (forward only), running what falls due."""
         return self.advance(moment - self._now)
 
-    def advance(self, delta: timedelta) -> list[dict]:
+    def advance(self, delta: timedelta) -> list[dict[str, Any]]:
         if delta < timedelta(0):
             raise ValueError("virtual time only moves forward")
         with self._lock:
             target = self._now + delta
-            ran: list[dict] = []
+            ran: list[dict[str, Any]] = []
             while self._jobs and self._jobs[0].due <= target:
                 job = heapq.heappop(self._jobs)
                 if job.cancelled:
@@ -234,6 +235,6 @@ class WallClock(VirtualClock):
         self._origin_virtual = self._now
         self._origin_real = time.monotonic()
 
-    def tick(self) -> list[dict]:
+    def tick(self) -> list[dict[str, Any]]:
         """Run whatever is due by the current (scaled) wall time."""
         return self.advance(max(timedelta(0), self.now() - self._now))

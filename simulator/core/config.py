@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -59,7 +60,7 @@ class ProvsimConfig:
     clock_scale: float = 1.0
     base_url: str = "http://127.0.0.1:8080"
     rate_limits: bool = True
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int):
@@ -67,5 +68,5 @@ class ProvsimConfig:
         if self.clock_scale <= 0:
             raise ConfigError("clock_scale must be positive")
 
-    def with_(self, **changes) -> "ProvsimConfig":
+    def with_(self, **changes: Any) -> ProvsimConfig:
         return replace(self, **changes)

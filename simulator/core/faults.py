@@ -21,8 +21,9 @@ import fnmatch
 import math
 import re
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 from .ids import IdFactory
@@ -107,7 +108,7 @@ def _json_value(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def _safe_regex(pattern: str) -> re.Pattern:
+def _safe_regex(pattern: str) -> re.Pattern[str]:
     """Compile a path regex that cannot backtrack catastrophically.
 
     Python's ``re`` cannot be interrupted, so the rule is restricted instead of
@@ -123,7 +124,7 @@ def _safe_regex(pattern: str) -> re.Pattern:
     except (re.error, RecursionError, OverflowError) as err:
         raise ConfigError(f"fault path is not a valid regular expression: {err}") from err
 
-    def risky(items, inside_repeat: bool) -> str | None:
+    def risky(items: Any, inside_repeat: bool) -> str | None:
         for op, arg in items:
             name = str(op)
             if name in ("GROUPREF", "GROUPREF_EXISTS"):
@@ -224,7 +225,7 @@ class FaultRule:
             self._regex = re.compile(fnmatch.translate(self.path), re.IGNORECASE)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FaultRule":
+    def from_dict(cls, data: Mapping[str, Any]) -> FaultRule:
         if not isinstance(data, Mapping):
             raise ConfigError("a fault rule is a JSON object")
         unknown = set(data) - _FIELDS
@@ -261,13 +262,17 @@ class FaultInjector:
         self.decisions: list[dict[str, Any]] = []
 
     def add(self, rule: FaultRule | Mapping[str, Any]) -> FaultRule:
-        if not isinstance(rule, FaultRule):
-            rule = FaultRule.from_dict(rule)
+        return self.add_all([rule])[0]
+
+    def add_all(self, rules: Iterable[FaultRule | Mapping[str, Any]]) -> list[FaultRule]:
+        """Every rule parsed first, then all added at once: one bad rule adds none (a ``ConfigError``)."""
+        parsed = [r if isinstance(r, FaultRule) else FaultRule.from_dict(r) for r in rules]
         with self._lock:
-            if not rule.id:
-                rule.id = self._ids.guid()
-            self._rules.append(rule)
-        return rule
+            for rule in parsed:
+                if not rule.id:
+                    rule.id = self._ids.guid()
+                self._rules.append(rule)
+        return parsed
 
     def remove(self, rule_id: str) -> bool:
         with self._lock:

@@ -11,8 +11,12 @@ import hashlib
 import random
 import threading
 import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 __all__ = ["IdFactory", "export_state", "import_state"]
+
+T = TypeVar("T")
 
 
 class IdFactory:
@@ -26,7 +30,7 @@ class IdFactory:
         self._lock = threading.Lock()
         self._streams: dict[str, IdFactory] = {}
 
-    def stream(self, name: str) -> "IdFactory":
+    def stream(self, name: str) -> IdFactory:
         """A child factory with its own sequence, the same for the same seed and name."""
         with self._lock:
             full = f"{self.name}/{name}" if self.name else name
@@ -52,7 +56,7 @@ class IdFactory:
             raw = self._random.getrandbits(nbytes * 8).to_bytes(nbytes, "big")
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def choice(self, seq):
+    def choice(self, seq: Sequence[T]) -> T:
         with self._lock:
             return self._random.choice(seq)
 
@@ -73,17 +77,17 @@ class IdFactory:
             child.reset()
 
 
-def _state_to_json(state) -> list:
+def _state_to_json(state: tuple[Any, ...]) -> list[Any]:
     version, internal, gauss = state
     return [version, list(internal), gauss]
 
 
-def _state_from_json(data) -> tuple:
+def _state_from_json(data: list[Any]) -> tuple[Any, ...]:
     version, internal, gauss = data
     return (version, tuple(internal), gauss)
 
 
-def export_state(factory: IdFactory) -> dict:
+def export_state(factory: IdFactory) -> dict[str, Any]:
     """The factory's position (and its streams'), JSON-able, for the state file."""
     with factory._lock:
         return {
@@ -92,7 +96,7 @@ def export_state(factory: IdFactory) -> dict:
         }
 
 
-def import_state(factory: IdFactory, data: dict) -> None:
+def import_state(factory: IdFactory, data: dict[str, Any]) -> None:
     """Continue where an earlier process stopped, so ids never repeat after a restart."""
     with factory._lock:
         factory._random.setstate(_state_from_json(data["random"]))

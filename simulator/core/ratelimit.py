@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .clock import DEFAULT_EPOCH, Clock, WallClock
 
@@ -30,7 +30,7 @@ class SlidingWindowLimiter:
         self.clock = clock
         self.limit = limit
         self.window = window
-        self._hits: dict[str, deque] = {}
+        self._hits: dict[str, deque[datetime]] = {}
         self._lock = threading.Lock()
         self._wall: WallClock | None = None
         self.real_time = real_time
@@ -44,7 +44,7 @@ class SlidingWindowLimiter:
         # A WallClock started at the epoch: its now() minus the epoch is the real time elapsed since.
         self._wall = WallClock(DEFAULT_EPOCH) if on and not isinstance(self.clock, WallClock) else None
 
-    def _now(self):
+    def _now(self) -> datetime:
         now = self.clock.now()
         if self._wall is not None:
             now += self._wall.now() - DEFAULT_EPOCH

@@ -16,8 +16,11 @@ import base64
 import json
 import logging
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -44,11 +47,11 @@ class Surface:
     name: str
     prefixes: tuple[str, ...]
     render_error: ErrorRenderer
-    seed: Callable[["Runtime", dict], None] | None = None
+    seed: Callable[[Runtime, dict[str, Any]], None] | None = None
     case_insensitive: bool = False
 
 
-def load_fixture(name_or_path) -> dict:
+def load_fixture(name_or_path: str | Path) -> dict[str, Any]:
     """Read a tenant fixture (YAML) into a dict; errors name the file."""
     path = resolve_fixture(name_or_path)
     try:
@@ -77,12 +80,13 @@ def load_fixture(name_or_path) -> dict:
 class Runtime:
     """Everything one simulator instance owns."""
 
-    def __init__(self, config: ProvsimConfig | None = None, *, fixture: dict | None = None) -> None:
+    def __init__(self, config: ProvsimConfig | None = None, *, fixture: dict[str, Any] | None = None) -> None:
         self.config = config or ProvsimConfig()
         self.fixture = fixture if fixture is not None else load_fixture(self.config.fixture)
         self.ids = IdFactory(self.config.seed)
         self.store = Store(self.config.state_path, fsync=bool(self.config.extra.get("fsync")))
         start = self._start_time()
+        self.clock: WallClock | VirtualClock
         if self.config.wall_clock:
             self.clock = WallClock(start, scale=self.config.clock_scale)
         else:
@@ -92,14 +96,14 @@ class Runtime:
         self.surfaces: list[Surface] = []
         self.services: dict[str, Any] = {}
         self._resumed = False
-        self._journaled: dict[tuple, Any] = {}
+        self._journaled: dict[tuple[Any, ...], Any] = {}
         self.store.commit_meta = self._commit_meta
         self.store.full_meta = self._full_meta
         meta = self.store.meta()
         if meta.get("seeded"):
             self._resume(meta)
 
-    def _start_time(self):
+    def _start_time(self) -> datetime:
         if self.config.start is not None:
             return self.config.start
         raw = (self.fixture.get("tenant") or {}).get("start") or self.fixture.get("start")
@@ -107,7 +111,7 @@ class Runtime:
             return parse_datetime(str(raw)) if not hasattr(raw, "tzinfo") else raw
         return DEFAULT_EPOCH
 
-    def _resume(self, meta: dict) -> None:
+    def _resume(self, meta: dict[str, Any]) -> None:
         """Continue from a state file written by an earlier process."""
         self._resumed = True
         if meta.get("now") and isinstance(self.clock, VirtualClock) and not self.config.wall_clock:
@@ -146,9 +150,9 @@ class Runtime:
         return self.store.maybe_compact() or wrote
 
     # ---- journal hooks (see Store.commit_meta / full_meta) ----------------
-    def _commit_meta(self) -> list[tuple[list, Any]]:
+    def _commit_meta(self) -> list[tuple[list[Any], Any]]:
         """Clock and id-stream positions that moved since the last journal record."""
-        out: list[tuple[list, Any]] = []
+        out: list[tuple[list[Any], Any]] = []
         now = self.now_iso()
         # A moved virtual clock counts (a restart resumes at the time it was last moved to); a wall
         # clock is not journaled on every tick: after a restart its time is the real time anyway.
@@ -196,7 +200,7 @@ class Runtime:
             self.faults = FaultInjector(self.ids.stream("faults"))
             self.traffic.clear()
             self.clock.reset(self._start_time())
-            for name, service in list(self.services.items()):
+            for service in list(self.services.values()):
                 if hasattr(service, "on_reset"):
                     service.on_reset()
             self._resumed = False
@@ -206,7 +210,7 @@ class Runtime:
 
 
 # ---- id-stream positions in the journal ---------------------------------------
-def _stream_states(factory: IdFactory, path: list) -> list[tuple[list, tuple]]:
+def _stream_states(factory: IdFactory, path: list[Any]) -> list[tuple[list[Any], tuple[Any, ...]]]:
     """``(meta path, Mersenne Twister state)`` of a factory and every stream under it."""
     with factory._lock:
         state = factory._random.getstate()
@@ -217,7 +221,7 @@ def _stream_states(factory: IdFactory, path: list) -> list[tuple[list, tuple]]:
     return out
 
 
-def _encode_mt(state: tuple) -> dict:
+def _encode_mt(state: tuple[Any, ...]) -> dict[str, Any]:
     """A generator state as 3.3 kB of base64 instead of 7 kB of JSON numbers."""
     version, internal, gauss = state
     return {"mt": base64.b64encode(struct.pack(f"<{len(internal)}I", *internal)).decode(), "v": version, "g": gauss}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 __all__ = [
@@ -55,7 +56,7 @@ def scrub_headers(headers: Iterable[tuple[str, str]] | Mapping[str, str], extra:
     return [(k, REDACTED if k.lower() in names else v) for k, v in items]
 
 
-def scrub_json(value, extra_fields: Iterable[str] = ()):
+def scrub_json(value: Any, extra_fields: Iterable[str] = ()) -> Any:
     """A copy of a JSON value with secret fields redacted at any depth.
 
     Graph's ``{"key": "SecretToken", "value": "..."}`` pairs (synchronization
@@ -63,9 +64,9 @@ def scrub_json(value, extra_fields: Iterable[str] = ()):
     """
     fields = SECRET_FIELDS | {f.lower() for f in extra_fields} if extra_fields else SECRET_FIELDS
 
-    def walk(item):
+    def walk(item: Any) -> Any:
         if isinstance(item, dict):
-            out = {}
+            out: dict[Any, Any] = {}
             key_name = item.get("key") if isinstance(item.get("key"), str) else None
             # A SCIM PATCH operation whose path names a secret: {"op": "replace", "path": "password", "value": ...}
             op_path = item.get("path") if isinstance(item.get("path"), str) else None

@@ -48,12 +48,14 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, cast
 
 from tinydb import TinyDB
+from tinydb.queries import QueryLike
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
@@ -88,6 +90,11 @@ def _clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def _clone_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`_clone` of one document, typed."""
+    return {k: v if type(v) in _ATOMIC else _clone(v) for k, v in doc.items()}
+
+
 @dataclass(frozen=True)
 class Index:
     """A looked-up key of a table.
@@ -99,10 +106,10 @@ class Index:
 
     name: str
     unique: bool = False
-    key: Callable[[Mapping], Any] | None = None
+    key: Callable[[Mapping[str, Any]], Any] | None = None
     normalize: Callable[[Any], Any] | None = None
 
-    def value_of(self, doc: Mapping) -> Any:
+    def value_of(self, doc: Mapping[str, Any]) -> Any:
         value = self.key(doc) if self.key else doc.get(self.name)
         if value is None:
             return None
@@ -126,14 +133,14 @@ def _not_state(path: Path, why: str) -> StoreError:
     return StoreError(f"state file {path} is not a provsim state file ({why}); move it away or pass another --state")
 
 
-def _validated(path: Path, raw: Any) -> dict[str, dict[int, dict]]:
+def _validated(path: Path, raw: Any) -> dict[str, dict[int, dict[str, Any]]]:
     if not isinstance(raw, dict):
         raise _not_state(path, f"its top level is {type(raw).__name__}, not an object of tables")
-    tables: dict[str, dict[int, dict]] = {}
+    tables: dict[str, dict[int, dict[str, Any]]] = {}
     for name, docs in raw.items():
         if not isinstance(docs, dict):
             raise _not_state(path, f"table {name!r} is {type(docs).__name__}, not an object of documents")
-        table: dict[int, dict] = {}
+        table: dict[int, dict[str, Any]] = {}
         for key, doc in docs.items():
             try:
                 doc_id = int(key)
@@ -146,7 +153,7 @@ def _validated(path: Path, raw: Any) -> dict[str, dict[int, dict]]:
     return tables
 
 
-def _set_path(target: dict, path: list, value: Any) -> None:
+def _set_path(target: dict[str, Any], path: list[Any], value: Any) -> None:
     for key in path[:-1]:
         nxt = target.get(key)
         if not isinstance(nxt, dict):
@@ -155,7 +162,7 @@ def _set_path(target: dict, path: list, value: Any) -> None:
     target[path[-1]] = value
 
 
-def _apply(tables: dict[str, dict[int, dict]], record: dict) -> None:
+def _apply(tables: dict[str, dict[int, dict[str, Any]]], record: dict[str, Any]) -> None:
     if record.get("clear"):
         for name in list(tables):
             tables[name] = {}
@@ -171,7 +178,7 @@ def _apply(tables: dict[str, dict[int, dict]], record: dict) -> None:
     meta["seq"] = max(int(meta.get("seq", 0)), int(record["seq"]))
 
 
-def _replay(path: Path, journal: Path, tables: dict[str, dict[int, dict]], base_seq: int, *, last: bool) -> int:
+def _replay(path: Path, journal: Path, tables: dict[str, dict[int, dict[str, Any]]], base_seq: int, *, last: bool) -> int:
     """Apply the records of one journal file newer than ``base_seq``; returns how many."""
     try:
         data = journal.read_bytes()
@@ -199,13 +206,13 @@ def _replay(path: Path, journal: Path, tables: dict[str, dict[int, dict]], base_
     return applied
 
 
-def load_state(path: Path) -> tuple[dict[str, dict[int, dict]], int]:
+def load_state(path: Path) -> tuple[dict[str, dict[int, dict[str, Any]]], int]:
     """The tables of a state file with its journal replayed; and how many records were replayed.
 
     Anything that is not a provsim state file (not UTF-8, not JSON, ``[]``,
     ``null``, wrong types) raises :class:`StoreError` naming the file.
     """
-    tables: dict[str, dict[int, dict]] = {}
+    tables: dict[str, dict[int, dict[str, Any]]] = {}
     if path.exists() and path.stat().st_size:
         try:
             text = path.read_bytes().decode("utf-8")
@@ -276,9 +283,9 @@ class StateStorage(Storage):
     With ``path=None`` it is a pure in-memory storage (tests, ``make run``).
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path else None
-        self._tables: dict[str, dict[int, dict]] = {}
+        self._tables: dict[str, dict[int, dict[str, Any]]] = {}
         self.dirty = False
         self.flush_count = 0
         self.replayed = 0
@@ -298,11 +305,11 @@ class StateStorage(Storage):
         pass
 
     # -- live access for IndexedTable --
-    def live(self, name: str) -> dict[int, dict]:
+    def live(self, name: str) -> dict[int, dict[str, Any]]:
         return self._tables.setdefault(name, {})
 
 
-def _serialize_chunks(tables: dict[str, dict[int, dict]]) -> Iterator[bytes]:
+def _serialize_chunks(tables: dict[str, dict[int, dict[str, Any]]]) -> Iterator[bytes]:
     """The state file's bytes, a few thousand documents per ``json.dumps`` call."""
     yield b"{"
     for t_index, name in enumerate(sorted(tables)):
@@ -351,7 +358,9 @@ class IndexedTable(Table):
     mutating what they got back.
     """
 
-    def __init__(self, store: "Store", storage: StateStorage, name: str, indexes: Iterable[Index] = ()) -> None:
+    _storage: StateStorage  # TinyDB types it as the Storage base; ours adds live tables and the dirty flag
+
+    def __init__(self, store: Store, storage: StateStorage, name: str, indexes: Iterable[Index] = ()) -> None:
         self._store = store
         self._indexes: dict[str, Index] = {}
         self._unique: dict[str, dict[Any, int]] = {}
@@ -363,10 +372,11 @@ class IndexedTable(Table):
             self.add_index(index)
 
     # ---- TinyDB hooks -------------------------------------------------
-    def _read_table(self) -> dict[int, dict]:  # type: ignore[override]
-        return self._storage.live(self.name)  # type: ignore[attr-defined]
+    # TinyDB's base returns the JSON form (str keys, read-only Mappings); this table keeps int keys and dicts.
+    def _read_table(self) -> dict[int, dict[str, Any]]:  # type: ignore[override]
+        return self._storage.live(self.name)
 
-    def _update_table(self, updater: Callable[[dict[int, Mapping]], None]) -> None:
+    def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
         with self._store.transaction():
             table = self._read_table()
             # TinyDB's generic paths (update(cond), remove(cond), truncate)
@@ -375,21 +385,29 @@ class IndexedTable(Table):
             # undo, indexes and the change log.  O(n), unlike the keyed methods.
             before = dict(table)
             for doc_id in table:
-                table[doc_id] = _clone(table[doc_id])
-            updater(table)
+                table[doc_id] = _clone_doc(table[doc_id])
+            # the updater mutates in place: TinyDB declares Mapping values, ours are the dicts it gets
+            updater(cast("dict[int, Mapping[str, Any]]", table))
             for doc_id in sorted(set(before) | set(table)):
                 old, new = before.get(doc_id), table.get(doc_id)
                 if old != new:
                     self._store._record_undo(self, doc_id, old)
                     self._log_change(doc_id)
             self._rebuild_indexes()
-            self._storage.dirty = True  # type: ignore[attr-defined]
+            self._storage.dirty = True
 
-    def get(self, cond=None, doc_id=None, doc_ids=None):  # type: ignore[override]
+    # One signature for TinyDB's overloads of get(): mypy cannot match a single def against them.
+    def get(  # type: ignore[override]
+        self, cond: QueryLike | None = None, doc_id: int | None = None, doc_ids: list[int] | None = None
+    ) -> Document | list[Document] | None:
         if doc_id is not None:
             raw = self._read_table().get(int(doc_id))
-            return Document(_clone(raw), int(doc_id)) if raw is not None else None
-        return super().get(cond=cond, doc_ids=doc_ids) if doc_ids is not None else super().get(cond)
+            return Document(_clone_doc(raw), int(doc_id)) if raw is not None else None
+        if doc_ids is not None:
+            return super().get(cond=cond, doc_ids=doc_ids)
+        if cond is None:
+            raise RuntimeError("You have to pass either cond or doc_id or doc_ids")  # TinyDB's own error
+        return super().get(cond)
 
     # ---- indexes ------------------------------------------------------
     def add_index(self, index: Index) -> None:
@@ -409,7 +427,7 @@ class IndexedTable(Table):
         for doc_id, doc in self._read_table().items():
             self._index_doc(doc_id, doc, check=False)
 
-    def _index_doc(self, doc_id: int, doc: Mapping, *, check: bool) -> None:
+    def _index_doc(self, doc_id: int, doc: Mapping[str, Any], *, check: bool) -> None:
         for name, index in self._indexes.items():
             value = index.value_of(doc)
             if value is None:
@@ -422,7 +440,7 @@ class IndexedTable(Table):
             else:
                 self._multi[name].setdefault(value, {})[doc_id] = None
 
-    def _unindex_doc(self, doc_id: int, doc: Mapping) -> None:
+    def _unindex_doc(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         for name, index in self._indexes.items():
             value = index.value_of(doc)
             if value is None:
@@ -437,7 +455,7 @@ class IndexedTable(Table):
                     if not bucket:
                         del self._multi[name][value]
 
-    def _check_unique(self, doc_id: int | None, doc: Mapping) -> None:
+    def _check_unique(self, doc_id: int | None, doc: Mapping[str, Any]) -> None:
         for name in self._unique:
             value = self._indexes[name].value_of(doc)
             if value is None:
@@ -484,7 +502,7 @@ class IndexedTable(Table):
                 doc_id = next(iter(bucket)) if bucket else None
             if doc_id is None:
                 return None
-            return Document(_clone(self._read_table()[doc_id]), doc_id)
+            return Document(_clone_doc(self._read_table()[doc_id]), doc_id)
 
     def find_all(self, index: str, value: Any) -> list[Document]:
         """Every document whose ``index`` equals ``value``, in insertion order."""
@@ -495,7 +513,7 @@ class IndexedTable(Table):
             else:
                 ids = sorted(self._multi[index].get(key, {}))
             table = self._read_table()
-            return [Document(_clone(table[i]), i) for i in ids]
+            return [Document(_clone_doc(table[i]), i) for i in ids]
 
     def ids_by(self, index: str, value: Any) -> list[int]:
         """Doc ids whose ``index`` equals ``value``, in insertion order (no copies: for
@@ -513,27 +531,27 @@ class IndexedTable(Table):
                 return 1 if key in self._unique[index] else 0
             return len(self._multi[index].get(key, {}))
 
-    def add(self, doc: Mapping) -> int:
+    def add(self, doc: Mapping[str, Any]) -> int:
         """Insert ``doc``; raises :class:`UniqueConstraintError` and stores nothing on a clash."""
         with self._store.transaction():
-            doc = _clone(dict(doc))
-            self._check_unique(None, doc)
-            doc_id = self._get_next_id()
+            stored = _clone_doc(doc)
+            self._check_unique(None, stored)
+            doc_id: int = self._get_next_id()  # type: ignore[no-untyped-call]  # TinyDB leaves it unannotated
             self._store._record_undo(self, doc_id, None)
-            self._read_table()[doc_id] = doc
-            self._index_doc(doc_id, doc, check=False)
+            self._read_table()[doc_id] = stored
+            self._index_doc(doc_id, stored, check=False)
             self._log_change(doc_id)
-            self._storage.dirty = True  # type: ignore[attr-defined]
+            self._storage.dirty = True
             return doc_id
 
-    def put(self, doc_id: int, doc: Mapping) -> None:
+    def put(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         """Replace the document ``doc_id`` whole."""
         with self._store.transaction():
             if doc_id not in self._read_table():
                 raise KeyError(doc_id)
-            self._replace(doc_id, _clone(dict(doc)))
+            self._replace(doc_id, _clone_doc(doc))
 
-    def _replace(self, doc_id: int, doc: dict) -> None:
+    def _replace(self, doc_id: int, doc: dict[str, Any]) -> None:
         """Store ``doc`` (owned by the table from now on) in place of ``doc_id``."""
         table = self._read_table()
         self._check_unique(doc_id, doc)
@@ -545,17 +563,17 @@ class IndexedTable(Table):
         table[doc_id] = doc
         self._index_doc(doc_id, doc, check=False)
         self._log_change(doc_id)
-        self._storage.dirty = True  # type: ignore[attr-defined]
+        self._storage.dirty = True
 
-    def patch(self, doc_id: int, fields: Mapping) -> dict:
+    def patch(self, doc_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``fields`` into the document; returns the new document (a copy)."""
         with self._store.transaction():
-            doc = _clone(self._read_table()[doc_id])
-            doc.update(_clone(dict(fields)))
+            doc = _clone_doc(self._read_table()[doc_id])
+            doc.update(_clone_doc(fields))
             self._replace(doc_id, doc)
-            return _clone(doc)
+            return _clone_doc(doc)
 
-    def delete(self, doc_id: int) -> dict | None:
+    def delete(self, doc_id: int) -> dict[str, Any] | None:
         """Remove the document; returns what it was, or None if absent."""
         with self._store.transaction():
             table = self._read_table()
@@ -565,14 +583,21 @@ class IndexedTable(Table):
             self._store._record_undo(self, doc_id, old)  # detached from the table: no copy needed
             self._unindex_doc(doc_id, old)
             self._log_change(doc_id)
-            self._storage.dirty = True  # type: ignore[attr-defined]
-            return _clone(old)
+            self._storage.dirty = True
+            return _clone_doc(old)
 
-    def raw(self, doc_id: int) -> dict | None:
+    def raw(self, doc_id: int) -> dict[str, Any] | None:
         """The stored document itself (no copy): read-only use inside the lock."""
         return self._read_table().get(doc_id)
 
-    def docs(self) -> Iterator[tuple[int, dict]]:
+    def row(self, doc_id: int) -> dict[str, Any]:
+        """The stored document an index just named (no copy): read-only use inside the lock.
+
+        Unlike :meth:`raw`, never None: a missing document is a ``KeyError`` (ids from
+        :meth:`ids_by` under the same lock are always there)."""
+        return self._read_table()[doc_id]
+
+    def docs(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """``(doc_id, document)`` in insertion order; documents are live, do not mutate."""
         table = self._read_table()
         for doc_id in sorted(table):
@@ -581,7 +606,7 @@ class IndexedTable(Table):
     def __len__(self) -> int:
         return len(self._read_table())
 
-    def _restore(self, doc_id: int, doc: dict | None) -> None:
+    def _restore(self, doc_id: int, doc: dict[str, Any] | None) -> None:
         table = self._read_table()
         current = table.get(doc_id)
         if current is not None:
@@ -592,7 +617,7 @@ class IndexedTable(Table):
             table[doc_id] = doc
             self._index_doc(doc_id, doc, check=False)
         self._log_change(doc_id)
-        self._storage.dirty = True  # type: ignore[attr-defined]
+        self._storage.dirty = True
 
 
 class Store:
@@ -610,17 +635,17 @@ class Store:
     pairs) and a compaction (top-level meta keys) must record.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, *, fsync: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, fsync: bool = False) -> None:
         self.lock = threading.RLock()
         self.storage = StateStorage(path)
         self.db = TinyDB(storage=lambda: self.storage)  # the storage instance is ours
         self._tables: dict[str, IndexedTable] = {}
         self._seq = int(self.meta().get("seq", 0))
-        self._undo: list[list[tuple[IndexedTable, int, dict | None]]] = []
+        self._undo: list[list[tuple[IndexedTable, int, dict[str, Any] | None]]] = []
         self._pending: dict[tuple[str, int], None] = {}
         self._meta_pending: dict[str, Any] = {}
         self._clear_pending = False
-        self.commit_meta: Callable[[], list[tuple[list, Any]]] | None = None
+        self.commit_meta: Callable[[], list[tuple[list[Any], Any]]] | None = None
         self.full_meta: Callable[[], dict[str, Any]] | None = None
         #: compact from :meth:`maybe_compact` callers (off when a server's housekeeping does it)
         self.auto_compact = True
@@ -660,7 +685,7 @@ class Store:
         """The store-wide change sequence: bumps on every write."""
         return self._seq
 
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         """Small key/value state kept in the same file (clock time, id streams, seq)."""
         return self.storage.live(_META_TABLE).setdefault(1, {})
 
@@ -672,12 +697,12 @@ class Store:
             self.storage.dirty = True
 
     # ---- transactions -------------------------------------------------
-    def _record_undo(self, table: IndexedTable, doc_id: int, old: dict | None) -> None:
+    def _record_undo(self, table: IndexedTable, doc_id: int, old: dict[str, Any] | None) -> None:
         if self._undo:
             self._undo[-1].append((table, doc_id, old))
 
     @contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self) -> Iterator[Store]:
         """Hold the lock; if the block raises, every write inside it is undone.
 
         The outermost transaction commits: its changes are journaled before it
@@ -707,7 +732,7 @@ class Store:
             return False
         if not (self._pending or self._meta_pending or self._clear_pending or force_meta):
             return False
-        meta_updates: list[tuple[list, Any]] = [([k], v) for k, v in self._meta_pending.items()]
+        meta_updates: list[tuple[list[Any], Any]] = [([k], v) for k, v in self._meta_pending.items()]
         if self.commit_meta is not None:
             meta_updates += self.commit_meta()
         if not (self._pending or meta_updates or self._clear_pending):
@@ -811,12 +836,12 @@ class Store:
         if self._journal is not None:
             self._journal.close()
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """A deep copy of every table, for ``/_provsim/snapshot`` and restore."""
         with self.lock:
             return {"seq": self._seq, "tables": _clone(self.storage._tables)}
 
-    def restore(self, snapshot: dict) -> None:
+    def restore(self, snapshot: dict[str, Any]) -> None:
         """Replace every table with a snapshot's (validated by the caller); one journal record."""
         with self.transaction():
             previous = self.storage._tables

@@ -32,15 +32,30 @@ through :class:`~simulator.engine.target.ScimTarget`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .errors import ExpressionError
 from .logs import LogEntry
 from .source import Assignment, DirectorySource
-from .target import GROUP_PATH, INCOMPATIBLE, USER_PATH, ErrorClass, ScimTarget, TargetError, encode_body, max_request_bytes
+from .target import (
+    GROUP_PATH,
+    INCOMPATIBLE,
+    USER_PATH,
+    ErrorClass,
+    ScimTarget,
+    TargetError,
+    encode_body,
+    max_request_bytes,
+)
 from .target_profile import DEFAULT_PROFILE, TargetRules, rules_for
+
+if TYPE_CHECKING:
+    from .escrow import EscrowBook
+    from .profile import JobMappings
+    from .state import ConnectorCache
 
 __all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE",
            "process_user", "process_group", "resolve_manager", "resolve_members", "guarded"]
@@ -76,7 +91,7 @@ class CycleResult:
     deletes: int = 0
     staged_deletes: int = 0
     actions: dict[str, int] = field(default_factory=dict)
-    error: dict | None = None
+    error: dict[str, Any] | None = None
     watermark: str = ""
     quarantine: TargetError | None = None
     too_many_deletes: bool = False
@@ -99,12 +114,12 @@ class CycleResult:
 class CycleContext:
     """Everything a cycle needs, handed in by the job runner."""
 
-    job: dict
-    service_principal: dict
+    job: dict[str, Any]
+    service_principal: dict[str, Any]
     source: DirectorySource
     target: ScimTarget
-    mappings: Any  # simulator.engine.profile.JobMappings
-    cache: Any  # simulator.engine.state.ConnectorCache
+    mappings: JobMappings
+    cache: ConnectorCache
     emit: Callable[[LogEntry], None]
     sync_all: bool = False
     skip_out_of_scope_deletions: bool = False
@@ -113,7 +128,7 @@ class CycleContext:
     rules: TargetRules = field(default_factory=lambda: rules_for(DEFAULT_PROFILE))
     delete_threshold: int | None = None
     force_deletes: bool = False
-    escrow: Any = None  # simulator.engine.escrow.EscrowBook (optional)
+    escrow: EscrowBook | None = None
     progress: Callable[[int, int], None] | None = None
     initial: bool = False
     #: when the job's next cycle runs: errors retried "in 40 minutes" are retried then
@@ -124,10 +139,10 @@ class CycleContext:
     on_request_limit: Callable[[int], None] | None = None
     #: provision on demand: an object out of scope is reported (a cycle never imports unassigned ones)
     on_demand: bool = False
-    _roles: dict[str, dict] | None = None
+    _roles: dict[str, dict[str, Any]] | None = None
     _flows: dict[str, frozenset[str]] | None = None
 
-    def app_roles(self) -> dict[str, dict]:
+    def app_roles(self) -> dict[str, dict[str, Any]]:
         """The app's roles by id, read once per cycle (they do not change within one)."""
         if self._roles is None:
             self._roles = {r["id"]: r for r in self.source.app_roles(self.service_principal["id"])}
@@ -157,7 +172,7 @@ class ScopeDecision:
     filter_details: list[str]
 
 
-def user_scope(ctx: CycleContext, user: dict | None, deletion: str | None) -> ScopeDecision:
+def user_scope(ctx: CycleContext, user: dict[str, Any] | None, deletion: str | None) -> ScopeDecision:
     """Is this user in scope, and is ``IsSoftDeleted`` true for it?"""
     sp_id = ctx.service_principal["id"]
     if user is None:
@@ -177,7 +192,7 @@ def user_scope(ctx: CycleContext, user: dict | None, deletion: str | None) -> Sc
     return ScopeDecision(in_scope, reasons, assignments, active, not (in_scope and active), details)
 
 
-def group_scope(ctx: CycleContext, group: dict | None) -> ScopeDecision:
+def group_scope(ctx: CycleContext, group: dict[str, Any] | None) -> ScopeDecision:
     sp_id = ctx.service_principal["id"]
     if group is None:
         return ScopeDecision(False, ["The group is deleted in Entra ID"], [], False, True, [])
@@ -191,7 +206,7 @@ def group_scope(ctx: CycleContext, group: dict | None) -> ScopeDecision:
     return ScopeDecision(in_scope, reasons, assignments, True, not in_scope, details)
 
 
-def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict, assignments: list[Assignment],
+def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict[str, Any], assignments: list[Assignment],
                     reasons: list[str]) -> tuple[bool, list[str]]:
     """Evaluate the object mapping's scoping filter; a miss adds the unmet clauses to ``reasons``."""
     flt = ctx.mappings.scoping_filter(object_type)
@@ -205,7 +220,7 @@ def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict, assignments:
     return in_filter, details
 
 
-def mapping_source(ctx: CycleContext, obj: dict, assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict:
+def mapping_source(ctx: CycleContext, obj: dict[str, Any], assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict[str, Any]:
     """The source object as mapping expressions see it (Entra attribute names)."""
     roles = ctx.app_roles()
     role_list = []
@@ -236,7 +251,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     ctx.initial = full  # a restart's (or the first) cycle; ``full`` also covers a feed that lost track
     delta: dict[str, dict[str, str]] = {}
     lookups: list[str] = []  # missing groups looked up again: not imported (nothing changed in Entra)
-    if full:
+    if full or not watermark:  # (``not watermark`` already makes ``full``: said again for the type checker)
         new_watermark = source.watermark()
         user_ids, group_ids = _initial_scope(ctx)
         removed: dict[str, str] = {}
@@ -259,13 +274,13 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
         group_ids = list(dict.fromkeys(changes.groups))
         if changes.full:
             full = True  # the feed could not say what changed (a resumed state file): resolve every membership
-        for object_id, reason in removed.items():
-            entry = ctx.cache.get(object_id)
-            if entry is None:
+        for object_id in removed:
+            cached = ctx.cache.get(object_id)
+            if cached is None:
                 continue
-            if entry["objectType"] == "User" and object_id not in user_ids:
+            if cached["objectType"] == "User" and object_id not in user_ids:
                 user_ids.append(object_id)
-            if entry["objectType"] == "Group" and object_id not in group_ids:
+            if cached["objectType"] == "Group" and object_id not in group_ids:
                 group_ids.append(object_id)
         for group_id, member_id, member_type, op in changes.memberships:
             if member_type == "User":  # nested groups are not provisioned (reference §2)
@@ -329,7 +344,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     return result
 
 
-def _linked(entry: dict | None) -> bool:
+def _linked(entry: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
     return bool(entry and entry.get("targetId"))
 
 
@@ -517,7 +532,7 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
 
     if entry_cache is None or not entry_cache.get("targetId"):
         # Not managed yet: only objects in scope and active are ever created.
-        if not (decision.in_scope and decision.active):
+        if user is None or not (decision.in_scope and decision.active):
             if user is not None and (decision.in_scope or ctx.sync_all or decision.assignments or ctx.on_demand):
                 log_entry.status = "skipped"
                 log_entry.error = {"errorCode": "NotEffectivelyEntitled" if not decision.in_scope else "UserDisabled",
@@ -566,12 +581,12 @@ def _stage_delete(ctx: CycleContext, result: CycleResult, log_entry: LogEntry) -
     _emit(ctx, result, log_entry)
 
 
-def _desired_user(ctx: CycleContext, user: dict, decision: ScopeDecision, *, creating: bool) -> tuple[dict, dict]:
+def _desired_user(ctx: CycleContext, user: dict[str, Any], decision: ScopeDecision, *, creating: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     src = mapping_source(ctx, user, decision.assignments, soft_deleted=decision.soft_deleted)
     return ctx.mappings.compute("User", src, creating=creating)
 
 
-def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, decision: ScopeDecision, log_entry: LogEntry) -> None:
+def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any], decision: ScopeDecision, log_entry: LogEntry) -> None:
     values, _refs = _desired_user(ctx, user, decision, creating=True)
     matched = None
     for target_attr, source_value in ctx.mappings.matching_values("User", values):
@@ -585,9 +600,9 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, de
             return
         if len(found) > 1:
             log_entry.action = "create"
-            err = TargetError("DuplicateTargetEntries", f"More than one PureCloud by Genesys user has {target_attr} '{source_value}'",
-                              200, ErrorClass.ESCROW, "GET", USER_PATH)
-            _handle_failure(ctx, result, log_entry, err)
+            duplicate = TargetError("DuplicateTargetEntries", f"More than one PureCloud by Genesys user has {target_attr} '{source_value}'",
+                                    200, ErrorClass.ESCROW, "GET", USER_PATH)
+            _handle_failure(ctx, result, log_entry, duplicate)
             return
         log_entry.step("matching", "success", f"Searched PureCloud by Genesys for a User with {target_attr} '{source_value}': "
                        + ("found one" if found else "none found"), matchingAttribute=target_attr, matchedTargetId=found[0]["id"] if found else "")
@@ -613,11 +628,13 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict, de
     # Matched an existing Genesys user: link it and bring its attributes in line.
     ctx.cache.put(user["id"], "User", matched["id"], user.get("displayName"), matched.get("userName"), state="active")
     log_entry.target_id = matched["id"]
-    _update_user(ctx, result, user, decision, log_entry, ctx.cache.get(user["id"]), current=matched, matched=True)
+    linked = ctx.cache.get(user["id"])
+    assert linked is not None, "the connector entry was stored just above"
+    _update_user(ctx, result, user, decision, log_entry, linked, current=matched, matched=True)
 
 
-def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, decision: ScopeDecision, log_entry: LogEntry,
-                 entry_cache: dict, *, current: dict | None = None, matched: bool = False) -> None:
+def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | None, decision: ScopeDecision, log_entry: LogEntry,
+                 entry_cache: dict[str, Any], *, current: dict[str, Any] | None = None, matched: bool = False) -> None:
     target_id = entry_cache["targetId"]
     if user is None:
         # Soft-deleted in Entra: only 'active' can be computed; disable.
@@ -635,10 +652,10 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
             return
         if current is None:
             log_entry.action = "update"
-            err = TargetError("InvalidAnchor", f"The PureCloud by Genesys user {target_id} that this user was linked to no "
-                              "longer exists (deleted in Genesys?). Restart provisioning to match it again.", 404,
-                              ErrorClass.ESCROW, "GET", USER_PATH + "/" + target_id)
-            _handle_failure(ctx, result, log_entry, err)
+            missing = TargetError("InvalidAnchor", f"The PureCloud by Genesys user {target_id} that this user was linked to "
+                                  "no longer exists (deleted in Genesys?). Restart provisioning to match it again.", 404,
+                                  ErrorClass.ESCROW, "GET", USER_PATH + "/" + target_id)
+            _handle_failure(ctx, result, log_entry, missing)
             return
     current_values = ctx.mappings.read_target("User", current, desired.keys())
     changes = ctx.mappings.diff(current_values, desired)
@@ -680,10 +697,10 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict | None, deci
 
 
 def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
-    out = []
+    out: list[tuple[str, Any, Any]] = []
     for c in changes:
         if isinstance(c, dict):
-            out.append((c.get("attribute") or c.get("path"), c.get("old"), c.get("new")))
+            out.append((str(c.get("attribute") or c.get("path") or "?"), c.get("old"), c.get("new")))
         elif isinstance(c, (tuple, list)):
             out.append((c[0], c[1], c[2]))
         else:
@@ -691,7 +708,7 @@ def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
     return out
 
 
-def _patch(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, resource: str, target_id: str, body: dict,
+def _patch(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, resource: str, target_id: str, body: dict[str, Any],
            *, reference: bool = False) -> bool:
     """Send one PATCH; a failure is logged, escrowed or quarantines (False means stop here)."""
     try:
@@ -774,10 +791,11 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             log_entry.step("matching", "success", f"Searched PureCloud by Genesys for a Group with {target_attr} '{value}': "
                            + (f"found {len(found)}" if found else "none found"), matchingAttribute=target_attr)
             if len(found) > 1:
-                err = TargetError("SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
-                                  f"More than one Genesys group is named '{value}'", 200, ErrorClass.ESCROW, "GET", GROUP_PATH)
+                ambiguous = TargetError("SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
+                                        f"More than one Genesys group is named '{value}'", 200, ErrorClass.ESCROW, "GET",
+                                        GROUP_PATH)
                 log_entry.action = "update"
-                _handle_failure(ctx, result, log_entry, err)
+                _handle_failure(ctx, result, log_entry, ambiguous)
                 return
             if found:
                 current = found[0]
@@ -838,7 +856,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
 _NOT_CREATED = object()
 
 
-def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: dict,
+def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: dict[str, Any],
                  why: str) -> Any:
     """``POST`` the object (unless the Create action is off); the answer, or :data:`_NOT_CREATED`."""
     log_entry.action = "create"
@@ -854,7 +872,7 @@ def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, ob
 
 
 def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, group_id: str, name: str,
-                  values: dict) -> None:
+                  values: dict[str, Any]) -> None:
     """``POST /Groups`` with ``externalId`` and ``displayName``, never members (reference §1, Groups):
     the reference pass adds them once the group is linked."""
     created = _send_create(ctx, result, log_entry, "Group", values, f"Group '{name}' is in scope and not in the app")
@@ -877,7 +895,7 @@ def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, g
     _clear_escrow(ctx, group_id)
 
 
-def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: dict, why: str) -> None:
+def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: dict[str, Any], why: str) -> None:
     """``DELETE /Groups/{id}`` (reference §1, Groups); a group already gone (404) counts as deleted."""
     group_id = entry_cache["sourceId"]
     log_entry.action = "delete"
@@ -1011,7 +1029,7 @@ def apply_membership_changes(ctx: CycleContext, result: CycleResult, group_id: s
     _write_members(ctx, result, entry, to_add, to_remove)
 
 
-def _write_members(ctx: CycleContext, result: CycleResult, entry: dict, to_add: list[str], to_remove: list[str]) -> None:
+def _write_members(ctx: CycleContext, result: CycleResult, entry: dict[str, Any], to_add: list[str], to_remove: list[str]) -> None:
     if not to_add and not to_remove:
         return
     group_id = entry["sourceId"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from simulator.core import Clock, isoformat, parse_datetime
+from simulator.core import Clock, Store, isoformat, parse_datetime
 
 from .state import tables
 
@@ -39,7 +39,7 @@ def retry_schedule(first_failure: datetime, attempts: int) -> datetime | None:
 
 
 class EscrowBook:
-    def __init__(self, store, clock: Clock, job_id: str) -> None:
+    def __init__(self, store: Store, clock: Clock, job_id: str) -> None:
         self.table = tables(store)["escrows"]
         self.clock = clock
         self.job_id = job_id
@@ -49,7 +49,7 @@ class EscrowBook:
         return f"{self.job_id}|{object_id}"
 
     def put(self, object_id: str, object_type: str, error: Any, *, reference: bool = False,
-            next_cycle: datetime | None = None) -> dict:
+            next_cycle: datetime | None = None) -> dict[str, Any]:
         """Record a failure; returns the entry with its next retry time.
 
         ``next_cycle``: when the job's next cycle runs; errors in :data:`RETRY_NEXT_CYCLE` are
@@ -77,7 +77,7 @@ class EscrowBook:
             self.table.add(doc)
         return doc
 
-    def get(self, object_id: str) -> dict | None:
+    def get(self, object_id: str) -> dict[str, Any] | None:
         return self.table.find("key", self._key(object_id))
 
     def waiting(self, object_id: str) -> bool:
@@ -102,7 +102,7 @@ class EscrowBook:
                 out.append((doc["objectId"], doc["objectType"]))
         return out
 
-    def entries(self) -> list[dict]:
+    def entries(self) -> list[dict[str, Any]]:
         return list(self.table.find_all("jobId", self.job_id))
 
     def next_due(self) -> datetime | None:

@@ -63,9 +63,9 @@ MAX_EXPRESSION_LENGTH: Final = 10_000
 class _IgnoreFlow:
     """Marker returned by ``IgnoreFlowIfNullOrEmpty``: drop the attribute from the flow."""
 
-    _instance: "_IgnoreFlow | None" = None
+    _instance: _IgnoreFlow | None = None
 
-    def __new__(cls) -> "_IgnoreFlow":
+    def __new__(cls) -> _IgnoreFlow:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -265,13 +265,13 @@ class Node:
 
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:  # pragma: no cover - abstract
+    def evaluate(self, ctx: _Context) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def render(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def walk(self) -> Iterable["Node"]:
+    def walk(self) -> Iterable[Node]:
         yield self
 
 
@@ -282,7 +282,7 @@ class Attribute(Node):
     name: str
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         return source_value(ctx.source, self.name)
 
     def render(self) -> str:
@@ -296,7 +296,7 @@ class Literal(Node):
     value: str | int | float | bool
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         return self.value
 
     def render(self) -> str:
@@ -314,7 +314,7 @@ class Omitted(Node):
 
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         return _OMITTED
 
     def render(self) -> str:
@@ -334,7 +334,7 @@ class Compare(Node):
     right: Node
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         a = _scalar(_unwrap(self.left.evaluate(ctx)))
         b = _scalar(_unwrap(self.right.evaluate(ctx)))
         if _is_null_or_empty(a) or _is_null_or_empty(b):
@@ -374,7 +374,7 @@ class Call(Node):
     args: tuple[Node, ...]
     pos: int
 
-    def evaluate(self, ctx: "_Context") -> Any:
+    def evaluate(self, ctx: _Context) -> Any:
         spec = _FUNCTIONS[self.name.lower()]
         values = [_unwrap(arg.evaluate(ctx)) for arg in self.args]
         try:
@@ -521,7 +521,7 @@ class _Spec:
     min_args: int
     max_args: int | None
     impl: Callable[[list[Any]], Any]
-    check: Callable[["Call", str], None] | None = None
+    check: Callable[[Call, str], None] | None = None
 
 
 _FUNCTIONS: dict[str, _Spec] = {}
@@ -1018,7 +1018,7 @@ def _redact(args: list[Any]) -> Any:
 
 # --------------------------------------------------------------------------- parser
 
-_CONSTANT_NAMES: Final = {
+_CONSTANT_NAMES: Final[dict[str, str | bool]] = {
     "true": True,
     "false": False,
     "vbtextcompare": "vbTextCompare",
@@ -1035,6 +1035,10 @@ class _Parser:
     @property
     def current(self) -> _Token:
         return self.tokens[self.index]
+
+    def at(self, kind: _Kind) -> bool:
+        """Whether the current token is of this kind (a call, so the type checker does not narrow it across advance())."""
+        return self.current.kind is kind
 
     def advance(self) -> _Token:
         token = self.tokens[self.index]
@@ -1058,17 +1062,17 @@ class _Parser:
         return repr(str(token.value))
 
     def parse(self) -> Node:
-        if self.current.kind is _Kind.END:
+        if self.at(_Kind.END):
             raise _error("Expected an expression", 0, self.text)
         node = self.comparison()
-        if self.current.kind is not _Kind.END:
+        if not self.at(_Kind.END):
             token = self.current
             raise _error(f"Expected the end of the expression, found {self.describe(token)}", token.pos, self.text)
         return node
 
     def comparison(self) -> Node:
         left = self.primary()
-        if self.current.kind is _Kind.COMPARE:
+        if self.at(_Kind.COMPARE):
             op = self.advance()
             right = self.primary()
             return Compare(op.value, left, right, left.pos)
@@ -1084,7 +1088,7 @@ class _Parser:
             return Literal(token.value, token.pos)
         if token.kind is _Kind.NAME:
             self.advance()
-            if self.current.kind is _Kind.LPAREN:
+            if self.at(_Kind.LPAREN):
                 return self.call(token)
             constant = _CONSTANT_NAMES.get(token.value.lower())
             if constant is not None:
@@ -1121,7 +1125,7 @@ class _Parser:
             )
         self.expect(_Kind.LPAREN, f"after {spec.name}")
         args: list[Node] = []
-        if self.current.kind is _Kind.RPAREN:
+        if self.at(_Kind.RPAREN):
             self.advance()
         else:
             while True:
@@ -1129,10 +1133,10 @@ class _Parser:
                     args.append(Omitted(self.current.pos))
                 else:
                     args.append(self.comparison())
-                if self.current.kind is _Kind.COMMA:
+                if self.at(_Kind.COMMA):
                     self.advance()
                     continue
-                if self.current.kind is _Kind.RPAREN:
+                if self.at(_Kind.RPAREN):
                     self.advance()
                     break
                 token = self.current

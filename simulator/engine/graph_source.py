@@ -7,19 +7,23 @@ needs, watermark semantics); it imports only the reader protocol's data, no Flas
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from .source import Assignment, SourceChanges
+
+if TYPE_CHECKING:
+    from simulator.graph.reader import DirectoryReader
 
 __all__ = ["GraphDirectorySource"]
 
 
-def _assignment(doc: dict) -> Assignment:
+def _assignment(doc: dict[str, Any]) -> Assignment:
     return Assignment(doc["principalId"], doc.get("principalType") or "User", doc["appRoleId"])
 
 
 class GraphDirectorySource:
-    def __init__(self, reader) -> None:
+    def __init__(self, reader: DirectoryReader) -> None:
         self.reader = reader
         self._directory = getattr(reader, "directory", None)
 
@@ -47,7 +51,7 @@ class GraphDirectorySource:
         out.imported = len(out.users) + len(out.groups)
         return out
 
-    def user(self, user_id: str) -> dict | None:
+    def user(self, user_id: str) -> dict[str, Any] | None:
         user = self.reader.get_user(user_id)
         if user is None:
             return None
@@ -56,7 +60,7 @@ class GraphDirectorySource:
         user["manager"] = manager.get("id") if isinstance(manager, dict) else manager
         return user
 
-    def group(self, group_id: str) -> dict | None:
+    def group(self, group_id: str) -> dict[str, Any] | None:
         return self.reader.get_group(group_id)
 
     def deletion_state(self, object_id: str) -> str | None:
@@ -84,6 +88,6 @@ class GraphDirectorySource:
             out += [_assignment(a) for a in self.reader.assignments_of(principal_id, service_principal_id)]
         return out
 
-    def app_roles(self, service_principal_id: str) -> list[dict]:
+    def app_roles(self, service_principal_id: str) -> list[dict[str, Any]]:
         sp = self.reader.get_service_principal(service_principal_id) or {}
         return list(sp.get("appRoles") or [])

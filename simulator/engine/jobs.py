@@ -36,7 +36,7 @@ MAX_MEMBERS_PER_PATCH = 1000
 MAX_REQUEST_BYTES = 512000
 
 
-def fresh_status(code: str) -> dict:
+def fresh_status(code: str) -> dict[str, Any]:
     return {
         "code": code, "countSuccessiveCompleteFailures": 0, "escrowsPruned": False,
         "lastExecution": None, "lastSuccessfulExecution": None, "lastSuccessfulExecutionWithExports": None,
@@ -58,19 +58,19 @@ class JobBook:
     def get(self, job_id: str) -> Any:
         return self.t["jobs"].find("id", job_id)
 
-    def patch(self, job_id: str, fields: dict) -> None:
+    def patch(self, job_id: str, fields: dict[str, Any]) -> None:
         job = self.get(job_id)
         if job is not None:
             self.t["jobs"].patch(job.doc_id, fields)
 
-    def all(self) -> list[dict]:
+    def all(self) -> list[dict[str, Any]]:
         return [dict(job) for _doc_id, job in self.t["jobs"].docs()]
 
     @staticmethod
-    def settings(job: dict) -> dict[str, str]:
+    def settings(job: dict[str, Any]) -> dict[str, str]:
         return {s["name"]: s["value"] for s in job["synchronizationJobSettings"]}
 
-    def mappings(self, job: dict) -> JobMappings:
+    def mappings(self, job: dict[str, Any]) -> JobMappings:
         """The job's compiled mappings, compiled once per saved schema."""
         schema = job["schema"] or m.default_schema(job["id"])
         key = hash(json.dumps(schema, sort_keys=True, default=str))
@@ -80,14 +80,14 @@ class JobBook:
             self._mappings[job["id"]] = cached
         return cached[1]
 
-    def target_rules(self, job: dict) -> TargetRules:
+    def target_rules(self, job: dict[str, Any]) -> TargetRules:
         """The job's target profile (job setting ``TargetProfile``; the template's when unset)."""
         return rules_for(self.settings(job).get(PROFILE_SETTING))
 
-    def quarantine_rules(self, job: dict) -> dict[str, Any]:
+    def quarantine_rules(self, job: dict[str, Any]) -> dict[str, Any]:
         return quarantine.thresholds(self.settings(job))
 
-    def delete_threshold(self, job: dict) -> int | None:
+    def delete_threshold(self, job: dict[str, Any]) -> int | None:
         """The accidental-deletion threshold in force (None when the guard is off)."""
         threshold = int(self.settings(job).get("QuarantineTooManyDeletesThreshold", DEFAULT_DELETE_THRESHOLD))
         notify = self.notification_settings(job["servicePrincipalId"])
@@ -95,7 +95,7 @@ class JobBook:
             return None
         return int(notify["DeleteThresholdValue"]) if notify.get("DeleteThresholdValue") else threshold
 
-    def patch_limits(self, job: dict) -> tuple[int, int]:
+    def patch_limits(self, job: dict[str, Any]) -> tuple[int, int]:
         """(members per group PATCH, bytes per request body) for this job."""
         settings = self.settings(job)
         members = int(settings.get("MaxMembersPerPatch", MAX_MEMBERS_PER_PATCH))
@@ -104,20 +104,21 @@ class JobBook:
         return max(1, members), min(limit, int(learned)) if learned else limit
 
     # ---- secrets
-    def secrets(self, sp_id: str) -> list[dict]:
+    def secrets(self, sp_id: str) -> list[dict[str, Any]]:
         doc = self.t["secrets"].find("servicePrincipalId", sp_id)
         return list(doc["secrets"]) if doc else []
 
     def secret(self, sp_id: str, key: str) -> str | None:
         for item in self.secrets(sp_id):
             if item["key"] == key:
-                return item["value"]
+                value: str | None = item["value"]  # put_secrets stores strings (or null) only
+                return value
         return None
 
     def flag(self, sp_id: str, key: str) -> bool:
         return str(self.secret(sp_id, key) or "").lower() == "true"
 
-    def notification_settings(self, sp_id: str) -> dict:
+    def notification_settings(self, sp_id: str) -> dict[str, Any]:
         raw = self.secret(sp_id, "SyncNotificationSettings")
         if not raw:
             return {}

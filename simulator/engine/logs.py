@@ -8,10 +8,11 @@ the outcome (success, failure, skipped, warning) with errorInformation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core import isoformat
+from simulator.core import Clock, IdFactory, IndexedTable, isoformat
 
 __all__ = ["LogEntry", "LogWriter", "Step", "SOURCE_SYSTEM_NAME", "INITIATOR", "TARGET_SYSTEM"]
 
@@ -37,7 +38,7 @@ class Step:
     details: dict[str, str] = field(default_factory=dict)
     name: str | None = None
 
-    def to_graph(self) -> dict:
+    def to_graph(self) -> dict[str, Any]:
         return {
             "name": self.name or _STEP_NAMES[self.type],
             "provisioningStepType": self.type,
@@ -60,20 +61,20 @@ class LogEntry:
     target_name: str = ""
     steps: list[Step] = field(default_factory=list)
     modified: list[tuple[str, Any, Any]] = field(default_factory=list)
-    error: dict | None = None
+    error: dict[str, Any] | None = None
     fault: str | None = None
 
-    def step(self, type_: str, status: str, description: str, **details: str) -> "LogEntry":
+    def step(self, type_: str, status: str, description: str, **details: str) -> LogEntry:
         self.steps.append(Step(type_, status, description, {k: str(v) for k, v in details.items()}))
         return self
 
-    def fail(self, error_information: dict) -> "LogEntry":
+    def fail(self, error_information: dict[str, Any]) -> LogEntry:
         self.status = "failure"
         self.error = error_information
         return self
 
-    def to_graph(self, *, entry_id: str, at: str, job: dict, cycle_id: str, change_id: str, tenant_id: str,
-                 service_principal: dict, target_system: str, duration_ms: int) -> dict:
+    def to_graph(self, *, entry_id: str, at: str, job: dict[str, Any], cycle_id: str, change_id: str, tenant_id: str,
+                 service_principal: dict[str, Any], target_system: str, duration_ms: int) -> dict[str, Any]:
         target_type = "User" if self.object_type == "User" else "Group"
         return {
             "id": entry_id,
@@ -122,8 +123,10 @@ class LogWriter:
     provisioningObjectSummary; ``durationInMilliseconds`` is the virtual time since the previous
     entry.  Every stored entry also goes to ``on_entry`` (the service's listeners)."""
 
-    def __init__(self, *, table, clock, ids, job: dict, service_principal: dict, cycle_id: str, tenant_id: str,
-                 initiated_by: dict | None = None, collect: list[dict] | None = None, on_entry=None) -> None:
+    def __init__(self, *, table: IndexedTable, clock: Clock, ids: IdFactory, job: dict[str, Any], service_principal: dict[str, Any],
+                 cycle_id: str, tenant_id: str, initiated_by: dict[str, Any] | None = None,
+                 collect: list[dict[str, Any]] | None = None,
+                 on_entry: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.table, self.clock, self.ids = table, clock, ids
         self.job, self.sp, self.cycle_id, self.tenant_id = job, service_principal, cycle_id, tenant_id
         self.initiated_by, self.collect, self.on_entry = initiated_by, collect, on_entry

@@ -144,7 +144,7 @@ class AttributeDefinition:
         return self.type.lower() == "reference"
 
     @classmethod
-    def from_graph(cls, raw: Mapping[str, Any]) -> "AttributeDefinition":
+    def from_graph(cls, raw: Mapping[str, Any]) -> AttributeDefinition:
         refs = tuple(
             str(ref.get("referencedObjectName"))
             for ref in raw.get("referencedObjects") or []
@@ -302,7 +302,7 @@ class CompiledObjectMapping:
             values[mapping.target] = _coerce(value, mapping.definition)
         return DesiredAttributes(values, references)
 
-    def diff(self, target_before: Mapping[str, Any], desired: Mapping[str, Any]) -> list["AttributeChange"]:
+    def diff(self, target_before: Mapping[str, Any], desired: Mapping[str, Any]) -> list[AttributeChange]:
         """:func:`diff` with each attribute's ``caseExact`` taken from the target directory."""
 
         def case_exact(name: str) -> bool:
@@ -729,8 +729,9 @@ def _container(resource: dict[str, Any], urn: str | None, create: bool) -> dict[
             return value
     if not create:
         return None
-    resource[urn] = {}
-    return resource[urn]
+    created: dict[str, Any] = {}
+    resource[urn] = created
+    return created
 
 
 def _get_key(container: Mapping[str, Any], name: str) -> Any:
@@ -774,12 +775,12 @@ def scim_set(resource: dict[str, Any], path: str, value: Any) -> None:
             if _matches(item, parsed):
                 item[parsed.sub or "value"] = value
                 return
-        item: dict[str, Any] = {}
+        added: dict[str, Any] = {}
         if (parsed.attr.lower(), (parsed.filter_attr or "").lower(), (parsed.filter_value or "").lower()) in _PRIMARY_ITEMS:
-            item["primary"] = True
-        item[parsed.filter_attr or "type"] = _filter_literal(parsed.filter_value or "")
-        item[parsed.sub or "value"] = value
-        items.append(item)
+            added["primary"] = True
+        added[parsed.filter_attr or "type"] = _filter_literal(parsed.filter_value or "")
+        added[parsed.sub or "value"] = value
+        items.append(added)
         return
     if parsed.sub is not None:
         container.setdefault(parsed.attr, {})[parsed.sub] = value

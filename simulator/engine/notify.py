@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
-from simulator.core import Index, Store, isoformat
+from simulator.core import IdFactory, Index, Store, isoformat
 
 __all__ = ["Outbox", "SmtpTarget", "Notifier", "FROM_ADDRESS"]
 
@@ -32,7 +34,7 @@ class SmtpTarget:
     port: int
 
     @classmethod
-    def parse(cls, text: str) -> "SmtpTarget":
+    def parse(cls, text: str) -> SmtpTarget:
         host, _, port = text.rpartition(":")
         if not host or not port.isdigit():
             raise ValueError(f"--smtp takes host:port, got {text!r}")
@@ -40,7 +42,7 @@ class SmtpTarget:
 
 
 class Outbox:
-    def __init__(self, store: Store, ids, *, folder: Path | None = None, smtp: SmtpTarget | None = None) -> None:
+    def __init__(self, store: Store, ids: IdFactory, *, folder: Path | None = None, smtp: SmtpTarget | None = None) -> None:
         self.table = store.table("outbox", [Index("id", unique=True)])
         self.store = store
         self.ids = ids
@@ -58,7 +60,7 @@ class Outbox:
         msg.set_content(body)
         return msg
 
-    def send(self, msg: EmailMessage, *, at: datetime, kind: str) -> dict:
+    def send(self, msg: EmailMessage, *, at: datetime, kind: str) -> dict[str, Any]:
         raw = msg.as_string()
         doc = {"id": msg["Message-ID"].strip("<>").split("@")[0], "at": isoformat(at), "kind": kind,
                "to": msg["To"], "subject": msg["Subject"], "eml": raw, "delivered": None}
@@ -79,7 +81,7 @@ class Outbox:
         self.table.add(doc)
         return doc
 
-    def messages(self) -> list[dict]:
+    def messages(self) -> list[dict[str, Any]]:
         return [doc for _id, doc in self.table.docs()]
 
 
@@ -91,13 +93,14 @@ class Notifier:
     provsim's wording (the real template is not public, docs/fidelity.md).
     """
 
-    def __init__(self, outbox: Outbox | None, *, settings, service_principal, tenant_id: str) -> None:
+    def __init__(self, outbox: Outbox | None, *, settings: Callable[[str], dict[str, Any]],
+                 service_principal: Callable[[str], dict[str, Any] | None], tenant_id: str) -> None:
         self.outbox = outbox
         self.settings = settings
         self.lookup_sp = service_principal
         self.tenant_id = tenant_id
 
-    def send(self, job: dict, kind: str, status: dict, *, at: datetime) -> None:
+    def send(self, job: dict[str, Any], kind: str, status: dict[str, Any], *, at: datetime) -> None:
         if self.outbox is None:
             return
         settings = self.settings(job["servicePrincipalId"])
@@ -109,7 +112,7 @@ class Notifier:
             msg = self.outbox.compose(to=recipient, subject=subject, body=body, at=at)
             self.outbox.send(msg, at=at, kind=kind)
 
-    def compose(self, job: dict, kind: str, status: dict) -> tuple[str, str]:
+    def compose(self, job: dict[str, Any], kind: str, status: dict[str, Any]) -> tuple[str, str]:
         sp = self.lookup_sp(job["servicePrincipalId"]) or {}
         app = sp.get("displayName") or "PureCloud by Genesys"
         quarantine = status.get("quarantine") or {}

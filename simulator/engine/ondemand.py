@@ -8,18 +8,22 @@ entries it writes carry ``initiatedBy`` "Provision on demand" and the answer is 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from .cycle import CycleResult, QuarantineSignal, guarded, process_group, process_user, resolve_manager, resolve_members
 from .escrow import EscrowBook
+
+if TYPE_CHECKING:
+    from .runner import JobRunner
 
 __all__ = ["provision_on_demand", "ON_DEMAND_INITIATOR"]
 
 ON_DEMAND_INITIATOR = {"id": "", "displayName": "Provision on demand", "initiatorType": "user"}
 
 
-def provision_on_demand(runner, job: dict, sp: dict, object_id: str, kind: str) -> dict:
+def provision_on_demand(runner: JobRunner, job: dict[str, Any], sp: dict[str, Any], object_id: str, kind: str) -> dict[str, Any]:
     """Run the object (a group: its user members first) through scoping, matching and export."""
-    entries: list[dict] = []
+    entries: list[dict[str, Any]] = []
     writer = runner.log_writer(job, sp, runner.ids.guid(), collect=entries, initiated_by=ON_DEMAND_INITIATOR)
     result = CycleResult(initial=False)
     base = runner.jobs.secret(job["servicePrincipalId"], "BaseAddress")

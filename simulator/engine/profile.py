@@ -6,7 +6,8 @@ profile choice (Entra's quirks, or RFC shapes with ``aadOptscim062020``).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from . import mappings as m
 from .scoping import ScopingFilter
@@ -34,7 +35,7 @@ class JobMappings:
         mapping = self._object(object_type)
         return mapping.scope if mapping else None
 
-    def compute(self, object_type: str, source: Mapping[str, Any], *, creating: bool) -> tuple[dict, dict]:
+    def compute(self, object_type: str, source: Mapping[str, Any], *, creating: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         mapping = self._object(object_type)
         if mapping is None:
             return {}, {}
@@ -48,16 +49,16 @@ class JobMappings:
             return []
         return [(mm.target, values.get(mm.target)) for mm in mapping.matching if values.get(mm.target) not in (None, "")]
 
-    def read_target(self, object_type: str, resource: Mapping[str, Any], attributes: Iterable[str]) -> dict:
+    def read_target(self, object_type: str, resource: Mapping[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
         return m.target_values(resource, list(attributes))
 
     def diff(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[m.AttributeChange]:
         return m.diff(current, desired)
 
-    def build_create(self, object_type: str, values: Mapping[str, Any]) -> dict:
+    def build_create(self, object_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
         return m.build_create(values, object_type=object_type)
 
-    def build_patch(self, changes, *, entra_quirks: bool) -> dict:
+    def build_patch(self, changes: Sequence[m.AttributeChange], *, entra_quirks: bool) -> dict[str, Any]:
         return m.build_patch(changes, entra_quirks=entra_quirks)
 
     def reference_target(self, object_type: str, kind: str) -> str | None:
@@ -71,9 +72,9 @@ class JobMappings:
         return None
 
     def build_reference_patch(self, object_type: str, attribute: str, desired: str | None, current: str | None,
-                              *, entra_quirks: bool) -> dict:
+                              *, entra_quirks: bool) -> dict[str, Any]:
         op = m.PatchOp.REMOVE if desired is None else (m.PatchOp.ADD if current is None else m.PatchOp.REPLACE)
         return m.build_patch([m.AttributeChange(attribute, current, desired, op)], entra_quirks=entra_quirks)
 
-    def build_members_patch(self, add: list[str], remove: list[str], *, entra_quirks: bool) -> dict:
+    def build_members_patch(self, add: list[str], remove: list[str], *, entra_quirks: bool) -> dict[str, Any]:
         return m.build_members_patch(add=add, remove=remove, entra_quirks=entra_quirks)

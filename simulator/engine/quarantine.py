@@ -26,9 +26,10 @@ quarantine; more than four weeks in quarantine disable the job.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from simulator.core import isoformat, parse_datetime, parse_duration
 
@@ -62,7 +63,7 @@ class Verdict:
     tenant_actionable: bool = True
 
     @property
-    def error(self) -> dict:
+    def error(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "tenantActionable": self.tenant_actionable}
 
 
@@ -129,7 +130,7 @@ def on_demand_verdict(message: str) -> Verdict:
                    tenant_actionable=False)
 
 
-def enter(status: dict, verdict: Verdict, now: datetime, *, fault: str | None = None) -> bool:
+def enter(status: dict[str, Any], verdict: Verdict, now: datetime, *, fault: str | None = None) -> bool:
     """Put (or keep) the job in quarantine; returns True when the quarantine starts or its reason
     changes (each of which sends an e-mail, reference §4)."""
     previous = status.get("quarantine") or {}
@@ -150,7 +151,7 @@ def enter(status: dict, verdict: Verdict, now: datetime, *, fault: str | None = 
     return changed
 
 
-def leave(status: dict, *, initial_done: bool) -> bool:
+def leave(status: dict[str, Any], *, initial_done: bool) -> bool:
     """End quarantine (a successful cycle, ``start``, a restart with QuarantineState); True if it was on."""
     was = status.get("code") == "Quarantine"
     status["quarantine"] = None
@@ -164,4 +165,5 @@ def expired(status: Mapping[str, Any], now: datetime, rules: Mapping[str, Any]) 
     quarantine = status.get("quarantine")
     if not quarantine:
         return False
-    return now - parse_datetime(quarantine["seriesBegan"]) > rules["QuarantineMaximumDuration"]
+    limit: timedelta = rules["QuarantineMaximumDuration"]
+    return now - parse_datetime(quarantine["seriesBegan"]) > limit

@@ -18,8 +18,11 @@ from __future__ import annotations
 import copy
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
+
+import httpx
 
 from simulator.core import Runtime, ScheduledJob, isoformat, parse_datetime
 
@@ -27,7 +30,7 @@ from . import quarantine
 from .cycle import CycleContext, CycleResult, QuarantineSignal, run_cycle
 from .escrow import EscrowBook
 from .jobs import ZERO_TIME, JobBook
-from .logs import LogWriter
+from .logs import LogEntry, LogWriter
 from .notify import Notifier
 from .source import DirectorySource
 from .state import ConnectorCache, tables
@@ -46,8 +49,8 @@ class JobRunner:
     """Runs the cycles of every synchronization job on the runtime's clock."""
 
     def __init__(self, runtime: Runtime, jobs: JobBook, source: DirectorySource, targets: Any, *,
-                 service_principal: Callable[[str], dict | None], tenant_id: str, notifier: Notifier,
-                 listeners: list[Callable[[str, dict], None]]) -> None:
+                 service_principal: Callable[[str], dict[str, Any] | None], tenant_id: str, notifier: Notifier,
+                 listeners: list[Callable[[str, dict[str, Any]], None]]) -> None:
         self.runtime = runtime
         self.jobs = jobs
         self.source = source
@@ -61,11 +64,11 @@ class JobRunner:
         #: virtual seconds each SCIM request costs (docs/fidelity.md, "Cycles and time")
         self.latency = 0.25
         self._scheduled: dict[str, ScheduledJob] = {}
-        self.errors: deque[dict] = deque(maxlen=ERRORS_KEPT)
+        self.errors: deque[dict[str, Any]] = deque(maxlen=ERRORS_KEPT)
         self.cycles_run = 0
 
     # ------------------------------------------------------------------ events
-    def emit(self, event: str, data: dict) -> None:
+    def emit(self, event: str, data: dict[str, Any]) -> None:
         for listener in list(self.listeners):
             listener(event, data)
 
@@ -76,7 +79,7 @@ class JobRunner:
         at = max(at, self.runtime.clock.now())
         if record:
             self.jobs.patch(job_id, {"nextCycle": isoformat(at)})
-        self._scheduled[job_id] = self.runtime.clock.schedule(at, lambda _now, j=job_id: self._tick(j),
+        self._scheduled[job_id] = self.runtime.clock.schedule(at, lambda _now: self._tick(job_id),
                                                               name=f"provisioning cycle {job_id}")
 
     def unschedule(self, job_id: str, *, record: bool = True) -> None:
@@ -109,7 +112,7 @@ class JobRunner:
         self._scheduled.clear()
         self.rehydrate()
 
-    def health(self) -> dict:
+    def health(self) -> dict[str, Any]:
         """For ``/_provsim/health``: what is scheduled, how many cycles ran, what failed."""
         return {
             "scheduledCycles": [{"jobId": job_id, "due": isoformat(s.due)} for job_id, s in sorted(self._scheduled.items())],
@@ -117,7 +120,7 @@ class JobRunner:
             "errors": list(self.errors),
         }
 
-    def _tick(self, job_id: str) -> dict:
+    def _tick(self, job_id: str) -> dict[str, Any]:
         """The clock's callback: run the job's cycle; whatever happens, schedule the next one."""
         self._scheduled.pop(job_id, None)
         job = self.jobs.get(job_id)
@@ -151,7 +154,8 @@ class JobRunner:
             self.schedule(job_id, max(began + CYCLE_INTERVAL, now))
 
     # ------------------------------------------------------------------ cycles
-    def context(self, job: dict, sp: dict, target: ScimTarget, emit: Callable, *, progress=None,
+    def context(self, job: dict[str, Any], sp: dict[str, Any], target: ScimTarget, emit: Callable[[LogEntry], None], *,
+                progress: Callable[[int, int], None] | None = None,
                 threshold: int | None = None, next_cycle: datetime | None = None) -> CycleContext:
         sp_id = job["servicePrincipalId"]
         base = self.jobs.secret(sp_id, "BaseAddress") or ""
@@ -174,17 +178,17 @@ class JobRunner:
             on_request_limit=lambda limit: self.jobs.patch(job_id, {"targetMaxRequestBytes": limit}),
         )
 
-    def target(self, transport, job: dict) -> ScimTarget:
+    def target(self, transport: httpx.BaseTransport, job: dict[str, Any]) -> ScimTarget:
         sp_id = job["servicePrincipalId"]
-        return ScimTarget(transport, self.jobs.secret(sp_id, "BaseAddress"), self.jobs.secret(sp_id, "SecretToken"),
+        return ScimTarget(transport, self.jobs.secret(sp_id, "BaseAddress") or "", self.jobs.secret(sp_id, "SecretToken"),
                           sleep=self.runtime.clock.sleep, latency=self.latency, timeout=self.targets.timeout,
                           name=self.jobs.target_rules(job).name)
 
-    def log_writer(self, job: dict, sp: dict, cycle_id: str, **kwargs: Any) -> LogWriter:
+    def log_writer(self, job: dict[str, Any], sp: dict[str, Any], cycle_id: str, **kwargs: Any) -> LogWriter:
         return LogWriter(table=self.logs, clock=self.runtime.clock, ids=self.ids, job=job, service_principal=sp,
                          cycle_id=cycle_id, tenant_id=self.tenant_id, on_entry=lambda doc: self.emit("log", doc), **kwargs)
 
-    def run_cycle(self, job_id: str, *, progress: Callable[[int, int], None] | None = None) -> dict:
+    def run_cycle(self, job_id: str, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Run one cycle of the job now; returns a summary (what ``clock/advance`` reports)."""
         job = self.jobs.get(job_id)
         sp = self.lookup_sp(job["servicePrincipalId"])
@@ -215,10 +219,10 @@ class JobRunner:
         self.runtime.checkpoint()
         return summary
 
-    def _execute(self, job: dict, sp: dict, writer: LogWriter, cycle_id: str, began: datetime, initial: bool,
-                 progress, threshold: int | None) -> tuple[CycleResult | None, TargetError | None, BaseException | None]:
+    def _execute(self, job: dict[str, Any], sp: dict[str, Any], writer: LogWriter, cycle_id: str, began: datetime, initial: bool,
+                 progress: Callable[[int, int], None] | None, threshold: int | None) -> tuple[CycleResult | None, TargetError | None, BaseException | None]:
         """The cycle itself, inside its boundary: (result, a failure that quarantines, a crash)."""
-        base = self.jobs.secret(job["servicePrincipalId"], "BaseAddress")
+        base = self.jobs.secret(job["servicePrincipalId"], "BaseAddress") or ""
         with self.targets.transport_for(base) as transport:
             target = self.target(transport, job)
             ctx = self.context(job, sp, target, writer, progress=progress, threshold=threshold,
@@ -238,7 +242,7 @@ class JobRunner:
                 return None, None, err
 
     @staticmethod
-    def _execution(cycle_id: str, began: datetime, ended: datetime, result: CycleResult | None, error: dict | None) -> dict:
+    def _execution(cycle_id: str, began: datetime, ended: datetime, result: CycleResult | None, error: dict[str, Any] | None) -> dict[str, Any]:
         state = "Succeeded"
         if error is not None or result is None:
             state = "Failed"
@@ -269,7 +273,7 @@ class JobRunner:
         rules = self.jobs.quarantine_rules(job)
         book = EscrowBook(self.runtime.store, self.runtime.clock, job_id)
         fields: dict[str, Any] = {}
-        error = None
+        error: dict[str, Any] | None = None
         if failure is not None:
             error = {"code": failure.code, "message": failure.message, "tenantActionable": True}
             if failure.fault:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -32,7 +33,7 @@ from . import quarantine
 from .errors import EngineError, SchemaError
 from .escrow import EscrowBook
 from .jobs import DEFAULT_DELETE_THRESHOLD, NEVER, TEMPLATE_ID, JobBook, fresh_status
-from .notify import Notifier
+from .notify import Notifier, Outbox
 from .ondemand import provision_on_demand
 from .runner import CYCLE_INTERVAL, JobRunner
 from .source import DirectorySource
@@ -72,7 +73,7 @@ class TargetFactory:
     provsim, a real org, the user's server).
     """
 
-    in_process_hosts: tuple[str, ...]
+    in_process_hosts: Container[str]  # the app's InProcessHosts (it learns hosts as it is called), or a tuple
     wsgi_app: Any = None
     transport_wrapper: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
     timeout: float = 30.0
@@ -109,7 +110,7 @@ class ProvisioningService:
     """Every synchronization job of the tenant, as the synchronization API sees them."""
 
     def __init__(self, runtime: Runtime, source: DirectorySource, targets: TargetFactory, *,
-                 service_principal: Callable[[str], dict | None], tenant_id: str, outbox=None) -> None:
+                 service_principal: Callable[[str], dict[str, Any] | None], tenant_id: str, outbox: Outbox | None = None) -> None:
         self.runtime = runtime
         self.source = source
         self.targets = targets
@@ -119,7 +120,7 @@ class ProvisioningService:
         self.jobs = JobBook(runtime.store)
         self.t = self.jobs.t
         self.on_demand_limit = SlidingWindowLimiter(runtime.clock, 5, timedelta(seconds=10))
-        self.listeners: list[Callable[[str, dict], None]] = []  # (event, data): cycle start/end, quarantine, log
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []  # (event, data): cycle start/end, quarantine, log
         self.outbox = outbox
         self.runner = JobRunner(runtime, self.jobs, source, targets, service_principal=service_principal,
                                 tenant_id=tenant_id, listeners=self.listeners,
@@ -147,18 +148,18 @@ class ProvisioningService:
     def on_restore(self) -> None:
         self.runner.on_restore()
 
-    def health(self) -> dict:
+    def health(self) -> dict[str, Any]:
         return self.runner.health()
 
     # ------------------------------------------------------------------ jobs
-    def _sp(self, sp_id: str) -> dict:
+    def _sp(self, sp_id: str) -> dict[str, Any]:
         sp = self.lookup_sp(sp_id)
         if sp is None:
             raise SyncApiError(404, "Request_ResourceNotFound",
                                f"Resource '{sp_id}' does not exist or one of its queried reference-property objects are not present.")
         return sp
 
-    def templates(self, sp_id: str) -> list[dict]:
+    def templates(self, sp_id: str) -> list[dict[str, Any]]:
         sp = self._sp(sp_id)
         return [{
             "id": TEMPLATE_ID, "applicationId": sp.get("appId"), "default": True,
@@ -168,7 +169,7 @@ class ProvisioningService:
             "schema": m.default_schema("template"),
         }]
 
-    def create_job(self, sp_id: str, template_id: str | None) -> dict:
+    def create_job(self, sp_id: str, template_id: str | None) -> dict[str, Any]:
         sp = self._sp(sp_id)
         if template_id != TEMPLATE_ID:
             raise SyncApiError(400, "InvalidTemplate" if template_id else "Request_BadRequest",
@@ -201,11 +202,11 @@ class ProvisioningService:
             raise SyncApiError(404, "Request_ResourceNotFound", f"The synchronization job '{job_id}' does not exist.")
         return job
 
-    def list_jobs(self, sp_id: str) -> list[dict]:
+    def list_jobs(self, sp_id: str) -> list[dict[str, Any]]:
         self._sp(sp_id)
         return [self.job_view(j["id"]) for j in self.t["jobs"].find_all("servicePrincipalId", sp_id)]
 
-    def job_view(self, job_id: str) -> dict:
+    def job_view(self, job_id: str) -> dict[str, Any]:
         """The synchronizationJob as Graph returns it."""
         job = self.jobs.get(job_id)
         counts = ConnectorCache(self.runtime.store, job_id).counts()
@@ -216,7 +217,7 @@ class ProvisioningService:
         return {"id": job["id"], "templateId": job["templateId"], "schedule": dict(job["schedule"]), "status": status,
                 "synchronizationJobSettings": list(job["synchronizationJobSettings"])}
 
-    def get_job(self, sp_id: str, job_id: str) -> dict:
+    def get_job(self, sp_id: str, job_id: str) -> dict[str, Any]:
         self._job(sp_id, job_id)
         return self.job_view(job_id)
 
@@ -228,7 +229,7 @@ class ProvisioningService:
             EscrowBook(self.runtime.store, self.runtime.clock, job_id).clear_all()
             self.t["jobs"].delete(job.doc_id)
 
-    def update_settings(self, sp_id: str, job_id: str, settings: list[dict]) -> None:
+    def update_settings(self, sp_id: str, job_id: str, settings: list[dict[str, Any]]) -> None:
         job = self._job(sp_id, job_id)
         current = {s["name"]: s["value"] for s in job["synchronizationJobSettings"]}
         for item in settings:
@@ -249,7 +250,7 @@ class ProvisioningService:
         self.t["jobs"].patch(job.doc_id, {"synchronizationJobSettings": [{"name": k, "value": v} for k, v in current.items()]})
 
     # --------------------------------------------------------------- secrets
-    def put_secrets(self, sp_id: str, values: list[dict]) -> None:
+    def put_secrets(self, sp_id: str, values: list[dict[str, Any]]) -> None:
         self._sp(sp_id)
         if not isinstance(values, list) or not all(isinstance(v, dict) and "key" in v for v in values):
             raise SyncApiError(400, "Request_BadRequest", "secrets are a list of {key, value} pairs")
@@ -259,6 +260,8 @@ class ProvisioningService:
             if key not in SECRET_KEYS:
                 raise SyncApiError(400, "Request_BadRequest", f"'{key}' is not a synchronization secret key")
             value = item.get("value")
+            if value is not None and not isinstance(value, str):  # synchronizationSecretKeyStringValuePair: a String
+                raise SyncApiError(400, "Request_BadRequest", f"The value of '{key}' must be a string")
             if key == "BaseAddress" and value:
                 self._check_base_address(value)
             merged[key] = value
@@ -284,18 +287,18 @@ class ProvisioningService:
             raise SyncApiError(400, "Request_BadRequest",
                                f"BaseAddress must be an http(s) URL such as https://api.mypurecloud.com/api/v2/scim/v2, got {value!r}")
 
-    def secrets(self, sp_id: str) -> list[dict]:
+    def secrets(self, sp_id: str) -> list[dict[str, Any]]:
         return self.jobs.secrets(sp_id)
 
-    def notification_settings(self, sp_id: str) -> dict:
+    def notification_settings(self, sp_id: str) -> dict[str, Any]:
         return self.jobs.notification_settings(sp_id)
 
     # ---------------------------------------------------------------- schema
-    def get_schema(self, sp_id: str, job_id: str) -> dict:
+    def get_schema(self, sp_id: str, job_id: str) -> dict[str, Any]:
         job = self._job(sp_id, job_id)
         return copy.deepcopy(job["schema"]) if job["schema"] else m.default_schema(job_id)
 
-    def put_schema(self, sp_id: str, job_id: str, schema: dict) -> None:
+    def put_schema(self, sp_id: str, job_id: str, schema: dict[str, Any]) -> None:
         job = self._job(sp_id, job_id)
         if not isinstance(schema, dict):
             raise SyncApiError(400, "Request_BadRequest", "the schema must be a JSON object")
@@ -310,7 +313,7 @@ class ProvisioningService:
             self.runner.schedule(job_id, self.runtime.clock.now())
 
     # ------------------------------------------------------- test connection
-    def validate_credentials(self, sp_id: str, job_id: str | None, *, use_saved: bool, credentials: list[dict] | None) -> None:
+    def validate_credentials(self, sp_id: str, job_id: str | None, *, use_saved: bool, credentials: list[dict[str, Any]] | None) -> None:
         if job_id is not None:
             self._job(sp_id, job_id)
         else:
@@ -401,7 +404,7 @@ class ProvisioningService:
         scopes.discard("None")
         return scopes
 
-    def run_cycle(self, job_id: str, *, progress: Callable[[int, int], None] | None = None) -> dict:
+    def run_cycle(self, job_id: str, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Run one cycle of the job now, outside its schedule (the runner's)."""
         return self.runner.run_cycle(job_id, progress=progress)
 
@@ -412,7 +415,7 @@ class ProvisioningService:
         self.runner.quarantine_on_demand(job_id, message)
 
     # ------------------------------------------------------- provision on demand
-    def provision_on_demand(self, sp_id: str, job_id: str, parameters: Any) -> dict:
+    def provision_on_demand(self, sp_id: str, job_id: str, parameters: Any) -> dict[str, Any]:
         """Provision one user (or one group with at most 5 members) now, as the portal's
         "Provision on demand" does; returns Graph's stringKeyStringValuePair."""
         job = self._job(sp_id, job_id)
@@ -446,7 +449,7 @@ class ProvisioningService:
         return answer
 
     # ------------------------------------------------------- provisioning logs
-    def logs(self) -> list[dict]:
+    def logs(self) -> list[dict[str, Any]]:
         """Every provisioning log entry, newest first (as the portal lists them)."""
         entries = [doc for _id, doc in self.t["logs"].docs()]
         return list(reversed(entries))

@@ -8,8 +8,9 @@ delta token and an incremental cycle costs what changed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Any, Protocol
 
 __all__ = ["DirectorySource", "SourceChanges", "Assignment"]
 
@@ -58,11 +59,11 @@ class DirectorySource(Protocol):
     def changes_since(self, watermark: str) -> SourceChanges:
         """What changed after ``watermark``, and the new watermark."""
 
-    def user(self, user_id: str) -> dict | None:
+    def user(self, user_id: str) -> dict[str, Any] | None:
         """The user as Graph shows it (plus ``manager``: the manager's id or None); None when
         soft- or hard-deleted."""
 
-    def group(self, group_id: str) -> dict | None:
+    def group(self, group_id: str) -> dict[str, Any] | None:
         """The group as Graph shows it; None when deleted."""
 
     def deletion_state(self, object_id: str) -> str | None:
@@ -80,5 +81,5 @@ class DirectorySource(Protocol):
     def assignments_of(self, service_principal_id: str, principal_ids: Iterable[str]) -> list[Assignment]:
         """Assignments to the app of these principals."""
 
-    def app_roles(self, service_principal_id: str) -> list[dict]:
+    def app_roles(self, service_principal_id: str) -> list[dict[str, Any]]:
         """The app's appRoles (id, displayName, value, ...)."""

@@ -15,14 +15,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from simulator.core import Index, Store
+from simulator.core import Index, IndexedTable, Store
 
 __all__ = ["ConnectorCache", "tables"]
 
 
-def tables(store: Store) -> dict[str, Any]:
+def tables(store: Store) -> dict[str, IndexedTable]:
     return {
         "jobs": store.table("sync_jobs", [Index("id", unique=True), Index("servicePrincipalId")]),
         "secrets": store.table("sync_secrets", [Index("servicePrincipalId", unique=True)]),
@@ -48,14 +49,14 @@ class ConnectorCache:
     def _key(self, source_id: str) -> str:
         return f"{self.job_id}|{source_id}"
 
-    def get(self, source_id: str | None) -> dict | None:
+    def get(self, source_id: str | None) -> dict[str, Any] | None:
         if not source_id:
             return None
         return self.table.find("key", self._key(source_id))
 
     def put(self, source_id: str, object_type: str, target_id: str | None, display_name: str | None,
             target_name: str | None, *, state: str) -> None:
-        doc = {"key": self._key(source_id), "jobId": self.job_id, "sourceId": source_id, "objectType": object_type,
+        doc: dict[str, Any] = {"key": self._key(source_id), "jobId": self.job_id, "sourceId": source_id, "objectType": object_type,
                "targetId": target_id, "displayName": display_name, "targetName": target_name, "state": state,
                "manager": None, "members": []}
         existing = self.table.find("key", doc["key"])
@@ -76,7 +77,7 @@ class ConnectorCache:
         else:
             counts.patch(doc.doc_id, {"value": doc["value"] + delta})
 
-    def update(self, source_id: str, fields: dict) -> None:
+    def update(self, source_id: str, fields: dict[str, Any]) -> None:
         existing = self.table.find("key", self._key(source_id))
         if existing is not None:
             self.table.patch(existing.doc_id, fields)
@@ -89,11 +90,10 @@ class ConnectorCache:
     def missing_groups(self) -> list[str]:
         """Groups with no Genesys counterpart yet (looked up again every cycle)."""
         with self.store.lock:
-            return [self.table.raw(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
+            return [self.table.row(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
 
-    def entries(self) -> Iterator[dict]:
-        for doc in self.table.find_all("jobId", self.job_id):
-            yield doc
+    def entries(self) -> Iterator[dict[str, Any]]:
+        yield from self.table.find_all("jobId", self.job_id)
 
     def linked(self) -> dict[str, int]:
         """Objects linked to a target object now, by type."""

@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -74,7 +75,7 @@ class TargetError(EngineError):
         SCIM), not a problem with one object's data: what the outage rule counts."""
         return not self.engine and (self.status is None or self.status >= 500 or self.code == INCOMPATIBLE)
 
-    def to_error_information(self) -> dict:
+    def to_error_information(self) -> dict[str, Any]:
         category = "nonServiceFailure" if self.error_class != ErrorClass.QUARANTINE else "failure"
         details = None if self.engine else \
             f"{self.method} {self.url} -> {self.status if self.status is not None else 'no response'}"
@@ -127,7 +128,7 @@ _STATUS_CODES = {
 _MAX_BYTES = re.compile(r"Maximum bytes:\s*(\d+)")
 
 
-def max_request_bytes(error: "TargetError") -> int | None:
+def max_request_bytes(error: TargetError) -> int | None:
     """The limit a 413 names (Genesys: ``Maximum bytes: 512000``), if it names one."""
     if error.status != 413:
         return None
@@ -161,7 +162,7 @@ class ScimTarget:
         latency: float = 0.25,
         timeout: float = 30.0,
         max_throttle_retries: int = 10,
-        on_request: Callable[[dict], None] | None = None,
+        on_request: Callable[[dict[str, Any]], None] | None = None,
         name: str = "Genesys",
     ) -> None:
         self.transport = transport
@@ -189,7 +190,7 @@ class ScimTarget:
         self.throttled = 0
 
     # ---- the one place that talks HTTP -----------------------------------
-    def _send(self, method: str, path: str, *, params: dict | None = None, body: Any = None) -> ScimResponse:
+    def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> ScimResponse:
         url = self.base + path
         content = None if body is None else encode_body(body)
         headers = self._headers if body is None else self._body_headers
@@ -253,7 +254,7 @@ class ScimTarget:
         return TargetError(code, message, status, klass, method, url, body)
 
     # ---- users ------------------------------------------------------------
-    def find(self, resource: str, attribute: str, value: str, *, exclude_members: bool = False) -> list[dict]:
+    def find(self, resource: str, attribute: str, value: str, *, exclude_members: bool = False) -> list[dict[str, Any]]:
         """``GET /Users?filter=attr eq "value"`` as Entra sends it."""
         escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
         params = {"filter": f'{attribute} eq "{escaped}"'}
@@ -266,19 +267,25 @@ class ScimTarget:
                               resp.status, ErrorClass.ESCROW, "GET", self.base + resource, body)
         return list(body.get("Resources") or [])
 
-    def get(self, resource: str, target_id: str, *, exclude_members: bool = False) -> dict | None:
+    def get(self, resource: str, target_id: str, *, exclude_members: bool = False) -> dict[str, Any] | None:
         params = {"excludedAttributes": "members"} if exclude_members else None
+        path = f"{resource}/{quote(target_id, safe='')}"
         try:
-            return self._send("GET", f"{resource}/{quote(target_id, safe='')}", params=params).body
+            resp = self._send("GET", path, params=params)
         except TargetError as err:
             if err.status == 404:
                 return None
             raise
+        if not isinstance(resp.body, dict):
+            raise TargetError(INCOMPATIBLE, f"A read answered {resp.status} without a SCIM resource",
+                              resp.status, ErrorClass.ESCROW, "GET", self.base + path, resp.body)
+        return resp.body
 
-    def create(self, resource: str, body: dict) -> dict:
+    def create(self, resource: str, body: dict[str, Any]) -> Any:
+        """The target's answer as it came (a conforming target returns the created resource; callers check)."""
         return self._send("POST", resource, body=body).body
 
-    def patch(self, resource: str, target_id: str, body: dict) -> Any:
+    def patch(self, resource: str, target_id: str, body: dict[str, Any]) -> Any:
         return self._send("PATCH", f"{resource}/{quote(target_id, safe='')}", body=body).body
 
     def delete(self, resource: str, target_id: str) -> None:

@@ -17,10 +17,26 @@ from simulator.http import dumps
 
 from .auth import GraphClient, TokenIssuer
 from .directory import Directory
-from .errors import (AuthorizationDenied, BadRequest, GraphError, InvalidAuthenticationToken, LoginError,
-                     ResourceNotFound, UnsupportedQuery)
-from .reader import (AssignmentChange, ChangeSet, DirectoryReader, DirectorySnapshot, MemberRef, MembershipChange,
-                     Removed, StoreDirectoryReader, Watermark)
+from .errors import (
+    AuthorizationDenied,
+    BadRequest,
+    GraphError,
+    InvalidAuthenticationToken,
+    LoginError,
+    ResourceNotFound,
+    UnsupportedQuery,
+)
+from .reader import (
+    AssignmentChange,
+    ChangeSet,
+    DirectoryReader,
+    DirectorySnapshot,
+    MemberRef,
+    MembershipChange,
+    Removed,
+    StoreDirectoryReader,
+    Watermark,
+)
 from .service import GraphService
 
 __all__ = [

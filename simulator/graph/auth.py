@@ -24,9 +24,10 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any, TypeGuard
 
 from .errors import InvalidAuthenticationToken
 
@@ -63,7 +64,7 @@ PERMISSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 GRAPH_AUDIENCES = frozenset({"https://graph.microsoft.com", "https://graph.microsoft.com/", GRAPH_APP_ID})
 
 
-def _timestamp(value: Any) -> bool:
+def _timestamp(value: Any) -> TypeGuard[int]:
     # 253402300799 is 9999-12-31T23:59:59Z, the last second datetime can hold
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 253402300799
 
@@ -87,7 +88,7 @@ class GraphClient:
     roles: tuple[str, ...]
 
     @classmethod
-    def from_fixture(cls, entry: Mapping[str, Any]) -> "GraphClient":
+    def from_fixture(cls, entry: Mapping[str, Any]) -> GraphClient:
         return cls(client_id=str(entry["clientId"]), client_secret=str(entry.get("clientSecret") or ""),
                    app_id=str(entry.get("appId") or entry["clientId"]),
                    display_name=str(entry.get("displayName") or entry["clientId"]),

@@ -40,8 +40,9 @@ from __future__ import annotations
 import bisect
 import copy
 import logging
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from simulator.core import Index, UniqueConstraintError, isoformat, parse_datetime
@@ -294,7 +295,7 @@ class Directory:
     def _check_upn(self, upn: str) -> None:
         local, _, domain = upn.partition("@")
         if not local or not domain:
-            raise BadRequest(f"Invalid value specified for property 'userPrincipalName' of resource 'User'.")
+            raise BadRequest("Invalid value specified for property 'userPrincipalName' of resource 'User'.")
         if domain.casefold() not in {d.casefold() for d in self.domains}:
             raise BadRequest("The domain portion of the userPrincipalName property is invalid. "
                              "You must use one of the verified domain names in your organization.")

@@ -57,7 +57,7 @@ class ResourceNotFound(GraphError):
     code = "Request_ResourceNotFound"
 
     @classmethod
-    def for_id(cls, object_id: str) -> "ResourceNotFound":
+    def for_id(cls, object_id: str) -> ResourceNotFound:
         return cls(not_found_message(object_id))
 
 

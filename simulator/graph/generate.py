@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["generate_tenant", "DEPARTMENTS"]
 
@@ -90,7 +91,7 @@ def generate_tenant(users: int, groups: int, seed: int = 0, *,
     rng = random.Random(int.from_bytes(hashlib.sha256(f"provsim-fixture:{seed}".encode()).digest()[:16], "big"))
     org = f"tenant{seed}"
     domain = f"{org}.example.com"
-    tenant = {
+    tenant: dict[str, Any] = {
         "id": _guid(rng), "domain": f"{org}.onmicrosoft.com", "verifiedDomains": [domain],
         "displayName": f"Generated tenant (seed {seed})", "start": "2026-01-05T09:00:00Z",
         "clients": [

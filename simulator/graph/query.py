@@ -20,8 +20,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .errors import BadRequest, UnsupportedQuery
 from .schema import EntityType
@@ -235,7 +236,10 @@ def _compile(node, scope: dict | None = None) -> Predicate:
             return any(inner({"$it": item}) for item in (d.get(prop) or []))
         return any_
     prop = node[1]
-    getter: Callable[[Mapping], Any] = (lambda d: d.get("$it")) if prop.startswith("$it:") else (lambda d, p=prop: d.get(p))
+    key = "$it" if prop.startswith("$it:") else prop
+
+    def getter(d: Mapping[str, Any]) -> Any:
+        return d.get(key)
     if op in ("startswith", "endswith"):
         needle = _norm(node[2])
         method = "startswith" if op == "startswith" else "endswith"
@@ -344,7 +348,7 @@ def parse_search(text: str, etype: EntityType) -> Predicate:
 
     def matches(doc: Mapping) -> bool:
         result = clause_matches(doc, *clauses[0])
-        for joiner, clause in zip(joins, clauses[1:]):
+        for joiner, clause in zip(joins, clauses[1:], strict=True):
             hit = clause_matches(doc, *clause)
             result = (result and hit) if joiner == "AND" else (result or hit)
         return result
@@ -433,14 +437,16 @@ def parse_options(args: Mapping[str, str], etype: EntityType, *, eventual: bool,
         raise BadRequest(f"Invalid value '{get('$count')}' for $count; expected true or false.")
     # Without the header, ?$count=true is silently ignored (reference §1.8).
     opts.count = count == "true" and eventual
-    if get("$search") is not None:
+    search = get("$search")
+    if search is not None:
         if not eventual:
             raise UnsupportedQuery("Request with $search query parameter only works through MSGraph with a special "
                                    "request header: 'ConsistencyLevel: eventual'")
-        opts.search = parse_search(get("$search"), etype)
+        opts.search = parse_search(search, etype)
         opts.advanced = True
-    if get("$filter") is not None:
-        opts.filter = parse_filter(get("$filter"), etype)
+    filter_text = get("$filter")
+    if filter_text is not None:
+        opts.filter = parse_filter(filter_text, etype)
         if opts.filter.advanced and not (eventual and opts.count):
             raise UnsupportedQuery("Unsupported Query. This filter needs an advanced query: send the header "
                                    "'ConsistencyLevel: eventual' and $count=true.")
@@ -448,8 +454,9 @@ def parse_options(args: Mapping[str, str], etype: EntityType, *, eventual: bool,
     if opts.orderby and opts.filter and not (eventual and opts.count):
         raise UnsupportedQuery("Sorting not supported for current query. $orderby with $filter needs "
                                "'ConsistencyLevel: eventual' and $count=true.")
-    if get("$expand"):
-        for name in (n.strip() for n in get("$expand").split(",")):
+    expand = get("$expand")
+    if expand:
+        for name in (n.strip() for n in expand.split(",")):
             base = name.split("(")[0]
             match = next((e for e in expandable if e.lower() == base.lower()), None)
             if match is None:

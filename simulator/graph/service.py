@@ -28,7 +28,7 @@ class GraphService:
     _by_id: dict[str, GraphClient] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, runtime, directory: Directory) -> "GraphService":
+    def build(cls, runtime, directory: Directory) -> GraphService:
         tenant = runtime.fixture.get("tenant") or {}
         try:
             clients = [GraphClient.from_fixture(c) for c in tenant.get("clients") or []]

@@ -202,8 +202,7 @@ class ProxyApp:
             return self._error(err, start_response)
         except Exception:  # the one logged catch-all at the HTTP edge
             log.exception("proxy failed on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
-            err = ProxyError("the proxy failed unexpectedly; see its log")
-            return self._error(err, start_response)
+            return self._error(ProxyError("the proxy failed unexpectedly; see its log"), start_response)
 
     def close(self) -> None:
         """Release the upstream client and the traffic log file."""

@@ -22,10 +22,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from .cassette import CassetteFormat, format_for, read_raw
-from .errors import CassetteFormatError
 from simulator.core.scrub import secret_path
 
+from .cassette import CassetteFormat, format_for, read_raw
+from .errors import CassetteFormatError
 from .scrub import SECRET_HEADERS, SECRET_KEYS, is_redacted
 
 __all__ = ["Finding", "CheckReport", "check_cassette", "check_data", "read_played_log", "find_secrets_in_text"]

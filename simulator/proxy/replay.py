@@ -15,13 +15,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from vcr.request import Request
 
 from .cassette import Interaction
 from .errors import ReplayMiss
-from urllib.parse import unquote
-
 from .matchers import Matcher, default_matchers, method, path, run_matchers
 
 __all__ = ["Replayer", "Play", "describe_request"]

@@ -14,8 +14,9 @@ strings, so unquoted values are quoted before parsing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer

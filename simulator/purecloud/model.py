@@ -15,13 +15,13 @@ an error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from .errors import ScimError
-from .schemas import (ENTERPRISE_URN, EMAIL_TYPES, GENESYS_URN, GROUP_URN, PATCH_URN, PHONE_TYPES, USER_SCHEMAS,
-                      USER_URN)
+from .schemas import EMAIL_TYPES, ENTERPRISE_URN, GENESYS_URN, GROUP_URN, PATCH_URN, PHONE_TYPES, USER_SCHEMAS, USER_URN
 
 __all__ = ["OrgRules", "parse_user", "render_user", "user_view", "parse_group", "render_group", "group_view",
            "SCIM_AUTHORITY", "Mode"]
@@ -169,7 +169,7 @@ def _extension(body: dict, urn: str) -> dict[str, Any]:
 
 
 def _work_email(value: Any) -> dict | None:
-    work = None
+    work: dict[str, Any] | None = None
     for item in _list_of_objects("emails", value):
         kind = item.get("type") or "work"
         if not isinstance(kind, str) or kind.lower() not in EMAIL_TYPES:
@@ -206,7 +206,7 @@ def _phones(value: Any) -> list[dict]:
         if kind in seen:
             raise ScimError(400, "invalidValue", f"At most one phone number of type '{kind}'")
         seen.add(kind)
-        phone = {"value": number, "type": kind}
+        phone: dict[str, Any] = {"value": number, "type": kind}
         if item.get("primary") is not None:
             phone["primary"] = _boolean("phoneNumbers.primary", item["primary"])
         out.append(phone)

@@ -18,15 +18,16 @@ import fnmatch
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from simulator.core import Index, Runtime, SlidingWindowLimiter, isoformat
 
 from .errors import GenesysApiError, OAuthError, ScimError
 from .filter import Term
-from .model import (SCIM_AUTHORITY, Mode, group_view, parse_group, parse_user, render_group, render_user, user_view)
+from .model import SCIM_AUTHORITY, Mode, group_view, parse_group, parse_user, render_group, render_user, user_view
 from .patch import apply_operations
 from .schemas import GROUP, USER
 
@@ -60,7 +61,7 @@ class OrgSettings:
     max_tokens_per_client: int = 1000
 
     @classmethod
-    def from_fixture(cls, org: dict, *, rate_limits: bool = True) -> "OrgSettings":
+    def from_fixture(cls, org: dict, *, rate_limits: bool = True) -> OrgSettings:
         return cls(
             org_id=str(org.get("id", "")),
             name=str(org.get("name", cls.name)),
@@ -361,7 +362,7 @@ class PureCloudOrg:
             for doc_id in self.external_ids.ids_by("userId", user_id):
                 self.external_ids.delete(doc_id)
             for doc_id in self.users.ids_by("manager", user_id):
-                report = self.users.raw(doc_id)
+                report = self.users.row(doc_id)
                 self.users.put(doc_id, {**report, "manager": None, "version": report["version"] + 1,
                                         "lastModified": self._now()})
             self.users.delete(current.doc_id)  # type: ignore[attr-defined]
@@ -369,7 +370,7 @@ class PureCloudOrg:
     def _sync_external_ids(self, doc: dict) -> None:
         wanted = [(e["authority"], e["value"]) for e in doc.get("externalIds", [])]
         existing = {(r["authority"], r["value"]): i for i in self.external_ids.ids_by("userId", doc["id"])
-                    for r in [self.external_ids.raw(i)]}
+                    for r in [self.external_ids.row(i)]}
         for pair, doc_id in existing.items():
             if pair not in wanted:
                 self.external_ids.delete(doc_id)
@@ -408,17 +409,17 @@ class PureCloudOrg:
                 return self.users.ids_by("externalId", val)
             out: list[int] = []
             for row_id in self.external_ids.ids_by("key", f"{authority}\x1f{val}"):
-                out += self.users.ids_by("id", self.external_ids.raw(row_id)["userId"])
+                out += self.users.ids_by("id", self.external_ids.row(row_id)["userId"])
             return out
         return self.users.ids_by(attr, value)
 
     def groups_of(self, user_id: str) -> list[tuple[str, str]]:
         out = []
         for row_id in self.memberships.ids_by("userId", user_id):
-            group_id = self.memberships.raw(row_id)["groupId"]
+            group_id = self.memberships.row(row_id)["groupId"]
             ids = self.groups.ids_by("id", group_id)
             if ids:
-                out.append((group_id, self.groups.raw(ids[0])["displayName"]))
+                out.append((group_id, self.groups.row(ids[0])["displayName"]))
         return out
 
     def render_user(self, doc: dict, location: Callable[[str, str], str]) -> dict[str, Any]:
@@ -432,7 +433,7 @@ class PureCloudOrg:
         return doc
 
     def members_of(self, group_id: str) -> list[str]:
-        return [self.memberships.raw(i)["userId"] for i in self.memberships.ids_by("groupId", group_id)]
+        return [self.memberships.row(i)["userId"] for i in self.memberships.ids_by("groupId", group_id)]
 
     def search_groups(self, terms: list[Term] | None) -> list[int]:
         with self.store.lock:
@@ -462,7 +463,7 @@ class PureCloudOrg:
         if holder is not None and holder["id"] != current["id"]:
             raise ScimError(409, "uniqueness", f"A group named {data.display_name!r} already exists")
         group_id = current["id"]
-        existing = {self.memberships.raw(i)["userId"]: i for i in self.memberships.ids_by("groupId", group_id)}
+        existing = {self.memberships.row(i)["userId"]: i for i in self.memberships.ids_by("groupId", group_id)}
         changed = False
         wanted = set(data.members)
         for user_id, row_id in existing.items():
@@ -522,7 +523,8 @@ class PureCloudOrg:
             doc = self.create_user(body)
             if user.get("id"):
                 stored = self.users.find("id", doc["id"])
-                self.users.put(stored.doc_id, {**stored, "id": user["id"]})  # type: ignore[union-attr]
+                assert stored is not None, "created just above"
+                self.users.put(stored.doc_id, {**stored, "id": user["id"]})
                 doc["id"] = user["id"]
             for name in user.get("groups") or []:
                 group = self.groups.find("displayName", name)

@@ -33,8 +33,19 @@ from simulator.http import dumps, runtime
 
 from .errors import GenesysApiError, PureCloudError, error_body
 from .org import TokenInfo
-from .platform_model import (CLIENTS, DIVISIONS, GROUPS, ROLES, USERS, entity_listing, render_client,
-                             render_division, render_group, render_role, render_user)
+from .platform_model import (
+    CLIENTS,
+    DIVISIONS,
+    GROUPS,
+    ROLES,
+    USERS,
+    entity_listing,
+    render_client,
+    render_division,
+    render_group,
+    render_role,
+    render_user,
+)
 from .platform_service import PlatformService, seed_platform
 
 __all__ = ["platform_bp", "init_platform", "PLATFORM_PREFIXES", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE"]

@@ -19,8 +19,9 @@ URIs are relative (``/api/v2/users/{id}``), as Genesys returns them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import ceil
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 __all__ = ["render_client", "render_role", "render_group", "render_user", "render_division", "entity_listing",

@@ -14,7 +14,8 @@ Errors are :class:`~simulator.purecloud.errors.GenesysApiError` (Genesys'
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from simulator.core import Index, Runtime, isoformat
 
@@ -231,7 +232,7 @@ class PlatformService:
                 raise not_found("OAuth client", client_id)
             self.clients.delete(doc.doc_id)
             for token_id in self.org.tokens.ids_by("clientId", client_id):
-                token = self.org.tokens.raw(token_id)
+                token = self.org.tokens.row(token_id)
                 self.org.tokens.put(token_id, {**token, "revoked": True})
 
     def client_grants(self, client: dict) -> list[dict]:
@@ -322,7 +323,7 @@ class PlatformService:
             elif state == "any":
                 docs = [dict(d) for _i, d in self.users.docs()]
             else:
-                docs = [dict(self.users.raw(i)) for i in self.users.ids_by("active", state == "active")]
+                docs = [dict(self.users.row(i)) for i in self.users.ids_by("active", state == "active")]
         docs.sort(key=lambda d: ((d.get("displayName") or "").casefold(), d["id"]), reverse=descending)
         return docs
 

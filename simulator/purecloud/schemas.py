@@ -54,11 +54,11 @@ class Attr:
     case_exact: bool = False
     description: str = ""
     canonical: tuple[str, ...] = ()
-    sub: tuple["Attr", ...] = ()
+    sub: tuple[Attr, ...] = ()
     key: str | None = None
     reference_types: tuple[str, ...] = ()
 
-    def child(self, name: str) -> "Attr | None":
+    def child(self, name: str) -> Attr | None:
         lowered = name.lower()
         return next((a for a in self.sub if a.name.lower() == lowered), None)
 

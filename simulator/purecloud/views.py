@@ -185,7 +185,7 @@ def list_users(_r: str):
     with org.store.lock:
         ids = org.search_users(terms)
         start, page, _ = _page(ids)
-        resources = [_user_out(org.users.raw(i), base) for i in page]
+        resources = [_user_out(org.users.row(i), base) for i in page]
     return _list(resources, len(ids), start)
 
 
@@ -269,7 +269,7 @@ def list_groups(_r: str):
     with org.store.lock:
         ids = org.search_groups(terms)
         start, page, _ = _page(ids)
-        resources = [_group_out(org.groups.raw(i), base) for i in page]
+        resources = [_group_out(org.groups.row(i), base) for i in page]
     return _list(resources, len(ids), start)
 
 

@@ -171,10 +171,15 @@ def run_target_command(ctx: Context, name: str, url: str, *, token: str | None, 
                        out: Path | None, progress: bool | None, record_target: Path | None) -> None:
     """Run the story against the user's SCIM server; print the target report; exit 1 when a pattern failed."""
     from simulator.conformance import Target, render_json, render_text, run_target
+    from simulator.engine.target_profile import parse_profile
 
     scenario = _load(ctx, name, None)
     try:
-        target = Target(url, token or None, profile)
+        kind = parse_profile(profile)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--profile") from err
+    try:
+        target = Target(url, token or None, kind)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--target") from err
     show = sys.stderr.isatty() if progress is None else progress

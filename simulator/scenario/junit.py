@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import Problem
 from .runner import ScenarioResult, StepOutcome

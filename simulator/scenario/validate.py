@@ -283,7 +283,7 @@ def _flow_comma_hint(locate: _Locator, path: list, name: Any) -> str:
     _, parent = locate.nodes(path)
     key_node, value_node = locate.nodes(path + [name])
     if (isinstance(parent, yaml.MappingNode) and parent.flow_style and isinstance(value_node, yaml.ScalarNode)
-            and value_node.tag.endswith(":null") and value_node.value == "" and key_node is not None and key_node.style is None):
+            and value_node.tag.endswith(":null") and value_node.value == "" and isinstance(key_node, yaml.ScalarNode) and key_node.style is None):
         return " (inside {...} a comma ends the value: quote a value that has commas, e.g. \"Watermark, Escrows\")"
     return ""
 
@@ -402,7 +402,7 @@ def _meaning_problems(data: dict, locate: _Locator, scenario_dir: Path) -> tuple
         except (TypeError, ValueError) as err:
             out.append(locate.at(["tenant"], f"tenant: the generator refused it: {err}"))
         tenant = "generated"
-    steps = data.get("steps") if isinstance(data.get("steps"), list) else []
+    steps = found if isinstance(found := data.get("steps"), list) else []
     verbs = scenario_schema.verbs()
     parsed = []
     for i, step in enumerate(steps):

@@ -8,7 +8,8 @@ show).  :data:`ACTIONS` maps the path under ``/dashboard/api/`` to the function.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from simulator.client import GALLERY_TEMPLATE_IDS, TEMPLATE_ID, ApiError
 

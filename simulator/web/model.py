@@ -10,7 +10,8 @@ the same text for the same state.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "NEVER", "ACTIONS", "STATUSES", "RESET_SCOPES", "FAULT_PRESETS", "preset_rules", "active_presets",
@@ -320,7 +321,7 @@ def group_rows(groups: list[dict], scope: ScopeInputs, group_members: dict[str, 
         members = [{"id": m["id"], "displayName": m.get("displayName"),
                     "userPrincipalName": m.get("userPrincipalName")} for m in group_members.get(gid, [])]
         if target is None:
-            genesys = {"state": "missing",
+            genesys: dict[str, Any] = {"state": "missing",
                        "text": "No Genesys group with this name: the service cannot create groups, an admin "
                                "creates it in Genesys with the identical name"}
         else:

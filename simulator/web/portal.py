@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Callable
 from email import message_from_string
 from email.policy import default as default_policy
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from simulator.client import IN_PROCESS_BASE, ApiError, ProvsimClient
-from simulator.login import DEMO_GENESYS
+
+if TYPE_CHECKING:
+    from .stories import StorySession
 from simulator.middleware import OBSERVER_MARK
 from simulator.transport import InProcessTransport
 
@@ -58,7 +61,7 @@ def _observing(app: Any) -> Callable:
     return observe
 
 
-def portal_for(app: Any) -> "Portal":
+def portal_for(app: Any) -> Portal:
     """The app's one :class:`Portal` (kept in ``app.extensions``)."""
     portal = app.extensions.get("provsim_portal")
     if portal is None:
@@ -82,7 +85,7 @@ class Portal:
                                                    base_url=IN_PROCESS_BASE, timeout=None), tenant=tenant)
         #: one click at a time (two trainers' clicks, or a double click, never interleave)
         self.lock = threading.RLock()
-        self.story = None  # simulator.web.stories.StorySession while a library story is loaded
+        self.story: StorySession | None = None  # while a library story is loaded
         self._cache: tuple[str, dict] | None = None
 
     # ------------------------------------------------------------------ change detection

@@ -53,7 +53,7 @@ class StorySession:
         self.stopped = False
 
     @classmethod
-    def load(cls, portal: Portal, name: str) -> "StorySession":
+    def load(cls, portal: Portal, name: str) -> StorySession:
         """Reset the simulator and start the story ``name`` from the library (its tenant must be this one's)."""
         try:
             scenario = load_scenario(name) if name in {s["name"] for s in library()} else None

@@ -18,22 +18,26 @@ pytest.importorskip("msgraph")
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration  # noqa: E402
 from msgraph.generated.application_templates.application_templates_request_builder import (  # noqa: E402
-    ApplicationTemplatesRequestBuilder)
+    ApplicationTemplatesRequestBuilder,
+)
 from msgraph.generated.application_templates.item.instantiate.instantiate_post_request_body import (  # noqa: E402
-    InstantiatePostRequestBody)
-from msgraph.generated.audit_logs.provisioning.provisioning_request_builder import (  # noqa: E402
-    ProvisioningRequestBuilder)
+    InstantiatePostRequestBody,
+)
+from msgraph.generated.audit_logs.provisioning.provisioning_request_builder import ProvisioningRequestBuilder  # noqa: E402
 from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder  # noqa: E402
 from msgraph.generated.models.app_role_assignment import AppRoleAssignment  # noqa: E402
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError  # noqa: E402
 from msgraph.generated.models.synchronization_job import SynchronizationJob  # noqa: E402
 from msgraph.generated.models.synchronization_secret import SynchronizationSecret  # noqa: E402
 from msgraph.generated.models.synchronization_secret_key_string_value_pair import (  # noqa: E402
-    SynchronizationSecretKeyStringValuePair)
+    SynchronizationSecretKeyStringValuePair,
+)
 from msgraph.generated.service_principals.item.synchronization.jobs.item.validate_credentials.validate_credentials_post_request_body import (  # noqa: E402,E501
-    ValidateCredentialsPostRequestBody)
+    ValidateCredentialsPostRequestBody,
+)
 from msgraph.generated.service_principals.item.synchronization.secrets.secrets_put_request_body import (  # noqa: E402
-    SecretsPutRequestBody)
+    SecretsPutRequestBody,
+)
 from PureCloudPlatformClientV2.rest import ApiException  # noqa: E402
 
 from simulator.core import ProvsimConfig  # noqa: E402

@@ -14,8 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 #: Top-level folders of the repository: a path in backticks that starts with one of them is a repository path.
 TOP = ("simulator", "fixtures", "cassettes", "tests", "docs", "benchmarks", ".ci")
-_PATH = re.compile(r"`((?:%s)/[^`\s*]*?|(?:Makefile|pyproject\.toml|README\.md)"
-                   r"|(?:[\w.-]+/)+[\w.-]+\.(?:py|md|ya?ml|json|toml|txt|html|css|sh))(?::[\w.]+)?`" % "|".join(map(re.escape, TOP)))
+_TOP = "|".join(map(re.escape, TOP))
+_PATH = re.compile(rf"`((?:{_TOP})/[^`\s*]*?|(?:Makefile|pyproject\.toml|README\.md)"
+                   r"|(?:[\w.-]+/)+[\w.-]+\.(?:py|md|ya?ml|json|toml|txt|html|css|sh))(?::[\w.]+)?`")
 _MODULE = re.compile(r"\bsimulator(?:\.[a-z_][a-z0-9_]*)+")
 #: Paths the docs name that a run creates (not shipped in the repository).
 CREATED = {"benchmarks/results/"}

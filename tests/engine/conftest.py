@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine_helpers import Provisioning
 from simulator import create_app
 from simulator.core import ProvsimConfig
+
+from engine_helpers import Provisioning
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ class Provisioning:
         """Move virtual time; returns the provisioning cycles that ran on the way."""
         return [r for r in self.sim.advance(duration)["ran"] if r.get("jobId")]
 
-    def provision(self, **configure: Any) -> "Provisioning":
+    def provision(self, **configure: Any) -> Provisioning:
         """Configure, start and run the initial cycle (it runs at once; the next one is 40 minutes later)."""
         self.configure(**configure)
         self.start()

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from engine_helpers import (DEPARTMENT, ENTERPRISE, MANAGER, MOBILE, PATCH_OP, TENANT_URL, WORK_EMAIL, WORK_PHONE,
-                            Provisioning, direct, scope_filter)
+from engine_helpers import (
+    DEPARTMENT,
+    ENTERPRISE,
+    MANAGER,
+    MOBILE,
+    PATCH_OP,
+    TENANT_URL,
+    WORK_EMAIL,
+    WORK_PHONE,
+    Provisioning,
+    direct,
+    scope_filter,
+)
 
 ASSIGNED_UPNS = {  # direct members of Sales, Support, Engineering, Marketing + nestor and lynne, minus lee (disabled)
     "nestor.wilke", "megan.bowen", "alex.wilber", "lidia.holloway", "diego.siciliani", "joni.sherman",

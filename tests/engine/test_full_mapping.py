@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine_helpers import (DEPARTMENT, ENTERPRISE, MANAGER, MOBILE, PATCH_OP, WORK_EMAIL, WORK_PHONE, Provisioning)
+from engine_helpers import DEPARTMENT, ENTERPRISE, MANAGER, MOBILE, PATCH_OP, WORK_EMAIL, WORK_PHONE, Provisioning
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ rules are made to bite on the demo tenant with small limits."""
 
 import json
 
-
 from simulator import create_app
 from simulator.client import ProvsimClient
 from simulator.core import ProvsimConfig, Runtime, load_fixture

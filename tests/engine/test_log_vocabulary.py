@@ -7,7 +7,7 @@ import pytest
 
 from simulator.client import ProvsimClient
 from simulator.engine import codes
-from simulator.engine.target import INCOMPATIBLE, _STATUS_CODES
+from simulator.engine.target import _STATUS_CODES, INCOMPATIBLE
 
 FIDELITY = Path(__file__).resolve().parents[2] / "docs" / "fidelity.md"
 

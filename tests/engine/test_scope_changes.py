@@ -3,8 +3,15 @@ assignment changes, scoping filter change, soft delete and restore, disable, har
 
 from __future__ import annotations
 
-from engine_helpers import (PATCH_OP, ROLE_SUPERVISOR, ROLE_USER, Provisioning, expression, scope_filter,
-                            user_mapping_for)
+from engine_helpers import (
+    PATCH_OP,
+    ROLE_SUPERVISOR,
+    ROLE_USER,
+    Provisioning,
+    expression,
+    scope_filter,
+    user_mapping_for,
+)
 
 DISABLE = [{"op": "Replace", "path": "active", "value": "False"}]
 

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import re
 
-from engine_helpers import (DEPARTMENT, EMPLOYEE_NUMBER, MANAGER, MOBILE, TENANT_URL, WORK_EMAIL, WORK_PHONE, Provisioning,
-                      direct, expression, user_mapping_for)
+from engine_helpers import (
+    DEPARTMENT,
+    EMPLOYEE_NUMBER,
+    MANAGER,
+    MOBILE,
+    TENANT_URL,
+    WORK_EMAIL,
+    WORK_PHONE,
+    Provisioning,
+    direct,
+    expression,
+    user_mapping_for,
+)
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -77,6 +88,22 @@ def test_bad_base_address_and_unknown_secret_key_are_refused_and_previous_secret
 
     listed = {s["key"]: s["value"] for s in prov.graph("GET", prov.sync("/secrets"), expect=200).json()["value"]}
     assert listed == {"BaseAddress": TENANT_URL, "SecretToken": None}
+
+
+def test_a_secret_value_that_is_not_a_string_is_refused_and_previous_secrets_kept(prov: Provisioning):
+    """synchronizationSecretKeyStringValuePair.value is a String: a number or a flag is a 400, not a 500 (or a
+    crash in a later cycle, which reads SyncAll and BaseAddress as text)."""
+    prov.create_job()
+    prov.put_secrets({"BaseAddress": TENANT_URL, "SecretToken": "tok"})
+
+    for pairs in ({"BaseAddress": 8080}, {"SyncAll": True}, {"SecretToken": ["tok"]}):
+        error = graph_error(prov.put_secrets(pairs, expect=400))
+        assert error["code"] == "Request_BadRequest"
+        assert f"'{next(iter(pairs))}' must be a string" in error["message"]
+
+    listed = {s["key"]: s["value"] for s in prov.graph("GET", prov.sync("/secrets"), expect=200).json()["value"]}
+    assert listed == {"BaseAddress": TENANT_URL, "SecretToken": None}
+    prov.put_secrets({"SyncAll": None})  # null clears a value, as before
 
 
 def test_start_without_credentials_is_refused(prov: Provisioning):

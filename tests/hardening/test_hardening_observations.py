@@ -346,12 +346,12 @@ def test_obs9_serve_on_a_corrupt_state_file_fails_cleanly(tmp_path, cli):
 
 
 def test_obs9_an_alias_bomb_is_refused_by_cassette_check_and_scenarios(tmp_path):
-    from simulator.proxy.errors import CassetteFormatError
     from simulator.proxy.check import check_cassette
+    from simulator.proxy.errors import CassetteFormatError
     from simulator.scenario.model import ScenarioError, load_scenario
 
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     bomb = "\n".join(lines) + "\n"
     path = tmp_path / "bomb.yaml"

@@ -91,7 +91,10 @@ def test_kill_9_during_a_stream_of_writes_loses_no_acknowledged_write(tmp_path, 
         stop = threading.Event()
         lock = threading.Lock()
 
-        def writer(n: int) -> None:
+        # The round's values are bound now (default arguments): a writer that outlives join(timeout=30)
+        # keeps writing for its own round, not the next one's server.
+        def writer(n: int, served: Served = served, stop: threading.Event = stop, round_no: int = round_no,
+                   headers: dict = headers, lock: threading.Lock = lock) -> None:
             with httpx.Client(base_url=served.url, timeout=30) as c:
                 i = 0
                 while not stop.is_set():

@@ -87,6 +87,7 @@ def test_the_wheel_builds_without_warnings_and_carries_every_fixture(built):
                   if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts)
     missing = [name for name in data if name not in names]  # schemas, templates, static assets
     assert data and not missing, missing
+    assert "simulator/py.typed" in names  # PEP 561: type checkers use provsim's annotations
     metadata = zipfile.ZipFile(wheel).read(f"{wheel.name.split('-py3')[0]}.dist-info/METADATA").decode()
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert not [r for r in requires if r.startswith("Requires-Dist: pytest") and "extra ==" not in r]

@@ -14,11 +14,12 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
-from proxy_helpers import serve
 
 from simulator.proxy import REPLAY_HEADER, ProxyApp, ProxyConfig, ProxyMode
 from simulator.proxy.check import check_cassette
 from simulator.proxy.cli import cassette as cassette_group
+
+from proxy_helpers import serve
 
 CLIENT_ID = "provsim-purecloud-client"
 CLIENT_SECRET = "provsim-purecloud-secret"

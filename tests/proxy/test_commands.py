@@ -9,10 +9,11 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
-from proxy_helpers import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, fake_proxy_server, make_upstream, scim_session, serve
 
 from simulator.proxy import RecordingTransport
 from simulator.proxy.cli import cassette, proxy
+
+from proxy_helpers import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, fake_proxy_server, make_upstream, scim_session, serve
 
 BASE = "https://api.mypurecloud.test"
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from proxy_helpers import make_upstream, serve
 
 from simulator.proxy import ProxyApp, ProxyConfig, ProxyMode, load_interactions
 from simulator.proxy.forward import Upstream, strip_hop_by_hop
+
+from proxy_helpers import make_upstream, serve
 
 
 def _raw_request(url: str, request_line: str, extra: str = "", body: bytes = b"", connection: str = "close") -> tuple[int, bytes]:

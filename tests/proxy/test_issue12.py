@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from proxy_helpers import fake_proxy_server, make_upstream, serve
 from vcr.request import Request
 
 from simulator.cli import cli as provsim
 from simulator.proxy.app import ProxyApp, ProxyConfig
 from simulator.proxy.cassette import Interaction, make_response, save_interactions
-from simulator.serve import HttpServer
 from simulator.proxy.diff import DiffOptions, diff_interactions
 from simulator.proxy.matchers import make_body_matcher
+from simulator.serve import HttpServer
+
+from proxy_helpers import fake_proxy_server, make_upstream, serve
 
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 

@@ -11,7 +11,16 @@ import pytest
 from simulator.proxy import REPLAY_HEADER, ProxyApp, ProxyConfig, ProxyMode, load_interactions
 from simulator.proxy.check import check_cassette
 
-from proxy_helpers import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, SESSION_COOKIE, basic, make_upstream, scim_session, serve
+from proxy_helpers import (
+    ACCESS_TOKEN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SESSION_COOKIE,
+    basic,
+    make_upstream,
+    scim_session,
+    serve,
+)
 
 #: What "headers that matter" means for equality of a replay with the live answer.
 MATTERING = ("content-type", "location", "etag", "set-cookie")

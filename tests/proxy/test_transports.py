@@ -7,10 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from proxy_helpers import ACCESS_TOKEN, CLIENT_SECRET, make_upstream, scim_session
 
 from simulator.proxy import RecordingTransport, ReplayMiss, ReplayTransport, load_interactions
 from simulator.proxy.check import check_cassette
+
+from proxy_helpers import ACCESS_TOKEN, CLIENT_SECRET, make_upstream, scim_session
 
 GOLDEN = Path(__file__).resolve().parents[2] / "cassettes" / "proxy" / "mini-scim-session.yaml"
 BASE = "https://api.mypurecloud.test"

@@ -74,3 +74,18 @@ def test_an_unreachable_server_is_a_readable_failure(cli):
     result = cli.invoke(provsim, ["scenario", "run", "demo", "--target", "http://127.0.0.1:9/scim", "--no-progress"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "FAIL      Test connection" in result.output and "answer: no answer: ConnectError" in result.output
+
+
+def test_a_bad_profile_is_blamed_on_profile_not_on_the_target_url():
+    """run_target_command parses the profile at its edge (mypy found a str passed on as a TargetProfile):
+    a bad one names --profile, the URL stays unblamed."""
+    import click
+
+    from simulator.cli import Context
+    from simulator.scenario.cli import run_target_command
+
+    with pytest.raises(click.BadParameter) as caught:
+        run_target_command(Context(), str(LIFECYCLE), "http://127.0.0.1:9/v2", token=None, profile="bogus",
+                           seed=None, out=None, progress=False, record_target=None)
+    assert caught.value.param_hint == "--profile"
+    assert "'bogus' is not a target profile; valid: genesys, scim" in caught.value.format_message()

@@ -83,7 +83,7 @@ def test_same_story_and_server_same_bytes():
     assert render_json(first) == render_json(second)
     assert '"created":"(varies)"' in render_text(first)
     third = run_target(str(LIFECYCLE), make_scim2_app())  # uuid4 ids: only the paging probes' pages differ
-    differ = [a.n for a, b in zip(first.exchanges, third.exchanges) if (a.path, a.body, a.answer) != (b.path, b.body, b.answer)]
+    differ = [a.n for a, b in zip(first.exchanges, third.exchanges, strict=True) if (a.path, a.body, a.answer) != (b.path, b.body, b.answer)]
     assert differ and all(first.exchanges[n - 1].patterns[0] in ("paging", "paging-groups") for n in differ)
 
 

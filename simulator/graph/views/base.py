@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from simulator.core import isoformat
@@ -142,7 +143,7 @@ def requires(area: str, *, write: bool = False) -> Callable:
     """Refuse with 403 Authorization_RequestDenied unless the token's roles cover ``area``."""
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
             client: GraphClient | None = getattr(g, "graph_client", None)
             roles = g.graph_token.roles if getattr(g, "graph_token", None) else ()
             probe = client or GraphClient("?", "", "?", "?", tuple(roles))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -110,11 +111,13 @@ def delta(kind: str) -> Response:
         if "a" in state:  # enumeration
             items: list[dict] = []
             next_after = None
+            docs: Iterable[tuple[int, dict]]
             if only:
                 wanted = [table.find("id", i) for i in only]
                 docs = [(doc.doc_id, dict(doc)) for doc in wanted if doc is not None and doc.doc_id > state["a"]]
             else:
                 docs = d.iter_docs(table, state["a"])
+            last: int = state["a"]  # the page size is at least 1, so a full page always set it: for the type checkers
             for doc_id, doc in docs:
                 if len(items) == size:
                     next_after = last

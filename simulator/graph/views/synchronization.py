@@ -20,8 +20,8 @@ here in Graph's OData error shape.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
@@ -197,7 +197,7 @@ _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<paren>[(),])|(?P<word>[A
 
 def _log_filter(text: str) -> Callable[[dict], bool]:
     """$filter for provisioning logs: eq, ne, gt, ge, lt, le, contains(), startswith(), and/or, on property paths."""
-    tokens = [(m.lastgroup, m.group(m.lastgroup)) for m in _TOKEN.finditer(text) if m.group(0).strip()]
+    tokens = [(m.lastgroup, m.group(m.lastgroup or 0)) for m in _TOKEN.finditer(text) if m.group(0).strip()]
     pos = 0
 
     def peek():

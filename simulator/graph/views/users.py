@@ -11,8 +11,8 @@ from flask import Blueprint, Response, request
 from ..errors import BadRequest, ResourceNotFound
 from ..query import parse_options, parse_select
 from ..schema import GROUP, USER
-from .base import (context_url, directory, eventual, json_body, list_response, odata_response, requires, shape)
-from .assignments import assignment_list, assignment_create, assignment_delete
+from .assignments import assignment_create, assignment_delete, assignment_list
+from .base import context_url, directory, eventual, json_body, list_response, odata_response, requires, shape
 from .common import count_response
 
 __all__ = ["register", "render_user"]

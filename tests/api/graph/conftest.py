@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from graph_helpers import GraphActions, get_token
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from graph_helpers import assert_graph_error
 from simulator.core import ProvsimConfig
+
+from graph_helpers import assert_graph_error
 
 TEMPLATE = "6f3a8e21-54b7-4c19-9d2e-8b1f0a7c3e59"
 ROLE_IDS = ["00000000-0000-0000-0000-000000000000", "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from graph_helpers import assert_graph_error
-
 from simulator.core import FaultRule
+
+from graph_helpers import assert_graph_error
 
 
 def _new_user(nick):

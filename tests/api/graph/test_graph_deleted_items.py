@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from graph_helpers import assert_graph_error
 
 SP = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from graph_helpers import assert_graph_error
 
 
@@ -34,7 +35,6 @@ def test_all_spellings_enumerate_in_pages(graph, spelling):
 
 
 def test_changes_and_removals(graph, clock):
-    from datetime import timedelta
 
     _, link = _round(graph, "/users/delta?$select=displayName,jobTitle,manager")
     assert graph.get(_path(link)).json["value"] == []  # nothing changed

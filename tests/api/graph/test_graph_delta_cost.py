@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from graph_helpers import GraphActions, get_token
 
 from simulator import create_app
 from simulator.core import ProvsimConfig
 from simulator.graph.cli import write_fixture
 from simulator.graph.generate import generate_tenant
+
+from graph_helpers import GraphActions, get_token
 
 
 @pytest.fixture(scope="module")

@@ -88,10 +88,10 @@ def test_member_add_errors(graph):
 
 
 def test_remove_non_member_can_answer_400(app):
-    from graph_helpers import GraphActions, get_token
-
     from simulator import create_app
     from simulator.core import ProvsimConfig
+
+    from graph_helpers import GraphActions, get_token
 
     other = create_app(ProvsimConfig(extra={"graph.remove_non_member_status": 400}))
     graph = GraphActions(other.test_client(), get_token(other.test_client()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from graph_helpers import CLIENT, READER, TENANT, TENANT_ID, assert_graph_error, get_token
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from graph_helpers import assert_graph_error
 
 NOT_FOUND = "Resource '{}' does not exist or one of its queried reference-property objects are not present."

@@ -27,9 +27,10 @@ def test_client_credentials_in_the_form(http):
 
 
 def test_tokens_are_deterministic_per_seed(app, config):
+    import httpx
+
     from simulator import create_app
     from simulator.http import InProcessTransport
-    import httpx
 
     def first_token(a):
         with httpx.Client(transport=InProcessTransport(app=a), base_url="http://x") as c:
@@ -134,8 +135,9 @@ def test_rate_limit_300_per_minute_per_token(scim, clock):
 
 
 def test_rate_limit_switch_in_the_fixture(runtime):
-    from simulator import create_app
     import httpx
+
+    from simulator import create_app
     from simulator.http import InProcessTransport
 
     fixture = dict(runtime.fixture)

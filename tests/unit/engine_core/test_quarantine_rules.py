@@ -1,11 +1,11 @@
 """The quarantine rules as pure verdicts (reference §4): which reason, in which order, from what counts."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from simulator.engine import quarantine
 
 RULES = quarantine.thresholds({})
-NOW = datetime(2026, 1, 5, 9, 40, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, 40, tzinfo=UTC)
 
 
 def test_outage_means_most_or_all_operations_failing_on_the_targets_side():

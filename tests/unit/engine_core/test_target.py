@@ -87,6 +87,20 @@ def test_get_of_a_missing_object_is_none():
     assert target.get("/Users", "gone") is None
 
 
+def test_a_read_answered_without_a_scim_resource_is_not_scim():
+    """A 200 whose body is not a JSON object (a login page, a list) is the incompatible-target error, as for a
+    query, not a crash where the cycle first reads an attribute of it."""
+    from simulator.engine.target import INCOMPATIBLE
+
+    for answer in (httpx.Response(200, text="<html>login</html>"), httpx.Response(200, json=[{"id": "u1"}])):
+        target, _ = target_for(lambda r, answer=answer: answer)
+        with pytest.raises(TargetError) as err:
+            target.get("/Users", "u1")
+        assert err.value.code == INCOMPATIBLE and err.value.status == 200
+        assert err.value.error_class == ErrorClass.ESCROW
+        assert "without a SCIM resource" in err.value.message
+
+
 def test_test_connection_needs_an_empty_list_response():
     target, _ = target_for(lambda r: httpx.Response(200, json={"totalResults": 0, "Resources": []}))
     target.test_connection("userName", "5f0c...")
