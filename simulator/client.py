@@ -21,7 +21,8 @@ Flask-free: it needs only httpx (and the app object when in-process).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import httpx
 
@@ -125,7 +126,7 @@ class ProvsimClient:
     # ---- construction ------------------------------------------------------------------
     @classmethod
     def in_process(cls, app: Any, *, transport_wrapper: Any = None, base_url: str = IN_PROCESS_BASE,
-                   **kwargs: Any) -> "ProvsimClient":
+                   **kwargs: Any) -> ProvsimClient:
         """A client of ``app`` (a provsim WSGI app) through :class:`InProcessTransport`: no socket.
 
         Any ``base_url`` works, and is then a working tenant URL for the app's jobs too."""
@@ -138,7 +139,7 @@ class ProvsimClient:
         return cls(httpx.Client(transport=transport, base_url=base_url, timeout=None), **kwargs)
 
     @classmethod
-    def connect(cls, url: str = DEFAULT_URL, **kwargs: Any) -> "ProvsimClient":
+    def connect(cls, url: str = DEFAULT_URL, **kwargs: Any) -> ProvsimClient:
         """A client of a provsim served at ``url`` (``provsim serve``)."""
         return cls(httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(30.0, read=None)), **kwargs)
 
@@ -149,7 +150,7 @@ class ProvsimClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> "ProvsimClient":
+    def __enter__(self) -> ProvsimClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:

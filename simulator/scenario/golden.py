@@ -212,7 +212,7 @@ def _summary_diff(path: Path, golden: str, text: str) -> str:
         if old_requests.get(pattern) != new_requests.get(pattern):
             lines.append(f"  {pattern}: {old_requests.get(pattern, 0)} -> {new_requests.get(pattern, 0)}")
     old_blocks, new_blocks = old.get("blocks") or [], new.get("blocks") or []
-    first = next((i for i, (a, b) in enumerate(zip(old_blocks, new_blocks)) if a != b), None)
+    first = next((i for i, (a, b) in enumerate(zip(old_blocks, new_blocks, strict=False)) if a != b), None)
     if first is not None:
         lines.append(f"  first differing block: interactions {old_blocks[first].split()[0]}"
                      + (" (the counts by pattern agree: the bodies or the order changed)" if old_requests == new_requests else ""))

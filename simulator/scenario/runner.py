@@ -18,17 +18,17 @@ same scenario and seed.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
-from simulator.proxy.cassette import Interaction
-from simulator.proxy.transports import RecordingTransport
-
 from simulator.client import ApiError, ProvsimClient
 from simulator.core import ProvsimConfig, ProvsimError
+from simulator.proxy.cassette import Interaction
+from simulator.proxy.transports import RecordingTransport
 
 from .errors import ExpectationFailed, StepFailed
 from .model import Scenario, Step
@@ -70,7 +70,7 @@ class ScenarioResult:
     job: dict | None
     outbox: list[dict]
     #: the engine's SCIM traffic, when the run recorded it (``record_target``)
-    tape: "TargetTape | None" = None
+    tape: TargetTape | None = None
 
     @property
     def ok(self) -> bool:

@@ -23,10 +23,11 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -405,7 +406,7 @@ def _meaning_problems(data: dict, locate: _Locator, scenario_dir: Path) -> tuple
     steps = found if isinstance(found := data.get("steps"), list) else []
     verbs = scenario_schema.verbs()
     parsed = []
-    for i, step in enumerate(steps):
+    for step in steps:
         names = [k for k in step if k in verbs] if isinstance(step, dict) else []
         parsed.append((names[0], step[names[0]]) if len(names) == 1 else (None, None))
     saved_by: dict[str, int] = {}

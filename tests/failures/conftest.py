@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from told import Told
 
 from simulator.scenario.model import load_scenario
 from simulator.scenario.runner import ScenarioRunner, TargetTape
-from told import Told
 
 
 @pytest.fixture(scope="module")

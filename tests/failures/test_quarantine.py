@@ -2,6 +2,7 @@
 times of every attempt, escrow retry times, the notification's recipient."""
 
 from datetime import timedelta
+from itertools import pairwise
 
 from told import at, next_retry
 
@@ -27,7 +28,7 @@ def test_four_weeks_in_quarantine_disable_the_job_after_the_28th_daily_attempt(s
     attempts = [at(b) for b in told.all_began()[1:]]  # after the initial cycle
     series_began = at("2026-01-05T09:40:00Z")
     assert attempts[0] == series_began and len(attempts) == 29
-    assert [b - a for a, b in zip(attempts, attempts[1:])] == [timedelta(days=1)] * 28
+    assert [b - a for a, b in pairwise(attempts)] == [timedelta(days=1)] * 28
     assert attempts[-1] - series_began == timedelta(days=28)  # more than four weeks would be the next one
     assert told.result.job["schedule"]["state"] == "Disabled"
 
