@@ -361,10 +361,16 @@
   async function loadLibrary() {
     try {
       const data = await getJSON(API + "stories");
-      region($("#library"), data.value.map((s) => `<article class="card" aria-label="Story ${esc(s.name)}">
-        <h3>${esc(s.name)}</h3><p>${esc(s.description)}</p><p class="hint">Tenant ${esc(s.tenant)} · ${plural(s.steps, "step")}</p>
+      region($("#library"), data.value.map((s) => {
+        // the first sentence on the card; the rest of the description (a paragraph or two) folded away
+        const cut = s.description.search(/[.:](\s|$)/);
+        const first = cut < 0 ? s.description : s.description.slice(0, cut + 1);
+        const rest = s.description.slice(first.length).trim();
+        return `<article class="card" aria-label="Story ${esc(s.name)}">
+        <h3>${esc(s.name)}</h3><p>${esc(first)}</p>${rest ? `<details><summary>More about ${esc(s.name)}</summary><p>${esc(rest)}</p></details>` : ""}<p class="hint">Tenant ${esc(s.tenant)} · ${plural(s.steps, "step")}</p>
         ${btn(`Load ${esc(s.name)}`, "story/load", { name: s.name, confirm: `Load the story '${s.name}'? The simulator is reset to its tenant first.` },
-          `data-key="load-${esc(s.name)}"`)}</article>`).join("") || `<p class="empty">The library is empty.</p>`);
+          `data-key="load-${esc(s.name)}"`)}</article>`;
+      }).join("") || `<p class="empty">The library is empty.</p>`);
     } catch (err) { fail(err.message); }
   }
 
