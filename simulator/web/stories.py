@@ -23,7 +23,7 @@ __all__ = ["StorySession", "library"]
 def library() -> list[dict]:
     """The shipped stories: name, description, tenant and steps (titles)."""
     return [{"name": s.name, "description": s.description, "tenant": s.tenant, "seed": s.seed,
-             "steps": len(s.steps)} for s in list_scenarios()]
+             "steps": len(s.steps), "generated": s.generate is not None} for s in list_scenarios()]
 
 
 def _step_text(step: Any) -> str:

@@ -458,6 +458,7 @@ def test_a_failure_story_from_the_library_steps_through_to_its_quarantine_and_re
 
 
 def test_the_generated_10k_story_is_refused_with_the_command_that_runs_it(dash):
+    assert [s["name"] for s in dash.get("stories")["value"] if s["generated"]] == ["large-tenant-10k"]
     refused = dash.post("story/load", ok=409, name="large-tenant-10k")["error"]["message"]
     assert "runs on a generated tenant" in refused and "provsim scenario run large-tenant-10k" in refused
 

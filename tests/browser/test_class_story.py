@@ -150,6 +150,9 @@ def test_a_library_story_told_one_step_per_click(desktop):
     expect = _expect()
     s, page = desktop, desktop.page
     s.open("#scenarios")
+    big = page.get_by_role("article", name="Story large-tenant-10k")
+    expect(big).to_contain_text("provsim scenario run large-tenant-10k")  # no Load button for a generated tenant
+    assert big.get_by_role("button").count() == 0
     s.button("Load demo").click()
     expect(page.locator("#story-position")).to_have_text("Step 0 of 17")
     for n in range(1, 5):

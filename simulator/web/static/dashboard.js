@@ -368,8 +368,10 @@
         const rest = s.description.slice(first.length).trim();
         return `<article class="card" aria-label="Story ${esc(s.name)}">
         <h3>${esc(s.name)}</h3><p>${esc(first)}</p>${rest ? `<details><summary>More about ${esc(s.name)}</summary><p>${esc(rest)}</p></details>` : ""}<p class="hint">Tenant ${esc(s.tenant)} · ${plural(s.steps, "step")}</p>
-        ${btn(`Load ${esc(s.name)}`, "story/load", { name: s.name, confirm: `Load the story '${s.name}'? The simulator is reset to its tenant first.` },
-          `data-key="load-${esc(s.name)}"`)}</article>`;
+        ${s.generated
+          ? `<p class="hint">Runs on a tenant of its own, generated for it: <code>provsim scenario run ${esc(s.name)}</code></p>`
+          : btn(`Load ${esc(s.name)}`, "story/load", { name: s.name, confirm: `Load the story '${s.name}'? The simulator is reset to its tenant first.` },
+            `data-key="load-${esc(s.name)}"`)}</article>`;
       }).join("") || `<p class="empty">The library is empty.</p>`);
     } catch (err) { fail(err.message); }
   }
