@@ -51,6 +51,7 @@ __all__ = [
     "save_interactions",
     "read_raw",
     "serializer_for",
+    "interactions_text",
     "format_for",
 ]
 
@@ -288,12 +289,15 @@ def save_interactions(
     *,
     format: CassetteFormat | str | None = None,
 ) -> None:
-    """Write a whole cassette at once (tools, benchmarks, editing a golden cassette)."""
-    fmt = format_for(path, format)
-    AtomicFilesystemPersister.save_cassette(
-        path,
+    """Write a whole cassette at once (tools, benchmarks, editing a golden cassette), atomically."""
+    _write_atomic(Path(path), interactions_text(interactions, format=format_for(path, format)))
+
+
+def interactions_text(interactions: Sequence[Interaction], *, format: CassetteFormat = CassetteFormat.YAML) -> str:
+    """A whole cassette as text, as vcrpy serializes it (what :func:`save_interactions` writes)."""
+    return serialize(
         {"requests": [i.request for i in interactions], "responses": [i.response for i in interactions]},
-        serializer_for(fmt),
+        serializer_for(format),
     )
 
 

@@ -27,7 +27,7 @@ import httpx
 
 from simulator.client import ApiError, ProvsimClient
 from simulator.core import ProvsimConfig, ProvsimError
-from simulator.proxy.cassette import Interaction
+from simulator.proxy.cassette import Interaction, interactions_text, save_interactions
 from simulator.proxy.transports import RecordingTransport
 
 from .errors import ExpectationFailed, StepFailed
@@ -485,17 +485,12 @@ class TargetTape:
 
     def text(self, interactions: list[Interaction] | None = None) -> str:
         """The cassette (these ``interactions``, default all) as vcrpy's YAML."""
-        from vcr.serialize import serialize
-        from vcr.serializers import yamlserializer
-
-        chosen = self.interactions if interactions is None else interactions
-        return serialize({"requests": [i.request for i in chosen], "responses": [i.response for i in chosen]},
-                         yamlserializer)
+        return interactions_text(self.interactions if interactions is None else interactions)
 
     def save(self) -> None:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(self.text(), encoding="utf-8")
+            save_interactions(self.path, self.interactions)  # atomic; JSON for a .json path
 
 
 class _TapeTransport(RecordingTransport):

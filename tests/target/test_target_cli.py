@@ -7,7 +7,7 @@ import threading
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
-from conftest import LIFECYCLE, make_scim2_app
+from scim2_apps import LIFECYCLE, make_scim2_app
 
 from simulator.cli import cli as provsim
 

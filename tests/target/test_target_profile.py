@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import LIFECYCLE, make_scim2_app
+from scim2_apps import LIFECYCLE, make_scim2_app
 
 from simulator.client import ProvsimClient, ProvsimError
 from simulator.conformance import Target

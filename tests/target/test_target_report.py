@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import LIFECYCLE, make_scim2_app, make_scim2_asgi_app
+from scim2_apps import LIFECYCLE, make_scim2_app, make_scim2_asgi_app
 
 from simulator.conformance import PATTERNS, Target, render_json, render_text, run_target
 
