@@ -531,17 +531,22 @@ class ProvsimClient:
     def configure(self, *, tenant_url: str | None = None, secret_token: str | None = None, scope: str = "assigned",
                   notify: str | None = None, delete_threshold: int | None = None,
                   skip_out_of_scope_deletions: bool = False, test_connection: bool = True, start: bool = False,
-                  template_id: str = TEMPLATE_ID) -> str:
+                  template_id: str = TEMPLATE_ID, settings: dict[str, Any] | None = None) -> str:
         """What an admin does on the provisioning page: a job from the PureCloud template, its secrets
         (tenant URL, secret token, scope, notifications), Test Connection, and optionally Start.
 
         ``tenant_url`` defaults to this provsim's own SCIM base; ``secret_token`` to a token from
-        the Genesys login behind it with the demo client.  Returns the job id."""
+        the Genesys login behind it with the demo client (``""``: no token, no Authorization header).
+        ``settings``: synchronizationJobSettings saved before Test Connection (e.g. the target
+        profile).  Returns the job id."""
         tenant_url = (tenant_url or f"{self.base_url}{SCIM_PATH}").rstrip("/")
         job_id = self.create_job(template_id)["id"]
-        token = secret_token or self.genesys_token(base=tenant_url.split("/api/v2/scim", 1)[0])
+        token = (secret_token if secret_token is not None
+                 else self.genesys_token(base=tenant_url.split("/api/v2/scim", 1)[0]))
         self.put_secrets(job_secrets(tenant_url, token, scope=scope, notify=notify, delete_threshold=delete_threshold,
                                      skip_out_of_scope_deletions=skip_out_of_scope_deletions))
+        if settings:
+            self.set_settings(job_id, **settings)
         if test_connection:
             self.validate_credentials(job_id)
         if start:

@@ -314,20 +314,18 @@ class ScenarioRunner:
     def _configure_target(self, args: dict, out: StepOutcome) -> None:
         """``configure`` against the user's own SCIM server: its tenant URL and secret token (none:
         no Authorization header), the target profile as the job setting, then Test Connection."""
-        from simulator.client import job_secrets
         from simulator.engine.target_profile import PROFILE_SETTING
 
         target = self.target
+        assert target is not None
         scope = args.get("scope", "assigned")
         self.job_token = target.token or ""
-        self.job_id = self.client.create_job(args.get("template", "purecloud"))["id"]
-        self.client.put_secrets(job_secrets(
-            target.tenant_url, self.job_token, scope=scope, notify=args.get("notify"),
+        self.job_id = self.client.configure(
+            tenant_url=target.tenant_url, secret_token=self.job_token, scope=scope, notify=args.get("notify"),
             delete_threshold=args.get("delete_threshold"),
-            skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions"))))
-        self.client.set_settings(self.job_id, **{PROFILE_SETTING: str(target.profile)})
+            skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions")),
+            template_id=args.get("template", "purecloud"), settings={PROFILE_SETTING: str(target.profile)})
         self.vars["job_id"] = self.job_id
-        self.client.validate_credentials(self.job_id)
         out.lines.append(f"Job {self.job_id} created; tenant URL {target.display_url}; target profile {target.profile}; "
                          f"scope: {'all users and groups' if scope == 'all' else 'assigned users and groups'}; "
                          "test connection passed")
