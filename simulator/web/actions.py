@@ -284,13 +284,10 @@ def assign(portal: Portal, body: dict) -> dict:
 @action("directory/unassign")
 def unassign(portal: Portal, body: dict) -> dict:
     principal = _guid(body, "principalId", "the user or group")
-    sp = portal.sp_id()
-    mine = [a for a in portal.actor.graph_pages(f"/servicePrincipals/{sp}/appRoleAssignedTo", params={"$top": "999"})
-            if a.get("principalId") == principal]
+    portal.sp_id()
+    mine = portal.actor.unassign(principal)
     if not mine:
         raise ActionError(409, "notAssigned", f"{_display(portal, principal)} is not assigned directly to the app")
-    for a in mine:
-        portal.actor.graph("DELETE", f"/servicePrincipals/{sp}/appRoleAssignedTo/{a['id']}", ok=(204,))
     return {"message": f"{mine[0].get('principalDisplayName') or principal} removed from {GALLERY_APP_NAME}."}
 
 
