@@ -20,8 +20,6 @@ __all__ = ["ACTIONS", "run_action"]
 
 Action = Callable[[Portal, dict], dict]
 ACTIONS: dict[str, Action] = {}
-GRAPH_USERS = "https://graph.microsoft.com/v1.0/users/"
-GRAPH_OBJECTS = "https://graph.microsoft.com/v1.0/directoryObjects/"
 
 
 def action(name: str) -> Callable[[Action], Action]:
@@ -309,7 +307,7 @@ def update_user(portal: Portal, body: dict) -> dict:
             patch["accountEnabled"] = enabled
     changed = [k for k in patch]
     if patch:
-        portal.actor.graph("PATCH", f"/users/{uid}", patch, ok=(204,))
+        portal.actor.update_user(uid, **patch)
     if "managerId" in body:
         manager = _text(body, "managerId")
         old = (current.get("manager") or {}).get("id") or ""
@@ -317,9 +315,9 @@ def update_user(portal: Portal, body: dict) -> dict:
             if manager:
                 if not model.is_guid(manager) or manager == uid:
                     raise ActionError(400, "badRequest", "the manager is another user of the directory")
-                portal.actor.graph("PUT", f"/users/{uid}/manager/$ref", {"@odata.id": GRAPH_USERS + manager}, ok=(204,))
+                portal.actor.set_manager(uid, manager)
             else:
-                portal.actor.graph("DELETE", f"/users/{uid}/manager/$ref", ok=(204,))
+                portal.actor.remove_manager(uid)
             changed.append("manager")
     name = current.get("displayName") or uid
     if not changed:
@@ -349,21 +347,21 @@ def create_user(portal: Portal, body: dict) -> dict:
 def delete_user(portal: Portal, body: dict) -> dict:
     uid = _guid(body, "id", "the user")
     name = _display(portal, uid)
-    portal.actor.graph("DELETE", f"/users/{uid}", ok=(204,))
+    portal.actor.delete_user(uid)
     return {"message": f"{name} deleted (soft delete: restorable from deleted users for 30 days)."}
 
 
 @action("directory/user/restore")
 def restore_user(portal: Portal, body: dict) -> dict:
     uid = _guid(body, "id", "the user")
-    user = portal.actor.graph("POST", f"/directory/deletedItems/{uid}/restore", ok=(200,))
+    user = portal.actor.restore_deleted(uid)
     return {"message": f"{user.get('displayName') or uid} restored with its group memberships and assignments."}
 
 
 @action("directory/user/purge")
 def purge_user(portal: Portal, body: dict) -> dict:
     uid = _guid(body, "id", "the user")
-    portal.actor.graph("DELETE", f"/directory/deletedItems/{uid}", ok=(204,))
+    portal.actor.purge_deleted(uid)
     return {"message": "User permanently deleted (as Entra does 30 days after a soft delete): the next cycle "
                        "deletes it in Genesys."}
 
@@ -371,14 +369,14 @@ def purge_user(portal: Portal, body: dict) -> dict:
 @action("directory/group/add-member")
 def add_member(portal: Portal, body: dict) -> dict:
     gid, uid = _guid(body, "groupId", "the group"), _guid(body, "userId", "the user")
-    portal.actor.graph("POST", f"/groups/{gid}/members/$ref", {"@odata.id": GRAPH_OBJECTS + uid}, ok=(204,))
+    portal.actor.add_member(gid, uid)
     return {"message": f"{_display(portal, uid)} added to {_display(portal, gid)}."}
 
 
 @action("directory/group/remove-member")
 def remove_member(portal: Portal, body: dict) -> dict:
     gid, uid = _guid(body, "groupId", "the group"), _guid(body, "userId", "the user")
-    portal.actor.graph("DELETE", f"/groups/{gid}/members/{uid}/$ref", ok=(204,))
+    portal.actor.remove_member(gid, uid)
     return {"message": f"{_display(portal, uid)} removed from {_display(portal, gid)}."}
 
 
