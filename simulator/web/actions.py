@@ -8,6 +8,7 @@ show).  :data:`ACTIONS` maps the path under ``/dashboard/api/`` to the function.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -170,8 +171,6 @@ def save_credentials(portal: Portal, body: dict) -> dict:
     settings: dict[str, Any] = {"Enabled": bool(notify), "Recipients": notify, "DeleteThresholdEnabled": prevent}
     if prevent:
         settings["DeleteThresholdValue"] = threshold
-    import json
-
     values = [{"key": "BaseAddress", "value": url}]
     if token:
         values.append({"key": "SecretToken", "value": token})
