@@ -32,6 +32,7 @@ from . import mappings as m
 from . import quarantine
 from .errors import EngineError, SchemaError
 from .escrow import EscrowBook
+from .expressions import EXPRESSION_STREAM, Environment
 from .jobs import DEFAULT_DELETE_THRESHOLD, NEVER, TEMPLATE_ID, JobBook, fresh_status
 from .notify import Notifier, Outbox
 from .ondemand import provision_on_demand
@@ -117,7 +118,8 @@ class ProvisioningService:
         self.lookup_sp = service_principal
         self.tenant_id = tenant_id
         self.ids = runtime.ids.stream("engine")
-        self.jobs = JobBook(runtime.store)
+        self.jobs = JobBook(runtime.store, Environment(now=runtime.clock.now,
+                                                       random=runtime.ids.stream(EXPRESSION_STREAM)))
         self.t = self.jobs.t
         self.on_demand_limit = SlidingWindowLimiter(runtime.clock, 5, timedelta(seconds=10))
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []  # (event, data): cycle start/end, quarantine, log
