@@ -36,13 +36,9 @@ def to_filetime(value: datetime) -> int:
 def from_filetime(number: int) -> datetime:
     if number < 0:
         raise EvalProblem(f"{number} is not an AD date: it must not be negative")
-    try:
-        value = FILETIME_EPOCH + timedelta(microseconds=number // 10)
-    except OverflowError:
-        value = _MAX_DATETIME + timedelta(days=1)
-    if value > _MAX_DATETIME:
+    if number > to_filetime(_MAX_DATETIME):
         raise EvalProblem(f"{number} is beyond the last date a DateTime can hold (9999-12-31)")
-    return value
+    return FILETIME_EPOCH + timedelta(microseconds=number // 10)
 
 
 def _datetime(value: Any, what: str) -> datetime | None:
