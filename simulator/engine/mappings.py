@@ -62,6 +62,7 @@ __all__ = [
     "AttributeChange",
     "default_schema",
     "validate_schema",
+    "problem_details",
     "compile_mappings",
     "diff",
     "build_patch",
@@ -612,6 +613,21 @@ def _check_attribute_mapping(
         flow_behavior=flow_behavior,
         matching_priority=priority,
     )
+
+
+_PROBLEM_TARGET: Final = re.compile(r"^(?:In )?((?:Attribute mapping to .+? in )?object mapping '.*?'|Synchronization rule '.*?')"
+                                   r"(?:: |$)")
+
+
+def problem_details(problems: Sequence[str]) -> list[dict[str, str]]:
+    """Each problem of a refused schema as an OData error detail whose ``target`` names the element
+    (``Attribute mapping to 'title' in object mapping 'Provision Azure Active Directory Users'``)."""
+    details = []
+    for problem in problems:
+        found = _PROBLEM_TARGET.match(problem)
+        details.append({"code": "InvalidSchema", "message": problem,
+                        "target": found.group(1) if found else "synchronizationRules"})
+    return details
 
 
 def validate_schema(schema: Mapping[str, Any]) -> list[str]:
