@@ -20,6 +20,7 @@ from typing import Any, Final
 from simulator.engine.errors import ExpressionError
 
 __all__ = [
+    "GRAPH_ALIASES",
     "IGNORE_FLOW",
     "OMITTED",
     "EvalProblem",
@@ -85,7 +86,7 @@ class EvalProblem(Exception):
 #: same data.  The provisioning service's source schema uses the directory names
 #: (``mobile``, ``telephoneNumber``, ``objectId``...); a source object built from Graph
 #: JSON has ``mobilePhone``, ``businessPhones``, ``id``.  Either spelling works.
-_GRAPH_ALIASES: Final[dict[str, str]] = {
+GRAPH_ALIASES: Final[dict[str, str]] = {
     "mobile": "mobilePhone",
     "objectid": "id",
     "facsimiletelephonenumber": "faxNumber",
@@ -116,7 +117,7 @@ def source_value(source: Mapping[str, Any], name: str) -> Any:
     key = name.lower()
     if key in index and index[key] is not None:
         return index[key]
-    alias = _GRAPH_ALIASES.get(key)
+    alias = GRAPH_ALIASES.get(key)
     if alias is not None:
         value = index.get(alias.lower())
         if key == "telephonenumber" and isinstance(value, list):
