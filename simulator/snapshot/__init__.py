@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from .build import SnapshotOptions, build_fixture, derive_key
-from .fetch import Fetcher, SnapshotError
+from .fetch import Fetcher, SnapshotError, Source
 from .pseudonym import Pseudonymizer
 from .read import RawTenant, read_tenant
 
@@ -45,21 +45,6 @@ def genesys_urls(region: str) -> tuple[str, str]:
     return f"https://api.{domain}", f"https://login.{domain}"
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where the tenant is and who reads it (the user's own app registration and Genesys client)."""
-
-    tenant: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    graph_url: str = "https://graph.microsoft.com"
-    login_url: str = "https://login.microsoftonline.com"
-    genesys_url: str = "https://api.mypurecloud.com"
-    genesys_login_url: str = "https://login.mypurecloud.com"
-    genesys_client_id: str | None = None
-    genesys_client_secret: str | None = field(default=None, repr=False)
-
-
 @dataclass
 class Snapshot:
     fixture: dict[str, Any]
@@ -79,11 +64,7 @@ def take_snapshot(source: Source, options: SnapshotOptions | None = None, *, htt
     own = http is None
     client = http or httpx.Client(timeout=60, follow_redirects=False)
     try:
-        fetch = Fetcher(client, graph_url=source.graph_url, login_url=source.login_url, tenant=source.tenant,
-                        client_id=source.client_id, client_secret=source.client_secret,
-                        genesys_url=source.genesys_url, genesys_login_url=source.genesys_login_url,
-                        genesys_client_id=source.genesys_client_id or "",
-                        genesys_client_secret=source.genesys_client_secret or "", sleep=sleep, progress=progress)
+        fetch = Fetcher(client, source, sleep=sleep, progress=progress)
         raw = read_tenant(fetch, options.app, genesys=bool(source.genesys_client_id))
         return Snapshot(build_fixture(raw, options, tenant=source.tenant), list(fetch.waits))
     finally:

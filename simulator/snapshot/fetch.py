@@ -24,7 +24,7 @@ import httpx
 from simulator import login
 from simulator.core import ProvsimError
 
-__all__ = ["Fetcher", "SnapshotError", "GRAPH_PAGE", "SCIM_PAGE"]
+__all__ = ["Fetcher", "Source", "SnapshotError", "GRAPH_PAGE", "SCIM_PAGE"]
 
 GRAPH_PAGE = 999
 SCIM_PAGE = 25
@@ -58,27 +58,37 @@ def _retry_after(resp: httpx.Response, attempt: int) -> float:
     return float(min(60, 2 ** attempt))
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where the tenant is and who reads it (the user's own app registration and Genesys client)."""
+
+    tenant: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    graph_url: str = "https://graph.microsoft.com"
+    login_url: str = "https://login.microsoftonline.com"
+    genesys_url: str = "https://api.mypurecloud.com"
+    genesys_login_url: str = "https://login.mypurecloud.com"
+    genesys_client_id: str | None = None
+    genesys_client_secret: str | None = field(default=None, repr=False)
+
+
 @dataclass
 class Fetcher:
     """GETs with paging, throttling and token refresh over one ``httpx.Client``."""
 
     http: httpx.Client
-    graph_url: str
-    login_url: str
-    tenant: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    genesys_url: str = ""
-    genesys_login_url: str = ""
-    genesys_client_id: str = ""
-    genesys_client_secret: str = field(default="", repr=False)
+    source: Source
     sleep: Callable[[float], None] = time.sleep
     progress: Callable[[str, int], None] | None = None
     max_retries: int = 8
     #: Retry-After waits taken (seconds), in order: what a test checks.
     waits: list[float] = field(default_factory=list)
-    _graph_token: str | None = field(default=None, repr=False)
-    _genesys_token: str | None = field(default=None, repr=False)
+    _tokens: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def tenant(self) -> str:
+        return self.source.tenant
 
     # ------------------------------------------------------------------ transport
     def _get(self, url: str, params: dict[str, str] | None, token: Callable[[bool], str], what: str) -> Any:
@@ -129,31 +139,35 @@ class Fetcher:
         return f"{what}: {resp.status_code} from {url.split('?')[0]}: {detail}{hint}"
 
     # ------------------------------------------------------------------ logins
-    def _graph(self, fresh: bool) -> str:
-        if self._graph_token is None or fresh:
+    def _login(self, kind: str, fresh: bool) -> str:
+        """A token of the Entra login (``graph``) or the Genesys login (``genesys``), fetched once or ``fresh``."""
+        src = self.source
+        if kind not in self._tokens or fresh:
+            where = src.login_url if kind == "graph" else src.genesys_login_url
             try:
-                self._graph_token = login.graph_token(self.http, self.tenant, self.client_id, self.client_secret,
-                                                      base=self.login_url)["access_token"]
+                if kind == "graph":
+                    answer = login.graph_token(self.http, src.tenant, src.client_id, src.client_secret, base=where)
+                else:
+                    answer = login.genesys_token(self.http, src.genesys_client_id or "", src.genesys_client_secret or "",
+                                                 base=where)
             except login.LoginFailed as err:
-                raise SnapshotError(f"Entra login for tenant {self.tenant} failed ({err.status}): {err.detail}") from err
+                who = f"Entra login for tenant {src.tenant}" if kind == "graph" else f"Genesys login at {where}"
+                raise SnapshotError(f"{who} failed ({err.status}): {err.detail}") from err
             except httpx.TransportError as err:
-                raise SnapshotError(f"cannot reach the Entra login at {self.login_url}: {err}") from err
-        return self._graph_token
+                raise SnapshotError(f"cannot reach the {'Entra' if kind == 'graph' else 'Genesys'} login at {where}: "
+                                    f"{err}") from err
+            self._tokens[kind] = answer["access_token"]
+        return self._tokens[kind]
+
+    def _graph(self, fresh: bool) -> str:
+        return self._login("graph", fresh)
 
     def _genesys(self, fresh: bool) -> str:
-        if self._genesys_token is None or fresh:
-            try:
-                self._genesys_token = login.genesys_token(self.http, self.genesys_client_id, self.genesys_client_secret,
-                                                          base=self.genesys_login_url)["access_token"]
-            except login.LoginFailed as err:
-                raise SnapshotError(f"Genesys login at {self.genesys_login_url} failed ({err.status}): {err.detail}") from err
-            except httpx.TransportError as err:
-                raise SnapshotError(f"cannot reach the Genesys login at {self.genesys_login_url}: {err}") from err
-        return self._genesys_token
+        return self._login("genesys", fresh)
 
     # ------------------------------------------------------------------ Graph
     def graph(self, path: str, params: dict[str, str] | None = None, *, what: str = "") -> Any:
-        return self._get(f"{self.graph_url.rstrip('/')}/v1.0{path}", params, self._graph, what or f"GET {path}")
+        return self._get(f"{self.source.graph_url.rstrip('/')}/v1.0{path}", params, self._graph, what or f"GET {path}")
 
     def graph_all(self, path: str, params: dict[str, str] | None = None, *, what: str = "") -> list[dict[str, Any]]:
         """Every item of a Graph collection: ``$top=999``, then each ``@odata.nextLink``."""
@@ -171,7 +185,7 @@ class Fetcher:
     def scim_all(self, path: str, *, what: str = "") -> list[dict[str, Any]]:
         """Every resource of a SCIM collection under the Genesys API, ``startIndex``/``count`` paged."""
         label = what or path
-        url = f"{self.genesys_url.rstrip('/')}{path}"
+        url = f"{self.source.genesys_url.rstrip('/')}{path}"
         items: list[dict[str, Any]] = []
         start = 1
         while True:

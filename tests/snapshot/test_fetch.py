@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from simulator.snapshot.fetch import Fetcher, SnapshotError
+from simulator.snapshot.fetch import Fetcher, SnapshotError, Source
 
 BASE = "https://graph.test"
 
@@ -16,10 +16,10 @@ BASE = "https://graph.test"
 def fetcher(handler, **kwargs) -> tuple[Fetcher, list[float]]:
     slept: list[float] = []
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    fetch = Fetcher(http, graph_url=BASE, login_url="https://login.test", tenant="t", client_id="id",
-                    client_secret="secret", genesys_url="https://api.genesys.test",
-                    genesys_login_url="https://login.genesys.test", genesys_client_id="g", genesys_client_secret="gs",
-                    sleep=slept.append, **kwargs)
+    source = Source(tenant="t", client_id="id", client_secret="secret", graph_url=BASE, login_url="https://login.test",
+                    genesys_url="https://api.genesys.test", genesys_login_url="https://login.genesys.test",
+                    genesys_client_id="g", genesys_client_secret="gs")
+    fetch = Fetcher(http, source, sleep=slept.append, **kwargs)
     return fetch, slept
 
 
