@@ -252,3 +252,17 @@ def test_keep_names_keeps_real_values_and_still_no_secret(story, tmp_path: Path)
     assert [u["userPrincipalName"] for u in kept["directory"]["users"]] == [
         u["userPrincipalName"] for u in data["directory"]["users"]]
     assert READER[1] not in fixture_path.read_text(encoding="utf-8") and len(data["directory"]["users"]) == 300
+
+
+def test_the_pytest_marker_loads_it(story, pytester) -> None:
+    """A user's suite (run as a user runs it: a subprocess with the plugin) names the snapshot in its marker."""
+    pytester.makepyfile(test_user=f'''
+import pytest
+
+@pytest.mark.provsim(tenant={str(story["first"])!r})
+def test_my_configuration(provsim):
+    jobs = provsim.jobs()
+    assert len(jobs) == 1 and jobs[0]["status"]["code"] == "NotRun"
+    assert len(provsim.graph_pages("/users")) == 300
+''')
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
