@@ -142,6 +142,11 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     runtime.services["provisioning"] = service
     service.rehydrate()
 
+    from simulator.engine.fixture_jobs import seed_jobs
+
+    # A fixture's provisioning jobs (provsim snapshot keeps the app's job), after the directory is seeded.
+    runtime.add_seeder("provisioning", lambda rt, fixture: seed_jobs(service, fixture, directory.fixture_id))
+
 
 def _remember_in_process_hosts(app: Flask, hosts: InProcessHosts) -> None:
     from flask import request

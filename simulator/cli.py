@@ -31,6 +31,7 @@ _COMMANDS = {
     "scenario": "simulator.scenario.cli:scenario_group",
     "job": "simulator.job_cli:job_group",
     "outbox": "simulator.job_cli:outbox_command",
+    "snapshot": "simulator.snapshot.cli:snapshot_command",
 }
 
 

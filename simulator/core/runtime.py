@@ -94,6 +94,7 @@ class Runtime:
         self.faults = FaultInjector(self.ids.stream("faults"))
         self.traffic = TrafficLog()
         self.surfaces: list[Surface] = []
+        self.seeders: list[tuple[str, Callable[[Runtime, dict[str, Any]], None]]] = []
         self.services: dict[str, Any] = {}
         self._resumed = False
         self._journaled: dict[tuple[Any, ...], Any] = {}
@@ -123,10 +124,20 @@ class Runtime:
     # ---- surfaces -------------------------------------------------------
     def add_surface(self, surface: Surface) -> None:
         self.surfaces = [s for s in self.surfaces if s.name != surface.name] + [surface]
-        if surface.seed and not self._resumed and not self.store.meta().get(f"seeded:{surface.name}"):
+        if surface.seed:
+            self._seed(surface.name, surface.seed)
+
+    def add_seeder(self, name: str, seed: Callable[[Runtime, dict[str, Any]], None]) -> None:
+        """Seed a service that is not an HTTP surface from the fixture (the provisioning service's jobs),
+        now and after every reset, once the surfaces have seeded theirs (it may refer to their objects)."""
+        self.seeders = [s for s in self.seeders if s[0] != name] + [(name, seed)]
+        self._seed(name, seed)
+
+    def _seed(self, name: str, seed: Callable[[Runtime, dict[str, Any]], None]) -> None:
+        if not self._resumed and not self.store.meta().get(f"seeded:{name}"):
             with self.store.transaction():
-                surface.seed(self, self.fixture)
-                self.store.set_meta(**{f"seeded:{surface.name}": True, "seeded": True})
+                seed(self, self.fixture)
+                self.store.set_meta(**{f"seeded:{name}": True, "seeded": True})
 
     def surface_for(self, path: str) -> Surface | None:
         best: Surface | None = None
@@ -207,6 +218,8 @@ class Runtime:
             surfaces, self.surfaces = self.surfaces, []
             for surface in surfaces:
                 self.add_surface(surface)
+            for name, seed in self.seeders:
+                self._seed(name, seed)
 
 
 # ---- id-stream positions in the journal ---------------------------------------

@@ -9,12 +9,14 @@ PATCH sizes) and the compiled mappings.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from simulator.core import Store
 
 from . import mappings as m
 from . import quarantine
+from .expressions import Environment
 from .profile import JobMappings
 from .state import tables
 from .target_profile import PROFILE_SETTING, TargetRules, rules_for
@@ -34,6 +36,8 @@ MAX_MEMBERS_PER_PATCH = 1000
 #: No request body larger than this (Genesys' ``request.bytes.max``, 512000 by default); job setting
 #: ``TargetMaxRequestBytes``; a 413 naming a lower limit lowers it for the job.
 MAX_REQUEST_BYTES = 512000
+#: Job setting: does Split trim the whitespace around each piece ("True", the page's example) or not.
+SPLIT_TRIM_SETTING = "ExpressionSplitTrimsWhitespace"
 
 
 def fresh_status(code: str) -> dict[str, Any]:
@@ -49,10 +53,12 @@ def fresh_status(code: str) -> dict[str, Any]:
 class JobBook:
     """Job documents (``sync_jobs``) and secrets (``sync_secrets``) of one runtime's store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, env: Environment | None = None) -> None:
         self.store = store
         self.t = tables(store)
         self._mappings: dict[str, tuple[int, JobMappings]] = {}
+        #: the runtime's clock and expression random stream, for Now, Guid and RandomString
+        self.env = env
 
     # ---- jobs
     def get(self, job_id: str) -> Any:
@@ -73,10 +79,14 @@ class JobBook:
     def mappings(self, job: dict[str, Any]) -> JobMappings:
         """The job's compiled mappings, compiled once per saved schema."""
         schema = job["schema"] or m.default_schema(job["id"])
-        key = hash(json.dumps(schema, sort_keys=True, default=str))
+        env = self.env
+        trims = self.settings(job).get(SPLIT_TRIM_SETTING)
+        if env is not None and trims is not None:
+            env = replace(env, split_trims=str(trims).strip().lower() != "false")
+        key = hash((json.dumps(schema, sort_keys=True, default=str), trims))
         cached = self._mappings.get(job["id"])
         if cached is None or cached[0] != key:
-            cached = (key, JobMappings(schema))
+            cached = (key, JobMappings(schema, env))
             self._mappings[job["id"]] = cached
         return cached[1]
 
