@@ -97,9 +97,12 @@ class TrafficLog:
             return [self._view(e) for e in items]
 
     def clear(self) -> None:
+        """Empty the ring and number from 1 again: after a reset the log is a fresh start's (a story that
+        counts its requests from the first one must count the same after ``/_provsim/reset``)."""
         with self._lock:
             self._entries.clear()
             self.bytes = 0
+            self._seq = 0
 
     def __len__(self) -> int:
         return len(self._entries)

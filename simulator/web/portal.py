@@ -87,6 +87,9 @@ class Portal:
         self.lock = threading.RLock()
         self.story: StorySession | None = None  # while a library story is loaded
         self._cache: tuple[str, dict] | None = None
+        #: bumped by every click: a reset brings the store, the clock and the traffic log back to the numbers
+        #: they had before, so without it the revision after loading a second story could repeat an old one
+        self.epoch = 0
 
     # ------------------------------------------------------------------ change detection
     def revision(self) -> str:
@@ -96,7 +99,7 @@ class Portal:
         last = rt.traffic.entries(limit=1)
         traffic = last[0]["seq"] if last else 0
         story = self.story.version if self.story is not None else 0
-        return f"{rt.store.seq}.{rt.now_iso()}.{traffic}.{story}.{zlib.crc32(faults.encode()):x}"
+        return f"{self.epoch}.{rt.store.seq}.{rt.now_iso()}.{traffic}.{story}.{zlib.crc32(faults.encode()):x}"
 
     # ------------------------------------------------------------------ reading
     def _sp(self) -> str | None:
@@ -292,3 +295,4 @@ class Portal:
 
     def invalidate(self) -> None:
         self._cache = None
+        self.epoch += 1

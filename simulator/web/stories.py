@@ -48,6 +48,8 @@ class StorySession:
         self.scenario = scenario
         self.runner = ScenarioRunner(scenario, app=portal.app)
         self.position = 0
+        self.started = portal.runtime.now_iso()
+        self.results: list[Any] = []  # the runner's StepOutcomes, for the report
         self.outcomes: list[dict] = []
         self.version = 1
         self.stopped = False
@@ -89,6 +91,7 @@ class StorySession:
                                                    "load it again to replay it")
         step = self.scenario.steps[self.position]
         outcome = self.runner.run_step(step)
+        self.results.append(outcome)
         self.position += 1
         self.version += 1
         self.stopped = outcome.failure == "error"
@@ -105,6 +108,13 @@ class StorySession:
                                else "could not be carried out")}
         self.outcomes.append(view)
         return view
+
+    def report(self) -> str:
+        """The steps carried out so far as ``provsim scenario run`` reports them (the same text for the same
+        story and seed, once every step has run)."""
+        from simulator.scenario.report import render_text
+
+        return render_text(self.runner.result(self.results, self.started))
 
     def close(self) -> None:
         self.runner.close()

@@ -6,6 +6,7 @@
     GET  /dashboard/api/logs/<entryId>       one entry: steps, troubleshooting, modified properties
     GET  /dashboard/api/outbox/<messageId>   one notification e-mail, as sent
     GET  /dashboard/api/stories              the scenario library
+    GET  /dashboard/api/story/report         the loaded story's report so far (as provsim scenario run prints it)
     POST /dashboard/api/<action>             a click (simulator.web.actions.ACTIONS), JSON in and out
     POST /dashboard/advance                  the clock buttons without JavaScript (form post, redirect)
 
@@ -140,6 +141,17 @@ def stories():
     from .stories import library
 
     return json_response({"value": library()})
+
+
+@bp.get(_API + "story/report")
+def story_report():
+    """The loaded story's report so far, as ``provsim scenario run`` prints it (plain text)."""
+    portal = portal_for(current_app)
+    with portal.lock:
+        if portal.story is None:
+            return _error(409, "noStory", "no story is loaded: load one from the library first")
+        text = portal.story.report()
+    return text, 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.post(_API + "<path:name>")

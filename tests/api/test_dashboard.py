@@ -445,6 +445,33 @@ def test_a_library_story_one_step_per_click(dash):
     assert dash.post("story/load", ok=404, name="nope")["error"]["code"] == "notFound"
 
 
+@pytest.mark.slow
+def test_every_library_story_steps_from_the_page_as_from_the_cli(dash, client):
+    """Observation 1: stepped from the page, 16 stories showed "expectation failed" (the traffic log's
+    sequence survived the reset that loading a story makes).  Every story the page can load must
+    come out exactly as ``provsim scenario run`` reports it: its golden report, byte for byte."""
+    import difflib
+
+    goldens = Path(__file__).resolve().parents[2] / "cassettes" / "scenarios"
+    library = dash.get("stories")["value"]
+    assert [s["name"] for s in library if s["generated"]] == ["large-tenant-10k"]  # refused: see below
+    differ = {}
+    for story in (s for s in library if not s["generated"]):
+        dash.post("story/load", name=story["name"])
+        for _ in range(story["steps"]):
+            if dash.post("story/step")["outcome"]["state"] == "error":
+                break
+        report = client.get("/dashboard/api/story/report")
+        assert report.status_code == 200
+        golden = (goldens / f"{story['name']}.report.txt").read_text(encoding="utf-8")
+        if report.get_data(as_text=True) != golden:
+            differ[story["name"]] = "".join(list(difflib.unified_diff(
+                golden.splitlines(True), report.get_data(as_text=True).splitlines(True), "cli", "page", n=0))[:12])
+    assert not differ, "\n".join(f"{name}:\n{diff}" for name, diff in differ.items())
+    assert dash.post("story/close")["message"].startswith("Story closed")
+    assert client.get("/dashboard/api/story/report").status_code == 409
+
+
 def test_a_failure_story_from_the_library_steps_through_to_its_quarantine_and_recovery(dash):
     steps = dash.post("story/load", name="genesys-outage")["message"]
     assert steps.startswith("Story 'genesys-outage' loaded")
