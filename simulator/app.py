@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from simulator.core import ProvsimConfig, Runtime
+from simulator.core import ProvsimConfig, Runtime, StorageUnavailable
 from simulator.http import CaseInsensitive
 from simulator.middleware import ProvsimMiddleware
 
@@ -79,6 +79,17 @@ def _register_fallback_errors(app: Flask, runtime: Runtime) -> None:
             return respond(405, f"{request.method} is not allowed on {request.path}",
                            {"Allow": ", ".join(allowed)} if allowed else None)
         return respond(status, err.description or err.name)
+
+    def _storage_unavailable(err: StorageUnavailable):
+        # Nothing was changed (the transaction was undone); the client may retry once the disk recovers.
+        log.error("%s %s not stored: %s", request.method, request.path, err)
+        return respond(503, "The simulator cannot store changes right now (its state journal cannot be written); "
+                            "nothing was changed. Retry later.", {"Retry-After": "5"})
+
+    # Blueprints' own catch-all handlers would win over an app-level one (Flask looks in the blueprint
+    # first, along the whole class hierarchy), so every surface gets this one in its own scope.
+    for scope in (None, *app.blueprints):
+        app.error_handler_spec.setdefault(scope, {}).setdefault(None, {})[StorageUnavailable] = _storage_unavailable
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
