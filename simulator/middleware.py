@@ -8,9 +8,10 @@ fault answers, lands in the traffic log.  In order, for each request:
 1. **Limits**: a URL longer than :data:`MAX_URL` gets 414; a body longer than
    its surface allows (Genesys: the org's ``maxRequestBytes``; Graph 4 MiB;
    control 1 MiB, snapshot restore 256 MiB) gets 413 before it is read.
-2. **Guard** (``/_provsim`` and the dashboard): a Host that is not a loopback
-   name (or an allowed one) gets 403; a state change from another ``Origin``
-   gets 403 (:mod:`simulator.core.security`).
+2. **Guard** (``/_provsim`` and the dashboard): a peer that is not a loopback
+   address gets 403 (unless ``serve --allow-remote-control``); then a Host that
+   is not a loopback name (or an allowed one) gets 403, and a state change from
+   another ``Origin`` gets 403 (:mod:`simulator.core.security`).
 3. **JSON**: a JSON body with a string that cannot be encoded (a lone
    surrogate such as ``"\\ud800"``) or nested deeper than :data:`MAX_JSON_DEPTH`
    gets 400 at parse time, before any view could store it.
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from simulator.core import DroppedConnection, Runtime
-from simulator.core.security import SERVED_KEY, host_allowed, origin_allowed
+from simulator.core.security import SERVED_KEY, host_allowed, is_ip_literal, origin_allowed, peer_is_loopback
 from simulator.transport import IN_PROCESS_MARK
 
 __all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
@@ -276,17 +277,30 @@ class ProvsimMiddleware:
         return [payload]
 
     def _guard(self, environ: dict, path: str, method: str) -> None:
-        """Local-only: the control API and the dashboard (design.md, "Contracts")."""
+        """Local-only: the control API and the dashboard (design.md, "Contracts").
+
+        Local means the peer address: over a socket only a loopback peer gets in (unless
+        ``serve --allow-remote-control``), whatever ``Host`` it claims, since the Host header is
+        the client's word and the peer address is not.  The Host and Origin checks stay behind it
+        as a second wall (a DNS-rebound name, a cross-site form from a local browser).
+        """
         guarded = path.startswith(_CONTROL_PREFIX) or path == "/" or path.startswith(_DASHBOARD_PATHS)
         if not guarded:
             return
         served = bool(environ.get(SERVED_KEY))
+        extra = self.runtime.config.extra
+        if served and not extra.get("allow_remote_control") and not peer_is_loopback(environ.get("REMOTE_ADDR")):
+            raise _Refusal(403, "The simulator's control API and dashboard answer only loopback peers; "
+                                f"{environ.get('REMOTE_ADDR') or 'an unknown peer'} is not one "
+                                "(serve --allow-remote-control opens them to the network).")
         # httpx in this process (InProcessTransport) has no socket a rebound name could reach: any
         # base URL it uses is this app's, so only the Origin check applies to it.
         in_process = bool(environ.get(IN_PROCESS_MARK)) and not served
         host = environ.get("HTTP_HOST") or ""
-        allowed = tuple(self.runtime.config.extra.get("allowed_hosts") or ())
-        if not in_process and not host_allowed(host, allowed=allowed, served=served):
+        allowed = tuple(extra.get("allowed_hosts") or ())
+        # Opened to the network, the server is reached by its addresses; an IP literal cannot be DNS-rebound.
+        literal_ok = bool(extra.get("allow_remote_control")) and is_ip_literal(host)
+        if not in_process and not literal_ok and not host_allowed(host, allowed=allowed, served=served):
             raise _Refusal(403, f"The simulator's control API and dashboard answer only loopback host names; "
                                 f"{host or 'no Host'!r} is not one (serve --allow-host NAME adds one).")
         if method not in _SAFE_METHODS and not origin_allowed(environ.get("HTTP_ORIGIN"), host,

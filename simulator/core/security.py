@@ -1,9 +1,10 @@
 """Who may drive the simulator: Host and Origin checks, and keys for shared servers.
 
 The control API (``/_provsim``) and the dashboard change and reveal the whole
-simulated tenant, so they answer only requests addressed to a loopback name
-(or a host ``serve`` was told about), and refuse state changes that a page on
-another origin sends (design.md, "Contracts").  A DNS-rebound name such as
+simulated tenant, so over a socket they answer only loopback peers (the peer
+address, not the Host header a client chooses), and then only requests
+addressed to a loopback name (or a host ``serve`` was told about), and refuse
+state changes that a page on another origin sends (design.md, "Contracts").  A DNS-rebound name such as
 ``attacker.example`` resolving to 127.0.0.1 fails the Host check; a form or
 ``fetch`` from another site fails the Origin check.
 
@@ -18,7 +19,7 @@ import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
-__all__ = ["host_name", "is_loopback_name", "host_allowed", "origin_allowed", "random_key", "random_token",
+__all__ = ["host_name", "is_loopback_name", "is_ip_literal", "peer_is_loopback", "host_allowed", "origin_allowed", "random_key", "random_token",
            "IN_PROCESS_HOSTS", "SERVED_KEY"]
 
 #: The WSGI environ key a real server sets (``simulator.serve``): the request came over a socket,
@@ -44,6 +45,27 @@ def is_loopback_name(name: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def is_ip_literal(host_header: str | None) -> bool:
+    """Does ``Host`` name an IP address (not a name a resolver could rebind)?"""
+    try:
+        ipaddress.ip_address(host_name(host_header or ""))
+    except ValueError:
+        return False
+    return True
+
+
+def peer_is_loopback(remote_addr: str | None) -> bool:
+    """Is a socket peer (WSGI ``REMOTE_ADDR``) a loopback address?  IPv4-mapped IPv6 counts as its IPv4."""
+    if not remote_addr:
+        return False
+    try:
+        address = ipaddress.ip_address(remote_addr.strip().strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
 
 
 def host_allowed(host_header: str | None, *, allowed: tuple[str, ...] = (), served: bool = True) -> bool:
