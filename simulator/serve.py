@@ -69,11 +69,10 @@ def exposure_warning(host: str, *, allow_remote_control: bool = False) -> str | 
         lines.append(
             f"WARNING: --host {host} is not a loopback address: every machine that can reach it can call the Genesys "
             "SCIM and Graph fakes with the demo credentials printed below (fixed, public), and read or change the "
-            "simulated tenants. Use --random-keys so tokens cannot be forged from the seed. The provisioning engine "
-            "calls out only to loopback addresses, in-process names and --allow-target hosts.")
-        if not allow_remote_control:
-            lines.append("The control API (/_provsim) and the dashboard still answer only loopback peers (this "
-                         "machine), whatever Host they name.")
+            "simulated tenants. Use --random-keys so tokens cannot be forged from the seed. "
+            + ("" if allow_remote_control else "The control API (/_provsim) and the dashboard still answer only "
+               "loopback peers (this machine), whatever Host they name. ")
+            + "The provisioning engine calls out only to loopback addresses, in-process names and --allow-target hosts.")
     if allow_remote_control:
         lines.append(
             "WARNING: --allow-remote-control: the control API (/_provsim: reset, restore, clock, faults, traffic with "
