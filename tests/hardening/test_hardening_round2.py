@@ -593,7 +593,7 @@ def test_obs7_every_secret_in_every_encoding_directly_and_through_the_proxy_is_s
                 httpx.Client(base_url=server.url) as direct:
             for index, (route, client) in enumerate((("direct", direct), ("proxy", via_proxy))):
                 headers = _scim_headers(client)
-                for n, (what, body, extra) in enumerate(_bodies(index)):
+                for what, body, extra in _bodies(index):
                     secrets.append(PASSWORD.format(index))
                     resp = client.post("/api/v2/scim/v2/Users", content=body, headers={**headers, **extra})
                     assert resp.status_code != 500, (route, what, resp.text)
