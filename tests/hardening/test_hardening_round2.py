@@ -565,52 +565,37 @@ def _query(index: int) -> str:
     return "&".join(f"{name}={QUERY_SECRET.format(f'{index}-{n}')}" for n, name in enumerate(QUERY_SPELLINGS))
 
 
-def test_obs7_every_secret_in_every_encoding_directly_and_through_the_proxy_is_scrubbed_everywhere(tmp_path):
-    import io
-    import logging
-
+def test_obs7_every_secret_in_every_encoding_directly_and_through_the_proxy_is_scrubbed_everywhere(tmp_path,
+                                                                                                   logged_server):
     from simulator.proxy.app import ProxyApp, ProxyConfig
     from simulator.proxy.modes import ProxyMode
-    from simulator.serve import ServerThread, _AccessLog
 
-    state = tmp_path / "state.json"
-    app = create_app(ProvsimConfig(seed=0, state_path=state))
-    app.wsgi_app = _AccessLog(app.wsgi_app)
-    access = io.StringIO()
-    handler = logging.StreamHandler(access)
-    access_logger = logging.getLogger("provsim.access")
-    access_logger.addHandler(handler)
-    access_logger.setLevel(logging.INFO)
+    server, state, access = logged_server.server, logged_server.state, logged_server.access
     cassette = tmp_path / "genesys.yaml"
     proxy_log = tmp_path / "proxy-traffic.jsonl"
-    server = ServerThread(app)
-    server.start()
     secrets: list[str] = []
-    try:
-        proxy = ProxyApp(ProxyConfig(upstream=server.url, mode=ProxyMode.RECORD, cassette=cassette,
-                                     traffic_log=proxy_log))
-        with httpx.Client(transport=httpx.WSGITransport(app=proxy), base_url="http://proxy.test") as via_proxy, \
-                httpx.Client(base_url=server.url) as direct:
-            for index, (route, client) in enumerate((("direct", direct), ("proxy", via_proxy))):
-                headers = _scim_headers(client)
-                for what, body, extra in _bodies(index):
-                    secrets.append(PASSWORD.format(index))
-                    resp = client.post("/api/v2/scim/v2/Users", content=body, headers={**headers, **extra})
-                    assert resp.status_code != 500, (route, what, resp.text)
-                scim = client.get(f"/api/v2/scim/v2/Users?{_query(index)}", headers=headers)
-                assert scim.status_code != 500
-                secrets += [QUERY_SECRET.format(f"{index}-{n}") for n in range(len(QUERY_SPELLINGS))]
-                # Graph echoes the query in @odata.nextLink
-                graph = {"Authorization": f"Bearer {login.graph_token(direct, TENANT)['access_token']}"}
-                link_secret = f"nextlink-secret-{index}-4Kp"
-                secrets.append(link_secret)
-                page = direct.get(f"/v1.0/users?$top=1&client_secret={link_secret}", headers=graph)
-                assert page.status_code == 200
-            outputs = {"traffic": direct.get("/_provsim/traffic").content}
-        proxy.close()
-    finally:
-        server.stop()
-        access_logger.removeHandler(handler)
+    proxy = ProxyApp(ProxyConfig(upstream=server.url, mode=ProxyMode.RECORD, cassette=cassette,
+                                 traffic_log=proxy_log))
+    with httpx.Client(transport=httpx.WSGITransport(app=proxy), base_url="http://proxy.test") as via_proxy, \
+            httpx.Client(base_url=server.url) as direct:
+        for index, (route, client) in enumerate((("direct", direct), ("proxy", via_proxy))):
+            headers = _scim_headers(client)
+            for what, body, extra in _bodies(index):
+                secrets.append(PASSWORD.format(index))
+                resp = client.post("/api/v2/scim/v2/Users", content=body, headers={**headers, **extra})
+                assert resp.status_code != 500, (route, what, resp.text)
+            scim = client.get(f"/api/v2/scim/v2/Users?{_query(index)}", headers=headers)
+            assert scim.status_code != 500
+            secrets += [QUERY_SECRET.format(f"{index}-{n}") for n in range(len(QUERY_SPELLINGS))]
+            # Graph echoes the query in @odata.nextLink
+            graph = {"Authorization": f"Bearer {login.graph_token(direct, TENANT)['access_token']}"}
+            link_secret = f"nextlink-secret-{index}-4Kp"
+            secrets.append(link_secret)
+            page = direct.get(f"/v1.0/users?$top=1&client_secret={link_secret}", headers=graph)
+            assert page.status_code == 200
+        outputs = {"traffic": direct.get("/_provsim/traffic").content}
+    proxy.close()
+    server.stop()  # writes the state file (the fixture's stop is then a no-op)
     outputs["cassette"] = cassette.read_bytes()
     outputs["proxy traffic log"] = proxy_log.read_bytes()
     outputs["access log"] = access.getvalue().encode()
