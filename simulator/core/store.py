@@ -838,6 +838,7 @@ class Store:
         self.compactions = 0
         self._journal_error: str | None = None
         self._compact_error: str | None = None
+        self._resend_meta = False
         self._state_bytes = self.path.stat().st_size if self.path and self.path.exists() else 0
         self._journal: Journal | None = None
         #: the seq of the state the next record builds on, written into it when it starts a journal file
@@ -931,6 +932,9 @@ class Store:
         if not (self._pending or self._meta_pending or self._clear_pending or force_meta):
             return False
         meta_updates: list[tuple[list[Any], Any]] = [([k], v) for k, v in self._meta_pending.items()]
+        # After a failed append the runtime believes it journaled what that record held (it sends only
+        # what moved since): the next record carries the whole clock and id state instead.
+        full_meta = full_meta or self._resend_meta
         if full_meta and self.full_meta is not None:
             # a record that clears everything must carry the whole clock and id state, not what moved
             meta_updates += [([k], v) for k, v in self.full_meta().items()]
@@ -956,9 +960,11 @@ class Store:
             journal.append(payload)
         except OSError as err:
             self._seq -= 1
+            self._resend_meta = True
             self._journal_error = f"journal write failed: {err}"
             raise StorageUnavailable(f"the state journal {journal.path} cannot be written: {err}") from err
         self._journal_error = None
+        self._resend_meta = False
         self._base = None
         self._pending.clear()
         self._meta_pending.clear()

@@ -202,7 +202,6 @@ def test_obs3_a_full_disk_is_never_acknowledged_never_corrupts_and_health_recove
     app = create_app(ProvsimConfig(seed=0, state_path=path))
     client = _in_process(app)
     headers = _scim_headers(client)
-    assert _create(client, headers, "before@contoso.com").status_code == 201
     journal_fd = app.extensions["provsim"].store._journal._fd
     real_write = os.write
 
@@ -214,18 +213,27 @@ def test_obs3_a_full_disk_is_never_acknowledged_never_corrupts_and_health_recove
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "write", full_disk)
-    refused = _create(client, headers, "refused@contoso.com")
+    refused = _create(client, headers, "refused@contoso.com")  # the first user: its id stream's first draw
     # Genesys' gateway answers 503 with its ErrorBody and a Retry-After: a client retries, nothing is half-written
     assert refused.status_code == 503 and refused.headers["Retry-After"] and refused.json()["status"] == 503, refused.text
     assert client.get("/_provsim/health").json()["status"] == "degraded"
+    with pytest.raises(StoreError):  # serve's housekeeping journals the clock and id streams meanwhile, and fails
+        app.extensions["provsim"].checkpoint()
     monkeypatch.setattr(os, "write", real_write)  # the space is back
-    assert _create(client, headers, "after@contoso.com").status_code == 201
+    assert client.get("/api/v2/scim/v2/Users", headers={"Authorization": "Bearer nope"}).status_code == 401  # a contextId
+    after = _create(client, headers, "after@contoso.com")
+    assert after.status_code == 201
     assert client.get("/_provsim/health").json()["status"] == "ok"
-    # kill -9 now: the next start has every acknowledged write and not the refused one
+    # kill -9 now: the next start has every acknowledged write and not the refused one, and ids go on
     again = _in_process(create_app(ProvsimConfig(seed=0, state_path=path)))
-    names = {u["userName"] for u in again.get("/api/v2/scim/v2/Users", headers=_scim_headers(again),
+    headers = _scim_headers(again)
+    more = [_create(again, headers, f"more{i}@contoso.com") for i in range(3)]
+    assert [r.status_code for r in more] == [201] * 3
+    ids = {after.json()["id"], *(r.json()["id"] for r in more)}
+    assert len(ids) == 4
+    names = {u["userName"] for u in again.get("/api/v2/scim/v2/Users", headers=headers,
                                                params={"count": 500}).json()["Resources"]}
-    assert {"before@contoso.com", "after@contoso.com"} <= names and "refused@contoso.com" not in names
+    assert {"after@contoso.com", "more0@contoso.com"} <= names and "refused@contoso.com" not in names
 
 
 def test_obs3_a_compaction_killed_mid_write_leaves_no_temporary_file_behind(tmp_path):
