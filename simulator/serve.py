@@ -62,8 +62,8 @@ def is_loopback(host: str) -> bool:
     return is_loopback_name(host.strip("[]").lower())
 
 
-def exposure_warning(host: str, *, allow_remote_control: bool = False) -> str | None:
-    """What ``--host`` (and ``--allow-remote-control``) expose (None when nothing is)."""
+def exposure_warning(host: str, *, allow_remote_control: bool = False, allow_hosts: tuple[str, ...] = ()) -> str | None:
+    """What ``--host``, ``--allow-remote-control`` and ``--allow-host`` expose (None when nothing is)."""
     lines = []
     if not is_loopback(host):
         lines.append(
@@ -78,6 +78,10 @@ def exposure_warning(host: str, *, allow_remote_control: bool = False) -> str | 
             "WARNING: --allow-remote-control: the control API (/_provsim: reset, restore, clock, faults, traffic with "
             "every request the fakes saw) and the dashboard answer ANY peer that can reach this port, not only this "
             "machine. Use it only on a network you trust; the Host and Origin checks still apply (--allow-host).")
+    if allow_hosts:
+        lines.append(f"NOTE: --allow-host {', '.join(allow_hosts)}: the control API and the dashboard also answer requests "
+                     "addressed to these names (a name that resolves to this machine for a browser page on another "
+                     "site could then drive it; the Origin check still refuses cross-site changes).")
     return "\n".join(lines) or None
 
 
@@ -364,7 +368,7 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
         server = ServerThread(app, host, port, threads=threads)
     except (ConfigError, StoreError, OSError) as err:
         raise click.ClickException(str(err)) from err
-    warning = exposure_warning(host, allow_remote_control=allow_remote_control)
+    warning = exposure_warning(host, allow_remote_control=allow_remote_control, allow_hosts=allow_hosts)
     if warning:
         click.echo(warning, err=True)
     base = server.url

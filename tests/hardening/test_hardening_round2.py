@@ -179,6 +179,17 @@ def test_obs2_allow_remote_control_opens_it_loudly_and_the_host_check_stays_a_se
     assert "--allow-remote-control" in served.stderr() and "WARNING" in served.stderr()
 
 
+def test_obs2_every_widening_of_the_local_only_rule_is_said_at_start():
+    from simulator.serve import exposure_warning
+
+    assert exposure_warning("127.0.0.1") is None
+    assert "--allow-host dev.example" in exposure_warning("127.0.0.1", allow_hosts=("dev.example",))
+    lan = exposure_warning("192.0.2.10")
+    assert "answer only loopback peers" in lan and "--allow-target" in lan
+    opened = exposure_warning("0.0.0.0", allow_remote_control=True)
+    assert "WARNING: --allow-remote-control" in opened and "answer only loopback peers" not in opened
+
+
 # ---- 3. a torn journal tail turns the next crash into a server that will not start -------------
 def test_obs3_a_torn_tail_is_truncated_before_the_next_append_so_the_next_crash_still_starts(tmp_path):
     path = tmp_path / "state.json"
