@@ -278,8 +278,10 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
 _FORMISH = re.compile(r"^[^=&;\s{}\[\]\"<>]+=[^&;\s]*(?:[&;][^=&;\s]+=[^&;\s]*)*$")
 
 
-def _scrub_text_body(text: str, content_type: str | None, extra_fields: Iterable[str], on_secret: OnSecret) -> str:
-    """Scrub decoded text by what it is: JSON, a form, or free text."""
+def _scrub_text_body(text: str, content_type: str | None, extra_fields: Iterable[str], on_secret: OnSecret, *,
+                     reformat: bool = False) -> str:
+    """Scrub decoded text by what it is: JSON (re-serialised when it changed, or always with ``reformat``),
+    a form, or free text."""
     ctype = (content_type or "").lower()
     stripped = text.lstrip()
     if stripped[:1] in ("{", "[") or "json" in ctype:
@@ -289,7 +291,7 @@ def _scrub_text_body(text: str, content_type: str | None, extra_fields: Iterable
             data = _NOT_JSON
         if data is not _NOT_JSON:
             scrubbed = scrub_json(data, extra_fields, on_secret=on_secret)
-            return text if scrubbed == data else json.dumps(scrubbed, ensure_ascii=False)
+            return text if scrubbed == data and not reformat else json.dumps(scrubbed, ensure_ascii=False)
     if "x-www-form-urlencoded" in ctype or _FORMISH.match(text.strip()):
         return scrub_form(text, extra_fields, on_secret=on_secret)
     return scrub_text(text, extra_fields, on_secret=on_secret)
@@ -314,7 +316,7 @@ def scrub_body(body: bytes | str | None, content_type: str | None, extra_fields:
     text = decode_body(body, content_type).text if isinstance(body, bytes) else body
     if not text:
         return text
-    return renderable(_scrub_text_body(text, content_type, extra_fields, None))
+    return renderable(_scrub_text_body(text, content_type, extra_fields, None, reformat=True))
 
 
 def scrub_body_bytes(body: bytes, content_type: str | None, extra_fields: Iterable[str] = (), *,
