@@ -159,9 +159,10 @@ class Ledger:
 
 
 def _sizes(state: Path) -> dict:
-    journal = state.with_name(state.name + ".journal")
+    """The state file and the journal (with segments a compaction killed mid-write left behind), after the kill."""
+    journals = list(state.parent.glob(f"{state.name}.journal*"))
     return {"state_mb": round(state.stat().st_size / 1e6, 1) if state.exists() else 0,
-            "journal_mb": round(journal.stat().st_size / 1e6, 1) if journal.exists() else 0}
+            "journal_mb": round(sum(p.stat().st_size for p in journals) / 1e6, 1), "journal_files": len(journals)}
 
 
 def kill_round(ledger: Ledger, state: Path, fixture: Path, n: int, args: argparse.Namespace) -> dict:
