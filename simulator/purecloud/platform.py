@@ -8,7 +8,7 @@ looking at the result in Admin), on the same host and bearer token as SCIM:
     GET       /api/v2/authorization/divisions  authorization:division:view
     GET       /api/v2/authorization/divisions/home   any token
     POST/GET  /api/v2/groups                   directory:group:add / any token (pageSize, pageNumber, id, sortOrder)
-    GET/DELETE /api/v2/groups/{id}             any token / directory:group:delete
+    GET/PUT/DELETE /api/v2/groups/{id}         any token / directory:group:edit / directory:group:delete
     GET       /api/v2/users                    any token (pageSize, pageNumber, id, state, sortOrder, expand)
     GET       /api/v2/users/{id}               any token (expand, state)
 
@@ -272,6 +272,12 @@ def get_group(group_id: str):
     return _json(_group_json(_service().get_group(group_id)))
 
 
+@platform_bp.put(f"{GROUPS}/<group_id>")
+def update_group(group_id: str):
+    _token().require_any("directory:group:edit")
+    return _json(_group_json(_service().update_group(group_id, _body())))
+
+
 @platform_bp.delete(f"{GROUPS}/<group_id>")
 def delete_group(group_id: str):
     _token().require_any("directory:group:delete")
@@ -324,7 +330,7 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: blueprint's error handlers and answer in HTML).
 _ALLOWED = {CLIENTS: ("GET", "POST"), f"{CLIENTS}/<_id>": ("GET", "DELETE"), ROLES: ("GET",),
             f"{ROLES}/<_id>": ("GET",), DIVISIONS: ("GET",), f"{DIVISIONS}/<_id>": ("GET",),
-            GROUPS: ("GET", "POST"), f"{GROUPS}/<_id>": ("GET", "DELETE"), USERS: ("GET",), f"{USERS}/<_id>": ("GET",)}
+            GROUPS: ("GET", "POST"), f"{GROUPS}/<_id>": ("GET", "PUT", "DELETE"), USERS: ("GET",), f"{USERS}/<_id>": ("GET",)}
 
 
 def _method_not_allowed(allowed: tuple[str, ...]):
