@@ -10,13 +10,14 @@ the same text for the same state.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = [
     "NEVER", "ACTIONS", "STATUSES", "RESET_SCOPES", "FAULT_PRESETS", "preset_rules", "active_presets",
     "overview", "cycle_counts", "setup_view", "user_rows", "group_rows", "genesys_only", "log_filter",
-    "log_row", "log_detail", "quarantine_advice", "deleted_upn", "is_guid", "ScopeInputs",
+    "log_row", "log_detail", "quarantine_advice", "deleted_upn", "is_guid", "ScopeInputs", "user_version",
+    "user_summary",
 ]
 
 #: Graph's "never happened" time (steadyState*, synchronizationStatus).
@@ -107,8 +108,10 @@ def quarantine_advice(quarantine: dict) -> str:
         return ("Review the StagedDelete entries in the provisioning logs. If the deletes are intended, restart "
                 "provisioning with ForceDeletes (\"Allow deletes\"); otherwise fix the cause and restart.")
     if code in ("Unauthorized", "InvalidCredentials") or "401" in str((quarantine.get("error") or {}).get("message")):
-        return ("Genesys no longer accepts the secret token. In Setup, enter a new secret token, test the "
-                "connection, save, then restart provisioning (or wait for the next attempt).")
+        return ("Genesys no longer accepts the secret token. In Setup: get a new token (or paste one), Test "
+                "Connection, Save, then Restart provisioning: the restarted job's next cycle is due at once. Do not wait "
+                "for the next attempt: it is a day away, and a Genesys token issued now (the demo client's live "
+                "24 hours) may have expired by then, which quarantines the job again.")
     if reason in ("EncounteredEscrowProportionThreshold", "EncounteredTotalEscrowThreshold",
                   "EncounteredBaseEscrowThreshold"):
         return ("Too many changes failed. Look at the failures in the provisioning logs, fix their cause, then "
@@ -132,7 +135,8 @@ def cycle_counts(entries: Iterable[dict]) -> list[dict]:
 
 
 def overview(job: dict | None, *, pending: list[dict], last_cycle_entries: list[dict],
-             last_changes_entries: list[dict], notifications: int = 0) -> dict | None:
+             last_changes_entries: list[dict], notifications: int = 0,
+             words: Callable[[list[dict]], str] | None = None) -> dict | None:
     """The Overview page: status line, progress, counts, last cycle, next run, steady state, quarantine."""
     if job is None:
         return None
@@ -174,8 +178,8 @@ def overview(job: dict | None, *, pending: list[dict], last_cycle_entries: list[
         "scheduleState": schedule.get("state"), "interval": schedule.get("interval"),
         "progress": {"percent": percent, "completed": done, "total": total},
         "counts": _counts_by_type(status), "nextRun": next_run,
-        "lastCycle": _execution_view(last, last_cycle_entries),
-        "lastCycleWithChanges": (_execution_view(with_exports, last_changes_entries)
+        "lastCycle": _execution_view(last, last_cycle_entries, words),
+        "lastCycleWithChanges": (_execution_view(with_exports, last_changes_entries, words)
                                  if with_exports and (not last or with_exports.get("activityIdentifier")
                                                       != last.get("activityIdentifier")) else None),
         "steadyState": {"first": _never(status.get("steadyStateFirstAchievedTime")),
@@ -187,7 +191,8 @@ def overview(job: dict | None, *, pending: list[dict], last_cycle_entries: list[
     }
 
 
-def _execution_view(execution: dict | None, entries: list[dict]) -> dict | None:
+def _execution_view(execution: dict | None, entries: list[dict],
+                    words: Callable[[list[dict]], str] | None = None) -> dict | None:
     if not execution:
         return None
     error = execution.get("error") or {}
@@ -195,7 +200,18 @@ def _execution_view(execution: dict | None, entries: list[dict]) -> dict | None:
             "state": execution.get("state"), "began": execution.get("timeBegan"), "ended": execution.get("timeEnded"),
             "imported": execution.get("countImported") or 0, "exported": execution.get("countExported") or 0,
             "escrowed": execution.get("countEscrowed") or 0, "entitled": execution.get("countEntitled") or 0,
-            "errorCode": error.get("code"), "errorMessage": error.get("message"), "actions": cycle_counts(entries)}
+            "errorCode": error.get("code"), "errorMessage": error.get("message"), "actions": cycle_counts(entries),
+            "account": _cycle_account(execution, entries, words)}
+
+
+def _cycle_account(execution: dict, entries: list[dict], words: Callable[[list[dict]], str] | None) -> str | None:
+    if words is None:
+        return None
+    error = execution.get("error") or {}
+    if execution.get("state") == "Failed" and not entries:
+        return (f"The cycle stopped before anything reached Genesys: {error.get('code') or 'an error'}"
+                + (f" ({error.get('message')})" if error.get("message") else "") + ".")
+    return words(entries)
 
 
 # ------------------------------------------------------------------------------- setup
@@ -242,6 +258,25 @@ class ScopeInputs:
                 continue
             for m in members:
                 self.via.setdefault(m["id"], []).append(groups.get(gid, {}).get("displayName") or gid)
+
+
+def user_version(user: dict) -> str:
+    """What an edit of the user starts from, as a short digest of the fields the Edit dialog changes
+    (Graph keeps no version of a user: the page compares this digest when it saves)."""
+    import hashlib
+
+    manager = user.get("manager") or {}
+    fields = [user.get("displayName"), user.get("jobTitle"), user.get("department"),
+              user.get("accountEnabled", True), manager.get("id") if isinstance(manager, dict) else manager]
+    return hashlib.sha256(repr(fields).encode()).hexdigest()[:16]
+
+
+def user_summary(user: dict) -> str:
+    """The edited fields of a user in words (for a refused, stale edit)."""
+    manager = user.get("manager") or {}
+    return (f"job title {user.get('jobTitle') or '(none)'}, department {user.get('department') or '(none)'}, "
+            f"manager {(manager.get('displayName') if isinstance(manager, dict) else manager) or '(none)'}, "
+            f"account {'enabled' if user.get('accountEnabled', True) else 'disabled'}")
 
 
 def is_guid(text: str) -> bool:
@@ -301,6 +336,7 @@ def user_rows(users: list[dict], deleted: list[dict], scope: ScopeInputs, genesy
             "accountEnabled": user.get("accountEnabled", True), "deleted": is_deleted,
             "manager": {"id": manager.get("id"), "displayName": manager.get("displayName")} if manager else None,
             "assignedDirectly": user["id"] in scope.direct, "groups": scope.via.get(user["id"], []),
+            "version": user_version(user),
             "scope": sc,
             "genesys": _genesys_user_state(target, created=user["id"] in created, in_scope=sc["inScope"],
                                            job_ran=job_ran),

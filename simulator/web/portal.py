@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 from simulator.middleware import OBSERVER_MARK
 from simulator.transport import InProcessTransport
 
-from . import model
+from . import model, plain
+from .wire import WireWatch, engine_exchanges
 
 __all__ = ["Portal", "ActionError", "portal_for", "GALLERY_APP_NAME", "DEMO_PASSWORD"]
 
@@ -46,11 +47,12 @@ _DIRECTORY_PAGE = 999
 
 
 class ActionError(Exception):
-    """A click the page cannot carry out: HTTP ``status``, a ``code`` and a message for the trainer."""
+    """A click the page cannot carry out: HTTP ``status``, a ``code`` and a message for the trainer;
+    ``details`` (``[{"target", "message"}]``) name the fields or elements each problem belongs to."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, details: list[dict] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.details = status, code, message, details or []
 
 
 def _observing(app: Any) -> Callable:
@@ -86,6 +88,9 @@ class Portal:
         #: one click at a time (two trainers' clicks, or a double click, never interleave)
         self.lock = threading.RLock()
         self.story: StorySession | None = None  # while a library story is loaded
+        #: which traffic-log exchanges each provisioning log entry stands for (the Details pane's wire)
+        self.wire: WireWatch = app.extensions.get("provsim_wire") or app.extensions.setdefault(
+            "provsim_wire", WireWatch(self.runtime))
         self._cache: tuple[str, dict] | None = None
         #: bumped by every click: a reset brings the store, the clock and the traffic log back to the numbers
         #: they had before, so without it the revision after loading a second story could repeat an old one
@@ -163,7 +168,8 @@ class Portal:
             "job": ({"id": job["id"], "templateId": job.get("templateId"), "schedule": job.get("schedule"),
                      "settings": job.get("synchronizationJobSettings") or []} if job else None),
             "overview": model.overview(job, pending=clock.get("pending") or [], last_cycle_entries=last_entries,
-                                       last_changes_entries=changes_entries, notifications=len(quarantine_mail)),
+                                       last_changes_entries=changes_entries, notifications=len(quarantine_mail),
+                                       words=plain.account),
             "setup": setup,
             "directory": directory,
             "failures": {
@@ -251,7 +257,31 @@ class Portal:
                             params={"$filter": f"id eq '{entry_id}'"}).get("value", [])
         if not found:
             raise ActionError(404, "notFound", f"no provisioning log entry {entry_id}")
-        return model.log_detail(found[0])
+        detail = model.log_detail(found[0])
+        detail["account"] = plain.account(found)
+        detail["wire"] = self.wire_of(entry_id)
+        return detail
+
+    def wire_of(self, entry_id: str) -> dict:
+        """The requests the service sent Genesys for one entry, and what Genesys answered (scrubbed)."""
+        from simulator.client import SCIM_PATH
+        from simulator.engine.target import USER_AGENT
+
+        window = self.wire.window(entry_id)
+        if window is None:
+            return {"state": "unknown", "exchanges": [],
+                    "note": "Not observed: the entry was written before this dashboard started (or before a reset)."}
+        since, until = window
+        if until == since:
+            return {"state": "none", "exchanges": [], "note": "No request to Genesys: the service decided this "
+                                                              "without calling Genesys."}
+        seen = self.observer.traffic(since=since, until=until)
+        exchanges = engine_exchanges(seen, agent=USER_AGENT, scim_path=SCIM_PATH)
+        gone = not seen or seen[0]["seq"] > since + 1
+        note = ("The traffic log has dropped some of these requests (it keeps the newest 10,000)." if gone else "")
+        if not exchanges and not gone:
+            note = "No request to Genesys: the service decided this without calling Genesys."
+        return {"state": "partial" if gone else "complete", "exchanges": exchanges, "note": note}
 
     def outbox_message(self, message_id: str) -> dict:
         for message in self.observer.outbox(raw=True):

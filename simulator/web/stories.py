@@ -12,9 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from simulator.core import ProvsimError
 from simulator.scenario import ScenarioError, list_scenarios, load_scenario
 from simulator.scenario.runner import ScenarioRunner
 
+from .plain import account, cycle_words, step_words
 from .portal import ActionError, Portal
 
 __all__ = ["StorySession", "library"]
@@ -26,20 +28,11 @@ def library() -> list[dict]:
              "steps": len(s.steps), "generated": s.generate is not None} for s in list_scenarios()]
 
 
-def _step_text(step: Any) -> str:
-    """A step as one line: its title, or the verb and its arguments in short."""
+def _step_text(step: Any, args: Any = None, name_of: Any = None) -> str:
+    """A step as one line: its title, or what it does in words (``args`` substituted when known)."""
     if step.title:
         return step.title
-    args = step.args
-    if step.verb == "graph" and isinstance(args, dict):
-        return f"Graph {args.get('method', 'GET')} {args.get('path', '')}"
-    if step.verb == "genesys" and isinstance(args, dict):
-        return f"Genesys {args.get('method', 'GET')} {args.get('path', '')}"
-    if step.verb == "advance":
-        return f"Advance the clock {args}"
-    if step.verb == "expect" and isinstance(args, dict):
-        return "Expect " + ", ".join(sorted(args))
-    return step.verb.replace("_", " ").capitalize()
+    return step_words(step.verb, step.args if args is None else args, name_of or (lambda ident: ident))
 
 
 class StorySession:
@@ -53,6 +46,29 @@ class StorySession:
         self.outcomes: list[dict] = []
         self.version = 1
         self.stopped = False
+        self.names: dict[str, str] = {}
+        self._refresh_names()
+
+    def _refresh_names(self) -> None:
+        """Object id -> display name, for steps told in words (read through Graph, like the page)."""
+        obs = self.portal.observer
+        names: dict[str, str] = {}
+        for path in ("/users", "/groups"):
+            for item in obs.graph("GET", path, params={"$select": "id,displayName", "$top": "999"}).get("value", []):
+                names[str(item["id"]).lower()] = item.get("displayName") or item["id"]
+        self.names = names
+
+    def name_of(self, ident: str) -> str:
+        return self.names.get(str(ident).lower(), ident)
+
+    def text(self, step: Any) -> str:
+        if step.title:
+            return step.title
+        try:
+            args = self.runner.subst(step.args if step.args is not None else {})
+        except ProvsimError:  # a ${saved} value not set yet: tell the step as written
+            args = step.args
+        return _step_text(step, args, self.name_of)
 
     @classmethod
     def load(cls, portal: Portal, name: str) -> StorySession:
@@ -78,6 +94,7 @@ class StorySession:
             portal.story = None
         portal.actor.reset()
         portal.observer.forget()
+        portal.wire.forget()
         session = cls(portal, scenario)
         portal.story = session
         return session
@@ -100,10 +117,13 @@ class StorySession:
             key = f"{entry.get('provisioningAction')} {((entry.get('provisioningStatusInfo') or {}).get('status'))}"
             actions[key] = actions.get(key, 0) + 1
         state = "ok" if outcome.ok else outcome.failure or "failed"
+        text = self.text(step)
+        self._refresh_names()
         view = {"index": step.index, "at": outcome.at, "state": state, "lines": list(outcome.lines),
                 "problems": list(outcome.problems), "cycles": len(outcome.cycles),
                 "entries": [{"what": k, "count": v} for k, v in sorted(actions.items())],
-                "headline": f"Step {step.index} of {len(self.scenario.steps)}: {_step_text(step)}: "
+                "account": self._account(step, outcome, state),
+                "headline": f"Step {step.index} of {len(self.scenario.steps)}: {text}: "
                             + ("done" if outcome.ok else "an expectation did not hold" if state == "failed"
                                else "could not be carried out")}
         self.outcomes.append(view)
@@ -116,6 +136,23 @@ class StorySession:
 
         return render_text(self.runner.result(self.results, self.started))
 
+    @staticmethod
+    def _account(step: Any, outcome: Any, state: str) -> str:
+        """The step in plain words, from what it led to: the cycles that ran, their log entries, the checks."""
+        parts = []
+        if outcome.cycles:
+            parts.append(cycle_words(outcome.cycles))
+        if outcome.entries:
+            parts.append(account(outcome.entries))
+        elif outcome.cycles:
+            parts.append("Nothing needed to change, so nothing was sent to Genesys.")
+        if step.verb == "expect":
+            parts.append("Every check held." if state == "ok" else
+                         "A check did not hold: " + "; ".join(outcome.problems) + ".")
+        elif state == "error":
+            parts.append("The step could not be carried out: " + "; ".join(outcome.problems) + ".")
+        return " ".join(p for p in parts if p)
+
     def close(self) -> None:
         self.runner.close()
 
@@ -125,5 +162,5 @@ class StorySession:
                 "tenant": self.scenario.tenant, "seed": self.scenario.seed, "position": self.position,
                 "total": len(self.scenario.steps), "stopped": self.stopped,
                 "finished": self.position >= len(self.scenario.steps),
-                "steps": [{"index": s.index, "verb": s.verb, "text": _step_text(s), "outcome": done.get(s.index)}
+                "steps": [{"index": s.index, "verb": s.verb, "text": self.text(s), "outcome": done.get(s.index)}
                           for s in self.scenario.steps]}

@@ -79,23 +79,29 @@ def test_the_page_is_the_provisioning_blade_with_local_assets_and_labelled_contr
     cookie = resp.headers["Set-Cookie"]
     assert "provsim_form=" in cookie and "SameSite=Strict" in cookie and "HttpOnly" in cookie
     assert "2026-01-05T09:00:00Z" in page  # the virtual clock, rendered by the server
-    for page_name in ("Overview", "Setup", "Directory", "Provisioning logs", "Failures", "Scenarios"):
-        assert f'data-page="{page_name.lower().split()[-1] if page_name != "Provisioning logs" else "logs"}"' in page
+    for key, page_name in (("overview", "Overview"), ("setup", "Setup"), ("mappings", "Mappings"),
+                           ("directory", "Directory"), ("logs", "Provisioning logs"), ("oauth", "OAuth"),
+                           ("groups", "Groups"), ("people", "People"), ("failures", "Failures"), ("scenarios", "Scenarios")):
+        assert f'data-page="{key}"' in page
         assert f">{page_name}</a>" in page
     # every input, select and textarea has a label (for=id) or an aria-label
     ids = set(re.findall(r'<label[^>]*for="([^"]+)"', page))
-    for tag in re.findall(r"<(?:input|select)\b[^>]*>", page):
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", page):
         if 'type="hidden"' in tag:
             continue
         ident = re.search(r'id="([^"]+)"', tag)
         assert (ident and ident.group(1) in ids) or "aria-label" in tag, tag
     # nothing from another host: no CDN, no web font
     assert not re.search(r'(src|href)="(https?:)?//', page)
-    for asset in ("dashboard.css", "dashboard.js"):
+    assets = sorted(p.name for p in (WEB / "static").iterdir())
+    assert {"dashboard.css", "app.js", "core.js"} <= set(assets)
+    for asset in assets:
         body = client.get(f"/static/provsim/{asset}")
         assert body.status_code == 200
         text = body.get_data(as_text=True)
         assert not re.search(r"https?://", text) and "@import" not in text and "@font-face" not in text
+        # the page's scripts import only each other
+        assert all(name.startswith("./") for name in re.findall(r'from "([^"]+)"', text)), asset
     assert "cdn" not in page.lower()
 
 
@@ -146,7 +152,7 @@ def test_the_class_story_from_an_empty_job(dash):
     assert state["overview"]["code"] == "NotRun" and state["overview"]["provisioningStatus"] == "Off"
     assert dash.post("job/start")["message"].startswith("Provisioning status: On")
     assert dash.post("directory/assign", principalId=allan_id)["message"] == \
-        "Allan Deyoung assigned to PureCloud by Genesys."
+        "Allan Deyoung assigned to PureCloud by Genesys with the role User."
     moved = dash.post("clock/advance", duration="PT40M")["message"]
     assert moved == "Advanced PT40M to 2026-01-05T09:40:00Z: 2 provisioning cycles ran (51 changes sent to Genesys)."
     state = dash.state()
@@ -548,7 +554,7 @@ def test_every_action_is_tested_and_every_call_exists():
     untested = [name for name in web_actions.ACTIONS if f'"{name}"' not in source]
     assert untested == []
     page = (WEB / "templates" / "dashboard.html").read_text(encoding="utf-8")
-    script = (WEB / "static" / "dashboard.js").read_text(encoding="utf-8")
+    script = "\n".join(p.read_text(encoding="utf-8") for p in sorted((WEB / "static").glob("*.js")))
     called = set(re.findall(r'data-action="([a-z/-]+)"', page)) | set(re.findall(r'act\("([a-z/-]+)"', script)) | set(
         re.findall(r'btn\([^,]+, "([a-z/-]+)"', script))
     assert called and called <= set(web_actions.ACTIONS), called - set(web_actions.ACTIONS)

@@ -61,6 +61,8 @@ class Screen:
         self.page = page
         self.url = url
         self.errors: list[str] = []
+        #: HTTP statuses of refusals the test provokes on purpose (the browser logs each as a console error)
+        self.refusals: set[int] = set()
         page.on("pageerror", lambda err: self.errors.append(str(err)))
         page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
         page.on("dialog", lambda dialog: dialog.accept())  # the page's "are you sure?" confirmations
@@ -69,6 +71,19 @@ class Screen:
     def open(self, hash_: str = "") -> None:
         self.page.goto(self.url + "/" + hash_)
         self.page.locator("#overview-body").get_by_text("Loading…").wait_for(state="detached")
+
+    def refused(self, *statuses: int) -> None:
+        """The test provokes these refusals on purpose: their console lines are not errors."""
+        self.refusals.update(statuses)
+
+    def unexpected_errors(self) -> list[str]:
+        import re
+
+        def expected(text: str) -> bool:
+            found = re.search(r"status of (\d{3})", text)
+            return bool(found) and int(found.group(1)) in self.refusals
+
+        return [e for e in self.errors if not expected(e)]
 
     def nav(self, name: str) -> None:
         self.page.get_by_role("navigation", name="Provisioning").get_by_role("link", name=name, exact=True).click()
@@ -99,7 +114,7 @@ def _screen(browser, served, viewport):
         yield screen
     finally:
         context.close()
-    assert screen.errors == [], screen.errors  # no script error, no failed request on the way
+    assert screen.unexpected_errors() == [], screen.errors  # no script error, no failed request on the way
 
 
 @pytest.fixture
