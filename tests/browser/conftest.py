@@ -107,24 +107,34 @@ class Screen:
         return path
 
 
-def _screen(browser, served, viewport):
-    context = browser.new_context(viewport=viewport, locale="en-US", timezone_id="UTC")
-    screen = Screen(context.new_page(), served.url)
-    try:
-        yield screen
-    finally:
+@pytest.fixture
+def screens(browser, served):
+    """Open browsers on the served dashboard, each its own context (cookies, storage): ``screens("phone")``.
+    Closed after the test, which fails on any script error or failed request they saw."""
+    opened = []
+
+    def open_screen(viewport: str = "desktop") -> Screen:
+        size = {"desktop": DESKTOP, "phone": PHONE}[viewport]
+        context = browser.new_context(viewport=size, locale="en-US", timezone_id="UTC")
+        screen = Screen(context.new_page(), served.url)
+        opened.append((context, screen))
+        return screen
+
+    yield open_screen
+    for context, _screen in opened:
         context.close()
-    assert screen.unexpected_errors() == [], screen.errors  # no script error, no failed request on the way
+    for _context, screen in opened:
+        assert screen.unexpected_errors() == [], screen.errors  # no script error, no failed request on the way
 
 
 @pytest.fixture
-def desktop(browser, served):
-    yield from _screen(browser, served, DESKTOP)
+def desktop(screens):
+    return screens("desktop")
 
 
 @pytest.fixture
-def phone(browser, served):
-    yield from _screen(browser, served, PHONE)
+def phone(screens):
+    return screens("phone")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -34,10 +34,17 @@ function showPage() {
 }
 
 // ------------------------------------------------------------------ state
+let asked = 0;
+let drawn = 0;
 async function refresh(force) {
+  const clicks = S.clicks;
+  const mine = ++asked;
   try {
     const data = await getJSON(API + "state" + (S.revision && !force ? `?since=${encodeURIComponent(S.revision)}` : ""));
-    if (data.unchanged) return false;
+    // An answer older than one already drawn, or a poll that was on its way while a click happened, brings
+    // the state from before: drop it (it would put back a button the click just replaced).
+    if (data.unchanged || mine < drawn || (!force && clicks !== S.clicks)) return false;
+    drawn = mine;
     const changed = data.revision !== S.revision;
     S.state = data;
     S.revision = data.revision;
@@ -207,7 +214,16 @@ function wire() {
   wireGenesys();
 }
 
+/** The sticky head's height, for what sticks under it (the phone's tab bar). */
+function trackHeadHeight() {
+  const head = $("#sticky-head");
+  const set = () => document.documentElement.style.setProperty("--head-h", `${head.offsetHeight}px`);
+  new ResizeObserver(set).observe(head);
+  set();
+}
+
 function start() {
+  trackHeadHeight();
   if (!PAGES.includes(currentPage())) location.hash = "#overview";
   wire();
   showPage();

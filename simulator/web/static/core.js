@@ -3,7 +3,7 @@
 "use strict";
 
 export const API = "/dashboard/api/";
-export const S = { state: null, revision: "", busy: 0 };
+export const S = { state: null, revision: "", busy: 0, clicks: 0 };
 
 // ------------------------------------------------------------------ helpers
 export const $ = (sel, root = document) => root.querySelector(sel);
@@ -84,6 +84,7 @@ export function afterEveryAction(fn) { afterActs.push(fn); }
 export async function act(name, body = {}, control = null, opts = {}) {
   if (control && control.getAttribute("aria-disabled") === "true") return null;
   S.busy += 1;
+  S.clicks += 1;  // a poll answer that left before this click is older than what the click shows
   document.body.setAttribute("aria-busy", "true");
   // aria-disabled, not disabled: a disabled button loses keyboard focus to <body>
   if (control) control.setAttribute("aria-disabled", "true");

@@ -107,14 +107,23 @@ function drawScope() {
     || `<p class="empty">No scoping filter: all records are in scope.</p>`;
 }
 
-function drawRows() {
+function rowSummary(r) {
+  const source = r.type === "Direct" ? r.source || "(no source)" : r.type === "Constant" ? `"${r.constant ?? ""}"` : r.expression || "(no expression)";
+  return `<span class="amap-source"><code>${esc(source)}</code></span> <span aria-hidden="true">→</span>
+    <span class="amap-target"><code>${esc(r.target || "(no target attribute)")}</code></span>
+    ${r.matching ? chip(`matching ${r.precedence || 1}`, "info") : ""}${r.applyWhen === "ObjectAddOnly" ? chip("on create only", "muted") : ""}`;
+}
+
+/** The portal's attribute list: one line per mapping (source → target, matching, when), opened to edit it. */
+function drawRows(open = new Set()) {
   const om = mapping(M.name);
   const sources = om.sourceAttributes.map((a) => a.name);
   const targets = om.targetAttributes.map((a) => a.name);
   $("#attribute-rows").innerHTML = M.rows.map((r, i) => {
     const id = `am-${i}`;
-    return `<fieldset class="amap" data-row="${i}" data-target="${esc(label(M.name, r.target || "(no target attribute)"))}">
-      <legend>Attribute mapping ${i + 1}: ${esc(r.target || "new")}</legend>
+    return `<details class="amap" data-row="${i}" data-target="${esc(label(M.name, r.target || "(no target attribute)"))}" ${open.has(i) ? "open" : ""}>
+      <summary aria-label="Attribute mapping ${i + 1}: ${esc(r.target || "new")}">${rowSummary(r)}</summary>
+      <p class="field-error" role="alert" hidden></p>
       <div class="inline-form">
         <div class="field"><label for="${id}-type">Mapping type</label><select id="${id}-type" data-k="type">
           ${M.data.mappingTypes.map((t) => `<option ${t === r.type ? "selected" : ""}>${t}</option>`).join("")}</select></div>
@@ -134,9 +143,12 @@ function drawRows() {
           ${M.data.applyWhen.map((a) => `<option value="${a.value}" ${a.value === r.applyWhen ? "selected" : ""}>${esc(a.text)}</option>`).join("")}</select></div>
         <div class="buttons">${r.type === "Expression" ? `<button type="button" data-test-row="${i}" aria-label="Test expression of the mapping to ${esc(r.target || "a new attribute")}">Test expression</button>` : ""}
           <button type="button" data-remove-row="${i}" aria-label="Delete the mapping to ${esc(r.target || "a new attribute")}">Delete</button></div>
-      </div>
-      <p class="field-error" role="alert" hidden></p></fieldset>`;
+      </div></details>`;
   }).join("");
+}
+
+function openRows() {
+  return new Set($$("#attribute-rows details[open]").map((d) => +d.dataset.row));
 }
 
 function drawSettings() {
@@ -177,8 +189,9 @@ async function save(submitter) {
     done: () => { showDetails(form, []); M.dirty = false; },
     onError: (error) => {
       // Each problem beside its element (Graph's details name them: "Attribute mapping to 'title' in ...").
-      for (const fs of $$("fieldset.amap", form)) fs.dataset.target = label(M.name, M.rows[+fs.dataset.row].target || "(no target attribute)");
+      for (const row of $$("details.amap", form)) row.dataset.target = label(M.name, M.rows[+row.dataset.row].target || "(no target attribute)");
       const first = showDetails(form, error.details || []);
+      for (const box of $$("details.amap", form)) if (!box.querySelector(".field-error").hidden) box.open = true;
       if (first) first.scrollIntoView({ block: "center" });
     },
   });
@@ -203,7 +216,7 @@ export function wireMappings() {
     if (!el.closest("#page-mappings")) return;
     if (el.id === "add-attribute") {
       M.rows.push({ target: "", type: "Direct", source: "", constant: null, expression: "", default: null, matching: false, precedence: null, applyWhen: "Always" });
-      M.dirty = true; drawRows(); focusOn($(`#am-${M.rows.length - 1}-type`));
+      M.dirty = true; drawRows(new Set([...openRows(), M.rows.length - 1])); focusOn($(`#am-${M.rows.length - 1}-type`));
     } else if (el.dataset.removeRow) {
       M.rows.splice(+el.dataset.removeRow, 1); M.dirty = true; drawRows(); focusOn($("#h-attr"));
     } else if (el.id === "add-scope-group") {
@@ -241,8 +254,10 @@ export function wireMappings() {
     if (row && el.dataset.k) {
       const r = M.rows[+row.dataset.row];
       r[el.dataset.k] = el.type === "checkbox" ? el.checked : el.value;
-      if (el.dataset.k === "type") { drawRows(); focusOn($(`#am-${row.dataset.row}-type`)); }
+      if (el.dataset.k === "type") { drawRows(openRows()); focusOn($(`#am-${row.dataset.row}-type`)); }
       if (el.dataset.k === "matching" && el.checked && !r.precedence) { r.precedence = 1; $(`#am-${row.dataset.row}-precedence`).value = 1; }
+      const summary = row.querySelector("summary");
+      if (summary) summary.innerHTML = rowSummary(r);
     }
     const clause = el.closest("[data-clause]");
     if (clause && el.dataset.k) M.scope[+clause.closest("[data-group]").dataset.group].clauses[+clause.dataset.clause][el.dataset.k] = el.value;

@@ -71,13 +71,13 @@ export function drawStory() {
     return `<li class="${o ? "done" : st.index === s.position + 1 ? "next" : ""}${newest ? " newest" : ""}" id="step-${st.index}" ${newest ? `data-newest="1"` : ""}>
       <span class="step-text">${esc(st.text)}</span> ${text ? chip(text, kind) : ""}${stepBody(o)}</li>`;
   }).join("");
-  const canStep = !s.finished && !s.stopped;
+  const canStep = !s.finished && !s.stopped;  // the one Next step button is the strip's: always in view
   region($("#story"), `<article class="card story" aria-labelledby="h-story">
     <h2 id="h-story">Story: ${esc(s.name)}</h2><p>${esc(s.description)}</p>
     <p class="progress-row"><progress max="${s.total}" value="${s.position}" aria-label="Story progress"></progress>
       <span id="story-position">Step ${s.position} of ${s.total}${s.finished ? " · the end" : ""}${s.stopped ? " · stopped" : ""}</span></p>
-    <div class="buttons">${canStep ? btn("Next step", "story/step", {}, 'class="primary" data-key="story-next"') : ""}
-      ${btn("Close the story", "story/close", {}, 'data-key="story-close"')}
+    <p class="hint">${canStep ? "Next step is in the story bar under the clock, on every page." : ""}</p>
+    <div class="buttons">${btn("Close the story", "story/close", {}, 'data-key="story-close"')}
       <a class="button" href="${API}story/report" target="_blank" rel="noopener" data-key="story-report">Report (as provsim scenario run prints it)</a></div>
     <ol class="steps">${steps}</ol></article>`);
 }
