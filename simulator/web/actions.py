@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator.client import GALLERY_TEMPLATE_IDS, TEMPLATE_ID, ApiError
+from simulator.login import LoginFailed
 
 from . import model
 from .portal import DEMO_PASSWORD, GALLERY_APP_NAME, ActionError, Portal
@@ -216,9 +217,8 @@ def genesys_token(portal: Portal, body: dict) -> dict:
                                              "client was created)")
     try:
         token = portal.actor.genesys_token(client_id, secret)
-    except ApiError as err:
-        raise ActionError(400, err.code or "invalid_client", f"Genesys refused the OAuth client '{client_id}': "
-                                                             f"{err.message}") from err
+    except LoginFailed as err:
+        raise ActionError(400, "invalid_client", f"Genesys refused the OAuth client '{client_id}': {err.detail}") from err
     return {"message": f"Genesys issued a token to the OAuth client '{client_id}' (client credentials grant): "
                        "it is in the Secret Token field now.", "token": token}
 

@@ -90,8 +90,8 @@ def _permissions(policy: dict) -> list[str]:
 
 def _retry_after(err: ApiError) -> int | None:
     body = err.body if isinstance(err.body, dict) else {}
-    value = (body.get("messageParams") or {}).get("0")
-    return int(value) if err.status == 429 and str(value or "").isdigit() else None
+    value = str((body.get("messageParams") or {}).get("0") or "")
+    return int(value) if err.status == 429 and value.isdigit() else None
 
 
 # ------------------------------------------------------------------------------ clicks
@@ -172,8 +172,9 @@ def rename_group(portal: Portal, body: dict) -> dict:
             raise ActionError(409, "staleEdit", f"Not saved: the group changed since you opened it ({err.message}) "
                                                 "Look at it again and redo your change.") from err
         raise
-    return {"message": f"Genesys group renamed to '{renamed['name']}'. Entra keeps updating it: it is linked by id "
-                       "since the first cycle that matched it."}
+    return {"message": f"Genesys group renamed to '{renamed['name']}'. Entra linked it by id in the first cycle that "
+                       "matched it: the next time it updates the group (a member joins or leaves) it sends its own "
+                       "name back."}
 
 
 @action("genesys/group/delete")

@@ -460,7 +460,7 @@ def test_expression(portal: Portal, body: dict) -> dict:
     if body.get("userId"):
         user_id = _guid(body, "userId", "the test user")
         page = view(portal.actor.schema(job_id), {"id": job_id})
-        users = next((om for om in page["objectMappings"] if om["sourceObject"] == "User"), {})
+        users: dict = next((om for om in page["objectMappings"] if om["sourceObject"] == "User"), {})
         user, values = _user_values(portal, portal.actor, user_id, users)
         properties, who = _expression_input(values), user.get("displayName")
     answer = portal.actor.parse_expression(job_id, expression, properties)

@@ -211,6 +211,8 @@ def _cycle_account(execution: dict, entries: list[dict], words: Callable[[list[d
     if execution.get("state") == "Failed" and not entries:
         return (f"The cycle stopped before anything reached Genesys: {error.get('code') or 'an error'}"
                 + (f" ({error.get('message')})" if error.get("message") else "") + ".")
+    if execution.get("state") == "Failed":
+        return f"The cycle failed ({error.get('code') or 'an error'}). " + words(entries)
     return words(entries)
 
 
@@ -345,15 +347,17 @@ def user_rows(users: list[dict], deleted: list[dict], scope: ScopeInputs, genesy
 
 
 def group_rows(groups: list[dict], scope: ScopeInputs, group_members: dict[str, list[dict]],
-               genesys_groups: list[dict]) -> list[dict]:
-    """One row per Entra group: assignment, members, and the Genesys group of the same name."""
+               genesys_groups: list[dict], *, linked: dict[str, str] | None = None) -> list[dict]:
+    """One row per Entra group: assignment, members, and its Genesys group: the one the service linked (by id,
+    from the provisioning logs), else the one of the same name."""
     exact = {g.get("displayName"): g for g in genesys_groups}
     folded = {str(g.get("displayName", "")).casefold(): g for g in genesys_groups}
+    by_id = {g.get("id"): g for g in genesys_groups}
     rows = []
     for group in groups:
         gid = group["id"]
         name = group.get("displayName") or ""
-        target = exact.get(name) or folded.get(name.casefold())
+        target = by_id.get((linked or {}).get(gid)) or exact.get(name) or folded.get(name.casefold())
         members = [{"id": m["id"], "displayName": m.get("displayName"),
                     "userPrincipalName": m.get("userPrincipalName")} for m in group_members.get(gid, [])]
         if target is None:
@@ -361,8 +365,11 @@ def group_rows(groups: list[dict], scope: ScopeInputs, group_members: dict[str, 
                        "text": "No Genesys group with this name: the service cannot create groups, an admin "
                                "creates it in Genesys with the identical name"}
         else:
-            genesys = {"state": "exists", "id": target.get("id"), "members": len(target.get("members") or []),
-                       "text": f"Exists in Genesys ({len(target.get('members') or [])} members)"}
+            count = len(target.get("members") or [])
+            other = target.get("displayName") if target.get("displayName") != name else None
+            genesys = {"state": "exists", "id": target.get("id"), "members": count, "name": target.get("displayName"),
+                       "text": (f"Linked to the Genesys group '{other}' ({count} members)" if other
+                                else f"Exists in Genesys ({count} members)")}
         assigned = scope.direct.get(gid)
         rows.append({"id": gid, "displayName": name, "description": group.get("description"),
                      "assigned": assigned is not None, "role": assigned,

@@ -120,14 +120,15 @@ def account(entries: Iterable[Mapping[str, Any]]) -> str:
     skipped: dict[str, list[str]] = {}
     skipped_other: list[str] = []
     staged: list[str] = []
-    failed: dict[str, list[str]] = {}
+    failed: dict[tuple[str, bool], list[str]] = {}
     warned: list[str] = []
     # Graph lists the newest first; a story step's entries come oldest first: tell them as they happened.
     for entry in sorted(entries, key=lambda e: str(e.get("activityDateTime") or "")):
         action, status, name = entry.get("provisioningAction"), _status(entry), _name(entry)
         error = _error(entry)
         if status == "failure":
-            failed.setdefault(_reason(error), []).append(name)
+            retried = "retried" in str(error.get("recommendedAction") or "").lower()
+            failed.setdefault((_reason(error), retried), []).append(name)
             continue
         if action == "stagedDelete" or error.get("errorCode") == "TooManyDeletes":
             staged.append(name)
@@ -175,9 +176,9 @@ def account(entries: Iterable[Mapping[str, Any]]) -> str:
         sentences.append(f"{names(created)} {'was' if len(created) == 1 else 'were'} created in Genesys")
     if matched:
         sentences.append(f"{names(matched)} already existed in Genesys: matched on user name and brought up to date")
-    for props, who in changed.items():
-        what = names(list(props)) if props else "details"
-        sentences.append(f"{names(who)}: {what} changed in Genesys")
+    for changed_attributes, people in changed.items():
+        what = names(list(changed_attributes)) if changed_attributes else "details"
+        sentences.append(f"{names(people)}: {what} changed in Genesys")
     if managers:
         sentences.append(f"manager links were set for {names(managers)}")
     if disabled:
@@ -196,8 +197,9 @@ def account(entries: Iterable[Mapping[str, Any]]) -> str:
     if staged:
         sentences.append(f"{names(staged)}: {'its' if len(staged) == 1 else 'their'} removal was held back by "
                          "accidental-deletion prevention (nothing changed in Genesys)")
-    for reason, who in failed.items():
-        sentences.append(f"{names(who)} could not be provisioned: {reason}; the service retries later")
+    for (reason, retried), who in failed.items():
+        sentences.append(f"{names(who)} could not be provisioned: {reason}"
+                         + ("; the service retries later" if retried else ""))
     if warned:
         sentences.append(f"with a warning: {names(warned)}")
     if not sentences:
@@ -279,7 +281,24 @@ def _graph_words(args: Mapping[str, Any], name_of: Any) -> str:
     shown = path
     for ident, name in zip(ids, who, strict=True):
         shown = shown.replace(ident, name)
-    return f"Graph {method} {shown}"
+    return f"Graph {method} {_placeholders(shown)}"
+
+
+def _genesys_words(args: Mapping[str, Any]) -> str:
+    """A Genesys admin's own request, by what it does to which kind of object (ids mean nothing to a class)."""
+    method = str(args.get("method") or "GET").upper()
+    path = str(args.get("path") or "")
+    kind = "group" if "/groups" in path.lower() else "user" if "/users" in path.lower() else "object"
+    one = bool(re.search(r"/(users|groups)/[^/?]+", path, re.IGNORECASE))
+    verb = {"POST": "create a", "PUT": "replace a", "PATCH": "change a", "DELETE": "delete a"}.get(method)
+    if verb is not None:
+        return f"In Genesys, an admin's own request: {verb} {kind} by hand ({method} {_placeholders(path)})"
+    return f"In Genesys, look up {'a ' + kind if one else kind + 's'} ({method} {_placeholders(path)})"
+
+
+def _placeholders(text: str) -> str:
+    """``${saved}`` references not known yet, as the words they stand for."""
+    return re.sub(r"\$\{([^}]+)\}", lambda m: "{" + m.group(1).split(":")[-1].replace("_", " ") + "}", text)
 
 
 def step_words(verb: str, args: Any, name_of: Any) -> str:
@@ -288,7 +307,7 @@ def step_words(verb: str, args: Any, name_of: Any) -> str:
     if verb == "graph" and isinstance(args, Mapping):
         return _graph_words(args, name_of)
     if verb == "genesys" and isinstance(args, Mapping):
-        return f"In Genesys, {str(args.get('method') or 'GET').upper()} {args.get('path') or ''}"
+        return _genesys_words(args)
     if verb == "advance":
         if isinstance(args, Mapping) and args.get("to"):
             return f"Move the clock to {args['to']}"

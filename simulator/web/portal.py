@@ -206,11 +206,16 @@ class Portal:
         genesys_users = org.export_state("Users") if org is not None else []
         genesys_groups = org.export_state("Groups") if org is not None else []
         created: dict[str, str] = {}
+        linked: dict[str, str] = {}  # Entra group -> the Genesys group the service updated (it keeps the link by id)
         if job is not None:
             for entry in self._all_logs("provisioningAction eq 'create' and provisioningStatusInfo/status eq 'success'"):
                 source, target = entry.get("sourceIdentity") or {}, entry.get("targetIdentity") or {}
                 if source.get("id") and target.get("id") and source.get("identityType") == "User":
                     created[source["id"]] = target["id"]
+            for entry in self._all_logs("provisioningAction eq 'update' and provisioningStatusInfo/status eq 'success'"):
+                source, target = entry.get("sourceIdentity") or {}, entry.get("targetIdentity") or {}
+                if source.get("identityType") == "Group" and source.get("id") and target.get("id"):
+                    linked.setdefault(source["id"], target["id"])
         job_ran = bool(((job or {}).get("status") or {}).get("lastExecution"))
         scoping = False
         if job is not None:
@@ -219,7 +224,7 @@ class Portal:
         user_rows = model.user_rows(users, deleted, scope, genesys_users, created=created, job_ran=job_ran)
         return {
             "users": user_rows,
-            "groups": model.group_rows(groups, scope, members, genesys_groups),
+            "groups": model.group_rows(groups, scope, members, genesys_groups, linked=linked),
             "genesysOnly": model.genesys_only(genesys_users, [r["userPrincipalName"] for r in user_rows],
                                               created.values()),
             "genesysUsers": {"active": sum(1 for u in genesys_users if u.get("active", True)),

@@ -285,6 +285,11 @@ def test_library_stories_stepped_from_the_page_hold_every_expectation(desktop, s
         s.button("Next step").click()
         expect(page.locator("#strip-position")).to_have_text(f"step {n} of {total}")
         expect(page.locator("#strip-step")).to_be_in_viewport()  # the newest step stays in view
+        if n == 3:  # scrolled to the foot of a long page: the clock and Next step are still there
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            expect(page.locator("#clock")).to_be_in_viewport()
+            expect(s.button("Next step")).to_be_in_viewport()
+            expect(page.locator("#story li.newest")).to_be_visible()
     expect(page.locator("#story-position")).to_contain_text("the end")
     expect(page.locator("#story .chip-failure")).to_have_count(0)
     assert page.locator("#story .steps > li").count() == total
