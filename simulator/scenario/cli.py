@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli import Context, emit, pass_context
+from simulator.cli import CliError, Context, Reported, emit, pass_context
 
 __all__ = ["scenario_group", "run_scenario_command", "demo_command"]
 
@@ -34,9 +34,17 @@ class _Progress:
             sys.stderr.flush()
 
 
-class InvalidScenario(click.ClickException):
+class InvalidScenario(CliError):
     """The scenario file is wrong (or there is no such scenario): nothing ran."""
 
+    code = "invalid_scenario"
+    exit_code = 2
+
+
+class ReportedInvalid(Reported):
+    """An invalid file the listing already shows (exit 2)."""
+
+    code = "invalid_scenario"
     exit_code = 2
 
 
@@ -50,20 +58,37 @@ def _load(ctx: Context, name: str, junit: Path | None):
     except ScenarioInvalid as err:
         if junit is not None:
             _write(junit, render_invalid_junit(Path(name).stem, err.problems))
-        if ctx.as_json:
-            click.echo(json.dumps({"scenario": name, "ok": False, "valid": False,
-                                   "problems": [p.to_dict() for p in err.problems]}, indent=2, ensure_ascii=False))
-        raise InvalidScenario(f"invalid scenario file, nothing ran ({len(err.problems)} problem(s)):\n{err}") from err
+        raise InvalidScenario(f"invalid scenario file, nothing ran ({len(err.problems)} problem(s)):\n{err}",
+                              details={"scenario": name, "problems": [p.to_dict() for p in err.problems]}) from err
     except ScenarioError as err:
-        raise InvalidScenario(str(err)) from err
+        known = resolve_known(name)
+        raise InvalidScenario(str(err), code="unknown_scenario" if not known else None) from err
 
 
-def _print_report(text: str, out: Path | None) -> None:
-    """The report on stdout, and in ``out`` too when given (saying so on stderr)."""
-    if out is not None:
-        _write(out, text)
-        click.echo(f"report written to {out}", err=True)
-    click.echo(text, nl=False)
+def resolve_known(name: str) -> bool:
+    """Whether ``name`` is a file or a story of the library (else: an unknown story)."""
+    from .errors import ScenarioError
+    from .model import resolve_scenario
+
+    try:
+        resolve_scenario(name)
+    except ScenarioError:
+        return False
+    return True
+
+
+def _print_report(ctx: Context, text: str, out: Path | None, summary: dict, summary_text: str) -> None:
+    """The report on stdout; with ``out``, in that file only, and stdout gets ``summary`` (a short
+    JSON object with --json, ``summary_text`` without), so a script reads a small answer and the
+    report stays in its file."""
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    _write(out, text)
+    if ctx.as_json:
+        click.echo(json.dumps({**summary, "report": str(out)}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"{summary_text}\nreport written to {out}")
 
 
 def _write(path: Path, text: str) -> None:
@@ -85,14 +110,17 @@ def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | 
         result = ScenarioRunner(scenario, progress=bar, seed=seed, record_target=record_target).run()
     finally:
         bar.close()
-    _print_report(render_json(result) if ctx.as_json else render_text(result), out)
+    _print_report(ctx, render_json(result) if ctx.as_json else render_text(result), out,
+                  {"scenario": result.scenario.name, "ok": result.ok, "failures": result.failures},
+                  f"scenario {result.scenario.name}: " + ("every step ran and every expectation held" if result.ok
+                                                          else f"{len(result.failures)} step(s) failed"))
     if junit is not None:
         _write(junit, render_junit(result))
         click.echo(f"JUnit XML written to {junit}", err=True)
     if record_target is not None:
         click.echo(f"engine -> Genesys traffic recorded to {record_target}", err=True)
     if not result.ok:
-        raise click.ClickException(f"{len(result.failures)} step(s) failed")
+        raise Reported(f"{len(result.failures)} step(s) failed", code="scenario_failed")
 
 
 def _run_options(fn):
@@ -219,7 +247,7 @@ def list_command(ctx: Context, as_json: bool) -> None:
         text += [f"{s.name}  (tenant {s.tenant}, {len(s.steps)} steps)"] + (describe(s.description, width=88) or ["  (no description)"]) + [""]
     emit(ctx, items, "\n".join(text).rstrip("\n") or "no scenarios")
     if not all(i["valid"] for i in items):
-        raise InvalidScenario("some scenario files are invalid (listed above)")
+        raise ReportedInvalid("some scenario files are invalid (listed above)")
 
 
 @scenario_group.command("schema")
@@ -278,7 +306,7 @@ def golden_command(ctx: Context, names: tuple[str, ...], folder: Path, check: bo
             lines.append(f"{scenario.name}: " + ", ".join(str(p) for p in written))
     emit(ctx, items, "\n".join(lines))
     if failed:
-        raise click.ClickException("some stories failed or differ from their goldens (listed above)")
+        raise Reported("some stories failed or differ from their goldens (listed above)", code="golden_mismatch")
 
 
 @click.command("demo")
