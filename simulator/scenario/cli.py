@@ -146,7 +146,7 @@ def scenario_group() -> None:
 
 
 @scenario_group.command("run")
-@click.argument("name")
+@click.argument("name", required=False)
 @_run_options
 @click.option("--target", metavar="URL",
               help="Provision into your own SCIM server at this tenant URL (e.g. http://localhost:8000/scim/v2) instead "
@@ -158,7 +158,7 @@ def scenario_group() -> None:
               help="With --target: scim (default: groups created, renamed and deleted) or genesys (groups only "
                    "updated, as the PureCloud by Genesys gallery app).")
 @pass_context
-def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, junit: Path | None, progress: bool | None,
+def run_command(ctx: Context, name: str | None, seed: int | None, out: Path | None, junit: Path | None, progress: bool | None,
                 record_target: Path | None, as_json: bool, target: str | None, token: str | None,
                 profile: str | None) -> None:
     """Run scenario NAME (from fixtures/scenarios) or a path to a scenario YAML file.
@@ -168,7 +168,13 @@ def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, jun
 
     With --target the story's job provisions into your own SCIM server, twice (Entra's default
     PATCH shapes, then ?aadOptscim062020), and the target report lists every request with what
-    the engine sent, expected and got, and a verdict per Entra request pattern.
+    the engine sent, expected and got, a verdict per Entra request pattern, and the validator's
+    checks (each with its RFC section, MUST or SHOULD).  Without NAME, --target runs
+    scim-lifecycle, which sends every pattern.  Its first line names the cause and the fix when
+    the server is unreachable, refuses the token, or the URL is not the SCIM root.
+
+    With --out FILE the report goes to FILE only, and stdout gets a short summary (a JSON object
+    with --json).
 
     \b
     Exit status:
@@ -177,15 +183,20 @@ def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, jun
          (--target: a pattern failed)
       2  the file is invalid (each problem as file:line:column): nothing ran
     """
+    from simulator.conformance.run import DEFAULT_STORY
+
     ctx.as_json = ctx.as_json or as_json
     if target is None:
         if token is not None and not _from_env("PROVSIM_TARGET_TOKEN", token) or profile is not None:
             raise click.UsageError("--token and --profile go with --target URL")
+        if name is None:
+            raise click.UsageError(f"Missing argument 'NAME' (a story of `provsim scenario list` or a .yaml file; "
+                                   f"with --target URL it defaults to {DEFAULT_STORY})")
         run_scenario_command(ctx, name, seed, out, progress, record_target, junit)
         return
     if junit is not None:
         raise click.UsageError("--junit is not available with --target (use --json for the target report)")
-    run_target_command(ctx, name, target, token=token, profile=profile or "scim", seed=seed, out=out,
+    run_target_command(ctx, name or DEFAULT_STORY, target, token=token, profile=profile or "scim", seed=seed, out=out,
                        progress=progress, record_target=record_target)
 
 
@@ -198,7 +209,7 @@ def _from_env(name: str, value: str) -> bool:
 def run_target_command(ctx: Context, name: str, url: str, *, token: str | None, profile: str, seed: int | None,
                        out: Path | None, progress: bool | None, record_target: Path | None) -> None:
     """Run the story against the user's SCIM server; print the target report; exit 1 when a pattern failed."""
-    from simulator.conformance import Target, render_json, render_text, run_target
+    from simulator.conformance import VERDICTS, Target, render_json, render_text, run_target
     from simulator.engine.target_profile import parse_profile
 
     scenario = _load(ctx, name, None)
@@ -216,12 +227,17 @@ def run_target_command(ctx: Context, name: str, url: str, *, token: str | None, 
         report = run_target(scenario, target, seed=seed, progress=bar, record_target=record_target)
     finally:
         bar.close()
-    _print_report(render_json(report) if ctx.as_json else render_text(report), out)
+    counts = {v: sum(1 for p in report.verdicts if p.verdict == v) for v in VERDICTS}
+    summary = {"headline": report.headline, "ok": report.ok, "scenario": report.scenario,
+               "target": {"tenantUrl": report.tenant_url, "profile": report.profile.value},
+               "diagnosis": report.diagnosis.to_dict() if report.diagnosis else None, "summary": counts,
+               "failed": [v.pattern.id for v in report.verdicts if v.verdict == "fail"], "requests": len(report.exchanges)}
+    _print_report(ctx, render_json(report) if ctx.as_json else render_text(report), out, summary,
+                  report.headline + "\n" + ", ".join(f"{n} {v}" for v, n in counts.items() if n))
     if record_target is not None:
         click.echo(f"engine -> target traffic recorded to {record_target}", err=True)
     if not report.ok:
-        failed = [v.pattern.title for v in report.verdicts if v.verdict == "fail"]
-        raise click.ClickException(f"{len(failed)} pattern(s) failed: {', '.join(failed)}")
+        raise Reported(report.headline, code="target_failed")
 
 
 @scenario_group.command("list")
