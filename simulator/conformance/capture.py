@@ -131,7 +131,7 @@ class CapturingTransport(httpx.BaseTransport):
             self.recorder.record(request, None, err)
             raise
         self.recorder.record(request, response, None)
-        if self.recorder.after_engine is not None and self.recorder.source == "engine":
+        if self.recorder.after_engine is not None and self.recorder.source in ("engine", "story"):
             self.recorder.after_engine(self.recorder.exchanges[-1], request, self.inner)
         return response
 

@@ -1,6 +1,6 @@
 """What Microsoft's SCIM Validator checks that the engine's own requests do not, sent as probes.
 
-* after every user or group PATCH the engine got a 2xx for: the object read back by id (and a user
+* after every user or group PATCH the engine (or a story's SCIM step) got a 2xx for: the object read back by id (and a user
   by a ``userName`` filter too), and compared with what the PATCH set (``read-back-user``,
   ``read-back-group``): "a GET and a filter on a disabled user return ``active: false``";
 * after each pass: a user (and, profile ``scim``, a group) created again, expecting 409
@@ -97,7 +97,7 @@ class ReadBack:
         self.headers = headers
 
     def __call__(self, ex: Exchange, request: httpx.Request, inner: httpx.BaseTransport) -> None:
-        if ex.source != "engine" or ex.method != "PATCH" or ex.status not in (200, 204):
+        if ex.source not in ("engine", "story") or ex.method != "PATCH" or ex.status not in (200, 204):
             return
         parts = [p for p in ex.path.split("/") if p]
         if len(parts) != 2 or parts[0].lower() not in ("users", "groups"):
