@@ -6,7 +6,7 @@ loaded only when used, so ``provsim --help`` stays fast and one surface's
 missing extra never breaks another's command.  Every command that prints
 results takes ``--json``; failures exit non-zero with a readable message.
 
-Errors, for people and for machines (docs/cli.md):
+Errors, for people and for machines (README.md, "For machines"):
 
 - without ``--json`` an error is ``Error: ...`` on stderr;
 - with ``--json`` (anywhere on the command line) stdout carries exactly one JSON document: the
