@@ -127,7 +127,7 @@ def _run_options(fn):
     """The options `scenario run` and `demo` share."""
     for option in reversed([
         click.option("--seed", type=int, default=None, help="Override the scenario's seed."),
-        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report to this file."),
+        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file instead of stdout, which gets a short summary (JSON with --json)."),
         click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
                      help="Also write JUnit XML for CI: one testcase per expect step (also for an invalid file)."),
         click.option("--progress/--no-progress", default=None,
