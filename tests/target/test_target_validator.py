@@ -145,3 +145,21 @@ def test_probes_clean_up_what_they_created(fixture, request):
     assert all(ex.status == 204 for ex in cleanups)
     random_user = next(ex for ex in report.exchanges if ex.patterns == ["random-values"] and ex.method == "POST")
     assert random_user.body["userName"].startswith("provsim-validator-") and random_user.status == 201
+
+
+def test_one_transient_error_names_no_cause():
+    """The quiet case of the first line: one 503 on one create is that pattern's finding, not "unreachable"
+    or "not a SCIM root" (Test Connection passed)."""
+    posts = []
+
+    def one_503(method, path, query, body):
+        if method == "POST" and path == "/Users":
+            posts.append(path)
+            if len(posts) == 3:
+                return 503, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "503"}
+        return None
+
+    report = run_target(LIFECYCLE, Breaks(make_scim2_app(), one_503))
+    assert report.diagnosis is None
+    assert report.headline.startswith("FAILED: your SCIM server failed ") and "Create a user" in report.headline
+    assert report.verdict("test-connection").verdict == "pass"
