@@ -30,7 +30,7 @@ from typing import Any
 
 import click
 
-from simulator.cli import Context, emit, pass_context
+from simulator.cli import Context, bind_failed, emit, pass_context
 from simulator.core.security import SERVED_KEY
 
 __all__ = ["serve_command", "ServerThread", "HttpServer", "ServerKind", "Housekeeping", "DEMO_CREDENTIALS",
@@ -365,7 +365,10 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
                 handler.setFormatter(logging.Formatter("%(message)s"))
                 access_logger.addHandler(handler)
             access_logger.setLevel(logging.INFO)
-        server = ServerThread(app, host, port, threads=threads)
+        try:
+            server = ServerThread(app, host, port, threads=threads)
+        except OSError as err:
+            raise bind_failed(err, host, port) from err
     except (ConfigError, StoreError, OSError) as err:
         raise click.ClickException(str(err)) from err
     warning = exposure_warning(host, allow_remote_control=allow_remote_control, allow_hosts=allow_hosts)
