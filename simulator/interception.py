@@ -354,8 +354,11 @@ class _MemoryTransport(asyncio.Transport):
 class Intercept:
     """What :func:`intercept` returns: a context manager (``with ... as provsim``) and a decorator."""
 
-    def __init__(self, config: ProvsimConfig) -> None:
+    def __init__(self, config: ProvsimConfig, *, app: Any = None) -> None:
+        """``config`` builds a fresh app on each entry; ``app`` (a provsim WSGI app, e.g. the pytest
+        plugin's ``provsim_app``) is served instead when given."""
         self.config = config
+        self.given_app = app
         self.app: Any = None
         self.client: ProvsimClient | None = None
         self.transport: Any = None
@@ -367,7 +370,7 @@ class Intercept:
 
         if self.client is not None:
             raise ProvsimError("this simulator.intercept() is already active; make a new one to nest")
-        self.app = create_app(self.config)
+        self.app = self.given_app if self.given_app is not None else create_app(self.config)
         self.transport = InProcessTransport(app=self.app)
         self.client = ProvsimClient.in_process(self.app)
         _ROUTES.push(self)
@@ -385,14 +388,14 @@ class Intercept:
 
             @functools.wraps(func)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                with Intercept(self.config):
+                with Intercept(self.config, app=self.given_app):
                     return await func(*args, **kwargs)
 
             return run_async  # type: ignore[return-value]
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with Intercept(self.config):
+            with Intercept(self.config, app=self.given_app):
                 return func(*args, **kwargs)
 
         return run  # type: ignore[return-value]
