@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from simulator.cli import Context, pass_context
+from simulator.tls import tls_banner, tls_files, tls_options
 
 from .modes import OnMiss, ProxyMode
 
@@ -87,6 +88,7 @@ def _recorded_origin(cassette_path: Path | None, fmt: str | None) -> str:
 @click.option("--insecure", is_flag=True, help="Do not verify the upstream's TLS certificate.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.01), help="Upstream timeout in seconds (504 when exceeded).")
 @click.option("--log", "traffic_log", type=click.Path(dir_okay=False, path_type=Path), help="Write the traffic log (JSON lines; `cassette check --played`).")
+@tls_options
 @pass_context
 def proxy(
     ctx: Context,
@@ -109,6 +111,8 @@ def proxy(
     insecure: bool,
     timeout: float,
     traffic_log: Path | None,
+    tls: bool,
+    tls_dir: Path | None,
 ) -> None:
     """Record, replay or spy on traffic between a client and one upstream."""
     from simulator.serve import HttpServer, run_until_signal
@@ -120,6 +124,8 @@ def proxy(
 
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("--certfile and --keyfile go together")
+    if certfile and (tls or tls_dir):
+        raise click.UsageError("--tls/--tls-dir use provsim's local CA; --certfile/--keyfile your own certificate: pick one")
     if upstream is None:
         if ProxyMode(mode) is not ProxyMode.REPLAY or OnMiss(on_miss) is OnMiss.FORWARD:
             raise click.UsageError(f"--upstream is required in {ProxyMode(mode).value} mode"
@@ -149,7 +155,10 @@ def proxy(
     except ProxyError as err:
         raise ProxyCliError(str(err)) from err
     ssl_context = (str(certfile), str(keyfile)) if certfile and keyfile else None
-    # waitress (werkzeug when TLS is asked for): the shared server class of provsim serve
+    tls_material = tls_files(tls, tls_dir, host)  # the same local CA as provsim serve --tls
+    if tls_material is not None:
+        ssl_context = tls_material.pair
+    # waitress (cheroot when TLS is asked for: waitress has none): the shared server class of provsim serve
     server = HttpServer(app, host, port, ssl_context=ssl_context)
     scheme = "https" if ssl_context else "http"
     listening = f"{scheme}://{host}:{server.port}"
@@ -157,12 +166,15 @@ def proxy(
     def announce() -> None:
         if ctx.as_json:
             _emit(True, {"url": listening, "mode": config.mode.value, "upstream": upstream,
-                         "cassette": str(cassette_path) if cassette_path else None}, "")
+                         "cassette": str(cassette_path) if cassette_path else None,
+                         "tls_ca": str(tls_material.ca) if tls_material else None}, "")
         click.echo(
             f"provsim proxy ({config.mode.value}) on {listening} -> {upstream}"
             + (f", cassette {cassette_path}" if cassette_path else ""),
             err=True,
         )
+        if tls_material is not None:
+            click.echo(tls_banner(tls_material), err=True)
 
     try:
         run_until_signal(server, announce)  # SIGTERM / SIGINT: stop accepting, finish requests in flight
