@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import ssl
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any
 from simulator.core import ProvsimError
 
 __all__ = ["TlsFiles", "TlsError", "default_tls_dir", "ensure_tls", "LOCAL_NAMES", "tls_options", "tls_files",
-           "tls_banner"]
+           "tls_banner", "upstream_trust"]
 
 #: The names every server certificate covers.
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -103,6 +104,15 @@ def ensure_tls(folder: Path | None = None, names: Iterable[str] = ()) -> TlsFile
     except OSError as err:
         raise TlsError(f"cannot use {folder} for the local CA: {err}") from err
     return TlsFiles(folder, ca_path, cert, key, created, wanted)
+
+
+def upstream_trust(ca: Path) -> ssl.SSLContext:
+    """A client context that trusts what httpx trusts by default (certifi's CAs) and the local CA."""
+    import certifi
+
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.load_verify_locations(cafile=str(ca))
+    return context
 
 
 def _clean(name: str) -> str:

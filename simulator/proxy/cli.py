@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from simulator.cli import Context, pass_context
-from simulator.tls import tls_banner, tls_files, tls_options
+from simulator.tls import tls_banner, tls_files, tls_options, upstream_trust
 
 from .modes import OnMiss, ProxyMode
 
@@ -131,6 +131,7 @@ def proxy(
             raise click.UsageError(f"--upstream is required in {ProxyMode(mode).value} mode"
                                    + (" with --on-miss forward" if ProxyMode(mode) is ProxyMode.REPLAY else ""))
         upstream = _recorded_origin(cassette_path, fmt)
+    tls_material = tls_files(tls, tls_dir, host)  # the same local CA as provsim serve --tls
     try:
         config = ProxyConfig(
             upstream=upstream,
@@ -145,7 +146,8 @@ def proxy(
             pseudonymize=pseudonymize,
             pseudonym_key=pseudonym_key or DEFAULT_PSEUDONYM_KEY,
             ignore_fields=ignore_fields,
-            verify=not insecure,
+            # with --tls the upstream may be provsim serve --tls: its CA is trusted too, beside the system's
+            verify=upstream_trust(tls_material.ca) if tls_material and not insecure else not insecure,
             timeout=timeout,
             traffic_log=traffic_log,
         )
@@ -155,7 +157,6 @@ def proxy(
     except ProxyError as err:
         raise ProxyCliError(str(err)) from err
     ssl_context = (str(certfile), str(keyfile)) if certfile and keyfile else None
-    tls_material = tls_files(tls, tls_dir, host)  # the same local CA as provsim serve --tls
     if tls_material is not None:
         ssl_context = tls_material.pair
     # waitress (cheroot when TLS is asked for: waitress has none): the shared server class of provsim serve
