@@ -75,6 +75,12 @@ def with_pytest(built, tmp_path_factory) -> Path:
     return make_venv(tmp_path_factory.mktemp("venv") / "with-pytest", f"provsim[pytest] @ {built[0].as_uri()}")
 
 
+@pytest.fixture(scope="module")
+def with_sdk(built, tmp_path_factory) -> Path:
+    """``pip install 'provsim[sdk]'``: Microsoft's and Genesys' SDKs beside provsim (docs/intercept.md)."""
+    return make_venv(tmp_path_factory.mktemp("venv") / "with-sdk", f"provsim[sdk] @ {built[0].as_uri()}")
+
+
 def test_the_wheel_builds_without_warnings_and_carries_every_fixture(built):
     wheel, output = built
     warnings = [line for line in output.splitlines() if "Warning" in line or "deprecated" in line.lower()]
@@ -148,3 +154,14 @@ def test_a_user_project_using_the_plugin_passes(with_pytest, tmp_path):
     assert "7 passed" in first.stdout, first.stdout
     again = run(with_pytest, "-m", "pytest", "-p", "no:cacheprovider", cwd=project, env=clean_env())
     assert "7 passed" in again.stdout, again.stdout
+
+
+def test_production_code_runs_unchanged_inside_intercept(with_sdk, tmp_path):
+    """azure-identity + msgraph-sdk, msal and the Genesys SDK, no host or authority changed (issue 22)."""
+    shutil.copy(REPO / "tests" / "packaging" / "intercept_program.py", tmp_path / "program.py")
+    done = run(with_sdk, "program.py", cwd=tmp_path, env=clean_env())
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["graph_users"] > 20 and out["msal"] == "Bearer" and out["genesys"] == ["Megan Bowen"]
+    assert {"Engineering", "Marketing", "Sales", "Support"} <= set(out["groups"])   # through aiohttp
+    assert out["other_host"].startswith("simulator.intercept(): GET https://example.com/ was not sent: example.com")
+    assert out["traffic"] >= 5
