@@ -97,7 +97,8 @@ def ensure_tls(folder: Path | None = None, names: Iterable[str] = ()) -> TlsFile
                 _write(ca_key, ca.private_key_pem.bytes(), secret=True)
                 _write(ca_path, ca.cert_pem.bytes())
                 created = True
-            leaf = ca.issue_cert(*wanted, common_name="localhost")
+            leaf = ca.issue_cert(*wanted, common_name="localhost", organization_name="provsim",
+                                 organization_unit_name="provsim serve --tls")
             cert, key = folder / "server.pem", folder / "server-key.pem"
             _write(key, leaf.private_key_pem.bytes(), secret=True)
             _write(cert, b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
