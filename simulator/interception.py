@@ -191,9 +191,13 @@ def _urlopen(pool: Any, method: str, url: str, body: Any = None, headers: Any = 
         netloc += f":{pool.port}" if pool.port and pool.port != default else ""
         full = f"{pool.scheme}://{netloc}{url}"
     content = _body_bytes(body)
+    pairs = _header_pairs(headers)
+    sent = {name.lower() for name, _ in pairs}
+    # what urllib3's HTTPConnection adds on the wire when the caller did not
+    pairs += [(k, v) for k, v in (("Accept-Encoding", "identity"), ("User-Agent", _urllib3_agent())) if k.lower() not in sent]
     retries = Retry.from_int(retries, redirect=redirect, default=pool.retries)
     while True:
-        request = httpx.Request(method, full, headers=_header_pairs(headers), content=content)
+        request = httpx.Request(method, full, headers=pairs, content=content)
         try:
             answer = _ROUTES.serve(request, "urllib3")
         except httpx.RemoteProtocolError as err:
@@ -206,6 +210,12 @@ def _urlopen(pool: Any, method: str, url: str, body: Any = None, headers: Any = 
                             status=answer.status_code, reason=answer.reason_phrase, version=11, version_string="HTTP/1.1",
                             preload_content=preload_content, decode_content=decode_content, request_method=method,
                             request_url=full, retries=retries, enforce_content_length=True)
+
+
+def _urllib3_agent() -> str:
+    import urllib3
+
+    return f"python-urllib3/{urllib3.__version__}"
 
 
 def _header_pairs(headers: Any) -> list[tuple[str, str]]:
