@@ -55,11 +55,11 @@ def built(tmp_path_factory) -> tuple[Path, str]:
     return wheel, done.stdout + done.stderr
 
 
-def make_venv(where: Path, requirement: str) -> Path:
+def make_venv(where: Path, requirement: str, *, timeout: float = 300) -> Path:
     """A fresh venv (no pip of its own: this venv's pip installs into it, from pip's cache)."""
     run(sys.executable, "-m", "venv", "--without-pip", where)
     python = where / "bin" / "python"
-    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", requirement)
+    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", requirement, timeout=timeout)
     return python
 
 
@@ -78,7 +78,8 @@ def with_pytest(built, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def with_sdk(built, tmp_path_factory) -> Path:
     """``pip install 'provsim[sdk]'``: Microsoft's and Genesys' SDKs beside provsim (docs/intercept.md)."""
-    return make_venv(tmp_path_factory.mktemp("venv") / "with-sdk", f"provsim[sdk] @ {built[0].as_uri()}")
+    # about 60 packages (msgraph-sdk and kiota, azure-identity, aiohttp, the Genesys SDK): slower than the others
+    return make_venv(tmp_path_factory.mktemp("venv") / "with-sdk", f"provsim[sdk] @ {built[0].as_uri()}", timeout=1200)
 
 
 def test_the_wheel_builds_without_warnings_and_carries_every_fixture(built):
