@@ -12,10 +12,10 @@ def test_the_documented_example_passes_as_printed(pytester):
     text = DOC.read_text(encoding="utf-8")
     example = re.search(r"## A complete example.*?```python\n(.*?)```", text, re.S).group(1)
     pytester.makepyfile(test_provisioning=example)
-    pytester.runpytest_subprocess("--provsim-record").assert_outcomes(passed=7)
+    pytester.runpytest_subprocess("--provsim-record").assert_outcomes(passed=8)
     golden = pytester.path / "cassettes" / "test_provisioning" / "test_what_the_engine_sends_stays_the_same.yaml"
     assert golden.is_file()
-    pytester.runpytest_subprocess().assert_outcomes(passed=7)
+    pytester.runpytest_subprocess().assert_outcomes(passed=8)
 
 
 def test_the_documented_ini_file_pastes_cleanly(pytester):
