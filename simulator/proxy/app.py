@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ class ProxyConfig:
     pseudonymize: bool = False
     pseudonym_key: str = DEFAULT_PSEUDONYM_KEY
     ignore_fields: tuple[str, ...] = ()
-    verify: bool = True
+    verify: bool | ssl.SSLContext = True  # an SSLContext: the system's CAs plus provsim's local CA (--tls)
     timeout: float = 30.0
     traffic_log: Path | None = None
     miss_status: int = 404
