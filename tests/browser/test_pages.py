@@ -302,3 +302,43 @@ def test_dashboard_path_redirects_to_the_page(desktop, served):
     desktop.page.goto(served.url + "/dashboard")
     expect(desktop.page.locator("#h-overview")).to_be_visible()
     assert desktop.page.url.rstrip("/") == served.url
+
+
+def test_mappings_edited_on_the_page_and_refused_where_the_problem_is(desktop, served):
+    expect = _expect()
+    with ProvsimClient.connect(served.url) as script:
+        script.configure(start=True)
+    s, page = desktop, desktop.page
+    s.open("#mappings")
+    page.get_by_role("button", name="Provision Azure Active Directory Users").click()
+    form = page.locator("#mapping-form")
+    expect(form.get_by_role("heading", name="Provision Azure Active Directory Users")).to_be_focused()
+    title = form.locator("details.amap", has=page.locator("summary", has_text="→ title"))
+    expect(title.locator("summary")).to_contain_text("jobTitle → title")
+    title.locator("summary").click()
+    title.get_by_label("Mapping type").select_option("Expression")
+    title.get_by_label("Expression", exact=True).fill('Join(" - ", [department], [jobTitle])')
+    expect(title.locator("summary")).to_contain_text('Join(" - ", [department], [jobTitle]) → title')
+    title.get_by_role("button", name="Test expression of the mapping to title").click()
+    expect(page.locator("#xb-result")).to_have_text(re.compile(r"^For .+: .+ - .+$"))
+    form.get_by_role("button", name="Add scoping filter").click()
+    clause = form.locator(".clause").first
+    clause.get_by_label("Attribute").select_option("department")
+    clause.get_by_label("Value").fill("Sales")
+    form.get_by_role("button", name="Save").click()
+    expect(s.status()).to_contain_text("Mappings saved: 'Provision Azure Active Directory Users'")
+    expect(page.locator("#mappings-list")).to_contain_text("1 scoping filter")
+    s.shot("desktop-mappings-saved")
+
+    # a refusal is shown beside the mapping it is about, opened, and the form keeps what was typed
+    s.refused(400)
+    title.locator("summary").click()
+    title.get_by_label("Expression", exact=True).fill('Join(" ", [department]')
+    form.get_by_role("button", name="Save").click()
+    expect(page.locator("#error")).to_contain_text("Not saved: ")
+    problem = title.locator(".field-error")
+    expect(problem).to_contain_text("Join")
+    expect(title).to_have_attribute("open", "")
+    expect(title.get_by_label("Expression", exact=True)).to_have_value('Join(" ", [department]')
+    s.nav("Directory")
+    expect(page.locator("#directory-summary")).to_contain_text("The job has scoping filters")

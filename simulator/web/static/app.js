@@ -12,7 +12,7 @@ import {
   loadLogs, logPaging, openEntry, provisionOnDemand, submitAssign, submitEditUser,
 } from "./entra.js";
 import { genesysShown, wireGenesys } from "./genesys.js";
-import { mappingsShown, wireMappings } from "./mappings.js";
+import { drawBuilderUsers, mappingsShown, wireMappings } from "./mappings.js";
 import { drawFailures, drawStory, loadLibrary, openMail, showNewestStep } from "./simulator.js";
 
 const POLL_MS = 1000;
@@ -80,6 +80,7 @@ function draw() {
   drawDirectory();
   drawFailures();
   drawStory();
+  drawBuilderUsers();
 }
 
 afterEveryAction(async (name) => {

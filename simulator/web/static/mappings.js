@@ -169,7 +169,7 @@ function settingRow(s, i) {
     <div class="field grow"><label for="js-${i}-value">Value</label><input id="js-${i}-value" data-k="value" value="${esc(s.value)}" spellcheck="false"></div></div>`;
 }
 
-function drawBuilderUsers() {
+export function drawBuilderUsers() {
   const users = ((S.state && S.state.directory && S.state.directory.users) || []).filter((u) => !u.deleted);
   fillSelect($("#xb-user"), users.map((u) => [u.id, `${u.displayName} (${u.userPrincipalName})`]));
 }
@@ -266,7 +266,11 @@ export function wireMappings() {
   form.addEventListener("input", (ev) => {
     const el = ev.target;
     const row = el.closest("[data-row]");
-    if (row && el.dataset.k && el.type !== "checkbox") M.rows[+row.dataset.row][el.dataset.k] = el.value;
+    if (row && el.dataset.k && el.type !== "checkbox") {
+      M.rows[+row.dataset.row][el.dataset.k] = el.value;
+      const summary = row.querySelector("summary");
+      if (summary) summary.innerHTML = rowSummary(M.rows[+row.dataset.row]);
+    }
     const clause = el.closest("[data-clause]");
     if (clause && el.dataset.k) M.scope[+clause.closest("[data-group]").dataset.group].clauses[+clause.dataset.clause][el.dataset.k] = el.value;
     M.dirty = true;
