@@ -337,13 +337,17 @@ def test_assign_with_a_role_and_the_notification_tick_box(dash, app):
     assert dash.state()["overview"]["quarantine"]["notifications"] == 0  # the box was not ticked
 
 
-def test_the_quarantine_advice_works_when_followed_as_written(dash):
-    """Observation 5: "wait for the next attempt" was a day away, with a token that lives a day."""
+def _quarantined_by_an_expired_token(dash: Dashboard) -> dict:
     dash.configured()
     dash.post("clock/advance", duration="PT40M")
     dash.post("tokens/expire")
     dash.post("clock/advance", duration="PT40M")
-    advice = dash.state()["overview"]["quarantine"]["advice"]
+    return dash.state()["overview"]["quarantine"]
+
+
+def test_the_quarantine_advice_works_when_followed_as_written(dash):
+    """Observation 5: "wait for the next attempt" was a day away, with a token that lives a day."""
+    advice = _quarantined_by_an_expired_token(dash)["advice"]
     assert "Restart provisioning" in advice and "Do not wait for the next attempt" in advice
     # as written: a new token, Test Connection, Save, Restart provisioning; the next cycle
     token = dash.post("genesys/token")["token"]
@@ -356,11 +360,7 @@ def test_the_quarantine_advice_works_when_followed_as_written(dash):
 
 def test_waiting_for_the_next_attempt_instead_quarantines_again(dash):
     """Why the advice no longer says "wait": the new token expires when the next attempt comes."""
-    dash.configured()
-    dash.post("clock/advance", duration="PT40M")
-    dash.post("tokens/expire")
-    dash.post("clock/advance", duration="PT40M")
-    attempt = dash.state()["overview"]["quarantine"]["nextAttempt"]
+    attempt = _quarantined_by_an_expired_token(dash)["nextAttempt"]
     token = dash.post("genesys/token")["token"]
     dash.post("job/credentials", tenantUrl=SCIM, secretToken=token)
     dash.post("clock/next-cycle")  # the next attempt, a day later

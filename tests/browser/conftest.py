@@ -108,6 +108,14 @@ class Screen:
 
 
 @pytest.fixture
+def expect(browser):
+    """Playwright's ``expect`` (imported here: without playwright the tests skip instead of failing to import)."""
+    from playwright.sync_api import expect
+
+    return expect
+
+
+@pytest.fixture
 def screens(browser, served):
     """Open browsers on the served dashboard, each its own context (cookies, storage): ``screens("phone")``.
     Closed after the test, which fails on any script error or failed request they saw."""

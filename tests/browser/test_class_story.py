@@ -20,14 +20,7 @@ PAGES = ("Overview", "Setup", "Mappings", "Directory", "Provisioning logs", "OAu
          "Scenarios")
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def test_the_class_story_from_an_empty_job(desktop):
-    expect = _expect()
+def test_the_class_story_from_an_empty_job(desktop, expect):
     s, page = desktop, desktop.page
     s.open()
     expect(page.locator("#overview-body")).to_contain_text("No provisioning job yet")
@@ -149,8 +142,7 @@ def test_the_class_story_from_an_empty_job(desktop):
     s.shot("desktop-08-recovered-directory")
 
 
-def test_a_library_story_told_one_step_per_click(desktop):
-    expect = _expect()
+def test_a_library_story_told_one_step_per_click(desktop, expect):
     s, page = desktop, desktop.page
     s.open("#scenarios")
     big = page.get_by_role("article", name="Story large-tenant-10k")
@@ -175,8 +167,7 @@ def test_a_library_story_told_one_step_per_click(desktop):
         assert s.fits(), f"{name} is wider than 1280 pixels"
 
 
-def test_live_updates_keep_what_the_trainer_is_typing(desktop, served):
-    expect = _expect()
+def test_live_updates_keep_what_the_trainer_is_typing(desktop, served, expect):
     s, page = desktop, desktop.page
     s.open("#setup")
     page.evaluate("window.__sameDocument = true")

@@ -89,12 +89,6 @@ DIALOG_OVERFLOW = r"""
 """
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 def _rich_state(url: str) -> None:
     """A class halfway through: a Genesys client, the job active, a story of changes, a quarantine, an e-mail."""
     with ProvsimClient.connect(url) as script:
@@ -109,9 +103,8 @@ def _rich_state(url: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_every_page_readable_and_reachable(screens, served, viewport):
+def test_every_page_readable_and_reachable(screens, served, viewport, expect):
     """Each page at 1280 and 390 px: no sideways scrolling, targets of 24 px or more, text at 4.5:1 or more."""
-    expect = _expect()
     _rich_state(served.url)
     s = screens(viewport)
     page = s.page
@@ -145,9 +138,8 @@ def test_every_page_readable_and_reachable(screens, served, viewport):
     assert page.evaluate(CONTRAST) == [], "disabled Setup fields under 4.5:1"
 
 
-def test_dialogs_fit_a_phone(phone, served):
+def test_dialogs_fit_a_phone(phone, served, expect):
     """Observation 7: the e-mail and log-detail dialogs were 825 px of content in a 326 px box."""
-    expect = _expect()
     _rich_state(served.url)
     s, page = phone, phone.page
     s.open("#failures")
@@ -181,8 +173,7 @@ def test_dialogs_fit_a_phone(phone, served):
     s.shot("phone-dialog-03-compare", full_page=False)
 
 
-def test_side_by_side_marks_what_genesys_does_not_hold(desktop, served):
-    expect = _expect()
+def test_side_by_side_marks_what_genesys_does_not_hold(desktop, served, expect):
     _rich_state(served.url)  # the department change never reached Genesys: the job is in quarantine
     s, page = desktop, desktop.page
     s.open("#directory")
@@ -198,9 +189,8 @@ def test_side_by_side_marks_what_genesys_does_not_hold(desktop, served):
     s.shot("desktop-dialog-compare", full_page=False)
 
 
-def test_focus_moves_to_the_result_of_each_action(desktop, served):
+def test_focus_moves_to_the_result_of_each_action(desktop, served, expect):
     """Observation 8: focus dropped to <body> after every action."""
-    expect = _expect()
     s, page = desktop, desktop.page
     s.open("#directory")
     body_focused = "document.activeElement === document.body"
@@ -231,9 +221,8 @@ def test_focus_moves_to_the_result_of_each_action(desktop, served):
     assert not page.evaluate(body_focused)
 
 
-def test_two_browsers_editing_one_user_and_one_group(screens):
+def test_two_browsers_editing_one_user_and_one_group(screens, expect):
     """Observation 9: the second of two saves silently overwrote the first; now the stale one is refused."""
-    expect = _expect()
     first, second = screens(), screens()
     for s in (first, second):
         s.open("#directory")
@@ -273,10 +262,9 @@ def test_two_browsers_editing_one_user_and_one_group(screens):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("story", ["mass-deletion", "soft-delete-restore", "token-invalid-revoked"])
-def test_library_stories_stepped_from_the_page_hold_every_expectation(desktop, story):
+def test_library_stories_stepped_from_the_page_hold_every_expectation(desktop, story, expect):
     """Observation 1 in the browser: these three showed red "expectation failed" (every story is checked
     against its golden report through the page's API in tests/api/test_dashboard.py)."""
-    expect = _expect()
     s, page = desktop, desktop.page
     s.open("#scenarios")
     s.button(f"Load {story}").click()
@@ -297,15 +285,13 @@ def test_library_stories_stepped_from_the_page_hold_every_expectation(desktop, s
         s.shot("desktop-story-mass-deletion")
 
 
-def test_dashboard_path_redirects_to_the_page(desktop, served):
-    expect = _expect()
+def test_dashboard_path_redirects_to_the_page(desktop, served, expect):
     desktop.page.goto(served.url + "/dashboard")
     expect(desktop.page.locator("#h-overview")).to_be_visible()
     assert desktop.page.url.rstrip("/") == served.url
 
 
-def test_mappings_edited_on_the_page_and_refused_where_the_problem_is(desktop, served):
-    expect = _expect()
+def test_mappings_edited_on_the_page_and_refused_where_the_problem_is(desktop, served, expect):
     with ProvsimClient.connect(served.url) as script:
         script.configure(start=True)
     s, page = desktop, desktop.page

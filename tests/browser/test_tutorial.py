@@ -30,14 +30,7 @@ def config():
     return ProvsimConfig(seed=0, fixture="blank")
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def test_the_seed_tutorial_from_the_page_alone_on_the_blank_tenant(desktop):
-    expect = _expect()
+def test_the_seed_tutorial_from_the_page_alone_on_the_blank_tenant(desktop, expect):
     s, page = desktop, desktop.page
     s.open()
     expect(page.locator("#overview-body")).to_contain_text("no PureCloud by Genesys enterprise app yet")
