@@ -212,7 +212,8 @@ class Portal:
                 source, target = entry.get("sourceIdentity") or {}, entry.get("targetIdentity") or {}
                 if source.get("id") and target.get("id") and source.get("identityType") == "User":
                     created[source["id"]] = target["id"]
-            for entry in self._all_logs("provisioningAction eq 'update' and provisioningStatusInfo/status eq 'success'"):
+            for entry in self._all_logs("provisioningAction eq 'update' and provisioningStatusInfo/status eq 'success' "
+                                        "and sourceIdentity/identityType eq 'Group'"):
                 source, target = entry.get("sourceIdentity") or {}, entry.get("targetIdentity") or {}
                 if source.get("identityType") == "Group" and source.get("id") and target.get("id"):
                     linked.setdefault(source["id"], target["id"])

@@ -14,11 +14,14 @@ file), and exchanges the traffic log has already dropped (it keeps the newest 10
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from typing import Any
 
 __all__ = ["WireWatch", "KEPT"]
+
+log = logging.getLogger(__name__)
 
 #: How many entries' ranges are remembered (the traffic log drops older exchanges anyway).
 KEPT = 50_000
@@ -35,8 +38,15 @@ class WireWatch:
             service.listeners.append(self.on_event)
 
     def on_event(self, event: str, data: dict) -> None:
+        """Called inside the provisioning service's cycle: whatever goes wrong here must not stop the cycle."""
         if event not in ("cycleStarted", "log"):
             return
+        try:
+            self._note(event, data)
+        except Exception:  # the boundary between the engine and the page: log it, let the cycle carry on
+            log.exception("the dashboard could not note the requests of a provisioning log entry")
+
+    def _note(self, event: str, data: dict) -> None:
         now = self.runtime.traffic.seq
         with self._lock:
             if now < self._mark:  # the simulator was reset: the numbers start again, and so do the entries

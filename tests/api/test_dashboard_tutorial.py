@@ -239,6 +239,20 @@ def test_each_log_entry_shows_the_requests_to_genesys(dash):
     assert dash.get("logs/" + create["id"], ok=404)  # the entry is gone with the reset; no stale wire either
 
 
+def test_noting_the_wire_never_stops_a_cycle(dash, app, monkeypatch, caplog):
+    from simulator.web.wire import WireWatch
+
+    def broken(self, event, data):
+        raise RuntimeError("the page's bookkeeping broke")
+
+    monkeypatch.setattr(WireWatch, "_note", broken)
+    dash.configured()
+    assert "2 provisioning cycles ran (51 changes sent to Genesys)" in dash.post("clock/advance", duration="PT40M")["message"]
+    assert "could not note the requests" in caplog.text
+    create = dash.get("logs", identity="Alex Wilber", action="create")["rows"][0]
+    assert dash.get(f"logs/{create['id']}")["wire"]["state"] == "unknown"
+
+
 def test_side_by_side_entra_mapped_genesys(dash):
     allan = dash.user("allan.deyoung@contoso.com")["id"]
     assert dash.get(f"compare/{allan}", ok=409)["error"]["code"] == "noJob"
