@@ -247,11 +247,15 @@ class ProvsimClient:
                           {"Authorization": f"Bearer {token or self._admin_genesys_token()}"}, ok)
 
     def genesys_platform(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
-                         ok: Iterable[int] = (200, 201, 204)) -> Any:
+                         ok: Iterable[int] = (200, 201, 204), login: bool = True) -> Any:
         """A Genesys Platform API call as the admin (the demo OAuth client); the parsed body.
 
         Like an admin's script, it logs in again once when Genesys says the token is no longer good
-        (expired or revoked: 401); anything else not in ``ok`` raises :class:`ApiError`."""
+        (expired or revoked: 401); anything else not in ``ok`` raises :class:`ApiError`.
+        ``login=False`` sends no token: only the dashboard's in-process observer reads are answered so."""
+        if not login:
+            path = path if path.startswith("/") else "/" + path
+            return _parsed(self._call(method, f"{PLATFORM_PATH}{path}", body, params, {}, ok))
         resp = self.genesys_platform_response(method, path, body, params=params)
         if resp.status_code == 401:
             self._genesys_token = None

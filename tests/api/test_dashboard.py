@@ -478,6 +478,19 @@ def test_every_library_story_steps_from_the_page_as_from_the_cli(dash, client):
     assert client.get("/dashboard/api/story/report").status_code == 409
 
 
+@pytest.mark.parametrize("name", ["token-invalid-revoked", "throttling-storm", "provision-on-demand"])
+def test_looking_at_every_page_between_steps_never_changes_a_story(dash, client, name):
+    """The page polls its state and the trainer opens the Genesys pages and the Mappings between steps:
+    none of it may show in the story (a token the page minted would be revoked with the story's)."""
+    story = next(s for s in dash.get("stories")["value"] if s["name"] == name)
+    dash.post("story/load", name=name)
+    for _ in range(story["steps"]):
+        dash.post("story/step")
+        dash.state(), dash.get("genesys"), dash.get("mappings"), dash.get("logs")
+    golden = Path(__file__).resolve().parents[2] / "cassettes" / "scenarios" / f"{name}.report.txt"
+    assert client.get("/dashboard/api/story/report").get_data(as_text=True) == golden.read_text(encoding="utf-8")
+
+
 def test_a_failure_story_from_the_library_steps_through_to_its_quarantine_and_recovery(dash):
     steps = dash.post("story/load", name="genesys-outage")["message"]
     assert steps.startswith("Story 'genesys-outage' loaded")

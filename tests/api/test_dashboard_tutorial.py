@@ -117,6 +117,12 @@ def test_the_genesys_side_of_the_tutorial_through_the_platform_api(blank):
     assert "401" in refused
 
 
+def test_reading_the_genesys_pages_mints_no_token(dash):
+    for _ in range(3):
+        assert len(dash.get("genesys")["users"]) == 2  # the contoso org's own two
+    assert dash.post("tokens/revoke")["message"] == "0 tokens of the OAuth client 'provsim-purecloud-client' revoked."
+
+
 def test_the_genesys_pages_read_on_after_every_token_expired(dash):
     """The page reads Genesys as the admin client; expiring every token (Failures) must not lock it out."""
     assert dash.get("genesys")["clients"]
