@@ -105,6 +105,7 @@ def test_the_seed_tutorial_from_the_page_alone_on_the_blank_tenant(desktop, expe
     dialog.get_by_role("button", name="Assign").click()
     expect(status).to_contain_text("since July 2020 the service provisions them like any other role")
     expect(page.locator("tr[data-group='Marketing']")).to_contain_text("No Genesys group with this name")
+    expect(page.locator("tr[data-group='Sales']")).to_contain_text("Exists in Genesys (0 members)")
 
     # ---- 5 provisioning: the job, admin credentials, Test Connection, notifications, Save
     s.nav("Setup")
@@ -154,6 +155,7 @@ def test_the_seed_tutorial_from_the_page_alone_on_the_blank_tenant(desktop, expe
     s.button("Advance the clock PT40M").click()
     expect(status).to_contain_text("2 provisioning cycles ran")
     expect(page.locator("#status-text")).to_have_text("Incremental cycle completed.")
+    expect(page.locator("#count-groups")).to_have_text("3")  # observation 2: it stayed 0 on the blank tenant
     changes = page.get_by_role("article", name="Last cycle with changes")
     expect(changes).to_contain_text("were created in Genesys")
     expect(changes).to_contain_text("Sales gained 6 members")
