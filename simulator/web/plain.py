@@ -30,8 +30,8 @@ _ATTRIBUTE_WORDS = {
 _SKIPPED = {
     "GroupMissingInTarget": "{name} is still missing in Genesys, so its members were skipped (an admin creates "
                             "a Genesys group with exactly this name)",
-    "NotEffectivelyEntitled": "{name} was skipped: not effectively entitled (assigned with Default Access, or not "
-                              "assigned at all)",
+    "NotEffectivelyEntitled": "{name} was skipped: out of scope (not effectively entitled: not assigned, or left "
+                              "out by a scoping filter)",
     "UserDisabled": "{name} was skipped: disabled in Entra",
     "TooManyDeletes": "{name} was held back by accidental-deletion prevention",
     "RedundantExport": "{name} was already up to date in Genesys",

@@ -102,6 +102,8 @@ class Screen:
         """The page as the trainer sees it (whole page; the window only while a dialog is open)."""
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
+        if full_page:  # from the top: a whole-page capture of a scrolled page draws the sticky head mid-page
+            self.page.evaluate("window.scrollTo(0, 0)")
         self.page.screenshot(path=str(path), full_page=full_page)
         _taken.append(path)
         return path
