@@ -53,9 +53,9 @@ from .target import (
 from .target_profile import DEFAULT_PROFILE, TargetRules, rules_for
 
 if TYPE_CHECKING:
+    from .connector_store import ConnectorCache
     from .escrow import EscrowBook
-    from .profile import JobMappings
-    from .state import ConnectorCache
+    from .job_mappings import JobMappings
 
 __all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE",
            "process_user", "process_group", "resolve_manager", "resolve_members", "guarded"]

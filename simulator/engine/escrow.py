@@ -17,7 +17,7 @@ from typing import Any
 
 from simulator.core import Clock, Store, isoformat, parse_datetime
 
-from .state import tables
+from .connector_store import tables
 
 __all__ = ["EscrowBook", "retry_schedule", "RETRY_OFFSETS", "PRUNE_AFTER", "RETRY_NEXT_CYCLE"]
 

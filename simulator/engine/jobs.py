@@ -15,8 +15,8 @@ from simulator.core import Store
 
 from . import mappings as m
 from . import quarantine
-from .profile import JobMappings
-from .state import tables
+from .connector_store import tables
+from .job_mappings import JobMappings
 from .target_profile import PROFILE_SETTING, TargetRules, rules_for
 
 __all__ = [

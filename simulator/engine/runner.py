@@ -27,13 +27,13 @@ import httpx
 from simulator.core import Runtime, ScheduledJob, isoformat, parse_datetime
 
 from . import quarantine
+from .connector_store import ConnectorCache, tables
 from .cycle import CycleContext, CycleResult, QuarantineSignal, run_cycle
 from .escrow import EscrowBook
 from .jobs import ZERO_TIME, JobBook
 from .logs import LogEntry, LogWriter
 from .notify import Notifier
 from .source import DirectorySource
-from .state import ConnectorCache, tables
 from .target import ErrorClass, ScimTarget, TargetError
 
 __all__ = ["JobRunner", "CYCLE_INTERVAL"]

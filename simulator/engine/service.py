@@ -30,6 +30,7 @@ from simulator.core import Runtime, SlidingWindowLimiter
 
 from . import mappings as m
 from . import quarantine
+from .connector_store import ConnectorCache
 from .errors import EngineError, SchemaError
 from .escrow import EscrowBook
 from .jobs import DEFAULT_DELETE_THRESHOLD, NEVER, TEMPLATE_ID, JobBook, fresh_status
@@ -37,7 +38,6 @@ from .notify import Notifier, Outbox
 from .ondemand import provision_on_demand
 from .runner import CYCLE_INTERVAL, JobRunner
 from .source import DirectorySource
-from .state import ConnectorCache
 from .target import ScimTarget, TargetError
 from .target_profile import PROFILE_SETTING, parse_profile
 
