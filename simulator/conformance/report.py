@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.engine.target_profile import TargetProfile
+from simulator.engine.target_profile import TargetProfile, rules_for
 
 from .capture import Exchange
 from .patterns import PATTERNS, Check, Story, check_exchange, check_probe, classify
@@ -114,7 +114,8 @@ def build_report(scenario: str, seed: int, tenant_url: str, profile: TargetProfi
     first_pages: dict[tuple[str, str], Exchange] = {}
     for ex in exchanges:
         if ex.source == "engine":
-            ex.patterns = classify(ex, rfc=ex.phase == compliance_phase)
+            # The flag changes the shapes of a non-gallery app only (a genesys-profile job ignores it).
+            ex.patterns = classify(ex, rfc=ex.phase == compliance_phase and rules_for(profile).honours_compliance_flag)
             ex.checks = check_exchange(ex, stories.setdefault(ex.phase, Story()))
         else:
             key = (ex.phase, ex.patterns[0])
