@@ -391,7 +391,7 @@ def describe() -> list[dict[str, Any]]:
         for s in table:
             out.append({"name": s.name, "kind": kind, "type": s.type.value, "default": s.default_text() or None,
                         "minimum": s.minimum, "maximum": 100 if s.type is SettingType.PERCENT else s.maximum,
-                        "expected": s.expected(), "meaning": s.meaning, "origin": s.origin})
+                        "expected": s.expected(), "meaning": s.meaning, "origin": s.origin, "hidden": s.hidden})
     return out
 
 
