@@ -8,6 +8,8 @@
     provsim job restart --reset-scope Watermark,Escrows
     provsim job secret                      # re-enter the Secret Token (a new one from the Genesys login)
     provsim job delete --yes
+    provsim job schema get --out schema.json  # the portal's schema editor: export ...
+    provsim job schema put schema.json      # ... and import (each refused element named)
     provsim outbox                          # notification e-mails the service sent
 
 Every command talks to a running provsim (``provsim serve``; ``--url``, default
@@ -26,6 +28,8 @@ Graph's), 2 on a usage error, 3 when the server cannot be reached.
 from __future__ import annotations
 
 import functools
+import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,23 +40,27 @@ import click
 
 from simulator import client as client_module
 from simulator import login
-from simulator.cli import Context, emit, pass_context
+from simulator.cli import CliError, Context, confirm, emit, pass_context
 from simulator.client import ApiError, ProvsimClient, Unreachable, job_secrets
 from simulator.login import DEMO_GENESYS
 
-__all__ = ["job_group", "outbox_command", "JobCliError", "ServerUnreachable", "Session", "format_status"]
+__all__ = ["job_group", "schema_group", "outbox_command", "JobCliError", "ServerUnreachable", "Session", "format_status"]
 
 DEFAULT_TENANT = client_module.DEFAULT_TENANT
 GENESYS_CLIENT = DEMO_GENESYS
 RESET_SCOPES = client_module.RESET_SCOPES
 
 
-class JobCliError(click.ClickException):
+class JobCliError(CliError):
     """provsim answered, and refused (exit status 1)."""
 
+    code = "refused"
 
-class ServerUnreachable(click.ClickException):
+
+class ServerUnreachable(CliError):
     """No provsim at the URL (exit status 3)."""
+
+    code = "server_unreachable"
 
     exit_code = 3
 
@@ -350,13 +358,12 @@ def secret_command(ctx: Context, session: Session, client: ProvsimClient, job: s
 
 @job_group.command("delete")
 @_job_argument
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed with --json, which never prompts).")
 @_connection_options
 def delete_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, yes: bool) -> None:
     """Delete the provisioning job (its schedule, watermark and escrows go with it; provisioning logs stay)."""
     job_id = client.job_id(job)
-    if not yes:
-        click.confirm(f"Delete provisioning job {job_id}?", abort=True, err=True)
+    confirm(ctx, yes, f"Delete provisioning job {job_id}?", what=f"job delete would delete provisioning job {job_id}")
     client.delete_job(job_id)
     emit(ctx, {"jobId": job_id, "deleted": True}, f"job {job_id}: deleted")
 
@@ -463,3 +470,84 @@ def outbox_command(ctx: Context, session: Session, client: ProvsimClient, raw: b
         if raw and m.get("eml"):
             lines += ["", m["eml"].rstrip("\n"), ""]
     emit(ctx, messages, "\n".join(lines))
+
+
+# ----------------------------------------------------------------- job schema (export / import)
+@job_group.group("schema")
+def schema_group() -> None:
+    """The job's synchronization schema: mappings, scoping filters, target object actions.
+
+    The portal's "Review your schema here" editor as two commands: `get` exports the schema as
+    JSON (GET .../jobs/{id}/schema), `put` saves an edited file back (PUT; the job then starts
+    over with an initial cycle). A schema provsim refuses is listed problem by problem, each
+    naming its element (object mapping, attribute mapping, expression position).
+    """
+
+
+def _schema_summary(schema: dict) -> tuple[int, int]:
+    mappings = [om for rule in schema.get("synchronizationRules") or [] if isinstance(rule, dict)
+                for om in rule.get("objectMappings") or [] if isinstance(om, dict)]
+    return len(mappings), sum(len(om.get("attributeMappings") or []) for om in mappings)
+
+
+@schema_group.command("get")
+@_job_argument
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the schema to this file (JSON) instead of printing it.")
+@_connection_options
+def schema_get_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, out: Path | None) -> None:
+    """Export the job's schema as JSON (to stdout, or --out FILE)."""
+    job_id = client.job_id(job)
+    schema = client.schema(job_id)
+    if out is None:
+        emit(ctx, schema)
+        return
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    objects, attributes = _schema_summary(schema)
+    emit(ctx, {"jobId": job_id, "out": str(out), "objectMappings": objects, "attributeMappings": attributes},
+         f"job {job_id}: schema written to {out} ({objects} object mappings, {attributes} attribute mappings)")
+
+
+def _read_schema(path: str) -> dict:
+    try:
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise click.BadParameter(f"cannot read {path}: {err.strerror or err}", param_hint="FILE") from err
+    try:
+        data = json.loads(raw)
+    except ValueError as err:
+        raise click.BadParameter(f"{path} is not JSON: {err}", param_hint="FILE") from err
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path} must hold a JSON object (a synchronizationSchema)", param_hint="FILE")
+    data.pop("@odata.context", None)
+    return data
+
+
+@schema_group.command("put")
+@click.argument("file", metavar="FILE")
+@_job_argument
+@_connection_options
+def schema_put_command(ctx: Context, session: Session, client: ProvsimClient, file: str, job: str | None) -> None:
+    """Save FILE (JSON, `-` for stdin) as the job's schema; the job starts over with an initial cycle."""
+    schema = _read_schema(file)
+    job_id = client.job_id(job)
+    try:
+        client.put_schema(job_id, schema)
+    except ApiError as err:
+        details = (err.body or {}).get("error", {}).get("details") if isinstance(err.body, dict) else None
+        problems = [d.get("message", "") for d in details or [] if isinstance(d, dict)] or [err.message]
+        if ctx.as_json:
+            click.echo(json.dumps({"error": {"code": err.code, "message": err.message, "details": details or []}},
+                                  indent=2, ensure_ascii=False))
+            raise SystemExit(1) from err
+        lines = [f"job {job_id}: the schema was refused ({len(problems)} problem{'s' if len(problems) != 1 else ''}):"]
+        lines += [f"  - {problem}" for problem in problems]
+        raise JobCliError("\n".join(lines)) from err
+    objects, attributes = _schema_summary(schema)
+    emit(ctx, {"jobId": job_id, "saved": True, "objectMappings": objects, "attributeMappings": attributes},
+         f"job {job_id}: schema saved ({objects} object mappings, {attributes} attribute mappings); "
+         "the next cycle is an initial cycle")

@@ -30,11 +30,11 @@ from typing import Any
 
 import click
 
-from simulator.cli import Context, emit, pass_context
+from simulator.cli import Context, bind_failed, emit, pass_context
 from simulator.core.security import SERVED_KEY
 
 __all__ = ["serve_command", "ServerThread", "HttpServer", "ServerKind", "Housekeeping", "DEMO_CREDENTIALS",
-           "is_loopback", "exposure_warning", "run_until_signal"]
+           "is_loopback", "exposure_warning", "edge_options", "edge_config", "run_until_signal"]
 
 log = logging.getLogger(__name__)
 access_logger = logging.getLogger("provsim.access")
@@ -62,14 +62,45 @@ def is_loopback(host: str) -> bool:
     return is_loopback_name(host.strip("[]").lower())
 
 
-def exposure_warning(host: str) -> str | None:
-    """What ``--host`` exposes when it is not a loopback address (None when it is)."""
-    if is_loopback(host):
-        return None
-    return (f"WARNING: --host {host} is not a loopback address: every machine that can reach it can call the Genesys "
+def exposure_warning(host: str, *, allow_remote_control: bool = False, allow_hosts: tuple[str, ...] = ()) -> str | None:
+    """What ``--host``, ``--allow-remote-control`` and ``--allow-host`` expose (None when nothing is)."""
+    lines = []
+    if not is_loopback(host):
+        lines.append(
+            f"WARNING: --host {host} is not a loopback address: every machine that can reach it can call the Genesys "
             "SCIM and Graph fakes with the demo credentials printed below (fixed, public), and read or change the "
-            "simulated tenants. The control API (/_provsim) and the dashboard still answer only loopback Host names"
-            " (and --allow-host names). Use --random-keys so tokens cannot be forged from the seed.")
+            "simulated tenants. Use --random-keys so tokens cannot be forged from the seed. "
+            + ("" if allow_remote_control else "The control API (/_provsim) and the dashboard still answer only "
+               "loopback peers (this machine), whatever Host they name. ")
+            + "The provisioning engine calls out only to loopback addresses, in-process names and --allow-target hosts.")
+    if allow_remote_control:
+        lines.append(
+            "WARNING: --allow-remote-control: the control API (/_provsim: reset, restore, clock, faults, traffic with "
+            "every request the fakes saw) and the dashboard answer ANY peer that can reach this port, not only this "
+            "machine. Use it only on a network you trust; the Host and Origin checks still apply (--allow-host).")
+    if allow_hosts:
+        lines.append(f"NOTE: --allow-host {', '.join(allow_hosts)}: the control API and the dashboard also answer requests "
+                     "addressed to these names (a name that resolves to this machine for a browser page on another "
+                     "site could then drive it; the Origin check still refuses cross-site changes).")
+    return "\n".join(lines) or None
+
+
+def edge_options(command: Callable) -> Callable:
+    """The network-edge options of ``serve``: who may drive it, and where its engine may call."""
+    command = click.option("--allow-target", "allow_targets", multiple=True, metavar="HOST",
+                           help="Bound to a non-loopback address, the engine calls out (cycles, Test Connection, on "
+                                "demand) only to loopback, in-process names and these hosts (HOST or HOST:PORT).")(command)
+    return click.option("--allow-remote-control", is_flag=True,
+                        help="Let peers other than this machine use the control API and the dashboard (loudly: "
+                             "anyone who reaches the port can reset, restore and read the traffic).")(command)
+
+
+def edge_config(host: str, *, allow_hosts: tuple[str, ...] = (), allow_remote_control: bool = False,
+                allow_targets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``ProvsimConfig.extra`` entries for the network edge of a server bound to ``host``."""
+    return {"allowed_hosts": tuple(allow_hosts) + (() if _wildcard(host) else (host,)),
+            "allow_remote_control": allow_remote_control,
+            "outbound_restricted": not is_loopback(host), "allowed_targets": tuple(allow_targets)}
 
 
 def _served(app: Callable) -> Callable:
@@ -299,10 +330,12 @@ class ServerThread(threading.Thread):
 @click.option("--fsync", is_flag=True, help="fsync the journal on every write (survives power loss, not only a killed process; slower).")
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256), help="Worker threads of the HTTP server.")
 @click.option("--access-log", is_flag=True, help="Log one line per request to stderr (query-string secrets scrubbed).")
+@edge_options
 @pass_context
 def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: int, fixture: str, wall_clock: bool, scale: float,
                   smtp: str | None, outbox_dir: Path | None, no_rate_limit: bool, random_keys: bool,
-                  allow_hosts: tuple[str, ...], fsync: bool, threads: int, access_log: bool) -> None:
+                  allow_hosts: tuple[str, ...], fsync: bool, threads: int, access_log: bool,
+                  allow_remote_control: bool = False, allow_targets: tuple[str, ...] = ()) -> None:
     """Serve Genesys SCIM + OAuth, Graph + Entra login and /_provsim on one port."""
     from simulator.app import create_app
     from simulator.core import ConfigError, ProvsimConfig, StoreError
@@ -316,7 +349,8 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
             except ValueError as err:
                 raise click.BadParameter(str(err), param_hint="--smtp") from err
         extra: dict[str, Any] = {"smtp": smtp, "outbox_dir": outbox_dir, "fsync": fsync,
-                                 "allowed_hosts": tuple(allow_hosts) + (() if _wildcard(host) else (host,))}
+                                 **edge_config(host, allow_hosts=allow_hosts, allow_remote_control=allow_remote_control,
+                                               allow_targets=allow_targets)}
         if random_keys:
             from simulator.core.security import random_key
 
@@ -331,10 +365,13 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
                 handler.setFormatter(logging.Formatter("%(message)s"))
                 access_logger.addHandler(handler)
             access_logger.setLevel(logging.INFO)
-        server = ServerThread(app, host, port, threads=threads)
+        try:
+            server = ServerThread(app, host, port, threads=threads)
+        except OSError as err:
+            raise bind_failed(err, host, port) from err
     except (ConfigError, StoreError, OSError) as err:
         raise click.ClickException(str(err)) from err
-    warning = exposure_warning(host)
+    warning = exposure_warning(host, allow_remote_control=allow_remote_control, allow_hosts=allow_hosts)
     if warning:
         click.echo(warning, err=True)
     base = server.url

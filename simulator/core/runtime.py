@@ -26,7 +26,7 @@ import yaml
 
 from .clock import DEFAULT_EPOCH, VirtualClock, WallClock, isoformat, parse_datetime
 from .config import ProvsimConfig, resolve_fixture
-from .errors import FixtureError
+from .errors import FixtureError, StoreError
 from .faults import FaultInjector
 from .ids import IdFactory, export_state, import_state
 from .store import Store
@@ -94,6 +94,7 @@ class Runtime:
         self.faults = FaultInjector(self.ids.stream("faults"))
         self.traffic = TrafficLog()
         self.surfaces: list[Surface] = []
+        self.seeders: list[tuple[str, Callable[[Runtime, dict[str, Any]], None]]] = []
         self.services: dict[str, Any] = {}
         self._resumed = False
         self._journaled: dict[tuple[Any, ...], Any] = {}
@@ -117,16 +118,31 @@ class Runtime:
         if meta.get("now") and isinstance(self.clock, VirtualClock) and not self.config.wall_clock:
             self.clock._now = parse_datetime(meta["now"])
         if meta.get("ids"):
-            import_state(self.ids, _decode_ids(meta["ids"]))
+            try:
+                import_state(self.ids, _decode_ids(meta["ids"]))
+            except (ValueError, TypeError, KeyError, AttributeError, struct.error) as err:
+                raise StoreError(f"state file {self.store.path}: the id streams it records cannot be resumed "
+                                 f"({type(err).__name__}: {err}); restore the state file and its journal from a "
+                                 "backup, or move them away to start afresh") from None
         log.info("resumed state from %s (virtual time %s)", self.store.path, meta.get("now"))
 
     # ---- surfaces -------------------------------------------------------
     def add_surface(self, surface: Surface) -> None:
         self.surfaces = [s for s in self.surfaces if s.name != surface.name] + [surface]
-        if surface.seed and not self._resumed and not self.store.meta().get(f"seeded:{surface.name}"):
+        if surface.seed:
+            self._seed(surface.name, surface.seed)
+
+    def add_seeder(self, name: str, seed: Callable[[Runtime, dict[str, Any]], None]) -> None:
+        """Seed a service that is not an HTTP surface from the fixture (the provisioning service's jobs),
+        now and after every reset, once the surfaces have seeded theirs (it may refer to their objects)."""
+        self.seeders = [s for s in self.seeders if s[0] != name] + [(name, seed)]
+        self._seed(name, seed)
+
+    def _seed(self, name: str, seed: Callable[[Runtime, dict[str, Any]], None]) -> None:
+        if not self._resumed and not self.store.meta().get(f"seeded:{name}"):
             with self.store.transaction():
-                surface.seed(self, self.fixture)
-                self.store.set_meta(**{f"seeded:{surface.name}": True, "seeded": True})
+                seed(self, self.fixture)
+                self.store.set_meta(**{f"seeded:{name}": True, "seeded": True})
 
     def surface_for(self, path: str) -> Surface | None:
         best: Surface | None = None
@@ -212,6 +228,8 @@ class Runtime:
             surfaces, self.surfaces = self.surfaces, []
             for surface in surfaces:
                 self.add_surface(surface)
+            for name, seed in self.seeders:
+                self._seed(name, seed)
 
 
 # ---- id-stream positions in the journal ---------------------------------------

@@ -286,13 +286,18 @@ class Job:
 
     def with_settings(self, items: Sequence[Mapping[str, Any]]) -> Job:
         """The job with ``[{name, value}]`` applied; raises :class:`~.job_settings.SettingError` naming a
-        bad value (nothing is applied then)."""
+        bad value (nothing is applied then).  A setting saved with the value every job is created with
+        (a fixture copied from a real job carries ``QuarantineTooManyDeletesThreshold`` 500) is not
+        an admin's choice: it does not switch the accidental-deletion guard on."""
         current = dict(self.setting_pairs)
         explicit = set(self.explicit_settings)
         for item in items:
             name = str(item["name"])
             current[name] = check_setting(name, item.get("value"))
-            explicit.add(name)
+            if (name, current[name]) in CREATION_SETTINGS:
+                explicit.discard(name)
+            else:
+                explicit.add(name)
         return replace(self, setting_pairs=tuple(current.items()), explicit_settings=frozenset(explicit))
 
     # ---- Graph

@@ -10,15 +10,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import mappings as m
+from .expressions import Environment
 from .scoping import ScopingFilter
 
 __all__ = ["JobMappings"]
 
 
 class JobMappings:
-    def __init__(self, schema: Mapping[str, Any]) -> None:
+    def __init__(self, schema: Mapping[str, Any], env: Environment | None = None) -> None:
         self.schema = schema
-        self.compiled = m.compile_mappings(schema)
+        self.compiled = m.compile_mappings(schema).with_environment(env)
 
     def _object(self, object_type: str) -> m.CompiledObjectMapping | None:
         mapping = self.compiled.for_object(object_type)

@@ -213,6 +213,10 @@ class JobSettings:
     max_request_bytes: int = _declare(Setting(
         "TargetMaxRequestBytes", SettingType.INTEGER, 512000, minimum=1,
         meaning="Bytes per request body (Genesys' request.bytes.max; a 413 that names a lower limit lowers it)."))
+    split_trims_whitespace: bool = _declare(Setting(
+        "ExpressionSplitTrimsWhitespace", SettingType.BOOLEAN, True,
+        meaning="Split() trims the whitespace around each piece (True, as the expression page's example shows) "
+                "or keeps it (False)."))
     target_profile: TargetProfile = _declare(Setting(
         "TargetProfile", SettingType.PROFILE, DEFAULT_PROFILE,
         meaning="What the target app takes: genesys (PureCloud by Genesys: groups updated only) or scim (a "
@@ -409,6 +413,8 @@ def scenario_schema_properties() -> dict[str, dict[str, Any]]:
                     "x-expected": "an ISO-8601 duration such as PT6H or P28D"}
         elif s.type is SettingType.PROFILE:
             node = {"enum": [p.value for p in TargetProfile]}
+        elif s.type is SettingType.BOOLEAN:
+            node = {"type": "boolean"}
         else:  # not a job setting type
             node = {"type": "string"}
         node["description"] = f"{s.meaning.rstrip('.')} (default {s.default_text()})."

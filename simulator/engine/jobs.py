@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from simulator.core import Store
 
 from . import mappings as m
 from .connector_store import tables
+from .expressions import Environment
 from .job import Job
 from .job_mappings import JobMappings
 from .job_settings import JobSecrets, parse_secrets
@@ -32,10 +34,12 @@ SecretPair = tuple[str, "str | None"]
 class JobBook:
     """Job documents (``sync_jobs``) and secrets (``sync_secrets``) of one runtime's store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, env: Environment | None = None) -> None:
         self.store = store
         self.t = tables(store)
-        self._mappings: dict[str, tuple[str, JobMappings]] = {}
+        self._mappings: dict[str, tuple[tuple[str, bool], JobMappings]] = {}
+        #: the runtime's clock and expression random stream, for Now, Guid and RandomString
+        self.env = env
 
     # ---- jobs
     def get(self, job_id: str) -> Job | None:
@@ -67,12 +71,14 @@ class JobBook:
         return job.schema if job.schema is not None else m.default_schema(job.id)
 
     def mappings(self, job: Job) -> JobMappings:
-        """The job's compiled mappings, compiled once per saved schema."""
+        """The job's compiled mappings, compiled once per saved schema (and Split setting)."""
         schema = self.schema(job)
-        key = json.dumps(schema, sort_keys=True, default=str)
+        trims = job.settings.split_trims_whitespace
+        env = replace(self.env, split_trims=trims) if self.env is not None else None
+        key = (json.dumps(schema, sort_keys=True, default=str), trims)
         cached = self._mappings.get(job.id)
         if cached is None or cached[0] != key:
-            cached = (key, JobMappings(schema))
+            cached = (key, JobMappings(schema, env))
             self._mappings[job.id] = cached
         return cached[1]
 

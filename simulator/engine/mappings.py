@@ -25,14 +25,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
 from simulator.engine.errors import ExpressionError, SchemaError, ScopingFilterError
-from simulator.engine.expressions import IGNORE_FLOW, Expression, from_mapping_source
+from simulator.engine.expressions import (
+    IGNORE_FLOW,
+    Environment,
+    Expression,
+    from_mapping_source,
+    select_unique_value_message,
+)
 from simulator.engine.scoping import ScopingFilter, parse_scoping_filter
 
 __all__ = [
@@ -56,6 +62,7 @@ __all__ = [
     "AttributeChange",
     "default_schema",
     "validate_schema",
+    "problem_details",
     "compile_mappings",
     "diff",
     "build_patch",
@@ -229,6 +236,8 @@ class CompiledObjectMapping:
     scope: ScopingFilter
     mappings: tuple[CompiledAttributeMapping, ...]
     target_attributes: Mapping[str, AttributeDefinition] = field(repr=False)
+    #: The clock and random stream expressions read (Now, Guid, RandomString); None: the default.
+    env: Environment | None = field(default=None, repr=False, compare=False)
 
     @property
     def matching(self) -> tuple[CompiledAttributeMapping, ...]:
@@ -253,7 +262,7 @@ class CompiledObjectMapping:
         """
         result: list[tuple[str, Any]] = []
         for mapping in self.matching:
-            value = mapping.expression.evaluate(source) if mapping.expression is not None else None
+            value = mapping.expression.evaluate(source, self.env) if mapping.expression is not None else None
             if value is None or value is IGNORE_FLOW or value == "":
                 continue
             result.append((mapping.target, _coerce(value, mapping.definition)))
@@ -278,7 +287,7 @@ class CompiledObjectMapping:
         for mapping in self.mappings:
             if mapping.flow_type is FlowType.OBJECT_ADD_ONLY and not creating:
                 continue
-            value = mapping.expression.evaluate(source) if mapping.expression is not None else None
+            value = mapping.expression.evaluate(source, self.env) if mapping.expression is not None else None
             if value is IGNORE_FLOW:
                 continue
             if mapping.is_reference:
@@ -324,6 +333,11 @@ class CompiledMappings:
             if name.lower() == source_object.lower():
                 return mapping
         return None
+
+    def with_environment(self, env: Environment | None) -> CompiledMappings:
+        """The same mappings, evaluating with ``env`` (the runtime's clock and random stream)."""
+        return CompiledMappings({name: replace(mapping, env=env) for name, mapping in self.objects.items()},
+                                self.warnings)
 
     @property
     def user(self) -> CompiledObjectMapping | None:
@@ -551,9 +565,15 @@ def _check_attribute_mapping(
             if attribute.lower() not in source_attrs:
                 problems.append(f"{label}: source attribute {attribute!r} is not an attribute of {source_name!r} "
                                 f"in directory {source_dir!r}.")
+        if "SelectUniqueValue" in expression.functions():
+            problems.append(f"{label}: invalid expression: {select_unique_value_message(target_dir)} "
+                            f"at position {expression.root.pos} in: {expression.text}")
         if "Switch" in expression.functions():
             warnings.append(f"{label}: Switch can evaluate to null when another mapped attribute changes "
                             f"(documented issue); IIF is safer.")
+        if "IIF" in expression.functions():
+            warnings.append(f"{label}: IIF's condition fails when a source attribute it reads is null or empty "
+                            f"(documented limitation); Switch with a \"\" key handles empty values.")
     if definition.is_reference:
         source_def = (
             source_attrs.get(expression.root.name.lower())  # type: ignore[attr-defined]
@@ -593,6 +613,21 @@ def _check_attribute_mapping(
         flow_behavior=flow_behavior,
         matching_priority=priority,
     )
+
+
+_PROBLEM_TARGET: Final = re.compile(r"^(?:In )?((?:Attribute mapping to .+? in )?object mapping '.*?'|Synchronization rule '.*?')"
+                                   r"(?:: |$)")
+
+
+def problem_details(problems: Sequence[str]) -> list[dict[str, str]]:
+    """Each problem of a refused schema as an OData error detail whose ``target`` names the element
+    (``Attribute mapping to 'title' in object mapping 'Provision Azure Active Directory Users'``)."""
+    details = []
+    for problem in problems:
+        found = _PROBLEM_TARGET.match(problem)
+        details.append({"code": "InvalidSchema", "message": problem,
+                        "target": found.group(1) if found else "synchronizationRules"})
+    return details
 
 
 def validate_schema(schema: Mapping[str, Any]) -> list[str]:

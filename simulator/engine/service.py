@@ -36,6 +36,7 @@ from . import quarantine
 from .connector_store import ConnectorCache
 from .errors import EngineError, SchemaError
 from .escrow import EscrowBook
+from .expressions import EXPRESSION_STREAM, Environment
 from .job import INTERVAL, TEMPLATE_ID, Job, JobCode, Schedule, ScheduleState
 from .job_settings import SettingError, check_secret
 from .jobs import JobBook
@@ -62,10 +63,13 @@ CREDENTIAL_VALIDATION_FAILURE = "SystemForCrossDomainIdentityManagementCredentia
 class SyncApiError(EngineError):
     """A request the synchronization API refuses, with Graph's code and status."""
 
-    def __init__(self, status: int, code: str, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, *, retry_after: int | None = None,
+                 details: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        #: every problem, as OData error details ({code, message, target}); a refused schema names each element
+        self.details = list(details or [])
 
 
 @dataclass
@@ -124,7 +128,8 @@ class ProvisioningService:
         self.lookup_sp = service_principal
         self.tenant_id = tenant_id
         self.ids = runtime.ids.stream("engine")
-        self.jobs = JobBook(runtime.store)
+        self.jobs = JobBook(runtime.store, Environment(now=runtime.clock.now,
+                                                       random=runtime.ids.stream(EXPRESSION_STREAM)))
         self.t = self.jobs.t
         self.on_demand_limit = SlidingWindowLimiter(runtime.clock, 5, timedelta(seconds=10))
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []  # (event, data): cycle start/end, quarantine, log
@@ -290,7 +295,7 @@ class ProvisioningService:
         try:
             m.compile_mappings(schema)
         except SchemaError as err:
-            raise SyncApiError(400, "Request_BadRequest", str(err)) from err
+            raise SyncApiError(400, "Request_BadRequest", str(err), details=m.problem_details(err.problems)) from err
         changed = json.dumps(schema, sort_keys=True) != json.dumps(self.jobs.schema(job), sort_keys=True)
         with self.runtime.store.transaction():
             job = replace(job, schema=copy.deepcopy(schema))

@@ -42,9 +42,11 @@ class GraphError(ProvsimError):
     code = "UnknownError"
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, details: list[dict] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: OData error ``details`` ({code, message, target} each): every problem of a refused schema
+        self.details = list(details or [])
         if status is not None:
             self.status = status
         if code is not None:

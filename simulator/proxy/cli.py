@@ -21,22 +21,23 @@ from typing import Any
 
 import click
 
-from simulator.cli import Context, pass_context
+from simulator.cli import CliError, Context, Reported, bind_failed, pass_context
 
 from .modes import OnMiss, ProxyMode
 
 __all__ = ["proxy", "cassette", "ProxyCliError", "FindingsExit"]
 
 
-class ProxyCliError(click.ClickException):
+class ProxyCliError(CliError):
     """A proxy/cassette command that cannot do its work (exit code 3)."""
 
     exit_code = 3
 
 
-class FindingsExit(click.ClickException):
+class FindingsExit(Reported):
     """The command ran and found differences or problems (exit code 1); already printed."""
 
+    code = "findings"
     exit_code = 1
 
     def show(self, file: Any = None) -> None:  # the report itself was the output
@@ -150,7 +151,11 @@ def proxy(
         raise ProxyCliError(str(err)) from err
     ssl_context = (str(certfile), str(keyfile)) if certfile and keyfile else None
     # waitress (werkzeug when TLS is asked for): the shared server class of provsim serve
-    server = HttpServer(app, host, port, ssl_context=ssl_context)
+    try:
+        server = HttpServer(app, host, port, ssl_context=ssl_context)
+    except OSError as err:
+        app.close()
+        raise bind_failed(err, host, port) from err
     scheme = "https" if ssl_context else "http"
     listening = f"{scheme}://{host}:{server.port}"
 

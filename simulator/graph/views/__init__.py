@@ -5,6 +5,7 @@
     delta.py               /users/delta, /groups/delta
     service_principals.py  /servicePrincipals, appRoleAssignedTo
     synchronization.py     /servicePrincipals/{id}/synchronization/..., /auditLogs/provisioning (the engine)
+    expressions.py         .../synchronization/jobs|templates/{id}/schema/parseExpression (Test expression)
     applications.py        /applications, /applicationTemplates
     deleted_items.py       /directory/deletedItems, /directoryObjects, /organization
     batch.py               /$batch
@@ -17,7 +18,17 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from ..errors import BadRequest, GraphError
-from . import applications, batch, deleted_items, delta, groups, service_principals, synchronization, users
+from . import (
+    applications,
+    batch,
+    deleted_items,
+    delta,
+    expressions,
+    groups,
+    service_principals,
+    synchronization,
+    users,
+)
 from .base import graph_blueprint, requires
 
 __all__ = ["build_blueprint", "graph_blueprint", "requires"]
@@ -42,7 +53,8 @@ def _unknown(rest: str = ""):
 
 def build_blueprint(name: str = "graph") -> Blueprint:
     bp = graph_blueprint(name)
-    for module in (users, groups, delta, service_principals, synchronization, applications, deleted_items, batch):
+    for module in (users, groups, delta, service_principals, synchronization, expressions, applications, deleted_items,
+                   batch):
         module.register(bp)
     bp.add_url_rule("/", "unknown", _unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     bp.add_url_rule("/<path:rest>", "unknown", _unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

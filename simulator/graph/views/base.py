@@ -70,13 +70,16 @@ def context_url(fragment: str) -> str:
 
 
 # ---------------------------------------------------------------------- errors
-def error_body(status: int, code: str, message: str) -> dict:
+def error_body(status: int, code: str, message: str, details: list[dict] | None = None) -> dict:
     rt = runtime()
     request_id = getattr(g, "graph_request_id", None) or rt.ids.stream("graph-requests").guid()
     client_request_id = request.headers.get("client-request-id") or request_id
-    return {"error": {"code": code, "message": message, "innerError": {
-        "date": isoformat(rt.clock.now()).rstrip("Z"), "request-id": request_id,
-        "client-request-id": client_request_id}}}
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    error["innerError"] = {"date": isoformat(rt.clock.now()).rstrip("Z"), "request-id": request_id,
+                           "client-request-id": client_request_id}
+    return {"error": error}
 
 
 def odata_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -91,7 +94,7 @@ def _render_graph_error(err: GraphError) -> Response:
     if err.status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/'
                                                'common/oauth2/authorize", client_id="' "00000003-0000-0000-c000-000000000000\"")
-    return odata_response(error_body(err.status, err.code, err.message), err.status, headers)
+    return odata_response(error_body(err.status, err.code, err.message, err.details), err.status, headers)
 
 
 def _render_http_error(err: HTTPException) -> Response:

@@ -50,7 +50,8 @@ def _call(fn: Callable, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except SyncApiError as err:
-        raise GraphError(err.message, status=err.status, code=err.code, headers=err.headers) from err
+        raise GraphError(err.message, status=err.status, code=err.code, headers=err.headers,
+                         details=err.details) from err
     except EngineError as err:
         raise BadRequest(str(err)) from err
 
