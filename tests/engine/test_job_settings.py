@@ -112,3 +112,12 @@ def test_graph_refuses_a_bad_setting_and_a_bad_secret_naming_them(provisioned: P
                                                                         "value": "True"}]}, expect=204)
     settings = {s["name"]: s["value"] for s in p.job()["synchronizationJobSettings"]}
     assert settings["QuarantineEscrowProportionThreshold"] == "25" and settings["AzureIngestionAttributeOptimization"] == "True"
+
+
+def test_saving_the_creation_value_is_not_an_admins_choice():
+    """A fixture copied from a real job (provsim snapshot) carries QuarantineTooManyDeletesThreshold 500:
+    seeding it must not switch the accidental-deletion guard on; any other value does."""
+    job = Job(id="j", service_principal_id="sp")
+    assert job.with_settings([{"name": "QuarantineTooManyDeletesThreshold", "value": "500"}]).explicit_settings == frozenset()
+    chosen = job.with_settings([{"name": "QuarantineTooManyDeletesThreshold", "value": "40"}])
+    assert chosen.settings.is_set("QuarantineTooManyDeletesThreshold") and chosen.settings.delete_threshold == 40
