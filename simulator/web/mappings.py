@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from simulator.client import ApiError
+from simulator.engine.job_settings import SETTING_NAMES, SettingError, check_setting, describe
 from simulator.engine.mappings import scim_get
 from simulator.engine.scoping import ScopingOperator
 from simulator.graph.schema import USER
@@ -132,8 +133,17 @@ def view(schema: Mapping[str, Any], job: Mapping[str, Any]) -> dict:
     return {"jobId": job.get("id"), "ruleId": rule.get("id"), "sourceDirectory": source_dir,
             "targetDirectory": target_dir, "objectMappings": mappings, "operators": list(OPERATORS),
             "mappingTypes": list(MAPPING_TYPES), "applyWhen": [{"value": k, "text": v} for k, v in APPLY_WHEN.items()],
-            "settings": [{"name": s.get("name"), "value": s.get("value")}
-                         for s in job.get("synchronizationJobSettings") or []]}
+            "settings": settings_rows(job.get("synchronizationJobSettings") or [])}
+
+
+def settings_rows(stored: Iterable[Mapping[str, Any]]) -> list[dict]:
+    """The job settings the page edits: every setting of the engine's typed table (name, stored value or
+    None, default, what a value must be, meaning), then the stored ones the engine does not read."""
+    values = {str(s.get("name")): s.get("value") for s in stored}
+    rows = [{"name": d["name"], "value": values.pop(d["name"], None), "default": d["default"], "type": d["type"],
+             "expected": d["expected"], "meaning": d["meaning"], "origin": d["origin"], "known": True}
+            for d in describe() if d["kind"] == "setting"]
+    return rows + [{"name": name, "value": value, "known": False} for name, value in values.items()]
 
 
 # ------------------------------------------------------------------- source values
@@ -481,12 +491,35 @@ def test_expression(portal: Portal, body: dict) -> dict:
 
 @action("mappings/settings")
 def save_settings(portal: Portal, body: dict) -> dict:
-    """The job's synchronizationJobSettings by name (``PATCH …/jobs/{id}``), as Graph stores them: strings."""
+    """Save settings on the Mappings page: the job's synchronizationJobSettings by name (``PATCH …/jobs/{id}``),
+    as Graph stores them (strings).  Each value is checked against the engine's typed table first; a bad one
+    is refused with the setting named, beside its field, and nothing is saved.  A setting of the table left
+    blank keeps its stored value (or its default)."""
     job_id = portal.job_id()
     values = body.get("settings")
     if not isinstance(values, list) or not values or not all(
             isinstance(v, dict) and isinstance(v.get("name"), str) and v.get("name") for v in values):
         raise ActionError(400, "badRequest", "settings is a list of {name, value}")
-    portal.actor.graph("PATCH", portal.actor.job_path(job_id), {"synchronizationJobSettings": [
-        {"name": v["name"].strip(), "value": "" if v.get("value") is None else str(v["value"]).strip()} for v in values]})
-    return {"message": f"Job settings saved ({', '.join(v['name'] for v in values)})."}
+    pairs: list[dict] = []
+    problems: list[dict] = []
+    for v in values:
+        name = v["name"].strip()
+        value = "" if v.get("value") is None else str(v["value"]).strip()
+        if name in SETTING_NAMES and value == "":
+            continue
+        try:
+            check_setting(name, value)
+        except SettingError as err:
+            problems.append({"target": setting_label(name), "message": err.message})
+        pairs.append({"name": name, "value": value})
+    if problems:
+        raise ActionError(400, "BadRequest", _summary(problems), details=problems)
+    if not pairs:
+        raise ActionError(400, "badRequest", "no setting has a value to save")
+    portal.actor.graph("PATCH", portal.actor.job_path(job_id), {"synchronizationJobSettings": pairs})
+    return {"message": f"Job settings saved ({', '.join(p['name'] for p in pairs)})."}
+
+
+def setting_label(name: str) -> str:
+    """The element a job setting's refusal belongs to (the page's data-target)."""
+    return f"Job setting '{name}'"

@@ -149,7 +149,9 @@ def test_mappings_in_the_portals_words_and_saved_as_one_schema_put(dash, app):
     assert (rows["active"]["type"], rows["active"]["expression"]) == ("Expression", "Not([IsSoftDeleted])")
     assert "EQUALS" in page["operators"] and page["applyWhen"][1] == {"value": "ObjectAddOnly",
                                                                      "text": "Only during object creation"}
-    assert {"name": "QuarantineTooManyDeletesThreshold", "value": "500"} in page["settings"]
+    settings = {s["name"]: s for s in page["settings"]}
+    assert (settings["QuarantineTooManyDeletesThreshold"]["value"], settings["QuarantineTooManyDeletesThreshold"]["default"]) \
+        == ("500", "500")
 
     # Save: title from an expression, a constant, a scoping filter, no deletes; one PUT of the whole schema
     attrs = [dict(r) for r in users["attributes"]]
@@ -210,10 +212,51 @@ def test_test_expression_and_job_settings(dash):
         "the expression is required"
     saved = dash.post("mappings/settings", settings=[{"name": "QuarantineTooManyDeletesThreshold", "value": "7"}])
     assert saved["message"] == "Job settings saved (QuarantineTooManyDeletesThreshold)."
-    assert {"name": "QuarantineTooManyDeletesThreshold", "value": "7"} in dash.get("mappings")["settings"]
+    assert _setting(dash, "QuarantineTooManyDeletesThreshold")["value"] == "7"
     refused = dash.post("mappings/settings", ok=400, settings=[{"name": "QuarantineTooManyDeletesThreshold",
                                                                 "value": "none"}])
     assert "QuarantineTooManyDeletesThreshold" in refused["error"]["message"]
+    assert _setting(dash, "QuarantineTooManyDeletesThreshold")["value"] == "7"  # nothing refused was stored
+
+
+def test_job_settings_are_the_engines_typed_table(dash):
+    """The Mappings page edits every setting the engine reads (engine.job_settings), with what each takes;
+    a bad value is refused beside the setting it is about and nothing of the save is stored."""
+    from simulator.engine.job_settings import JOB_SETTINGS
+
+    dash.configured(start=False)
+    rows = dash.get("mappings")["settings"]
+    known = [r for r in rows if r["known"]]
+    assert [r["name"] for r in known] == [s.name for s in JOB_SETTINGS]
+    profile = _setting(dash, "TargetProfile")
+    assert (profile["value"], profile["default"], profile["expected"]) == (None, "genesys", "one of genesys, scim")
+    refused = dash.post("mappings/settings", ok=400, settings=[
+        {"name": "QuarantineSuccessiveCompleteFailures", "value": "3"},
+        {"name": "QuarantineMaximumDuration", "value": "four weeks"},
+        {"name": "TargetProfile", "value": "okta"}])
+    assert [d["target"] for d in refused["error"]["details"]] == [
+        "Job setting 'QuarantineMaximumDuration'", "Job setting 'TargetProfile'"]
+    assert refused["error"]["message"].startswith("Not saved: QuarantineMaximumDuration: 'four weeks' is not an ISO")
+    assert _setting(dash, "QuarantineSuccessiveCompleteFailures")["value"] is None  # the good one was not saved either
+    # a blank field keeps the default; a setting provsim does not read is kept as it came
+    saved = dash.post("mappings/settings", settings=[{"name": "QuarantineSuccessiveCompleteFailures", "value": "3"},
+                                                     {"name": "TargetProfile", "value": ""},
+                                                     {"name": "AzureIngestionAttributeOptimization", "value": "False"}])
+    assert saved["message"] == "Job settings saved (QuarantineSuccessiveCompleteFailures, AzureIngestionAttributeOptimization)."
+    assert _setting(dash, "QuarantineSuccessiveCompleteFailures")["value"] == "3"
+    assert _setting(dash, "TargetProfile")["value"] is None
+    assert _setting(dash, "AzureIngestionAttributeOptimization") == {
+        "name": "AzureIngestionAttributeOptimization", "value": "False", "known": False}
+
+
+def _setting(dash, name: str) -> dict:
+    return next(r for r in dash.get("mappings")["settings"] if r["name"] == name)
+
+
+def test_blank_job_settings_save_nothing(dash):
+    dash.configured(start=False)
+    assert dash.post("mappings/settings", ok=400, settings=[{"name": "TargetProfile", "value": ""}])["error"][
+        "message"] == "no setting has a value to save"
     assert dash.post("mappings/settings", ok=400, settings=[])["error"]["message"] == "settings is a list of {name, value}"
 
 

@@ -326,5 +326,18 @@ def test_mappings_edited_on_the_page_and_refused_where_the_problem_is(desktop, s
     expect(problem).to_contain_text("Join")
     expect(title).to_have_attribute("open", "")
     expect(title.get_by_label("Expression", exact=True)).to_have_value('Join(" ", [department]')
+
+    # the job settings are the engine's typed table: a value the setting does not take is refused beside it
+    settings = page.locator("#settings-form")
+    profile = settings.get_by_label("TargetProfile")
+    expect(profile).to_have_attribute("placeholder", "genesys")
+    profile.fill("okta")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#error")).to_contain_text("Not saved: TargetProfile:")
+    expect(settings.locator('[data-target="Job setting \'TargetProfile\'"] .field-error')).to_contain_text("genesys, scim")
+    profile.fill("scim")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(s.status()).to_have_text("Job settings saved (TargetProfile).")
+    expect(settings.locator(".field-error:visible")).to_have_count(0)
     s.nav("Directory")
     expect(page.locator("#directory-summary")).to_contain_text("The job has scoping filters")

@@ -156,17 +156,35 @@ function drawSettings() {
   form.hidden = false;
   if (form.dataset.dirty) return;
   const settings = M.data.settings;
+  const known = settings.filter((s) => s.known);
+  const other = settings.filter((s) => !s.known);
   form.innerHTML = `<h2 id="h-job-settings">Job settings</h2>
-    <p class="hint">The job's <code>synchronizationJobSettings</code> as Graph stores them (name and value, both strings);
-      <em>Save settings</em> sends <code>PATCH …/jobs/{id}</code>. A setting provsim does not know is kept as it is.</p>
-    <div id="settings-rows">${settings.map((s, i) => settingRow(s, i)).join("")}</div>
+    <p class="hint">The job's <code>synchronizationJobSettings</code> as Graph stores them (strings), one field per setting
+      provsim reads; a blank field keeps the default shown. <em>Save settings</em> sends <code>PATCH …/jobs/{id}</code>;
+      a value that is not what the setting takes is refused beside it, and nothing is saved.</p>
+    <div id="settings-rows">${known.map((s, i) => knownRow(s, i)).join("")}
+      ${other.map((s, i) => settingRow(s, known.length + i)).join("")}</div>
     <div class="buttons"><button type="button" id="add-setting">Add setting</button><button type="submit" class="primary">Save settings</button></div>`;
 }
 
+/** One setting of the engine's typed table: its value (the default as placeholder), what it takes, what it does. */
+function knownRow(s, i) {
+  return `<div class="field setting" data-setting="${i}" data-target="${esc(settingLabel(s.name))}">
+    <input type="hidden" data-k="name" value="${esc(s.name)}">
+    <label for="js-${i}-value">${esc(s.name)}${s.origin === "provsim" ? ` <span class="hint">(provsim's name)</span>` : ""}</label>
+    <input id="js-${i}-value" data-k="value" value="${esc(s.value ?? "")}" placeholder="${esc(s.default ?? "")}" spellcheck="false"
+      aria-describedby="js-${i}-hint">
+    <p class="hint" id="js-${i}-hint">${esc(s.meaning)} Takes ${esc(s.expected)}${s.default ? `; default ${esc(s.default)}` : ""}.</p>
+    <p class="field-error" role="alert" hidden></p></div>`;
+}
+
+function settingLabel(name) { return `Job setting '${name}'`; }
+
 function settingRow(s, i) {
-  return `<div class="inline-form setting" data-setting="${i}">
+  return `<div class="inline-form setting" data-setting="${i}" data-target="${esc(settingLabel(s.name))}">
     <div class="field grow"><label for="js-${i}-name">Name</label><input id="js-${i}-name" data-k="name" value="${esc(s.name)}" spellcheck="false"></div>
-    <div class="field grow"><label for="js-${i}-value">Value</label><input id="js-${i}-value" data-k="value" value="${esc(s.value)}" spellcheck="false"></div></div>`;
+    <div class="field grow"><label for="js-${i}-value">Value</label><input id="js-${i}-value" data-k="value" value="${esc(s.value ?? "")}" spellcheck="false"></div>
+    <p class="field-error" role="alert" hidden></p></div>`;
 }
 
 export function drawBuilderUsers() {
@@ -281,7 +299,14 @@ export function wireMappings() {
     ev.preventDefault();
     const settings = $$(".setting", ev.target).map((row) => ({ name: $("[data-k=name]", row).value, value: $("[data-k=value]", row).value }))
       .filter((s) => s.name.trim());
-    await act("mappings/settings", { settings }, ev.submitter, { done: () => { delete ev.target.dataset.dirty; } });
+    await act("mappings/settings", { settings }, ev.submitter, {
+      done: () => { showDetails(ev.target, []); delete ev.target.dataset.dirty; },
+      onError: (error) => {
+        for (const row of $$(".setting", ev.target)) row.dataset.target = settingLabel($("[data-k=name]", row).value.trim());
+        const first = showDetails(ev.target, error.details || []);
+        if (first) first.scrollIntoView({ block: "center" });
+      },
+    });
   });
 }
 
