@@ -167,7 +167,8 @@ def save_credentials(portal: Portal, body: dict) -> dict:
     if send and not notify:
         raise ActionError(400, "badRequest", "enter the notification e-mail the failure notifications go to",
                           details=[{"target": "notify", "message": "required when e-mail notifications are on"}])
-    prevent = _flag(body, "preventDeletes", True)
+    # "Prevent accidental deletion": opt-in, as the portal's box is (issue 19, docs/fidelity.md)
+    prevent = _flag(body, "preventDeletes", False)
     threshold_raw = body.get("deleteThreshold", 500)
     try:
         threshold = int(threshold_raw)

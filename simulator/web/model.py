@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from simulator.engine.job_settings import NotificationSettings, SettingError
+
 __all__ = [
     "NEVER", "ACTIONS", "STATUSES", "RESET_SCOPES", "FAULT_PRESETS", "preset_rules", "active_presets",
     "overview", "cycle_counts", "setup_view", "user_rows", "group_rows", "genesys_only", "log_filter",
@@ -221,15 +223,10 @@ def setup_view(secrets: list[dict], *, default_tenant_url: str) -> dict:
     """The saved admin credentials and settings, as the provisioning page shows them (never the token)."""
     values = {s.get("key"): s.get("value") for s in secrets}
     saved_keys = {s.get("key") for s in secrets}
-    notify: dict[str, Any] = {}
-    raw = values.get("SyncNotificationSettings")
-    if raw:
-        import json
-
-        try:
-            notify = json.loads(raw) if isinstance(raw, str) else dict(raw)
-        except (ValueError, TypeError):
-            notify = {}
+    try:  # read as the engine reads it (engine.job_settings), so the boxes show what the service will do
+        notify = NotificationSettings.parse(values.get("SyncNotificationSettings"))
+    except SettingError:  # stored by an older provsim and no longer valid: the engine uses the defaults too
+        notify = NotificationSettings()
     return {
         "tenantUrl": values.get("BaseAddress") or "",
         "defaultTenantUrl": default_tenant_url,
@@ -237,10 +234,10 @@ def setup_view(secrets: list[dict], *, default_tenant_url: str) -> dict:
         "tokenSaved": "SecretToken" in saved_keys,
         "scope": "all" if str(values.get("SyncAll", "")).lower() == "true" else "assigned",
         "skipOutOfScopeDeletions": str(values.get("SkipOutOfScopeDeletions", "")).lower() == "true",
-        "notify": notify.get("Recipients") or "",
-        "notifyEnabled": bool(notify.get("Enabled")),
-        "deleteThresholdEnabled": bool(notify.get("DeleteThresholdEnabled")),
-        "deleteThreshold": notify.get("DeleteThresholdValue"),
+        "notify": ", ".join(notify.recipients),
+        "notifyEnabled": notify.enabled,
+        "deleteThresholdEnabled": bool(notify.delete_threshold_enabled),
+        "deleteThreshold": notify.delete_threshold_value,
     }
 
 

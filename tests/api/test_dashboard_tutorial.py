@@ -400,10 +400,40 @@ def test_assign_with_a_role_and_the_notification_tick_box(dash, app):
     assert dash.state()["overview"]["quarantine"]["notifications"] == 0  # the box was not ticked
 
 
+def test_the_setup_page_reads_the_notification_settings_as_the_engine_does(dash, app):
+    """The tick boxes show what the engine will do with SyncNotificationSettings (engine.job_settings):
+    a script's address without "Enabled" sends e-mail, "Enabled": "False" (a string) does not, and the
+    accidental-deletion guard is opt-in (issue 19): a Setup save that leaves its box alone keeps it off."""
+    from simulator.engine.job_settings import NotificationSettings
+
+    dash.configured(start=False)
+    script = ProvsimClient.in_process(app)
+
+    def notifications(value: dict) -> dict:
+        kept = [s for s in script.secrets() if s["key"] != "SyncNotificationSettings"]
+        script.put_secrets(kept + [{"key": "SyncNotificationSettings", "value": json.dumps(value)}])
+        return dash.state()["setup"]
+
+    assert notifications({"Recipients": "ops@contoso.com"})["notifyEnabled"] is True
+    assert NotificationSettings.parse(json.dumps({"Recipients": "ops@contoso.com"})).sends
+    off = notifications({"Enabled": "False", "Recipients": "ops@contoso.com", "DeleteThresholdEnabled": "false"})
+    assert (off["notifyEnabled"], off["deleteThresholdEnabled"]) == (False, False)
+    on = notifications({"Enabled": "true", "Recipients": "ops@contoso.com", "DeleteThresholdEnabled": "True",
+                        "DeleteThresholdValue": "20"})
+    assert (on["notifyEnabled"], on["deleteThresholdEnabled"], on["deleteThreshold"]) == (True, True, 20)
+    # Save on the Setup page without the "Prevent accidental deletion" box: the guard stays off
+    dash.post("job/credentials", tenantUrl=SCIM, notify="ops@contoso.com", notifyEnabled=True)
+    stored = json.loads(next(s["value"] for s in script.secrets() if s["key"] == "SyncNotificationSettings"))
+    assert stored == {"Enabled": True, "Recipients": "ops@contoso.com", "DeleteThresholdEnabled": False}
+    assert dash.state()["setup"]["deleteThresholdEnabled"] is False
+
+
 def _quarantined_by_an_expired_token(dash: Dashboard) -> dict:
     dash.configured()
     dash.post("clock/advance", duration="PT40M")
     dash.post("tokens/expire")
+    # a change to send: an idle cycle calls nothing in Genesys, so it never meets the expired token (issue 19)
+    dash.post("directory/user/update", id=dash.user("alex.wilber@contoso.com")["id"], jobTitle="Senior Account Executive")
     dash.post("clock/advance", duration="PT40M")
     return dash.state()["overview"]["quarantine"]
 
