@@ -14,6 +14,7 @@ from typing import Any
 
 from simulator.core import ProvsimError
 from simulator.scenario import ScenarioError, list_scenarios, load_scenario
+from simulator.scenario.model import scenario_paths
 from simulator.scenario.runner import ScenarioRunner
 
 from .plain import account, cycle_words, step_words
@@ -22,10 +23,19 @@ from .portal import ActionError, Portal
 __all__ = ["StorySession", "library"]
 
 
+#: The library as last read, keyed by every story file's path and modification time
+_library: tuple[tuple[tuple[str, int], ...], list[dict]] | None = None
+
+
 def library() -> list[dict]:
-    """The shipped stories: name, description, tenant and steps (titles)."""
-    return [{"name": s.name, "description": s.description, "tenant": s.tenant, "seed": s.seed,
-             "steps": len(s.steps), "generated": s.generate is not None} for s in list_scenarios()]
+    """The shipped stories: name, description, tenant and steps (titles).  Read again only when a story
+    file changed: checking 30 stories takes seconds on a busy machine, and the page asks on every visit."""
+    global _library
+    key = tuple((str(p), p.stat().st_mtime_ns) for p in scenario_paths())
+    if _library is None or _library[0] != key:
+        _library = (key, [{"name": s.name, "description": s.description, "tenant": s.tenant, "seed": s.seed,
+                           "steps": len(s.steps), "generated": s.generate is not None} for s in list_scenarios()])
+    return [dict(story) for story in _library[1]]
 
 
 def _step_text(step: Any, args: Any = None, name_of: Any = None) -> str:
