@@ -9,6 +9,8 @@ provisioning log entries written during it.
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +22,39 @@ from simulator.scenario.runner import ScenarioRunner
 from .plain import account, cycle_words, step_words
 from .portal import ActionError, Portal
 
-__all__ = ["StorySession", "library"]
+__all__ = ["StorySession", "library", "warm_library"]
 
 
 #: The library as last read, keyed by every story file's path and modification time
 _library: tuple[tuple[tuple[str, int], ...], list[dict]] | None = None
+_library_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def library() -> list[dict]:
     """The shipped stories: name, description, tenant and steps (titles).  Read again only when a story
-    file changed: checking 30 stories takes seconds on a busy machine, and the page asks on every visit."""
+    file changed: checking 34 stories takes seconds on a busy machine, and the page asks on every visit."""
     global _library
     key = tuple((str(p), p.stat().st_mtime_ns) for p in scenario_paths())
-    if _library is None or _library[0] != key:
-        _library = (key, [{"name": s.name, "description": s.description, "tenant": s.tenant, "seed": s.seed,
-                           "steps": len(s.steps), "generated": s.generate is not None} for s in list_scenarios()])
-    return [dict(story) for story in _library[1]]
+    with _library_lock:  # one reader at a time: a visit during warm_library() waits for it, never reads twice
+        if _library is None or _library[0] != key:
+            _library = (key, [{"name": s.name, "description": s.description, "tenant": s.tenant, "seed": s.seed,
+                               "steps": len(s.steps), "generated": s.generate is not None} for s in list_scenarios()])
+        return [dict(story) for story in _library[1]]
+
+
+def warm_library() -> None:
+    """Read the library in the background when the page is opened, so the Scenarios page finds it ready."""
+    if _library is not None:
+        return
+
+    def read() -> None:
+        try:
+            library()
+        except Exception:  # a broken story file: the Scenarios page says so when it asks; never stop the server
+            log.exception("reading the story library failed")
+
+    threading.Thread(target=read, name="provsim-story-library", daemon=True).start()
 
 
 def _step_text(step: Any, args: Any = None, name_of: Any = None) -> str:

@@ -94,6 +94,9 @@ def _api_error(err: ApiError):
 # ------------------------------------------------------------------------------ the page
 @bp.get("/")
 def index():
+    from .stories import warm_library
+
+    warm_library()
     rt = runtime()
     tenant = rt.fixture.get("tenant") or {}
     return render_template(
