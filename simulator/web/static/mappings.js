@@ -172,8 +172,8 @@ function knownRow(s, i) {
   return `<div class="field setting" data-setting="${i}" data-target="${esc(settingLabel(s.name))}">
     <input type="hidden" data-k="name" value="${esc(s.name)}">
     <label for="js-${i}-value">${esc(s.name)}${s.origin === "provsim" ? ` <span class="hint">(provsim's name)</span>` : ""}</label>
-    <input id="js-${i}-value" data-k="value" value="${esc(s.value ?? "")}" placeholder="${esc(s.default ?? "")}" spellcheck="false"
-      aria-describedby="js-${i}-hint">
+    <input id="js-${i}-value" data-k="value" value="${esc(s.value ?? "")}" data-saved="${esc(s.value ?? "")}"
+      placeholder="${esc(s.default ?? "")}" spellcheck="false" aria-describedby="js-${i}-hint">
     <p class="hint" id="js-${i}-hint">${esc(s.meaning)} Takes ${esc(s.expected)}${s.default ? `; default ${esc(s.default)}` : ""}.</p>
     <p class="field-error" role="alert" hidden></p></div>`;
 }
@@ -183,7 +183,7 @@ function settingLabel(name) { return `Job setting '${name}'`; }
 function settingRow(s, i) {
   return `<div class="inline-form setting" data-setting="${i}" data-target="${esc(settingLabel(s.name))}">
     <div class="field grow"><label for="js-${i}-name">Name</label><input id="js-${i}-name" data-k="name" value="${esc(s.name)}" spellcheck="false"></div>
-    <div class="field grow"><label for="js-${i}-value">Value</label><input id="js-${i}-value" data-k="value" value="${esc(s.value ?? "")}" spellcheck="false"></div>
+    <div class="field grow"><label for="js-${i}-value">Value</label><input id="js-${i}-value" data-k="value" value="${esc(s.value ?? "")}" data-saved="${esc(s.value ?? "")}" spellcheck="false"></div>
     <p class="field-error" role="alert" hidden></p></div>`;
 }
 
@@ -297,8 +297,12 @@ export function wireMappings() {
   $("#settings-form").addEventListener("input", () => { $("#settings-form").dataset.dirty = "1"; });
   $("#settings-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const settings = $$(".setting", ev.target).map((row) => ({ name: $("[data-k=name]", row).value, value: $("[data-k=value]", row).value }))
-      .filter((s) => s.name.trim());
+    // what the trainer changed (as the message then says): a field left as drawn is not sent again
+    const settings = $$(".setting", ev.target).filter((row) => {
+      const name = $("[data-k=name]", row), value = $("[data-k=value]", row);
+      return name.value.trim() && (value.value !== value.dataset.saved || name.value !== name.defaultValue);
+    }).map((row) => ({ name: $("[data-k=name]", row).value, value: $("[data-k=value]", row).value }));
+    if (!settings.length) { fail("Nothing to save: no setting was changed."); focusOn($("#error")); return; }
     await act("mappings/settings", { settings }, ev.submitter, {
       done: () => { showDetails(ev.target, []); delete ev.target.dataset.dirty; },
       onError: (error) => {
