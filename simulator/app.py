@@ -50,6 +50,7 @@ def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None =
 
     _register_fallback_errors(app, runtime)
     _start_provisioning_service(app, runtime)
+    web.watch(app)  # the dashboard notes which requests each provisioning log entry stands for, from the start
     app.wsgi_app = ProvsimMiddleware(app.wsgi_app, runtime)  # type: ignore[method-assign]
     return app
 

@@ -246,6 +246,24 @@ class ProvsimClient:
         return self._call(method, f"{PLATFORM_PATH}{path}", body, params,
                           {"Authorization": f"Bearer {token or self._admin_genesys_token()}"}, ok)
 
+    def genesys_platform(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
+                         ok: Iterable[int] = (200, 201, 204), login: bool = True) -> Any:
+        """A Genesys Platform API call as the admin (the demo OAuth client); the parsed body.
+
+        Like an admin's script, it logs in again once when Genesys says the token is no longer good
+        (expired or revoked: 401); anything else not in ``ok`` raises :class:`ApiError`.
+        ``login=False`` sends no token: only the dashboard's in-process observer reads are answered so."""
+        if not login:
+            path = path if path.startswith("/") else "/" + path
+            return _parsed(self._call(method, f"{PLATFORM_PATH}{path}", body, params, {}, ok))
+        resp = self.genesys_platform_response(method, path, body, params=params)
+        if resp.status_code == 401:
+            self._genesys_token = None
+            resp = self.genesys_platform_response(method, path, body, params=params)
+        if resp.status_code not in tuple(ok):
+            raise _error(method, f"{PLATFORM_PATH}{path}", resp)
+        return _parsed(resp)
+
     def _admin_genesys_token(self) -> str:
         if self._genesys_token is None:
             self._genesys_token = self.genesys_token()
@@ -306,9 +324,13 @@ class ProvsimClient:
     def clear_faults(self) -> None:
         self.control("DELETE", "/faults")
 
-    def traffic(self, *, surface: str | None = None, since: int = 0, limit: int | None = None) -> list[dict]:
-        """The traffic log (scrubbed): every request the fakes answered, oldest first."""
+    def traffic(self, *, surface: str | None = None, since: int = 0, until: int | None = None,
+                limit: int | None = None) -> list[dict]:
+        """The traffic log (scrubbed): every request the fakes answered, oldest first (after ``since``, up to
+        ``until``)."""
         params: dict[str, Any] = {"since": since}
+        if until is not None:
+            params["until"] = until
         if surface:
             params["surface"] = surface
         if limit is not None:
@@ -512,6 +534,19 @@ class ProvsimClient:
 
     def put_schema(self, job_id: str, schema: dict) -> None:
         self.graph("PUT", self.job_path(job_id, "/schema"), schema, ok=(204,))
+
+    def parse_expression(self, job_id: str, expression: str, properties: dict[str, Any] | None = None,
+                         object_name: str = "User") -> dict:
+        """The portal's Test expression (``…/schema/parseExpression``): ``expression`` evaluated on a test
+        object whose source attributes are ``properties`` (strings or lists of strings); Graph's
+        ``parseExpressionResponse``."""
+        body: dict[str, Any] = {"expression": expression}
+        if properties is not None:
+            body["testInputObject"] = {"definition": {"name": object_name}, "properties": [
+                {"key": k, "value": v} for k, v in properties.items()]}
+        data = self.graph("POST", self.job_path(job_id, "/schema/parseExpression"), body, ok=(200,))
+        data.pop("@odata.context", None)
+        return data
 
     def set_settings(self, job_id: str, **values: Any) -> None:
         """``synchronizationJobSettings`` by name (e.g. ``QuarantineTooManyDeletesThreshold=5``)."""

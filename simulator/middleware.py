@@ -45,7 +45,7 @@ from simulator.core import DroppedConnection, Runtime
 from simulator.core.security import SERVED_KEY, host_allowed, is_ip_literal, origin_allowed, peer_is_loopback
 from simulator.transport import IN_PROCESS_MARK
 
-__all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
+__all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "is_observer", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
            "strict_json_problem", "render_error_for"]
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,11 @@ OBSERVER_MARK = "provsim.observer"
 _DASHBOARD_PATHS = ("/dashboard/", "/static/provsim/")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
+
+
+def is_observer(environ: dict) -> bool:
+    """An in-process read marked :data:`OBSERVER_MARK` (never a request that came over a socket)."""
+    return bool(environ.get(OBSERVER_MARK)) and bool(environ.get(IN_PROCESS_MARK)) and not environ.get(SERVED_KEY)
 
 
 def control_error_body(status: int, code: str, message: str) -> bytes:
@@ -283,7 +288,7 @@ class ProvsimMiddleware:
             self._log(environ, surface_name, method, path, body, refusal.status, [("Content-Type", ctype)], payload, None)
             raise
 
-        observer = bool(environ.get(OBSERVER_MARK)) and bool(environ.get(IN_PROCESS_MARK)) and not environ.get(SERVED_KEY)
+        observer = is_observer(environ)
         rule = (rt.faults.evaluate(method, path, surface_name)
                 if not path.startswith(_CONTROL_PREFIX) and not observer else None)
         if rule is not None:

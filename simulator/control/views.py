@@ -296,10 +296,12 @@ def traffic():
     args = request.args
     try:
         since = int(args.get("since", 0))
+        until = int(args["until"]) if "until" in args else None
         limit = int(args["limit"]) if "limit" in args else None
     except ValueError as err:
-        raise ControlError(400, "badRequest", "since and limit are integers") from err
-    return json_response({"value": runtime().traffic.entries(surface=args.get("surface"), since=since, limit=limit)})
+        raise ControlError(400, "badRequest", "since, until and limit are integers") from err
+    return json_response({"value": runtime().traffic.entries(surface=args.get("surface"), since=since, until=until,
+                                                             limit=limit)})
 
 
 @bp.get("/outbox")

@@ -90,16 +90,27 @@ class TrafficLog:
             entry["_raw"] = None  # the secrets go as soon as the scrubbed form exists
         return view
 
-    def entries(self, *, surface: str | None = None, since: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    @property
+    def seq(self) -> int:
+        """The newest exchange's number (0: none since the start or the last reset)."""
+        return self._seq
+
+    def entries(self, *, surface: str | None = None, since: int = 0, until: int | None = None,
+                limit: int | None = None) -> list[dict[str, Any]]:
+        """Exchanges numbered after ``since`` (and up to ``until``), oldest first; ``limit``: the newest N of them."""
         with self._lock:
-            items = [e for e in self._entries if e["seq"] > since and (surface is None or e["surface"] == surface)]
+            items = [e for e in self._entries if e["seq"] > since and (until is None or e["seq"] <= until)
+                     and (surface is None or e["surface"] == surface)]
             items = items[-limit:] if limit else items
             return [self._view(e) for e in items]
 
     def clear(self) -> None:
+        """Empty the ring and number from 1 again: after a reset the log is a fresh start's (a story that
+        counts its requests from the first one must count the same after ``/_provsim/reset``)."""
         with self._lock:
             self._entries.clear()
             self.bytes = 0
+            self._seq = 0
 
     def __len__(self) -> int:
         return len(self._entries)

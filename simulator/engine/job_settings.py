@@ -19,7 +19,7 @@ falls back to its default (``strict=False``), logged, so one bad value never sto
 
 The table is the source of the scenario schema's ``job_settings`` block and of the settings table
 in docs/fidelity.md (:func:`scenario_schema_properties`, :func:`markdown_table`); a test keeps both
-in step, and ``python -m simulator.engine.job_settings`` rewrites them.  The dashboard's setup page
+in step, and ``python -m simulator.engine.job_settings`` rewrites them.  The dashboard's Mappings page
 reads the same table (:func:`describe`).
 """
 

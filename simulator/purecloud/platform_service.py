@@ -305,6 +305,59 @@ class PlatformService:
             self.groups.add(doc)
             return doc
 
+    def update_group(self, group_id: str, body: Any) -> dict:
+        """``PUT /api/v2/groups/{id}`` (GroupUpdate): rename or re-describe a group.
+
+        ``version`` is required and must be the group's current one (SCIM membership changes bump it
+        too): a stale version is 409 ``general.conflict``, so two admins editing one group never
+        overwrite each other.  Fields left out keep their values; the name stays unique."""
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object (GroupUpdate).")
+        version = body.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise bad_request("The group 'version' is required: the version this update starts from.",
+                              "invalid.value")
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise bad_request("The group 'name' is required.", "invalid.value")
+        name = name.strip()
+        changes: dict[str, Any] = {"displayName": name}
+        for key, allowed in (("type", GROUP_TYPES), ("visibility", GROUP_VISIBILITIES)):
+            if key in body and body[key] is not None:
+                if body[key] not in allowed:
+                    raise bad_request(f"The group '{key}' must be one of {', '.join(allowed)}; got {body[key]!r}.",
+                                      "invalid.value")
+                changes[key] = body[key]
+        if body.get("rulesVisible") is not None:
+            if not isinstance(body["rulesVisible"], bool):
+                raise bad_request("The group 'rulesVisible' must be true or false.", "invalid.value")
+            changes["rulesVisible"] = body["rulesVisible"]
+        if body.get("description") is not None:
+            if not isinstance(body["description"], str):
+                raise bad_request("'description' must be a string.", "invalid.value")
+            changes["description"] = body["description"]
+        with self.store.transaction():
+            doc = self.groups.find("id", group_id)
+            if doc is None:
+                raise not_found("group", group_id)
+            if version != doc.get("version", 1):
+                raise GenesysApiError(
+                    409, "general.conflict",
+                    f"The version supplied ({version}) does not match the current version of the group "
+                    f"({doc.get('version', 1)}): it changed since it was read.",
+                    message_with_params="The version supplied ({version}) does not match the current version of "
+                                        "the group ({current}): it changed since it was read.",
+                    params={"version": str(version), "current": str(doc.get("version", 1))})
+            other = self.groups.find("displayName", name)
+            if other is not None and other["id"] != group_id:
+                raise GenesysApiError(
+                    self.group_conflict_status, "general.conflict" if self.group_conflict_status == 409 else "bad.request",
+                    f"A group with the name '{name}' already exists.",
+                    message_with_params="A group with the name '{name}' already exists.", params={"name": name})
+            updated = {**doc, **changes, "version": doc.get("version", 1) + 1, "lastModified": self.now()}
+            self.groups.put(doc.doc_id, updated)
+            return dict(updated)
+
     def delete_group(self, group_id: str) -> None:
         with self.store.transaction():
             doc = self.groups.find("id", group_id)

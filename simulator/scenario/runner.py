@@ -215,7 +215,6 @@ class ScenarioRunner:
 
     def run(self) -> ScenarioResult:
         outcomes: list[StepOutcome] = []
-        failures: list[str] = []
         started = self.runtime.now_iso()
         total = len(self.scenario.steps)
         for n, step in enumerate(self.scenario.steps, 1):
@@ -223,10 +222,15 @@ class ScenarioRunner:
                 self.progress(step.title or step.verb, n, total)
             outcome = self.run_step(step)
             outcomes.append(outcome)
-            if not outcome.ok:
-                failures.append(f"step {step.index} ({step.title or step.verb}): {'; '.join(outcome.problems)}")
             if outcome.failure == "error":
                 break
+        return self.result(outcomes, started)
+
+    def result(self, outcomes: list[StepOutcome], started: str) -> ScenarioResult:
+        """What the steps carried out so far (``outcomes``, from ``started``) came to: the run's result,
+        as :meth:`run` returns it (the dashboard builds a stepped story's report with it)."""
+        failures = [f"step {o.step.index} ({o.step.title or o.step.verb}): {'; '.join(o.problems)}"
+                    for o in outcomes if not o.ok]
         job = self._final_job()
         outbox = self.client.outbox() if self.runtime.services.get("provisioning") is not None else []
         if self.tape is not None:

@@ -5,6 +5,6 @@ provisioning log entries as the portal lists them, the Genesys org, fault rules 
 Server-rendered (no JavaScript framework); the page refreshes itself every few seconds.
 """
 
-from .views import bp, init_app
+from .views import bp, init_app, watch
 
-__all__ = ["bp", "init_app"]
+__all__ = ["bp", "init_app", "watch"]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator.client import GALLERY_TEMPLATE_IDS, TEMPLATE_ID, ApiError
+from simulator.login import LoginFailed
 
 from . import model
 from .portal import DEMO_PASSWORD, GALLERY_APP_NAME, ActionError, Portal
@@ -160,7 +161,14 @@ def save_credentials(portal: Portal, body: dict) -> dict:
     notify = _text(body, "notify", limit=320, label="the notification e-mail")
     if notify and "@" not in notify:
         raise ActionError(400, "badRequest", f"the notification e-mail {notify!r} is not an e-mail address")
-    prevent = _flag(body, "preventDeletes", True)
+    # "Send an email notification when a failure occurs": the portal's tick box (a script that names an
+    # address without it means the e-mail to be sent, as before the page had the box)
+    send = _flag(body, "notifyEnabled", bool(notify))
+    if send and not notify:
+        raise ActionError(400, "badRequest", "enter the notification e-mail the failure notifications go to",
+                          details=[{"target": "notify", "message": "required when e-mail notifications are on"}])
+    # "Prevent accidental deletion": opt-in, as the portal's box is (issue 19, docs/fidelity.md)
+    prevent = _flag(body, "preventDeletes", False)
     threshold_raw = body.get("deleteThreshold", 500)
     try:
         threshold = int(threshold_raw)
@@ -168,7 +176,7 @@ def save_credentials(portal: Portal, body: dict) -> dict:
         raise ActionError(400, "badRequest", "the accidental deletion threshold is a whole number") from None
     if prevent and not 1 <= threshold <= 1_000_000:
         raise ActionError(400, "badRequest", "the accidental deletion threshold is between 1 and 1000000")
-    settings: dict[str, Any] = {"Enabled": bool(notify), "Recipients": notify, "DeleteThresholdEnabled": prevent}
+    settings: dict[str, Any] = {"Enabled": send, "Recipients": notify, "DeleteThresholdEnabled": prevent}
     if prevent:
         settings["DeleteThresholdValue"] = threshold
     values = [{"key": "BaseAddress", "value": url}]
@@ -201,9 +209,17 @@ def test_connection(portal: Portal, body: dict) -> dict:
 
 @action("genesys/token")
 def genesys_token(portal: Portal, body: dict) -> dict:
-    """Tutorial step 2: the Genesys OAuth client (client credentials grant) issues the secret token."""
-    client_id = portal.actor.genesys_client[0]
-    token = portal.actor.genesys_token()
+    """Tutorial step 2.2: an OAuth client (client credentials grant) gets the token Entra saves as Secret Token:
+    the client made in step 2.1 (``clientId`` and ``clientSecret``), or the demo admin client."""
+    client_id = _text(body, "clientId", limit=128) or portal.actor.genesys_client[0]
+    secret = _text(body, "clientSecret", limit=256) or None
+    if client_id != portal.actor.genesys_client[0] and not secret:
+        raise ActionError(400, "badRequest", "the client secret is required (Genesys showed it once, when the "
+                                             "client was created)")
+    try:
+        token = portal.actor.genesys_token(client_id, secret)
+    except LoginFailed as err:
+        raise ActionError(400, "invalid_client", f"Genesys refused the OAuth client '{client_id}': {err.detail}") from err
     return {"message": f"Genesys issued a token to the OAuth client '{client_id}' (client credentials grant): "
                        "it is in the Secret Token field now.", "token": token}
 
@@ -274,8 +290,15 @@ def assign(portal: Portal, body: dict) -> dict:
     principal = _guid(body, "principalId", "the user or group")
     portal.sp_id()
     role = _text(body, "role") or None
-    portal.actor.assign(principal, role)
-    return {"message": f"{_display(portal, principal)} assigned to {GALLERY_APP_NAME}."}
+    assigned = portal.actor.assign(principal, role)
+    roles = {str(r["id"]).lower(): r.get("displayName") for r in portal.actor.graph(
+        "GET", portal.actor.sp_path(), params={"$select": "appRoles"}).get("appRoles") or []}
+    name = roles.get(str(assigned.get("appRoleId")).lower()) or "Default Access"
+    message = f"{_display(portal, principal)} assigned to {GALLERY_APP_NAME} with the role {name}."
+    if name == "Default Access":
+        message += (" The seed tutorial (2020) warns that Default Access users are skipped as 'not effectively "
+                    "entitled'; since July 2020 the service provisions them like any other role.")
+    return {"message": message}
 
 
 @action("directory/unassign")
@@ -294,6 +317,12 @@ def update_user(portal: Portal, body: dict) -> dict:
     uid = _guid(body, "id", "the user")
     current = portal.actor.graph("GET", f"/users/{uid}", params={
         "$select": "id,displayName,jobTitle,department,accountEnabled", "$expand": "manager"})
+    started = body.get("version")
+    if started is not None and started != model.user_version(current):
+        # Graph keeps no version of a user: the page compares what the edit started from with what is there now
+        raise ActionError(409, "staleEdit", f"Not saved: {current.get('displayName') or uid} was changed by someone "
+                                            "else since you opened the edit (now: " + model.user_summary(current)
+                          + "). Open Edit again and redo your change.")
     patch: dict[str, Any] = {}
     for key in ("jobTitle", "department"):
         if key in body:
@@ -466,6 +495,7 @@ def reset(portal: Portal, body: dict) -> dict:
         portal.story = None
     answer = portal.actor.reset()
     portal.observer.forget()
+    portal.wire.forget()
     return {"message": f"Simulator reset to the tenant fixture's first state (virtual time {answer['now']})."}
 
 
@@ -494,3 +524,7 @@ def story_close(portal: Portal, body: dict) -> dict:
         portal.story.close()
         portal.story = None
     return {"message": "Story closed (the simulator keeps its state)."}
+
+
+# The pages with clicks of their own register them here (they import ``action`` from this module).
+from . import genesys, mappings  # noqa: E402,F401

@@ -10,13 +10,16 @@ the same text for the same state.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from simulator.engine.job_settings import NotificationSettings, SettingError
 
 __all__ = [
     "NEVER", "ACTIONS", "STATUSES", "RESET_SCOPES", "FAULT_PRESETS", "preset_rules", "active_presets",
     "overview", "cycle_counts", "setup_view", "user_rows", "group_rows", "genesys_only", "log_filter",
-    "log_row", "log_detail", "quarantine_advice", "deleted_upn", "is_guid", "ScopeInputs",
+    "log_row", "log_detail", "quarantine_advice", "deleted_upn", "is_guid", "ScopeInputs", "user_version",
+    "user_summary",
 ]
 
 #: Graph's "never happened" time (steadyState*, synchronizationStatus).
@@ -107,8 +110,10 @@ def quarantine_advice(quarantine: dict) -> str:
         return ("Review the StagedDelete entries in the provisioning logs. If the deletes are intended, restart "
                 "provisioning with ForceDeletes (\"Allow deletes\"); otherwise fix the cause and restart.")
     if code in ("Unauthorized", "InvalidCredentials") or "401" in str((quarantine.get("error") or {}).get("message")):
-        return ("Genesys no longer accepts the secret token. In Setup, enter a new secret token, test the "
-                "connection, save, then restart provisioning (or wait for the next attempt).")
+        return ("Genesys no longer accepts the secret token. In Setup: get a new token (or paste one), Test "
+                "Connection, Save, then Restart provisioning: the restarted job's next cycle is due at once. Do not wait "
+                "for the next attempt: it is a day away, and a Genesys token issued now (the demo client's live "
+                "24 hours) may have expired by then, which quarantines the job again.")
     if reason in ("EncounteredEscrowProportionThreshold", "EncounteredTotalEscrowThreshold",
                   "EncounteredBaseEscrowThreshold"):
         return ("Too many changes failed. Look at the failures in the provisioning logs, fix their cause, then "
@@ -132,7 +137,8 @@ def cycle_counts(entries: Iterable[dict]) -> list[dict]:
 
 
 def overview(job: dict | None, *, pending: list[dict], last_cycle_entries: list[dict],
-             last_changes_entries: list[dict], notifications: int = 0) -> dict | None:
+             last_changes_entries: list[dict], notifications: int = 0,
+             words: Callable[[list[dict]], str] | None = None) -> dict | None:
     """The Overview page: status line, progress, counts, last cycle, next run, steady state, quarantine."""
     if job is None:
         return None
@@ -174,8 +180,8 @@ def overview(job: dict | None, *, pending: list[dict], last_cycle_entries: list[
         "scheduleState": schedule.get("state"), "interval": schedule.get("interval"),
         "progress": {"percent": percent, "completed": done, "total": total},
         "counts": _counts_by_type(status), "nextRun": next_run,
-        "lastCycle": _execution_view(last, last_cycle_entries),
-        "lastCycleWithChanges": (_execution_view(with_exports, last_changes_entries)
+        "lastCycle": _execution_view(last, last_cycle_entries, words),
+        "lastCycleWithChanges": (_execution_view(with_exports, last_changes_entries, words)
                                  if with_exports and (not last or with_exports.get("activityIdentifier")
                                                       != last.get("activityIdentifier")) else None),
         "steadyState": {"first": _never(status.get("steadyStateFirstAchievedTime")),
@@ -187,7 +193,8 @@ def overview(job: dict | None, *, pending: list[dict], last_cycle_entries: list[
     }
 
 
-def _execution_view(execution: dict | None, entries: list[dict]) -> dict | None:
+def _execution_view(execution: dict | None, entries: list[dict],
+                    words: Callable[[list[dict]], str] | None = None) -> dict | None:
     if not execution:
         return None
     error = execution.get("error") or {}
@@ -195,7 +202,20 @@ def _execution_view(execution: dict | None, entries: list[dict]) -> dict | None:
             "state": execution.get("state"), "began": execution.get("timeBegan"), "ended": execution.get("timeEnded"),
             "imported": execution.get("countImported") or 0, "exported": execution.get("countExported") or 0,
             "escrowed": execution.get("countEscrowed") or 0, "entitled": execution.get("countEntitled") or 0,
-            "errorCode": error.get("code"), "errorMessage": error.get("message"), "actions": cycle_counts(entries)}
+            "errorCode": error.get("code"), "errorMessage": error.get("message"), "actions": cycle_counts(entries),
+            "account": _cycle_account(execution, entries, words)}
+
+
+def _cycle_account(execution: dict, entries: list[dict], words: Callable[[list[dict]], str] | None) -> str | None:
+    if words is None:
+        return None
+    error = execution.get("error") or {}
+    if execution.get("state") == "Failed" and not entries:
+        return (f"The cycle stopped before anything reached Genesys: {error.get('code') or 'an error'}"
+                + (f" ({error.get('message')})" if error.get("message") else "") + ".")
+    if execution.get("state") == "Failed":
+        return f"The cycle failed ({error.get('code') or 'an error'}). " + words(entries)
+    return words(entries)
 
 
 # ------------------------------------------------------------------------------- setup
@@ -203,15 +223,10 @@ def setup_view(secrets: list[dict], *, default_tenant_url: str) -> dict:
     """The saved admin credentials and settings, as the provisioning page shows them (never the token)."""
     values = {s.get("key"): s.get("value") for s in secrets}
     saved_keys = {s.get("key") for s in secrets}
-    notify: dict[str, Any] = {}
-    raw = values.get("SyncNotificationSettings")
-    if raw:
-        import json
-
-        try:
-            notify = json.loads(raw) if isinstance(raw, str) else dict(raw)
-        except (ValueError, TypeError):
-            notify = {}
+    try:  # read as the engine reads it (engine.job_settings), so the boxes show what the service will do
+        notify = NotificationSettings.parse(values.get("SyncNotificationSettings"))
+    except SettingError:  # stored by an older provsim and no longer valid: the engine uses the defaults too
+        notify = NotificationSettings()
     return {
         "tenantUrl": values.get("BaseAddress") or "",
         "defaultTenantUrl": default_tenant_url,
@@ -219,10 +234,10 @@ def setup_view(secrets: list[dict], *, default_tenant_url: str) -> dict:
         "tokenSaved": "SecretToken" in saved_keys,
         "scope": "all" if str(values.get("SyncAll", "")).lower() == "true" else "assigned",
         "skipOutOfScopeDeletions": str(values.get("SkipOutOfScopeDeletions", "")).lower() == "true",
-        "notify": notify.get("Recipients") or "",
-        "notifyEnabled": bool(notify.get("Enabled")),
-        "deleteThresholdEnabled": bool(notify.get("DeleteThresholdEnabled")),
-        "deleteThreshold": notify.get("DeleteThresholdValue"),
+        "notify": ", ".join(notify.recipients),
+        "notifyEnabled": notify.enabled,
+        "deleteThresholdEnabled": bool(notify.delete_threshold_enabled),
+        "deleteThreshold": notify.delete_threshold_value,
     }
 
 
@@ -242,6 +257,25 @@ class ScopeInputs:
                 continue
             for m in members:
                 self.via.setdefault(m["id"], []).append(groups.get(gid, {}).get("displayName") or gid)
+
+
+def user_version(user: dict) -> str:
+    """What an edit of the user starts from, as a short digest of the fields the Edit dialog changes
+    (Graph keeps no version of a user: the page compares this digest when it saves)."""
+    import hashlib
+
+    manager = user.get("manager") or {}
+    fields = [user.get("displayName"), user.get("jobTitle"), user.get("department"),
+              user.get("accountEnabled", True), manager.get("id") if isinstance(manager, dict) else manager]
+    return hashlib.sha256(repr(fields).encode()).hexdigest()[:16]
+
+
+def user_summary(user: dict) -> str:
+    """The edited fields of a user in words (for a refused, stale edit)."""
+    manager = user.get("manager") or {}
+    return (f"job title {user.get('jobTitle') or '(none)'}, department {user.get('department') or '(none)'}, "
+            f"manager {(manager.get('displayName') if isinstance(manager, dict) else manager) or '(none)'}, "
+            f"account {'enabled' if user.get('accountEnabled', True) else 'disabled'}")
 
 
 def is_guid(text: str) -> bool:
@@ -301,6 +335,7 @@ def user_rows(users: list[dict], deleted: list[dict], scope: ScopeInputs, genesy
             "accountEnabled": user.get("accountEnabled", True), "deleted": is_deleted,
             "manager": {"id": manager.get("id"), "displayName": manager.get("displayName")} if manager else None,
             "assignedDirectly": user["id"] in scope.direct, "groups": scope.via.get(user["id"], []),
+            "version": user_version(user),
             "scope": sc,
             "genesys": _genesys_user_state(target, created=user["id"] in created, in_scope=sc["inScope"],
                                            job_ran=job_ran),
@@ -309,15 +344,17 @@ def user_rows(users: list[dict], deleted: list[dict], scope: ScopeInputs, genesy
 
 
 def group_rows(groups: list[dict], scope: ScopeInputs, group_members: dict[str, list[dict]],
-               genesys_groups: list[dict]) -> list[dict]:
-    """One row per Entra group: assignment, members, and the Genesys group of the same name."""
+               genesys_groups: list[dict], *, linked: dict[str, str] | None = None) -> list[dict]:
+    """One row per Entra group: assignment, members, and its Genesys group: the one the service linked (by id,
+    from the provisioning logs), else the one of the same name."""
     exact = {g.get("displayName"): g for g in genesys_groups}
     folded = {str(g.get("displayName", "")).casefold(): g for g in genesys_groups}
+    by_id = {g.get("id"): g for g in genesys_groups}
     rows = []
     for group in groups:
         gid = group["id"]
         name = group.get("displayName") or ""
-        target = exact.get(name) or folded.get(name.casefold())
+        target = by_id.get((linked or {}).get(gid)) or exact.get(name) or folded.get(name.casefold())
         members = [{"id": m["id"], "displayName": m.get("displayName"),
                     "userPrincipalName": m.get("userPrincipalName")} for m in group_members.get(gid, [])]
         if target is None:
@@ -325,8 +362,11 @@ def group_rows(groups: list[dict], scope: ScopeInputs, group_members: dict[str, 
                        "text": "No Genesys group with this name: the service cannot create groups, an admin "
                                "creates it in Genesys with the identical name"}
         else:
-            genesys = {"state": "exists", "id": target.get("id"), "members": len(target.get("members") or []),
-                       "text": f"Exists in Genesys ({len(target.get('members') or [])} members)"}
+            count = len(target.get("members") or [])
+            other = target.get("displayName") if target.get("displayName") != name else None
+            genesys = {"state": "exists", "id": target.get("id"), "members": count, "name": target.get("displayName"),
+                       "text": (f"Linked to the Genesys group '{other}' ({count} members)" if other
+                                else f"Exists in Genesys ({count} members)")}
         assigned = scope.direct.get(gid)
         rows.append({"id": gid, "displayName": name, "description": group.get("description"),
                      "assigned": assigned is not None, "role": assigned,

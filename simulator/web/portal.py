@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 from simulator.middleware import OBSERVER_MARK
 from simulator.transport import InProcessTransport
 
-from . import model
+from . import model, plain
+from .wire import WireWatch, engine_exchanges
 
 __all__ = ["Portal", "ActionError", "portal_for", "GALLERY_APP_NAME", "DEMO_PASSWORD"]
 
@@ -46,11 +47,12 @@ _DIRECTORY_PAGE = 999
 
 
 class ActionError(Exception):
-    """A click the page cannot carry out: HTTP ``status``, a ``code`` and a message for the trainer."""
+    """A click the page cannot carry out: HTTP ``status``, a ``code`` and a message for the trainer;
+    ``details`` (``[{"target", "message"}]``) name the fields or elements each problem belongs to."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, details: list[dict] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.details = status, code, message, details or []
 
 
 def _observing(app: Any) -> Callable:
@@ -86,7 +88,13 @@ class Portal:
         #: one click at a time (two trainers' clicks, or a double click, never interleave)
         self.lock = threading.RLock()
         self.story: StorySession | None = None  # while a library story is loaded
+        #: which traffic-log exchanges each provisioning log entry stands for (the Details pane's wire)
+        self.wire: WireWatch = app.extensions.get("provsim_wire") or app.extensions.setdefault(
+            "provsim_wire", WireWatch(self.runtime))
         self._cache: tuple[str, dict] | None = None
+        #: bumped by every click: a reset brings the store, the clock and the traffic log back to the numbers
+        #: they had before, so without it the revision after loading a second story could repeat an old one
+        self.epoch = 0
 
     # ------------------------------------------------------------------ change detection
     def revision(self) -> str:
@@ -96,7 +104,7 @@ class Portal:
         last = rt.traffic.entries(limit=1)
         traffic = last[0]["seq"] if last else 0
         story = self.story.version if self.story is not None else 0
-        return f"{rt.store.seq}.{rt.now_iso()}.{traffic}.{story}.{zlib.crc32(faults.encode()):x}"
+        return f"{self.epoch}.{rt.store.seq}.{rt.now_iso()}.{traffic}.{story}.{zlib.crc32(faults.encode()):x}"
 
     # ------------------------------------------------------------------ reading
     def _sp(self) -> str | None:
@@ -160,7 +168,8 @@ class Portal:
             "job": ({"id": job["id"], "templateId": job.get("templateId"), "schedule": job.get("schedule"),
                      "settings": job.get("synchronizationJobSettings") or []} if job else None),
             "overview": model.overview(job, pending=clock.get("pending") or [], last_cycle_entries=last_entries,
-                                       last_changes_entries=changes_entries, notifications=len(quarantine_mail)),
+                                       last_changes_entries=changes_entries, notifications=len(quarantine_mail),
+                                       words=plain.account),
             "setup": setup,
             "directory": directory,
             "failures": {
@@ -197,11 +206,17 @@ class Portal:
         genesys_users = org.export_state("Users") if org is not None else []
         genesys_groups = org.export_state("Groups") if org is not None else []
         created: dict[str, str] = {}
+        linked: dict[str, str] = {}  # Entra group -> the Genesys group the service updated (it keeps the link by id)
         if job is not None:
             for entry in self._all_logs("provisioningAction eq 'create' and provisioningStatusInfo/status eq 'success'"):
                 source, target = entry.get("sourceIdentity") or {}, entry.get("targetIdentity") or {}
                 if source.get("id") and target.get("id") and source.get("identityType") == "User":
                     created[source["id"]] = target["id"]
+            for entry in self._all_logs("provisioningAction eq 'update' and provisioningStatusInfo/status eq 'success' "
+                                        "and sourceIdentity/identityType eq 'Group'"):
+                source, target = entry.get("sourceIdentity") or {}, entry.get("targetIdentity") or {}
+                if source.get("identityType") == "Group" and source.get("id") and target.get("id"):
+                    linked.setdefault(source["id"], target["id"])
         job_ran = bool(((job or {}).get("status") or {}).get("lastExecution"))
         scoping = False
         if job is not None:
@@ -210,7 +225,7 @@ class Portal:
         user_rows = model.user_rows(users, deleted, scope, genesys_users, created=created, job_ran=job_ran)
         return {
             "users": user_rows,
-            "groups": model.group_rows(groups, scope, members, genesys_groups),
+            "groups": model.group_rows(groups, scope, members, genesys_groups, linked=linked),
             "genesysOnly": model.genesys_only(genesys_users, [r["userPrincipalName"] for r in user_rows],
                                               created.values()),
             "genesysUsers": {"active": sum(1 for u in genesys_users if u.get("active", True)),
@@ -248,7 +263,31 @@ class Portal:
                             params={"$filter": f"id eq '{entry_id}'"}).get("value", [])
         if not found:
             raise ActionError(404, "notFound", f"no provisioning log entry {entry_id}")
-        return model.log_detail(found[0])
+        detail = model.log_detail(found[0])
+        detail["account"] = plain.account(found)
+        detail["wire"] = self.wire_of(entry_id)
+        return detail
+
+    def wire_of(self, entry_id: str) -> dict:
+        """The requests the service sent Genesys for one entry, and what Genesys answered (scrubbed)."""
+        from simulator.client import SCIM_PATH
+        from simulator.engine.target import USER_AGENT
+
+        window = self.wire.window(entry_id)
+        if window is None:
+            return {"state": "unknown", "exchanges": [],
+                    "note": "Not observed: the entry was written before this dashboard started (or before a reset)."}
+        since, until = window
+        if until == since:
+            return {"state": "none", "exchanges": [], "note": "No request to Genesys: the service decided this "
+                                                              "without calling Genesys."}
+        seen = self.observer.traffic(since=since, until=until)
+        exchanges = engine_exchanges(seen, agent=USER_AGENT, scim_path=SCIM_PATH)
+        gone = not seen or seen[0]["seq"] > since + 1
+        note = ("The traffic log has dropped some of these requests (it keeps the newest 10,000)." if gone else "")
+        if not exchanges and not gone:
+            note = "No request to Genesys: the service decided this without calling Genesys."
+        return {"state": "partial" if gone else "complete", "exchanges": exchanges, "note": note}
 
     def outbox_message(self, message_id: str) -> dict:
         for message in self.observer.outbox(raw=True):
@@ -292,3 +331,4 @@ class Portal:
 
     def invalidate(self) -> None:
         self._cache = None
+        self.epoch += 1

@@ -5,9 +5,14 @@
     GET  /dashboard/api/logs?action=&status=&identity=&since=&until=&cycle=&top=&skiptoken=
     GET  /dashboard/api/logs/<entryId>       one entry: steps, troubleshooting, modified properties
     GET  /dashboard/api/outbox/<messageId>   one notification e-mail, as sent
+    GET  /dashboard/api/genesys              the Genesys admin pages: OAuth clients, roles, groups, people
+    GET  /dashboard/api/mappings             the job's object and attribute mappings, scoping filters, settings
+    GET  /dashboard/api/compare/<userId>     one user side by side: Entra, mapped, Genesys
     GET  /dashboard/api/stories              the scenario library
+    GET  /dashboard/api/story/report         the loaded story's report so far (as provsim scenario run prints it)
     POST /dashboard/api/<action>             a click (simulator.web.actions.ACTIONS), JSON in and out
     POST /dashboard/advance                  the clock buttons without JavaScript (form post, redirect)
+    GET  /dashboard                          redirects to /
 
 Local-only like ``/_provsim`` (the middleware checks Host and Origin).  Every state change
 also needs the ``provsim_form`` cookie that ``GET /`` sets (SameSite=Strict, HttpOnly: a page
@@ -26,7 +31,7 @@ from . import model
 from .actions import ACTIONS, run_action
 from .portal import ActionError, portal_for
 
-__all__ = ["bp", "init_app", "FORM_COOKIE", "ADVANCE_CHOICES"]
+__all__ = ["bp", "init_app", "watch", "FORM_COOKIE", "ADVANCE_CHOICES"]
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/provsim")
@@ -45,8 +50,11 @@ def _form_token() -> str:
     return current_app.extensions.setdefault("provsim_form_token", random_token())
 
 
-def _error(status: int, code: str, message: str):
-    return json_response({"error": {"code": code, "message": message}}, status)
+def _error(status: int, code: str, message: str, details: list[dict] | None = None):
+    error: dict = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return json_response({"error": error}, status)
 
 
 @bp.before_request
@@ -75,7 +83,7 @@ def _set_form_cookie(resp):
 
 @bp.errorhandler(ActionError)
 def _action_error(err: ActionError):
-    return _error(err.status, err.code, err.message)
+    return _error(err.status, err.code, err.message, err.details)
 
 
 @bp.errorhandler(ApiError)
@@ -86,6 +94,9 @@ def _api_error(err: ApiError):
 # ------------------------------------------------------------------------------ the page
 @bp.get("/")
 def index():
+    from .stories import warm_library
+
+    warm_library()
     rt = runtime()
     tenant = rt.fixture.get("tenant") or {}
     return render_template(
@@ -95,6 +106,13 @@ def index():
         presets=model.FAULT_PRESETS, message=request.args.get("message"),
         tenant_url=request.host_url.rstrip("/") + "/api/v2/scim/v2",
     )
+
+
+@bp.get("/dashboard")
+@bp.get("/dashboard/")
+def dashboard_redirect():
+    """The page lives at ``/``; ``/dashboard`` (what people type) goes there."""
+    return redirect(url_for("dashboard.index"), 301)
 
 
 @bp.post("/dashboard/advance")
@@ -135,11 +153,46 @@ def outbox_message(message_id: str):
     return json_response(portal_for(current_app).outbox_message(message_id))
 
 
+@bp.get(_API + "genesys")
+def genesys_admin():
+    from . import genesys
+
+    return json_response(genesys.view(portal_for(current_app)))
+
+
+@bp.get(_API + "mappings")
+def mappings_page():
+    from . import mappings
+
+    return json_response(mappings.load(portal_for(current_app)))
+
+
+@bp.get(_API + "compare/<user_id>")
+def compare_user(user_id: str):
+    from . import mappings
+    from .model import is_guid
+
+    if not is_guid(user_id):
+        return _error(404, "notFound", f"no user {user_id!r}")
+    return json_response(mappings.compare(portal_for(current_app), user_id))
+
+
 @bp.get(_API + "stories")
 def stories():
     from .stories import library
 
     return json_response({"value": library()})
+
+
+@bp.get(_API + "story/report")
+def story_report():
+    """The loaded story's report so far, as ``provsim scenario run`` prints it (plain text)."""
+    portal = portal_for(current_app)
+    with portal.lock:
+        if portal.story is None:
+            return _error(409, "noStory", "no story is loaded: load one from the library first")
+        text = portal.story.report()
+    return text, 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.post(_API + "<path:name>")
@@ -154,3 +207,11 @@ def act(name: str):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+
+def watch(app: Flask) -> None:
+    """Start noting each provisioning log entry's requests to Genesys (the Details pane's wire); called once the
+    provisioning service runs."""
+    from .wire import WireWatch
+
+    app.extensions.setdefault("provsim_wire", WireWatch(app.extensions["provsim"]))

@@ -79,23 +79,29 @@ def test_the_page_is_the_provisioning_blade_with_local_assets_and_labelled_contr
     cookie = resp.headers["Set-Cookie"]
     assert "provsim_form=" in cookie and "SameSite=Strict" in cookie and "HttpOnly" in cookie
     assert "2026-01-05T09:00:00Z" in page  # the virtual clock, rendered by the server
-    for page_name in ("Overview", "Setup", "Directory", "Provisioning logs", "Failures", "Scenarios"):
-        assert f'data-page="{page_name.lower().split()[-1] if page_name != "Provisioning logs" else "logs"}"' in page
+    for key, page_name in (("overview", "Overview"), ("setup", "Setup"), ("mappings", "Mappings"),
+                           ("directory", "Directory"), ("logs", "Provisioning logs"), ("oauth", "OAuth"),
+                           ("groups", "Groups"), ("people", "People"), ("failures", "Failures"), ("scenarios", "Scenarios")):
+        assert f'data-page="{key}"' in page
         assert f">{page_name}</a>" in page
     # every input, select and textarea has a label (for=id) or an aria-label
     ids = set(re.findall(r'<label[^>]*for="([^"]+)"', page))
-    for tag in re.findall(r"<(?:input|select)\b[^>]*>", page):
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", page):
         if 'type="hidden"' in tag:
             continue
         ident = re.search(r'id="([^"]+)"', tag)
         assert (ident and ident.group(1) in ids) or "aria-label" in tag, tag
     # nothing from another host: no CDN, no web font
     assert not re.search(r'(src|href)="(https?:)?//', page)
-    for asset in ("dashboard.css", "dashboard.js"):
+    assets = sorted(p.name for p in (WEB / "static").iterdir())
+    assert {"dashboard.css", "app.js", "core.js"} <= set(assets)
+    for asset in assets:
         body = client.get(f"/static/provsim/{asset}")
         assert body.status_code == 200
         text = body.get_data(as_text=True)
         assert not re.search(r"https?://", text) and "@import" not in text and "@font-face" not in text
+        # the page's scripts import only each other
+        assert all(name.startswith("./") for name in re.findall(r'from "([^"]+)"', text)), asset
     assert "cdn" not in page.lower()
 
 
@@ -146,7 +152,7 @@ def test_the_class_story_from_an_empty_job(dash):
     assert state["overview"]["code"] == "NotRun" and state["overview"]["provisioningStatus"] == "Off"
     assert dash.post("job/start")["message"].startswith("Provisioning status: On")
     assert dash.post("directory/assign", principalId=allan_id)["message"] == \
-        "Allan Deyoung assigned to PureCloud by Genesys."
+        "Allan Deyoung assigned to PureCloud by Genesys with the role User."
     moved = dash.post("clock/advance", duration="PT40M")["message"]
     assert moved == "Advanced PT40M to 2026-01-05T09:40:00Z: 2 provisioning cycles ran (51 changes sent to Genesys)."
     state = dash.state()
@@ -171,7 +177,7 @@ def test_the_class_story_from_an_empty_job(dash):
     q = dash.state()["overview"]["quarantine"]
     assert q["reason"] == "EncounteredQuarantineException" and q["errorCode"] == "Unauthorized"
     assert q["nextAttempt"] == "2026-01-06T10:20:00Z" and q["notifications"] == 1
-    assert "enter a new secret token" in q["advice"]
+    assert "get a new token" in q["advice"] and "Restart provisioning" in q["advice"]
     mail = dash.state()["failures"]["outbox"][0]
     assert mail["to"] == "identity-team@contoso.com" and "quarantine" in mail["subject"]
     letter = dash.get(f"outbox/{mail['id']}")
@@ -445,6 +451,48 @@ def test_a_library_story_one_step_per_click(dash):
     assert dash.post("story/load", ok=404, name="nope")["error"]["code"] == "notFound"
 
 
+@pytest.mark.slow
+def test_every_library_story_steps_from_the_page_as_from_the_cli(dash, client):
+    """Observation 1: stepped from the page, 16 stories showed "expectation failed" (the traffic log's
+    sequence survived the reset that loading a story makes).  Every story the page can load must
+    come out exactly as ``provsim scenario run`` reports it: its golden report, byte for byte."""
+    import difflib
+
+    goldens = Path(__file__).resolve().parents[2] / "cassettes" / "scenarios"
+    library = dash.get("stories")["value"]
+    assert [s["name"] for s in library if s["generated"]] == ["large-tenant-10k"]  # refused: see below
+    # issue 19's stories (quiet cases beside the failures, the deletion guard's opt-in) are stepped too
+    assert {"transient-error", "quiet-outage", "deletion-guard", "manager-disabled"} <= {s["name"] for s in library}
+    differ = {}
+    for story in (s for s in library if not s["generated"]):
+        dash.post("story/load", name=story["name"])
+        for _ in range(story["steps"]):
+            if dash.post("story/step")["outcome"]["state"] == "error":
+                break
+        report = client.get("/dashboard/api/story/report")
+        assert report.status_code == 200
+        golden = (goldens / f"{story['name']}.report.txt").read_text(encoding="utf-8")
+        if report.get_data(as_text=True) != golden:
+            differ[story["name"]] = "".join(list(difflib.unified_diff(
+                golden.splitlines(True), report.get_data(as_text=True).splitlines(True), "cli", "page", n=0))[:12])
+    assert not differ, "\n".join(f"{name}:\n{diff}" for name, diff in differ.items())
+    assert dash.post("story/close")["message"].startswith("Story closed")
+    assert client.get("/dashboard/api/story/report").status_code == 409
+
+
+@pytest.mark.parametrize("name", ["token-invalid-revoked", "throttling-storm", "provision-on-demand"])
+def test_looking_at_every_page_between_steps_never_changes_a_story(dash, client, name):
+    """The page polls its state and the trainer opens the Genesys pages and the Mappings between steps:
+    none of it may show in the story (a token the page minted would be revoked with the story's)."""
+    story = next(s for s in dash.get("stories")["value"] if s["name"] == name)
+    dash.post("story/load", name=name)
+    for _ in range(story["steps"]):
+        dash.post("story/step")
+        dash.state(), dash.get("genesys"), dash.get("mappings"), dash.get("logs")
+    golden = Path(__file__).resolve().parents[2] / "cassettes" / "scenarios" / f"{name}.report.txt"
+    assert client.get("/dashboard/api/story/report").get_data(as_text=True) == golden.read_text(encoding="utf-8")
+
+
 def test_a_failure_story_from_the_library_steps_through_to_its_quarantine_and_recovery(dash):
     steps = dash.post("story/load", name="genesys-outage")["message"]
     assert steps.startswith("Story 'genesys-outage' loaded")
@@ -517,11 +565,11 @@ def test_errors_are_json_and_the_clock_form_works_without_javascript(dash, clien
 
 # ------------------------------------------------------------------------ contract checks
 def test_every_action_is_tested_and_every_call_exists():
-    source = Path(__file__).read_text(encoding="utf-8")
+    source = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_dashboard*.py"))
     untested = [name for name in web_actions.ACTIONS if f'"{name}"' not in source]
     assert untested == []
     page = (WEB / "templates" / "dashboard.html").read_text(encoding="utf-8")
-    script = (WEB / "static" / "dashboard.js").read_text(encoding="utf-8")
+    script = "\n".join(p.read_text(encoding="utf-8") for p in sorted((WEB / "static").glob("*.js")))
     called = set(re.findall(r'data-action="([a-z/-]+)"', page)) | set(re.findall(r'act\("([a-z/-]+)"', script)) | set(
         re.findall(r'btn\([^,]+, "([a-z/-]+)"', script))
     assert called and called <= set(web_actions.ACTIONS), called - set(web_actions.ACTIONS)

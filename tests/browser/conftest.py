@@ -61,6 +61,8 @@ class Screen:
         self.page = page
         self.url = url
         self.errors: list[str] = []
+        #: HTTP statuses of refusals the test provokes on purpose (the browser logs each as a console error)
+        self.refusals: set[int] = set()
         page.on("pageerror", lambda err: self.errors.append(str(err)))
         page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
         page.on("dialog", lambda dialog: dialog.accept())  # the page's "are you sure?" confirmations
@@ -69,6 +71,19 @@ class Screen:
     def open(self, hash_: str = "") -> None:
         self.page.goto(self.url + "/" + hash_)
         self.page.locator("#overview-body").get_by_text("Loading…").wait_for(state="detached")
+
+    def refused(self, *statuses: int) -> None:
+        """The test provokes these refusals on purpose: their console lines are not errors."""
+        self.refusals.update(statuses)
+
+    def unexpected_errors(self) -> list[str]:
+        import re
+
+        def expected(text: str) -> bool:
+            found = re.search(r"status of (\d{3})", text)
+            return bool(found) and int(found.group(1)) in self.refusals
+
+        return [e for e in self.errors if not expected(e)]
 
     def nav(self, name: str) -> None:
         self.page.get_by_role("navigation", name="Provisioning").get_by_role("link", name=name, exact=True).click()
@@ -87,29 +102,49 @@ class Screen:
         """The page as the trainer sees it (whole page; the window only while a dialog is open)."""
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
+        if full_page:  # from the top: a whole-page capture of a scrolled page draws the sticky head mid-page
+            self.page.evaluate("window.scrollTo(0, 0)")
         self.page.screenshot(path=str(path), full_page=full_page)
         _taken.append(path)
         return path
 
 
-def _screen(browser, served, viewport):
-    context = browser.new_context(viewport=viewport, locale="en-US", timezone_id="UTC")
-    screen = Screen(context.new_page(), served.url)
-    try:
-        yield screen
-    finally:
+@pytest.fixture
+def expect(browser):
+    """Playwright's ``expect`` (imported here: without playwright the tests skip instead of failing to import)."""
+    from playwright.sync_api import expect
+
+    return expect
+
+
+@pytest.fixture
+def screens(browser, served):
+    """Open browsers on the served dashboard, each its own context (cookies, storage): ``screens("phone")``.
+    Closed after the test, which fails on any script error or failed request they saw."""
+    opened = []
+
+    def open_screen(viewport: str = "desktop") -> Screen:
+        size = {"desktop": DESKTOP, "phone": PHONE}[viewport]
+        context = browser.new_context(viewport=size, locale="en-US", timezone_id="UTC")
+        screen = Screen(context.new_page(), served.url)
+        opened.append((context, screen))
+        return screen
+
+    yield open_screen
+    for context, _screen in opened:
         context.close()
-    assert screen.errors == [], screen.errors  # no script error, no failed request on the way
+    for _context, screen in opened:
+        assert screen.unexpected_errors() == [], screen.errors  # no script error, no failed request on the way
 
 
 @pytest.fixture
-def desktop(browser, served):
-    yield from _screen(browser, served, DESKTOP)
+def desktop(screens):
+    return screens("desktop")
 
 
 @pytest.fixture
-def phone(browser, served):
-    yield from _screen(browser, served, PHONE)
+def phone(screens):
+    return screens("phone")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -188,6 +188,7 @@ def test_unknown_paths_and_methods_answer_in_genesys_shape(admin):
     assert_genesys_error(admin.get(f"{GROUPS}/x/members"), 404, "not.found")
     assert_genesys_error(admin.get("/api/v2/oauth/scopes"), 404, "not.found")
     assert_genesys_error(admin.request("PUT", GROUPS), 405, "method.not.allowed")
+    assert_genesys_error(admin.request("PATCH", f"{GROUPS}/x"), 405, "method.not.allowed")
     assert_genesys_error(admin.get(f"{USERS}/00000000-0000-4000-8000-000000000000"), 404, "not.found")
 
 
@@ -282,6 +283,26 @@ class TestGroupsOnBlankOrg:
         assert_genesys_error(admin.get(f"{GROUPS}/{sales['id']}"), 404, "not.found")
         assert admin.get(f"{SCIM}/Groups", params={"filter": 'displayName eq "Sales"'}).json()["totalResults"] == 0
         assert admin.post(GROUPS, body).status_code == 200  # the name is free again
+
+    def test_rename_needs_the_current_version(self, admin):
+        body = {"name": "Sales", "type": "official", "visibility": "public", "rulesVisible": True}
+        sales = admin.post(GROUPS, body).json()
+        admin.post(GROUPS, {**body, "name": "Support"})
+        renamed = admin.request("PUT", f"{GROUPS}/{sales['id']}", json={"name": "Sales EMEA", "version": 1})
+        assert renamed.status_code == 200, renamed.text
+        assert (renamed.json()["name"], renamed.json()["version"], renamed.json()["type"]) == ("Sales EMEA", 2, "official")
+        assert admin.group("Sales EMEA")["id"] == sales["id"]  # SCIM (Entra) now matches the new name
+        # a second admin still holding version 1 is refused, and nothing changes
+        stale = assert_genesys_error(admin.request("PUT", f"{GROUPS}/{sales['id']}",
+                                                   json={"name": "Sales APAC", "version": 1}), 409, "general.conflict")
+        assert "does not match the current version of the group (2)" in stale["message"]
+        taken = assert_genesys_error(admin.request("PUT", f"{GROUPS}/{sales['id']}",
+                                                   json={"name": "support", "version": 2}), 409, "general.conflict")
+        assert taken["message"] == "A group with the name 'support' already exists."
+        assert_genesys_error(admin.request("PUT", f"{GROUPS}/{sales['id']}", json={"name": "X"}), 400, "invalid.value")
+        assert_genesys_error(admin.request("PUT", f"{GROUPS}/{sales['id']}", json={"version": 2}), 400, "invalid.value")
+        assert_genesys_error(admin.request("PUT", f"{GROUPS}/nope", json={"name": "X", "version": 1}), 404, "not.found")
+        assert admin.get(f"{GROUPS}/{sales['id']}").json()["name"] == "Sales EMEA"
 
     @pytest.mark.parametrize("change", [
         {"name": ""}, {"type": "team"}, {"visibility": "everyone"}, {"rulesVisible": None},
