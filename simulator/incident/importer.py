@@ -247,6 +247,9 @@ class _Importer:
                 why = f"status {record.status!r} has no meaning provsim knows"
             elif not record.source.id:
                 why = "the entry names no source object (sourceIdentity.id is empty)"
+            elif record.source.kind == "Group" and record.action in ("create", "delete"):
+                why = (f"a group {record.action}: PureCloud by Genesys never creates or deletes groups (Genesys cannot "
+                       "through SCIM), so no job of this app logs one")
             if why:
                 self._skip(record, why)
             else:
@@ -1135,6 +1138,10 @@ class _Importer:
         if not failures:
             return []
         if self._all_failed(run) and not run.on_demand:
+            if self.windows and self.windows[0] != self._window_rule(failures[0]):
+                self._step("clear_faults", {}, title=f"The outage changes: {self.window_kind} until now, "
+                                                     f"{failures[0].error_code} from {_clock(run.begin)}")
+                self.windows = []
             if not self.windows:
                 rule = self._window_rule(failures[0])
                 self.windows = [rule]
