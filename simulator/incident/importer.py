@@ -274,6 +274,7 @@ class _Importer:
         cycles = [r for r in runs if not r.on_demand]
         self.warm_up = bool(cycles) and runs[0] is cycles[0] and not self._first_is_initial(cycles)
         self.full_runs: set[str] = {cycles[0].key} if cycles and not self.warm_up else set()
+        self.first_cycle_key = cycles[0].key if cycles else None
         if self.warm_up:
             self.linked = {k for k, o in self.objects.items()
                            if o.records[0].action in ("update", "disable", "delete", "stagedDelete")}
@@ -326,6 +327,13 @@ class _Importer:
         if choice != "auto":
             return choice == "initial"
         first = {(r.source.kind or "", fixture_id(r.source.id)) for r in cycles[0].records}
+        linked_now: set[tuple[str, str]] = set()
+        for record in cycles[0].records:
+            key = (record.source.kind or "", fixture_id(record.source.id))
+            if key not in linked_now and _linked_before(record):
+                return False  # the first logged cycle already works on objects provisioned before it
+            if record.action == "create" or any(step.type == "matching" for step in record.steps):
+                linked_now.add(key)
         for key, obj in self.objects.items():
             head = obj.records[0]
             if head.action in ("update", "disable", "delete", "stagedDelete") and key not in first:
@@ -391,7 +399,8 @@ class _Importer:
                 if in_scope and role is not None:
                     assignments.append({"principal": obj.key, "role": role})
                 if genesys_before and upn.lower() not in genesys_names:
-                    genesys_users.append({**_scim_user(genesys_before), "userName": genesys_before.get("userName") or upn})
+                    genesys_users.append({"displayName": obj.name or upn, **_scim_user(genesys_before),
+                                          "userName": genesys_before.get("userName") or upn})
                     genesys_names.add(upn.lower())
             else:
                 match = by_group.get(obj.name.lower())
@@ -700,7 +709,8 @@ class _Importer:
         """Make the job run a cycle at ``run.begin`` when its own schedule would not: an admin restarted
         provisioning (a full cycle: what the run shows says which reset scope), or started it."""
         due = self._due()
-        if due is not None and abs(due - run.begin) <= DUE_TOLERANCE:
+        if due is not None and abs(due - run.begin) <= DUE_TOLERANCE and not (
+                self.warm_up and run.key == self.first_cycle_key and self._reset_scope(run) in ("", "Full")):
             return
         self._advance_to(run.begin)
         when = "not scheduled" if due is None else f"scheduled for {_clock(due)}"
@@ -742,9 +752,9 @@ class _Importer:
             if key in self.linked and record.error_code == "EntrySynchronizationSkipped" \
                     and "target object action" not in record.reason:
                 rematched = True
-            if (record.action, record.status, record.error_code) in seen_before.get(key, set()) \
-                    and record.error_code in ("UserDisabled", "GroupMissingInTarget", "NotEffectivelyEntitled"):
-                announced = True  # only a full cycle says it again without a change
+            if record.error_code in ("UserDisabled", "GroupMissingInTarget") and (
+                    (record.action, record.status, record.error_code) in seen_before.get(key, set()) or key not in seen_before):
+                announced = True  # only a full cycle says it (again) without a change
         if force:
             return "ForceDeletes"
         if rematched:
@@ -1336,6 +1346,25 @@ class _Importer:
 
 
 # ----------------------------------------------------------------------------------- helpers
+
+
+def _linked_before(record: LogRecord) -> bool:
+    """Does the entry show an object provisioned before it (not created or matched by it)?"""
+    if record.action in ("disable", "delete", "stagedDelete"):
+        return True
+    if record.action != "update" or record.source.kind is None:
+        return False
+    matched = any(step.type == "matching" for step in record.steps)
+    if not matched and re.search(r"/(Users|Groups)/[^/?\s]+", record.additional_details):
+        return True  # a request to the object's own path: Genesys held it already
+    for attr, old, _new in record.modified:
+        lowered = attr.lower()
+        if lowered == "members":
+            if old and not old.startswith("0 "):
+                return True
+        elif old is not None and (lowered.endswith("manager") or not matched):
+            return True
+    return False
 
 
 def _clock(moment: datetime) -> str:
