@@ -9,8 +9,8 @@ from typing import Any
 
 from .compare import Comparison, compare
 from .errors import StoryInvalid
-from .importer import parse_logs_from_docs
 from .logs import LogSet, read_logs
+from .state import records_from_docs
 from .story import not_modelled_ids
 
 __all__ = ["ReplayResult", "replay"]
@@ -50,6 +50,6 @@ def replay(story: str | Path, logs: LogSet | str | Path, *,
     except ScenarioError as err:
         raise StoryInvalid(str(path), str(err)) from err
     result = ScenarioRunner(scenario, progress=progress).run()
-    simulated = parse_logs_from_docs(result.logs)
+    simulated = records_from_docs(result.logs)
     comparison = compare(real.records, simulated, not_modelled=not_modelled_ids(path.read_text(encoding="utf-8")))
     return ReplayResult(comparison, list(result.failures))

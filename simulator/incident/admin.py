@@ -1,0 +1,263 @@
+"""What the admin did, as the logs show it: the job's configuration, restarts, saved schema changes.
+
+The job's own schedule (every 40 minutes, quarantine retries) is kept where it agrees with the logs;
+a run it would not have made is a restart at that time (the reset scope read from what the run
+shows: matched again -> Full, deletions the guard held back -> ForceDeletes, escrowed changes sent
+again and nothing else -> QuarantineState, a full cycle -> the portal's restart) or, for an
+incremental cycle, a start.  Target object actions the logs show switched off are saved when the
+logs show a full cycle before the first entry they skip.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .attributes import user_mappings
+from .logs import LogRecord
+from .runs import Run, fixture_id
+from .state import DUE_TOLERANCE, ImportState, at_text
+
+__all__ = ["AdminActions", "linked_before"]
+
+_THRESHOLD = re.compile(r"threshold\D{0,12}(\d+)", re.IGNORECASE)
+
+
+def linked_before(record: LogRecord) -> bool:
+    """Does the entry show an object provisioned before it (not created or matched by it)?"""
+    if record.action in ("disable", "delete", "stagedDelete"):
+        return True
+    if record.action != "update" or record.source.kind is None:
+        return False
+    matched = any(step.type == "matching" for step in record.steps)
+    if not matched and re.search(r"/(Users|Groups)/[^/?\s]+", record.additional_details):
+        return True  # a request to the object's own path: Genesys held it already
+    for attr, old, _new in record.modified:
+        lowered = attr.lower()
+        if lowered == "members":
+            if old and not old.startswith("0 "):
+                return True
+        elif old is not None and (lowered.endswith("manager") or not matched):
+            return True
+    return False
+
+
+class AdminActions(ImportState):
+    """The job's configuration and the runs the admin caused."""
+
+    def first_is_initial(self, cycles: list[Run]) -> bool:
+        choice = self.options.first_cycle
+        if choice != "auto":
+            return choice == "initial"
+        first = {(r.source.kind or "", fixture_id(r.source.id)) for r in cycles[0].records}
+        linked_now: set[tuple[str, str]] = set()
+        for record in cycles[0].records:
+            key = (record.source.kind or "", fixture_id(record.source.id))
+            if key not in linked_now and linked_before(record):
+                return False  # the first logged cycle already works on objects provisioned before it
+            if record.action == "create" or any(step.type == "matching" for step in record.steps):
+                linked_now.add(key)
+        for key, obj in self.objects.items():
+            head = obj.records[0]
+            if head.action in ("update", "disable", "delete", "stagedDelete") and key not in first:
+                return False  # an object provisioned before the logs begin: they start mid-life
+        return True
+
+    def configure(self, runs: list[Run]) -> None:
+        args: dict[str, Any] = {}
+        staged = [r for r in self.logs.records if r.action == "stagedDelete" and r.id not in self.not_modelled_ids]
+        if staged:
+            numbers = [int(m.group(1)) for r in staged if (m := _THRESHOLD.search(r.reason))]
+            per_run: dict[str, int] = {}
+            for r in staged:
+                per_run[r.cycle_id] = per_run.get(r.cycle_id, 0) + 1
+            args["delete_threshold"] = min(numbers) if numbers else max(1, min(per_run.values()) - 1)
+        job = self.fixture_job or {}
+        secrets = {str(s.get("key")): s.get("value") for s in job.get("secrets") or [] if isinstance(s, dict)}
+        if str(secrets.get("SyncAll", "")).lower() == "true":
+            args["scope"] = "all"
+        if str(secrets.get("SkipOutOfScopeDeletions", "")).lower() == "true" or any(
+                "SkipOutOfScopeDeletions" in r.reason for r in self.logs.records):
+            args["skip_out_of_scope_deletions"] = True
+        self.step("configure", args, title="The provisioning job: PureCloud by Genesys gallery template"
+                   + (f", accidental-deletion threshold {args['delete_threshold']} (the logs staged deletions)"
+                      if "delete_threshold" in args else ""))
+        edits = self._schema_edits(job.get("schema"))
+        edits.update(getattr(self, "schema_after", {}).get("", {}))
+        if edits:
+            self.step("schema", edits, title="The fixture's job: its attribute mappings, scoping filters and object actions")
+
+    def plan_actions(self, runs: list[Run]) -> None:
+        """Target object actions the logs show switched off ("the 'Delete' target object action is off"):
+        saved (which restarts provisioning) at the last run before the first such entry that evaluates
+        everything again, else right after the run before it."""
+        self.schema_at: dict[str, dict[str, Any]] = {}
+        self.schema_after: dict[str, dict[str, Any]] = {}
+        first: dict[str, datetime] = {}
+        names = {"Create": "create", "Update": "update", "Delete": "delete"}
+        for r in self.logs.records:
+            found = re.search(r"the '(Create|Update|Delete)' target object action is off for (user|group)s", r.reason)
+            if found:
+                first.setdefault(f"{found.group(2)}:{names[found.group(1)]}", r.at)
+        floor = runs[0].begin if runs else None
+        for what, when in sorted(first.items(), key=lambda kv: kv[1]):
+            kind, action = what.split(":")
+            edit = {("user_actions" if kind == "user" else "group_actions"): {action: False}}
+            before = [r for r in runs if r.end < when and (floor is None or r.begin > floor) and not r.on_demand]
+            saving = next((r for r in reversed(before) if self._reannounces(r)), None)
+            if saving is not None:
+                target = self.schema_at.setdefault(saving.key, {})
+                floor = saving.begin
+            elif before:
+                target = self.schema_after.setdefault(before[-1].key, {})
+            else:
+                target = self.schema_after.setdefault("", {})
+            for key, value in edit.items():
+                target.setdefault(key, {}).update(value)
+
+    def _reannounces(self, run: Run) -> bool:
+        """Does the run say again what only a full cycle says again (a skip repeated without a change)?"""
+        seen: set[tuple[str, str | None]] = set()
+        for record in self.logs.records:
+            if record.at >= run.begin:
+                break
+            if record.error_code in ("UserDisabled", "GroupMissingInTarget"):
+                seen.add((record.source.id, record.error_code))
+        return any((r.source.id, r.error_code) in seen for r in run.records)
+
+    def _schema_edits(self, schema: Any) -> dict[str, Any]:
+        """The ``schema`` step that turns the template into the fixture job's schema, and the target
+        object actions the logs show switched off."""
+        edits: dict[str, Any] = {}
+        if not isinstance(schema, dict):
+            return edits
+        template = user_mappings(self._template_schema())
+        for object_name, key, scope_key in (("User", "mappings", "user_scope"), ("Group", "group_mappings", "group_scope")):
+            mapping = next((om for rule in schema.get("synchronizationRules") or [] for om in rule.get("objectMappings") or []
+                            if str(om.get("sourceObjectName", "")).lower() == object_name.lower()), None)
+            if mapping is None:
+                continue
+            if mapping.get("scope"):
+                edits[scope_key] = mapping["scope"]
+            base = template if object_name == "User" else user_mappings(self._template_schema(), "Group")
+            changes = []
+            seen = set()
+            for am in mapping.get("attributeMappings") or []:
+                target = am.get("targetAttributeName")
+                seen.add(target)
+                source = am.get("source") or {}
+                expression = str(source.get("expression") or "")
+                plain = str(source.get("type")) == "Attribute" or (expression.startswith("[") and expression.endswith("]")
+                                                                   and "[" not in expression[1:])
+                name = source.get("name") or expression.strip("[]")
+                if plain and base.sources.get(target) == name:
+                    continue
+                if not plain and base.expressions.get(target) == expression:
+                    continue
+                change = {"target": target, **({"source": name} if plain else {"expression": expression})}
+                if am.get("matchingPriority"):
+                    change["matchingPriority"] = am["matchingPriority"]
+                changes.append(change)
+            for target in list(base.sources) + list(base.expressions):
+                if target not in seen and target == target.strip() and target not in [c["target"] for c in changes] \
+                        and target in {am.get("targetAttributeName") for am in self._template_mappings(object_name)}:
+                    changes.append({"target": target, "remove": True})
+            if changes:
+                edits[key] = changes
+        return edits
+
+    def _template_schema(self) -> dict[str, Any]:
+
+        from simulator.engine import mappings as engine_mappings
+
+        return json.loads((Path(engine_mappings.__file__).parent / "schema_purecloud.json").read_text(encoding="utf-8"))
+
+    def _template_mappings(self, object_name: str) -> list[dict[str, Any]]:
+        for rule in self._template_schema().get("synchronizationRules") or []:
+            for om in rule.get("objectMappings") or []:
+                if str(om.get("sourceObjectName", "")).lower() == object_name.lower():
+                    return list(om.get("attributeMappings") or [])
+        return []
+
+    def _due(self) -> datetime | None:
+        job = str(self.runner.job_id)
+        for scheduled in self.runtime.clock.pending():
+            if job in scheduled.name:
+                return scheduled.due
+        return None
+
+    def schedule(self, run: Run) -> None:
+        """Make the job run a cycle at ``run.begin`` when its own schedule would not: an admin restarted
+        provisioning (a full cycle: what the run shows says which reset scope), or started it."""
+        due = self._due()
+        if due is not None and abs(due - run.begin) <= DUE_TOLERANCE and not (
+                self.warm_up and run.key == self.first_cycle_key and self._reset_scope(run) in ("", "Full")):
+            return
+        self.advance_to(run.begin)
+        when = "not scheduled" if due is None else f"scheduled for {at_text(due)}"
+        if run.key in self.schema_at:
+            edits = self.schema_at[run.key]
+            self.step("schema", edits, title=f"Target object actions changed at {at_text(run.begin)} (saving the "
+                                              "mappings restarts provisioning)",
+                       comment="the logs show a cycle that evaluates everything again here, and later entries skipped "
+                               "because a target object action is off: the admin saved the change here")
+            self.full_runs.add(run.key)
+            return
+        scope = self._reset_scope(run)
+        if scope is None:
+            self.step("start", {}, title=f"Provisioning started at {at_text(run.begin)}",
+                       comment=f"the logs show an incremental cycle at {at_text(run.begin)}; the simulated job's next "
+                               f"cycle was {when}: an admin started provisioning (or it was paused until then)")
+            return
+        self.step("restart", scope or {}, title=f"Restart provisioning at {at_text(run.begin)}"
+                   + (f" (resetScope {scope})" if scope else ""),
+                   comment=f"the logs show a cycle at {at_text(run.begin)} that evaluates every object again; the "
+                           f"simulated job's next cycle was {when}: an admin restarted provisioning")
+        self.full_runs.add(run.key)
+
+    def _reset_scope(self, run: Run) -> str | None:
+        """None: not a restart (an incremental cycle); "": the portal's restart; else a resetScope."""
+        seen_before: dict[tuple[str, str], set[tuple[str, str, str | None]]] = {}
+        for record in self.logs.records:
+            if record.at >= run.begin:
+                break
+            seen_before.setdefault((record.source.kind or "", fixture_id(record.source.id)), set()).add(
+                (record.action, record.status, record.error_code))
+        rematched = announced = force = False
+        for record in run.records:
+            key = (record.source.kind or "", fixture_id(record.source.id))
+            if key in self.staged and record.action in ("disable", "delete"):
+                force = True
+            if key in self.linked and record.status == "success" and record.action == "update" and not record.modified:
+                rematched = True  # matched again: the connector data store was cleared
+            if key in self.linked and record.error_code == "EntrySynchronizationSkipped" \
+                    and "target object action" not in record.reason:
+                rematched = True
+            if record.error_code in ("UserDisabled", "GroupMissingInTarget") and (
+                    (record.action, record.status, record.error_code) in seen_before.get(key, set()) or key not in seen_before):
+                announced = True  # only a full cycle says it (again) without a change
+        if force:
+            return "ForceDeletes"
+        if rematched:
+            return "Full"
+        if announced:
+            return ""
+        # Escrowed changes sent again, nothing evaluated anew: the quarantine was lifted, watermark and
+        # escrows kept.
+        retried = self._retried(run)
+        return "QuarantineState" if any(r.id in retried for r in run.records) else None
+
+    def _retried(self, run: Run) -> set[str]:
+        """Entries of objects whose previous entry failed: escrowed changes a restart sends again."""
+        out = set()
+        last: dict[tuple[str, str], LogRecord] = {}
+        for record in self.logs.records:
+            key = (record.source.kind or "", fixture_id(record.source.id))
+            if record.cycle_id == run.records[0].cycle_id and key in last and last[key].status == "failure":
+                out.add(record.id)
+            if record.at < run.begin:
+                last[key] = record
+        return out
