@@ -356,7 +356,8 @@ def _record(item: dict[str, Any], element: str, index: int, name: str) -> LogRec
     status = _text(_get(status_info, "status"), f"{element}.provisioningStatusInfo.status", name).lower() or "unknownfuturevalue"
     error = _object(status_info, "errorInformation", f"{element}.provisioningStatusInfo", name) if status_info else {}
     modified: list[tuple[str, str | None, str | None]] = []
-    raw_modified = _get(item, "modifiedProperties") or []
+    raw_modified = _get(item, "modifiedProperties")
+    raw_modified = [] if raw_modified is None else raw_modified
     if not isinstance(raw_modified, list):
         raise LogsInvalid(name, f"{element}.modifiedProperties", f"expected an array, got {_kind(raw_modified)}")
     for i, prop in enumerate(raw_modified):
@@ -369,7 +370,8 @@ def _record(item: dict[str, Any], element: str, index: int, name: str) -> LogRec
                          _optional_text(_get(prop, "oldValue"), f"{where}.oldValue", name),
                          _optional_text(_get(prop, "newValue"), f"{where}.newValue", name)))
     steps: list[StepInfo] = []
-    raw_steps = _get(item, "provisioningSteps") or []
+    raw_steps = _get(item, "provisioningSteps")
+    raw_steps = [] if raw_steps is None else raw_steps
     if not isinstance(raw_steps, list):
         raise LogsInvalid(name, f"{element}.provisioningSteps", f"expected an array, got {_kind(raw_steps)}")
     for i, step in enumerate(raw_steps):

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.core import FixtureError, isoformat, load_fixture
+from simulator.core import ConfigError, isoformat, load_fixture
 
 from .attributes import SPECIAL, AttributeMap, graph_property, graph_value
 from .errors import IncidentError
@@ -32,7 +32,7 @@ def base_fixture(name: str | None) -> dict[str, Any]:
     """The user's fixture, or the demo tenant's tenant, app and org without people."""
     try:
         data = copy.deepcopy(load_fixture(name or "contoso"))
-    except FixtureError as err:
+    except ConfigError as err:
         raise IncidentError(f"--fixture: {err}") from err
     data.pop("_path", None)
     if name is not None:
