@@ -85,17 +85,36 @@ class AdminActions(ImportState):
         self.step("configure", args, title="The provisioning job: PureCloud by Genesys gallery template"
                    + (f", accidental-deletion threshold {args['delete_threshold']} (the logs staged deletions)"
                       if "delete_threshold" in args else ""))
+        settings = self._job_settings(job.get("settings"))
+        if settings:
+            self.step("job_settings", settings, title="The fixture's job settings")
         edits = self._schema_edits(job.get("schema"))
-        edits.update(getattr(self, "schema_after", {}).get("", {}))
+        edits.update(self.schema_after.get("", {}))
         if edits:
             self.step("schema", edits, title="The fixture's job: its attribute mappings, scoping filters and object actions")
+
+    def _job_settings(self, settings: Any) -> dict[str, Any]:
+        """The fixture job's settings the ``job_settings`` verb takes (numbers, as the scenario format wants)."""
+        from simulator.scenario import schema as scenario_schema
+
+        known = scenario_schema.verbs()["job_settings"].get("properties") or {}
+        out: dict[str, Any] = {}
+        for item in settings or []:
+            name, value = (item.get("name"), item.get("value")) if isinstance(item, dict) else (None, None)
+            if name in known and value is not None:
+                try:
+                    number = float(value)
+                except (TypeError, ValueError):
+                    self.notes.append(f"the fixture's job setting {name}={value!r} is not a number: left out")
+                    continue
+                out[str(name)] = int(number) if number.is_integer() else number
+        return out
 
     def plan_actions(self, runs: list[Run]) -> None:
         """Target object actions the logs show switched off ("the 'Delete' target object action is off"):
         saved (which restarts provisioning) at the last run before the first such entry that evaluates
         everything again, else right after the run before it."""
-        self.schema_at: dict[str, dict[str, Any]] = {}
-        self.schema_after: dict[str, dict[str, Any]] = {}
+        self.schema_at, self.schema_after = {}, {}
         first: dict[str, datetime] = {}
         names = {"Create": "create", "Update": "update", "Delete": "delete"}
         for r in self.logs.records:

@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["AttributeMap", "graph_property", "graph_value", "graph_body", "user_mappings"]
+__all__ = ["AttributeMap", "graph_property", "graph_value", "graph_body", "user_mappings", "solve"]
+
+#: the longest target value the importer searches an expression's input for
+SEARCH_LIMIT = 200
 
 #: Entra provisioning attribute (lower case) -> the Graph user property that holds it
 _GRAPH_PROPERTY = {
@@ -67,6 +70,46 @@ class AttributeMap:
         if expression:
             return f"{target_attribute} comes from the expression {expression}: it cannot be run backwards"
         return f"{target_attribute} is not mapped from an Entra attribute in the job's schema"
+
+
+def solve(expression: str, source: Mapping[str, Any], wanted: str | None) -> tuple[str, str | None] | None:
+    """Run an expression backwards by search: the (attribute, value) for which the expression over
+    ``source`` with that one attribute changed gives ``wanted``; None when no single attribute does.
+
+    The candidates are no value and every piece of ``wanted`` (longest first), so ``Join(" - ",
+    [jobTitle], [department])`` giving "Account Director - Sales" finds jobTitle "Account Director"."""
+    from simulator.engine.errors import ExpressionError
+    from simulator.engine.expressions import parse
+
+    try:
+        parsed = parse(expression)
+    except ExpressionError:
+        return None
+    text = wanted or ""
+    if len(text) > SEARCH_LIMIT:
+        return None
+    pieces = sorted({text[i:j] for i in range(len(text)) for j in range(i + 1, len(text) + 1)},
+                    key=lambda piece: (-len(piece), piece))
+    for attribute in sorted(parsed.attributes()):
+        for candidate in [None, *pieces]:
+            trial = {**source, attribute: candidate}
+            try:
+                value = parsed.evaluate(trial)
+            except (ExpressionError, ValueError, TypeError):
+                continue
+            if _text(value) == wanted:
+                return attribute, candidate
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) if value else None
+    return str(value)
 
 
 def user_mappings(schema: Mapping[str, Any], object_name: str = "User") -> AttributeMap:

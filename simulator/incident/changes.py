@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .attributes import SPECIAL, graph_property, graph_value
+from .attributes import SPECIAL, graph_property, graph_value, solve
 from .logs import LogRecord
 from .runs import Run, fixture_id
 from .state import FAULT_STATUS, ImportState, LoggedObject, current_value, ref
@@ -198,6 +198,15 @@ class SourceChanges(ImportState):
                 continue
             source = self.amap.source_of(attr)
             prop = graph_property(source) if source else None
+            expression = self.amap.expressions.get(attr)
+            if source is None and expression and not creating:
+                solved = solve(expression, {**user, "IsSoftDeleted": False, "objectId": user.get("id")}, new)
+                solved_prop = graph_property(solved[0]) if solved is not None else None
+                if solved is not None and solved_prop is not None:
+                    if current_value(user, solved[0]) != (solved[1] or None):
+                        body[solved_prop] = graph_value(solved_prop, solved[1])
+                        said.append(f"{attr} {old!r} -> {new!r} ({expression} of {solved[0]} {solved[1]!r})")
+                    continue
             if prop is None:
                 if not creating:
                     self.skip(record, self.amap.why_not(attr) if source is None else

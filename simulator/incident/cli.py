@@ -145,8 +145,10 @@ def import_command(ctx: Context, logs: Path, out: Path, fixture: str | None, fir
     records = log_set.records
     lines = [f"read {logs}: {result.total} entries in {result.runs} runs, "
              f"{records[0].at:%Y-%m-%d %H:%M:%S} to {records[-1].at:%Y-%m-%d %H:%M:%S}",
-             f"wrote {result.story} and {result.fixture}"
-             + (f" ({len(result.created)} object(s) created from the logs' source identities)" if result.created else "")]
+             f"wrote {result.story} and {result.fixture}"]
+    if result.created:
+        lines.append("  created from the logs' source identities (the fixture lacks them): " + ", ".join(
+            c.split(" (")[0] for c in result.created))
     if result.warm_up:
         lines.append("  the logs begin mid-life: a warm-up initial cycle a day earlier provisions the objects first")
     for note in result.notes:

@@ -2,9 +2,11 @@
 
 A run whose every entry failed on the service's side opens a window (every SCIM request answers the
 logged status, until the first run that succeeds again: an outage).  A failure among successes is
-one rule for that one request that fires once: a request to an object Genesys already holds is
-named by its path (``${genesys_user:NAME}``); a create, or a write to an object the same run created,
-is the n-th such request of the run (``after``).  A failed lookup before a create is written as a
+the object's own: a request to an object Genesys already holds is named by its path
+(``${genesys_user:NAME}``) and fails from the first failure until the run in which that object
+succeeds again (what a conflicting account, or data Genesys refuses, does: every retry fails too);
+a create, or a write to an object the same run created, is the n-th such request of the run
+(``after``) and fails once.  A failed lookup before a create is written as a
 failed create: the entry is the same (create, failure, its code), and lookups cannot be counted
 from logs (the service sends some the logs never show).
 """
@@ -16,7 +18,7 @@ from typing import Any
 
 from .logs import LogRecord
 from .runs import Run
-from .state import FAULT_STATUS, SCIM, ImportState, at_text
+from .state import FAULT_STATUS, SCIM, ImportState, at_text, key_of
 
 __all__ = ["FaultPlanner", "SERVICE_CODES", "STATE_CODES"]
 
@@ -62,10 +64,21 @@ class FaultPlanner(ImportState):
             return []
         rules = []
         for record in failures:
-            found = self._one_shot(record, run)
+            found = self._rule_for(record, run)
             if found is None:
                 continue
             rule = found
+            key = (self.obj(record).kind, self.obj(record).id)
+            if "after" not in rule:  # the object's own path: open until it succeeds again
+                rule.pop("times", None)
+                same = self.object_windows.get(key)
+                if same is not None and {k: v for k, v in same.items() if k != "note"} == \
+                        {k: v for k, v in rule.items() if k != "note"}:
+                    continue  # the same failure, retried
+                self.object_windows[key] = rule
+                self.step("fault", rule, comment=f"log {record.id}: {record.summary()}: this object's requests fail "
+                                                 "until the run in which it succeeds again")
+                continue
             if self.step("fault", rule, comment=f"log {record.id}: {record.summary()}"):
                 rules.append(rule)
         return rules
@@ -105,7 +118,7 @@ class FaultPlanner(ImportState):
         rule["note"] = f"as logged: {record.error_code}"
         return rule
 
-    def _one_shot(self, record: LogRecord, run: Run) -> dict[str, Any] | None:
+    def _rule_for(self, record: LogRecord, run: Run) -> dict[str, Any] | None:
         """One rule for one failed request.  A request to an object Genesys already holds is named by its
         path (``${genesys_user:NAME}``); a create, or a write to an object this very run created, is the
         n-th such request of the run (``after``).  A failed lookup before a create is written as a
@@ -164,11 +177,20 @@ class FaultPlanner(ImportState):
         return count
 
     def close_windows(self, run: Run) -> None:
-        """Before a run that did not fail throughout, the outage is over."""
-        if not self.windows or (self._all_failed(run) and not run.on_demand):
+        """Before a run that did not fail throughout, the outage is over; before a run in which an object
+        succeeds, its own failures are over."""
+        over = [key for key in self.object_windows if any(key_of(r) == key and r.status != "failure" for r in run.records)]
+        outage_over = bool(self.windows) and not (self._all_failed(run) and not run.on_demand)
+        if not over and not outage_over:
             return
         kind = self.window_kind
-        self.windows = []
-        self.step("clear_faults", {}, title=f"Genesys answers again (before the {at_text(run.begin)} run)")
-        if kind in ("Unauthorized", "InsufficientRights"):
+        for key in over:
+            del self.object_windows[key]
+        if outage_over:
+            self.windows = []
+        self.reset_rules(f"before the {at_text(run.begin)} run: " + "; ".join(
+            (["the outage is over"] if outage_over else [])
+            + [f"{self.objects[key].upn or self.objects[key].name} succeeds again" for key in over]),
+            title=f"Genesys answers again (before the {at_text(run.begin)} run)" if outage_over else None)
+        if outage_over and kind in ("Unauthorized", "InsufficientRights"):
             self.step("secret_token", {}, title="The admin enters a fresh Secret Token (Test Connection passes)")

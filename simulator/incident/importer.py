@@ -233,9 +233,7 @@ class _Importer(TenantBuilder, AdminActions, SourceChanges, FaultPlanner):
                       comment="later entries are skipped because a target object action is off; the logs show no "
                               "restart for the save, so it is made right after this run")
         if targeted:
-            self.step("clear_faults", {}, comment="the one-shot rules of this run are spent or no longer wanted")
-            for rule in self.windows:
-                self.step("fault", rule)
+            self.reset_rules("the one-shot rules of this run are spent or no longer wanted")
 
     # ---------------------------------------------------------------- the file
     def _render(self, runs: list[Run], fixture_path: Path) -> str:

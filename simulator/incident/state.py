@@ -156,6 +156,8 @@ class ImportState:
         #: fault rules open across runs (an outage window), and the code that opened it
         self.windows: list[dict[str, Any]] = []
         self.window_kind: str | None = None
+        #: one object's requests failing from its first failure until its next success (a conflict, bad data)
+        self.object_windows: dict[ObjectKey, dict[str, Any]] = {}
         self.pending_comments: list[str] = []
         #: objects Genesys holds, objects the guard held back, objects whose change keeps failing
         self.linked: set[ObjectKey] = set()
@@ -211,6 +213,12 @@ class ImportState:
                 return
             gap = timedelta(milliseconds=1)
         self.step("advance", duration(gap), title=title)
+
+    def reset_rules(self, comment: str, *, title: str | None = None) -> None:
+        """Clear every fault rule, then add back the windows still open (there is no verb to remove one)."""
+        self.step("clear_faults", {}, title=title, comment=comment)
+        for rule in [*self.windows, *self.object_windows.values()]:
+            self.step("fault", rule)
 
     # ------------------------------------------------------------------ objects
     def obj(self, record: LogRecord) -> LoggedObject:
