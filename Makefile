@@ -1,46 +1,60 @@
 # provsim — two commands on a fresh machine: `make run` and `make test`.
+# Each installs only what it needs into .venv: `make run` the runtime (no extras), `make test` adds
+# the [test] extra, `make lint` the [lint] extra; `make install` installs all of them (CI, developers).
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+TESTS := $(VENV)/.installed-test
+LINTERS := $(VENV)/.installed-lint
 
 .PHONY: install run test lint serve bench wheel goldens clean
 
-install: $(STAMP)
+## Everything: the runtime, the test extras and the linters (what .ci/run installs).
+install: $(TESTS) $(LINTERS)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(RUNTIME): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,lint]'
-	touch $(STAMP)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(TESTS): $(RUNTIME)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+$(LINTERS): $(RUNTIME)
+	$(PY) -m pip install -q -e '.[lint]'
+	touch $@
 
 ## The main job: a provisioning story end to end on the embedded demo tenant (no server, no credentials).
-run: install
+run: $(RUNTIME)
 	$(VENV)/bin/provsim demo
 
 ## The whole test suite.
-test: install
+test: $(TESTS)
 	$(VENV)/bin/pytest
 
 ## Lint and type checks (ruff over simulator/, tests/, benchmarks/; mypy over simulator/, strict for core and engine).
-lint: install
+## mypy reads the test extra's SDKs too (simulator/graph/sdk.py), so lint installs both.
+lint: $(TESTS) $(LINTERS)
 	$(VENV)/bin/ruff check simulator tests benchmarks
 	$(VENV)/bin/mypy
 
 ## Re-record every library story's golden report and engine -> Genesys cassette (cassettes/scenarios/, see docs/scenarios.md).
-goldens: install
+goldens: $(RUNTIME)
 	$(VENV)/bin/provsim scenario golden --dir cassettes/scenarios
 
 ## Every fake on http://127.0.0.1:8080 (demo credentials are printed).
-serve: install
+serve: $(RUNTIME)
 	$(VENV)/bin/provsim serve
 
 ## The wheel users install (dist/provsim-*.whl; the tenants and scenarios ship inside it).
-wheel: install
+wheel: $(RUNTIME)
 	$(PY) -m pip wheel --no-deps -w dist .
 
 ## Speed and memory figures (printed and saved under benchmarks/results/).
-bench: install
+bench: $(TESTS)
 	$(PY) benchmarks/run_all.py
 
 clean:

@@ -15,6 +15,11 @@ The names users need, each typed (the package ships ``py.typed``)::
 * :class:`InProcessTransport` - ``httpx`` straight into the app (any SDK that takes an httpx transport).
 * :class:`ProvsimClient` - the simulator's own client: tokens, Graph, Genesys SCIM and ``/_provsim`` control.
 * :func:`run_scenario` - the scenario runner's entry point; :class:`ScenarioResult` is what it returns.
+* :func:`intercept` - your code unchanged: ``graph.microsoft.com``, ``login.microsoftonline.com`` and every
+  Genesys Cloud region's hosts answered by an in-process simulator (httpx, requests/urllib3, aiohttp)::
+
+      with simulator.intercept() as provsim:     # a ProvsimClient of that simulator
+          GraphServiceClient(ClientSecretCredential(tenant, client_id, secret)).users.get()
 * :class:`Runtime`, :class:`FaultRule`, :class:`ProvsimError` - the runtime behind an app, a fault rule
   (``/_provsim/faults``), the base of the errors provsim raises on purpose.
 
@@ -30,7 +35,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __all__: list[str] = ["create_app", "ProvsimConfig", "InProcessTransport", "ProvsimClient", "run_scenario",
-                      "ScenarioResult", "Runtime", "FaultRule", "ProvsimError"]
+                      "ScenarioResult", "Runtime", "FaultRule", "ProvsimError", "intercept"]
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
@@ -42,12 +47,14 @@ _EXPORTS: dict[str, str] = {
     "InProcessTransport": "simulator.transport",
     "ProvsimClient": "simulator.client",
     "ScenarioResult": "simulator.scenario",
+    "intercept": "simulator.interception",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.app import create_app
     from simulator.client import ProvsimClient
     from simulator.core import FaultRule, ProvsimConfig, ProvsimError, Runtime
+    from simulator.interception import intercept
     from simulator.scenario import Scenario, ScenarioResult
     from simulator.transport import InProcessTransport
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from simulator.core import ProvsimConfig, Runtime
+from simulator.core import ProvsimConfig, Runtime, StorageUnavailable
 from simulator.http import CaseInsensitive
 from simulator.middleware import ProvsimMiddleware
 
@@ -80,6 +80,17 @@ def _register_fallback_errors(app: Flask, runtime: Runtime) -> None:
                            {"Allow": ", ".join(allowed)} if allowed else None)
         return respond(status, err.description or err.name)
 
+    def _storage_unavailable(err: StorageUnavailable):
+        # Nothing was changed (the transaction was undone); the client may retry once the disk recovers.
+        log.error("%s %s not stored: %s", request.method, request.path, err)
+        return respond(503, "The simulator cannot store changes right now (its state journal cannot be written); "
+                            "nothing was changed. Retry later.", {"Retry-After": "5"})
+
+    # Blueprints' own catch-all handlers would win over an app-level one (Flask looks in the blueprint
+    # first, along the whole class hierarchy), so every surface gets this one in its own scope.
+    for scope in (None, *app.blueprints):
+        app.error_handler_spec.setdefault(scope, {}).setdefault(None, {})[StorageUnavailable] = _storage_unavailable
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
@@ -115,6 +126,51 @@ class InProcessHosts:
         return iter(sorted(self._hosts))
 
 
+class OutboundPolicy:
+    """Where the engine may call out (cycles, Test Connection, provision on demand).
+
+    ``provsim serve`` bound to a non-loopback address is reachable by others, and a job's
+    ``BaseAddress`` is set through Graph with public demo credentials: without a limit, anyone
+    could aim the engine (and the bearer token it sends) at any listener.  So it then calls only
+    loopback addresses, this app's in-process names and the hosts given with ``--allow-target``.
+    Names are matched as written, never resolved: a name that resolves to loopback today (DNS
+    rebinding) is not loopback.  On loopback every tenant URL is allowed (that is the feature).
+    """
+
+    def __init__(self, in_process: InProcessHosts, allowed: tuple[str, ...] = ()) -> None:
+        self.in_process = in_process
+        self.allowed = frozenset(a.strip().lower().strip("[]") for a in allowed if a.strip())
+
+    def allows(self, host: str, port: int | None) -> bool:
+        from simulator.core.security import is_loopback_name
+
+        name = host.strip("[]").lower()
+        return (is_loopback_name(name) or name in self.allowed or f"{name}:{port}" in self.allowed
+                or name in self.in_process or f"{name}:{port}" in self.in_process)
+
+    def refusal(self, host: str, port: int | None) -> str:
+        where = f"{host}:{port}" if port else host
+        return (f"outbound call to {where} refused: provsim serve is bound to a non-loopback address, so the "
+                "provisioning engine calls only loopback addresses, in-process names and hosts allowed with "
+                f"--allow-target (serve --allow-target {host} allows this one)")
+
+    def wrap(self, transport: Any) -> Any:
+        import httpx
+
+        policy = self
+
+        class Guarded(httpx.BaseTransport):
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                if not policy.allows(request.url.host, request.url.port):
+                    raise httpx.ConnectError(policy.refusal(request.url.host, request.url.port), request=request)
+                return transport.handle_request(request)
+
+            def close(self) -> None:
+                transport.close()
+
+        return Guarded()
+
+
 def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     """The Entra provisioning service, reading this app's directory and writing over httpx."""
     if "provisioning" in runtime.services:
@@ -131,9 +187,17 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     hosts = InProcessHosts(IN_PROCESS_HOSTS + (f"{served.host}:{served.port}",))
     _remember_in_process_hosts(app, hosts)
     extra = runtime.config.extra
+    wrapper = extra.get("target_transport_wrapper")
+    if extra.get("outbound_restricted"):
+        policy = OutboundPolicy(hosts, tuple(extra.get("allowed_targets") or ()))
+        inner = wrapper
+
+        def wrapper(transport: Any) -> Any:  # the guard outermost: nothing it refuses is sent or recorded
+            return policy.wrap(inner(transport) if inner is not None else transport)
+
     service = ProvisioningService(
         runtime, GraphDirectorySource(reader_for(runtime)),
-        TargetFactory(in_process_hosts=hosts, wsgi_app=app, transport_wrapper=extra.get("target_transport_wrapper"),
+        TargetFactory(in_process_hosts=hosts, wsgi_app=app, transport_wrapper=wrapper,
                       routes=dict(extra.get("target_routes") or {})),
         service_principal=directory.get_service_principal, tenant_id=directory.tenant_id,
         outbox=Outbox(runtime.store, runtime.ids.stream("outbox"), folder=extra.get("outbox_dir"),

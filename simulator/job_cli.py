@@ -40,7 +40,7 @@ import click
 
 from simulator import client as client_module
 from simulator import login
-from simulator.cli import Context, emit, pass_context
+from simulator.cli import CliError, Context, confirm, emit, pass_context
 from simulator.client import ApiError, ProvsimClient, Unreachable, job_secrets
 from simulator.login import DEMO_GENESYS
 
@@ -51,12 +51,16 @@ GENESYS_CLIENT = DEMO_GENESYS
 RESET_SCOPES = client_module.RESET_SCOPES
 
 
-class JobCliError(click.ClickException):
+class JobCliError(CliError):
     """provsim answered, and refused (exit status 1)."""
 
+    code = "refused"
 
-class ServerUnreachable(click.ClickException):
+
+class ServerUnreachable(CliError):
     """No provsim at the URL (exit status 3)."""
+
+    code = "server_unreachable"
 
     exit_code = 3
 
@@ -354,13 +358,12 @@ def secret_command(ctx: Context, session: Session, client: ProvsimClient, job: s
 
 @job_group.command("delete")
 @_job_argument
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed with --json, which never prompts).")
 @_connection_options
 def delete_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, yes: bool) -> None:
     """Delete the provisioning job (its schedule, watermark and escrows go with it; provisioning logs stay)."""
     job_id = client.job_id(job)
-    if not yes:
-        click.confirm(f"Delete provisioning job {job_id}?", abort=True, err=True)
+    confirm(ctx, yes, f"Delete provisioning job {job_id}?", what=f"job delete would delete provisioning job {job_id}")
     client.delete_job(job_id)
     emit(ctx, {"jobId": job_id, "deleted": True}, f"job {job_id}: deleted")
 

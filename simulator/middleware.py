@@ -8,12 +8,15 @@ fault answers, lands in the traffic log.  In order, for each request:
 1. **Limits**: a URL longer than :data:`MAX_URL` gets 414; a body longer than
    its surface allows (Genesys: the org's ``maxRequestBytes``; Graph 4 MiB;
    control 1 MiB, snapshot restore 256 MiB) gets 413 before it is read.
-2. **Guard** (``/_provsim`` and the dashboard): a Host that is not a loopback
-   name (or an allowed one) gets 403; a state change from another ``Origin``
-   gets 403 (:mod:`simulator.core.security`).
-3. **JSON**: a JSON body with a string that cannot be encoded (a lone
-   surrogate such as ``"\\ud800"``) or nested deeper than :data:`MAX_JSON_DEPTH`
-   gets 400 at parse time, before any view could store it.
+2. **Guard** (``/_provsim`` and the dashboard): a peer that is not a loopback
+   address gets 403 (unless ``serve --allow-remote-control``); then a Host that
+   is not a loopback name (or an allowed one) gets 403, and a state change from
+   another ``Origin`` gets 403 (:mod:`simulator.core.security`).
+3. **JSON**: a JSON body that is not UTF-8 (invalid sequences, surrogates as
+   bytes, UTF-16), with a string that cannot be encoded (a lone surrogate such
+   as ``"\\ud800"``), nested deeper than :data:`MAX_JSON_DEPTH` or (control and
+   dashboard input) with a number no double holds gets 400 at parse time,
+   before any view could store it.
 4. Fault rules, then the app; the exchange is logged.
 
 An in-process request marked with :data:`OBSERVER_MARK` (the dashboard reading
@@ -32,13 +35,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import re
 import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from simulator.core import DroppedConnection, Runtime
-from simulator.core.security import SERVED_KEY, host_allowed, origin_allowed
+from simulator.core.security import SERVED_KEY, host_allowed, is_ip_literal, origin_allowed, peer_is_loopback
 from simulator.transport import IN_PROCESS_MARK
 
 __all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
@@ -79,24 +83,49 @@ _CONTROL_CODES = {400: "badRequest", 403: "forbidden", 404: "notFound", 405: "me
                   414: "uriTooLong", 415: "unsupportedMediaType", 500: "internalError", 503: "serviceUnavailable"}
 
 
-def strict_json_problem(body: bytes) -> str | None:
+def strict_json_problem(body: bytes, content_type: str | None = None, *, strict_numbers: bool = False) -> str | None:
     """Why a JSON body must be refused before any view sees it, or None.
 
     Not-JSON is left to the views (each has its own message for it); refused
-    here are what no view can store safely: strings holding unpaired UTF-16
-    surrogates (they cannot be written as UTF-8, so the state file and every
-    listing would break) and nesting deeper than :data:`MAX_JSON_DEPTH`.
+    here are what no view can store safely: a JSON body that is not UTF-8
+    (RFC 8259 §8.1: invalid sequences, surrogates encoded as bytes, UTF-16/32;
+    a UTF-8 byte-order mark is ignored, as the RFC allows), strings holding
+    unpaired UTF-16 surrogates (they cannot be written as UTF-8, so the state
+    file and every listing would break), nesting deeper than
+    :data:`MAX_JSON_DEPTH`, and with ``strict_numbers`` (control input)
+    numbers no double can hold (``1e400``, thousands of digits).
     """
-    head = body.lstrip()[:1]
+    ctype = (content_type or "").lower()
+    if "x-www-form-urlencoded" in ctype or "multipart/" in ctype:
+        return None
+    utf16 = body[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(body) >= 4 and b"\x00" in body[:4])
+    text_body = body[3:] if body.startswith(b"\xef\xbb\xbf") else body
+    head = text_body.lstrip()[:1]
+    jsonish = "json" in ctype or head in (b"{", b"[") or (utf16 and (not ctype or ctype.startswith("text/")))
+    if not jsonish:
+        return None
+    charset = _charset(ctype)
+    if charset and charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        return f"a JSON body must be UTF-8 (RFC 8259 §8.1), not {charset}"
+    if utf16:
+        return "a JSON body must be UTF-8 (RFC 8259 §8.1); this one is UTF-16 or UTF-32"
+    try:
+        text_body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return (f"the JSON body is not valid UTF-8 (RFC 8259 §8.1): bytes {err.object[err.start:err.end]!r} at "
+                f"offset {err.start} ({err.reason})")
     if head not in (b"{", b"["):
         return None
     deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
-    if not deep and not _SURROGATE_ESCAPE.search(body):
+    if not deep and not _SURROGATE_ESCAPE.search(body) and not (strict_numbers and _LONG_NUMBER.search(body)):
         return None
     try:
-        data = json.loads(body)
+        data = json.loads(text_body, parse_float=_finite_float if strict_numbers else None,
+                          parse_int=_bounded_int if strict_numbers else None)
     except RecursionError:
         return f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep"
+    except _OutOfRange as err:
+        return str(err)
     except (ValueError, UnicodeDecodeError):
         return None
     stack: list[tuple[Any, int]] = [(data, 1)]
@@ -113,6 +142,35 @@ def strict_json_problem(body: bytes) -> str | None:
             stack.extend((value, depth + 1) for value in item)
         elif isinstance(item, str) and not _encodable(item):
             return "a JSON string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff); it cannot be stored"
+    return None
+
+
+class _OutOfRange(ValueError):
+    pass
+
+
+#: A number with more digits than any control input needs (a double has 17 significant digits).
+_LONG_NUMBER = re.compile(rb"[0-9][eE][+-]?[0-9]{3,}|[0-9]{40,}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _OutOfRange(f"the number {text[:40]} is out of range (it does not fit in a double)")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 30:
+        raise _OutOfRange(f"the number {text[:20]}... ({len(text)} digits) is out of range")
+    return int(text)
+
+
+def _charset(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip() == "charset":
+            return value.strip().strip('"').lower().replace("_", "-") or None
     return None
 
 
@@ -214,7 +272,8 @@ class ProvsimMiddleware:
             self._guard(environ, path, method)
             body = self._read_body(environ, *self._body_limit(surface_name, path, method))
             if body:
-                problem = strict_json_problem(body)
+                control = path.startswith(_CONTROL_PREFIX) or path.startswith(_DASHBOARD_PATHS)
+                problem = strict_json_problem(body, environ.get("CONTENT_TYPE"), strict_numbers=control)
                 if problem:
                     raise _Refusal(400, problem)
         except _Refusal as refusal:
@@ -276,17 +335,30 @@ class ProvsimMiddleware:
         return [payload]
 
     def _guard(self, environ: dict, path: str, method: str) -> None:
-        """Local-only: the control API and the dashboard (design.md, "Contracts")."""
+        """Local-only: the control API and the dashboard (design.md, "Contracts").
+
+        Local means the peer address: over a socket only a loopback peer gets in (unless
+        ``serve --allow-remote-control``), whatever ``Host`` it claims, since the Host header is
+        the client's word and the peer address is not.  The Host and Origin checks stay behind it
+        as a second wall (a DNS-rebound name, a cross-site form from a local browser).
+        """
         guarded = path.startswith(_CONTROL_PREFIX) or path == "/" or path.startswith(_DASHBOARD_PATHS)
         if not guarded:
             return
         served = bool(environ.get(SERVED_KEY))
+        extra = self.runtime.config.extra
+        if served and not extra.get("allow_remote_control") and not peer_is_loopback(environ.get("REMOTE_ADDR")):
+            raise _Refusal(403, "The simulator's control API and dashboard answer only loopback peers; "
+                                f"{environ.get('REMOTE_ADDR') or 'an unknown peer'} is not one "
+                                "(serve --allow-remote-control opens them to the network).")
         # httpx in this process (InProcessTransport) has no socket a rebound name could reach: any
         # base URL it uses is this app's, so only the Origin check applies to it.
         in_process = bool(environ.get(IN_PROCESS_MARK)) and not served
         host = environ.get("HTTP_HOST") or ""
-        allowed = tuple(self.runtime.config.extra.get("allowed_hosts") or ())
-        if not in_process and not host_allowed(host, allowed=allowed, served=served):
+        allowed = tuple(extra.get("allowed_hosts") or ())
+        # Opened to the network, the server is reached by its addresses; an IP literal cannot be DNS-rebound.
+        literal_ok = bool(extra.get("allow_remote_control")) and is_ip_literal(host)
+        if not in_process and not literal_ok and not host_allowed(host, allowed=allowed, served=served):
             raise _Refusal(403, f"The simulator's control API and dashboard answer only loopback host names; "
                                 f"{host or 'no Host'!r} is not one (serve --allow-host NAME adds one).")
         if method not in _SAFE_METHODS and not origin_allowed(environ.get("HTTP_ORIGIN"), host,

@@ -19,6 +19,9 @@ Fixtures (each test gets a fresh simulator):
   valid tokens (renewed when virtual time expires them);
 - ``provsim_job``: a started provisioning job of the PureCloud app (:class:`ProvisioningJob`);
 - ``provsim_faults`` (:class:`Faults`), ``provsim_traffic`` (:class:`Traffic`);
+- ``provsim_intercept``: the same simulator answering ``graph.microsoft.com``,
+  ``login.microsoftonline.com`` and every Genesys Cloud region's hosts for httpx, requests/urllib3
+  and aiohttp during the test (:func:`simulator.intercept`); yields ``provsim``;
 - ``assert_matches_cassette``: compares the SCIM traffic the engine sent to Genesys during the test
   with a golden cassette; ``pytest --provsim-record`` writes (or refreshes) the goldens instead.
 
@@ -392,6 +395,16 @@ if pytest is not None:
         ``ProvsimClient.configure`` arguments (``scope="all"``, ``notify=...``, ``start=False``)."""
         options = {"start": True, **(_marker(request).get("job") or {})}
         return ProvisioningJob(provsim, provsim.configure(**options))
+
+    @pytest.fixture
+    def provsim_intercept(provsim_config, provsim_app, provsim):
+        """Your code unchanged: requests to Microsoft Graph, the Entra login and Genesys Cloud's hosts
+        (httpx, requests/urllib3, aiohttp) reach this test's simulator, no socket; any other host raises
+        :class:`~simulator.interception.InterceptError`. Yields ``provsim`` (docs/intercept.md)."""
+        from simulator.interception import Intercept
+
+        with Intercept(provsim_config, app=provsim_app):
+            yield provsim
 
     @pytest.fixture
     def provsim_faults(provsim) -> Faults:

@@ -21,7 +21,9 @@ accepting, finishes the requests in flight, writes the state file and exits 0.
 from __future__ import annotations
 
 import logging
+import re
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from enum import Enum
@@ -30,11 +32,12 @@ from typing import Any
 
 import click
 
-from simulator.cli import Context, emit, pass_context
+from simulator.cli import Context, bind_failed, emit, pass_context
 from simulator.core.security import SERVED_KEY
+from simulator.tls import tls_banner, tls_files, tls_options
 
 __all__ = ["serve_command", "ServerThread", "HttpServer", "ServerKind", "Housekeeping", "DEMO_CREDENTIALS",
-           "is_loopback", "exposure_warning", "run_until_signal"]
+           "is_loopback", "exposure_warning", "edge_options", "edge_config", "run_until_signal"]
 
 log = logging.getLogger(__name__)
 access_logger = logging.getLogger("provsim.access")
@@ -62,14 +65,45 @@ def is_loopback(host: str) -> bool:
     return is_loopback_name(host.strip("[]").lower())
 
 
-def exposure_warning(host: str) -> str | None:
-    """What ``--host`` exposes when it is not a loopback address (None when it is)."""
-    if is_loopback(host):
-        return None
-    return (f"WARNING: --host {host} is not a loopback address: every machine that can reach it can call the Genesys "
+def exposure_warning(host: str, *, allow_remote_control: bool = False, allow_hosts: tuple[str, ...] = ()) -> str | None:
+    """What ``--host``, ``--allow-remote-control`` and ``--allow-host`` expose (None when nothing is)."""
+    lines = []
+    if not is_loopback(host):
+        lines.append(
+            f"WARNING: --host {host} is not a loopback address: every machine that can reach it can call the Genesys "
             "SCIM and Graph fakes with the demo credentials printed below (fixed, public), and read or change the "
-            "simulated tenants. The control API (/_provsim) and the dashboard still answer only loopback Host names"
-            " (and --allow-host names). Use --random-keys so tokens cannot be forged from the seed.")
+            "simulated tenants. Use --random-keys so tokens cannot be forged from the seed. "
+            + ("" if allow_remote_control else "The control API (/_provsim) and the dashboard still answer only "
+               "loopback peers (this machine), whatever Host they name. ")
+            + "The provisioning engine calls out only to loopback addresses, in-process names and --allow-target hosts.")
+    if allow_remote_control:
+        lines.append(
+            "WARNING: --allow-remote-control: the control API (/_provsim: reset, restore, clock, faults, traffic with "
+            "every request the fakes saw) and the dashboard answer ANY peer that can reach this port, not only this "
+            "machine. Use it only on a network you trust; the Host and Origin checks still apply (--allow-host).")
+    if allow_hosts:
+        lines.append(f"NOTE: --allow-host {', '.join(allow_hosts)}: the control API and the dashboard also answer requests "
+                     "addressed to these names (a name that resolves to this machine for a browser page on another "
+                     "site could then drive it; the Origin check still refuses cross-site changes).")
+    return "\n".join(lines) or None
+
+
+def edge_options(command: Callable) -> Callable:
+    """The network-edge options of ``serve``: who may drive it, and where its engine may call."""
+    command = click.option("--allow-target", "allow_targets", multiple=True, metavar="HOST",
+                           help="Bound to a non-loopback address, the engine calls out (cycles, Test Connection, on "
+                                "demand) only to loopback, in-process names and these hosts (HOST or HOST:PORT).")(command)
+    return click.option("--allow-remote-control", is_flag=True,
+                        help="Let peers other than this machine use the control API and the dashboard (loudly: "
+                             "anyone who reaches the port can reset, restore and read the traffic).")(command)
+
+
+def edge_config(host: str, *, allow_hosts: tuple[str, ...] = (), allow_remote_control: bool = False,
+                allow_targets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``ProvsimConfig.extra`` entries for the network edge of a server bound to ``host``."""
+    return {"allowed_hosts": tuple(allow_hosts) + (() if _wildcard(host) else (host,)),
+            "allow_remote_control": allow_remote_control,
+            "outbound_restricted": not is_loopback(host), "allowed_targets": tuple(allow_targets)}
 
 
 def _served(app: Callable) -> Callable:
@@ -121,7 +155,12 @@ class HttpServer:
         # cheroot's Server, waitress' MultiSocketServer/BaseWSGIServer or werkzeug's BaseWSGIServer: no common
         # type; ``self.kind`` says which one it is.
         self._server: Any
-        if self.kind is ServerKind.CHEROOT and ssl_context is None:
+        if isinstance(ssl_context, tuple) and self.kind is not ServerKind.WERKZEUG:
+            # HTTPS (serve --tls, proxy --tls/--certfile): waitress has no TLS, cheroot has (docs/graph-sdk-recipe.md)
+            self.kind = ServerKind.CHEROOT
+            self._server = _cheroot_tls_server(wsgi, host, port, threads, ssl_context)
+            self.port = self._server.bind_addr[1]
+        elif self.kind is ServerKind.CHEROOT and ssl_context is None:
             from cheroot import wsgi as cheroot_wsgi
 
             # server_name: cheroot would put the machine's host name in every Server header.
@@ -138,7 +177,7 @@ class HttpServer:
                                          clear_untrusted_proxy_headers=False, channel_timeout=30,
                                          max_request_body_size=300 * 1024 * 1024)
             self.port = self._server.effective_port
-        else:  # werkzeug: the benchmark's baseline, and TLS for tests that need https
+        else:  # werkzeug: the benchmark's baseline, and TLS from an ssl.SSLContext
             from werkzeug.serving import make_server
 
             self.kind = ServerKind.WERKZEUG
@@ -299,14 +338,19 @@ class ServerThread(threading.Thread):
 @click.option("--fsync", is_flag=True, help="fsync the journal on every write (survives power loss, not only a killed process; slower).")
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256), help="Worker threads of the HTTP server.")
 @click.option("--access-log", is_flag=True, help="Log one line per request to stderr (query-string secrets scrubbed).")
+@edge_options
+@tls_options
 @pass_context
 def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: int, fixture: str, wall_clock: bool, scale: float,
                   smtp: str | None, outbox_dir: Path | None, no_rate_limit: bool, random_keys: bool,
-                  allow_hosts: tuple[str, ...], fsync: bool, threads: int, access_log: bool) -> None:
+                  allow_hosts: tuple[str, ...], fsync: bool, threads: int, access_log: bool, tls: bool = False,
+                  tls_dir: Path | None = None, allow_remote_control: bool = False,
+                  allow_targets: tuple[str, ...] = ()) -> None:
     """Serve Genesys SCIM + OAuth, Graph + Entra login and /_provsim on one port."""
     from simulator.app import create_app
     from simulator.core import ConfigError, ProvsimConfig, StoreError
 
+    tls_material = tls_files(tls, tls_dir, host)
     try:
         if smtp:
             from simulator.engine.notify import SmtpTarget
@@ -316,13 +360,14 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
             except ValueError as err:
                 raise click.BadParameter(str(err), param_hint="--smtp") from err
         extra: dict[str, Any] = {"smtp": smtp, "outbox_dir": outbox_dir, "fsync": fsync,
-                                 "allowed_hosts": tuple(allow_hosts) + (() if _wildcard(host) else (host,))}
+                                 **edge_config(host, allow_hosts=allow_hosts, allow_remote_control=allow_remote_control,
+                                               allow_targets=allow_targets)}
         if random_keys:
             from simulator.core.security import random_key
 
             extra["signing_key"] = random_key()
         config = ProvsimConfig(seed=seed, fixture=fixture, state_path=state, wall_clock=wall_clock, clock_scale=scale,
-                               base_url=f"http://{host}:{port}", rate_limits=not no_rate_limit, extra=extra)
+                               base_url=f"{'https' if tls_material else 'http'}://{host}:{port}", rate_limits=not no_rate_limit, extra=extra)
         app = create_app(config)
         if access_log:
             app.wsgi_app = _AccessLog(app.wsgi_app)  # type: ignore[method-assign]
@@ -331,10 +376,13 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
                 handler.setFormatter(logging.Formatter("%(message)s"))
                 access_logger.addHandler(handler)
             access_logger.setLevel(logging.INFO)
-        server = ServerThread(app, host, port, threads=threads)
+        try:
+            server = ServerThread(app, host, port, threads=threads, ssl_context=tls_material.pair if tls_material else None)
+        except OSError as err:
+            raise bind_failed(err, host, port) from err
     except (ConfigError, StoreError, OSError) as err:
         raise click.ClickException(str(err)) from err
-    warning = exposure_warning(host)
+    warning = exposure_warning(host, allow_remote_control=allow_remote_control, allow_hosts=allow_hosts)
     if warning:
         click.echo(warning, err=True)
     base = server.url
@@ -348,6 +396,8 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
         "seed": seed,
         "rate_limits": not no_rate_limit,
         "random_keys": random_keys,
+        "tls": {"ca": str(tls_material.ca), "dir": str(tls_material.folder), "created": tls_material.created,
+                "names": list(tls_material.names)} if tls_material else None,
     }
     # The handlers go in before the banner: whoever waits for the banner may signal at once.
     stop = threading.Event()
@@ -364,6 +414,7 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
         f"      tenant {DEMO_CREDENTIALS['graph']['tenant']} ({DEMO_CREDENTIALS['graph']['tenant_id']})",
         f"      client id / secret: {DEMO_CREDENTIALS['graph']['client_id']} / {DEMO_CREDENTIALS['graph']['client_secret']}",
         f"  Simulator control   {base}/_provsim (clock, faults, reset)    dashboard: {base}/",
+        *([tls_banner(tls_material)] if tls_material else []),
         "Ctrl-C to stop.",
     ]))
     server.start()
@@ -437,3 +488,70 @@ class _AccessLog:
         access_logger.info('%s "%s %s" %s', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"), target,
                         (status_holder[0] if status_holder else "-").split(" ", 1)[0])
         return result
+
+
+# ------------------------------------------------------------------------------ TLS (issue 22)
+def _cheroot_tls_server(wsgi: Callable, host: str, port: int, threads: int, pair: tuple[str, str]) -> Any:
+    """cheroot with its built-in TLS adapter on ``pair`` (certificate chain, key). Plain http on the
+    port gets ``400 The client sent a plain HTTP request, but this server only speaks HTTPS on this port.``"""
+    from cheroot import wsgi as cheroot_wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    server = cheroot_wsgi.Server((host, port), wsgi, numthreads=threads, server_name="provsim",
+                                 request_queue_size=128, timeout=30, shutdown_timeout=5)
+    server.ssl_adapter = _https_only_adapter(BuiltinSSLAdapter)(*pair)
+    server.prepare()
+    return server
+
+
+def _https_only_adapter(base: type) -> type:
+    """cheroot's TLS adapter, but plain http on the port gets an answer in plain http before the
+    connection closes: ``GET``/``HEAD`` a ``301`` to the same URL in https, anything else a ``400``
+    naming it. (cheroot means to answer 400 itself, but its reply is never flushed: the client sees
+    a reset.)"""
+    from cheroot import errors
+
+    class HttpsOnly(base):  # type: ignore[misc, valid-type]
+        def wrap(self, sock):
+            try:
+                sock.settimeout(10)
+                first = sock.recv(1, socket.MSG_PEEK)
+            except OSError as err:
+                raise errors.FatalSSLAlert(*err.args) from err
+            if first and first != b"\x16":  # not a TLS handshake record: a plain HTTP request
+                _answer_plain_http(sock)
+                raise errors.FatalSSLAlert("plain http on this https port (answered with a redirect or 400)")
+            return super().wrap(sock)
+
+    return HttpsOnly
+
+
+def _answer_plain_http(sock: Any) -> None:
+    head = b""
+    try:
+        while b"\r\n\r\n" not in head and len(head) < 16384:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        lines = head.split(b"\r\n")
+        method, target = (lines[0].split(b" ") + [b"", b""])[:2]
+        host = next((line.split(b":", 1)[1].strip() for line in lines[1:] if line.lower().startswith(b"host:")), b"")
+        safe_host = host.decode("latin-1") if re.fullmatch(rb"[A-Za-z0-9.\-\[\]:]+", host or b"-") else ""
+        safe_target = target.decode("latin-1") if re.fullmatch(rb"/[\x21-\x7e]*", target or b"-") else "/"
+        url = f"https://{safe_host}{safe_target}" if safe_host else ""
+        if url and method in (b"GET", b"HEAD"):
+            status, extra = "301 Moved Permanently", f"Location: {url}\r\n"
+            body = f"This port speaks HTTPS: {url}\n"
+        else:
+            status, extra = "400 Bad Request", ""
+            body = f"The client sent a plain HTTP request, but this port speaks only HTTPS{': ' + url if url else ''}.\n"
+        data = body.encode()
+        sock.sendall(f"HTTP/1.1 {status}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n"
+                     f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode("latin-1")
+                     + (b"" if method == b"HEAD" else data))
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    finally:
+        sock.close()

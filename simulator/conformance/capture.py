@@ -10,6 +10,7 @@ blanked out of everything that is kept, in case a server echoes it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ class Exchange:
     location: str | None = None
     answer: Any = None  # the response body (parsed JSON, or text), None for none
     error: str | None = None  # why there is no answer
+    ref: int | None = None  # a probe: the request it checks (a PATCH read back, a create repeated)
     #: filled by the report: patterns this exchange is an instance of, and its checks
     patterns: list[str] = field(default_factory=list)
     checks: list[Any] = field(default_factory=list)
@@ -89,6 +91,9 @@ class Recorder:
         self.source = "engine"
         #: the patterns the next recorded request is an instance of (probes know theirs)
         self.next_patterns: list[str] = []
+        #: called after each engine exchange with (exchange, request, the transport under the capture):
+        #: the validator reads a PATCHed object back (validator.ReadBack)
+        self.after_engine: Callable[[Exchange, httpx.Request, httpx.BaseTransport], None] | None = None
 
     def wrap(self, inner: httpx.BaseTransport) -> httpx.BaseTransport:
         return CapturingTransport(inner, self)
@@ -126,6 +131,8 @@ class CapturingTransport(httpx.BaseTransport):
             self.recorder.record(request, None, err)
             raise
         self.recorder.record(request, response, None)
+        if self.recorder.after_engine is not None and self.recorder.source in ("engine", "story"):
+            self.recorder.after_engine(self.recorder.exchanges[-1], request, self.inner)
         return response
 
     def close(self) -> None:

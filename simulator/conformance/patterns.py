@@ -12,14 +12,14 @@ Pure functions over :class:`~simulator.conformance.capture.Exchange`: no I/O her
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simulator.engine.mappings import scim_get
 
 from .capture import Exchange
 
-__all__ = ["Pattern", "Check", "PATTERNS", "PATTERN_BY_ID", "classify", "check_exchange", "Story", "LIST_URN", "ERROR_URN"]
+__all__ = ["Pattern", "Check", "PATTERNS", "VALIDATOR_PATTERNS", "PATTERN_BY_ID", "effects", "resources_of", "classify", "check_exchange", "Story", "LIST_URN", "ERROR_URN"]
 
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -41,6 +41,11 @@ class Pattern:
     fact: str
     #: how a story exercises it (shown when it was not exercised)
     exercise: str
+    #: the RFC 7644 (or 7643) section the pattern rests on
+    rfc: str = ""
+    #: the RFC's own word for the validator's checks: "MUST" or "SHOULD" ("" for Entra's patterns,
+    #: judged by what the service needs: must and should checks, see the module doc)
+    level: str = ""
 
 
 PATTERNS: tuple[Pattern, ...] = (
@@ -149,6 +154,66 @@ PATTERNS: tuple[Pattern, ...] = (
             "any run (the report sends this probe itself)"),
 )
 
+#: Checks Microsoft's SCIM Validator makes that the engine's own requests do not: the report sends them
+#: as probes (simulator/conformance/validator.py).  Each rests on an RFC section and carries its word.
+VALIDATOR_PATTERNS: tuple[Pattern, ...] = (
+    Pattern("duplicate-user", "Create a user that exists", "POST /Users with the userName of a user created in this pass (a probe)",
+            "409 Conflict with scimType \"uniqueness\"",
+            "RFC 7644 §3.3: a create that conflicts with an existing resource (a User with a duplicate userName) MUST "
+            "get 409 with scimType \"uniqueness\"; RFC 7643 §4.1.1: userName MUST be unique. Entra treats 409 as "
+            "'the user exists' and matches it instead.",
+            "any story that creates a user (the report then creates it again)", "RFC 7644 §3.3, RFC 7643 §4.1.1", "MUST"),
+    Pattern("duplicate-group", "Create a group that exists", "POST /Groups with the displayName of a group created in this pass (a probe)",
+            "409 Conflict with scimType \"uniqueness\"",
+            "RFC 7644 §3.3 (409 \"uniqueness\" for a conflicting create); RFC 7643 §4.2 does not require a unique "
+            "group displayName, but Entra matches groups by displayName, so a second group of the same name makes "
+            "its lookups ambiguous (SystemForCrossDomainIdentityManagementMultipleEntriesInResponse).",
+            "a story that creates a group (profile scim)", "RFC 7644 §3.3, RFC 7643 §4.2", "SHOULD"),
+    Pattern("filter-case", "Filter on userName in another case", 'GET /Users?filter=userName eq "<the userName, case swapped>" (a probe)',
+            "200 ListResponse with exactly that user",
+            "RFC 7643 §4.1.1 and §8.7.1: userName is caseExact false; RFC 7643 §7: the server SHALL use the "
+            "attribute's case sensitivity when evaluating filters; RFC 7644 §3.4.2.2 (eq). Entra's lookup sends the "
+            "UPN as Entra stores it, which need not be the case your server stored.",
+            "any story that creates a user", "RFC 7643 §7, RFC 7644 §3.4.2.2", "MUST"),
+    Pattern("discovery", "Schema discovery", "GET /ServiceProviderConfig, /ResourceTypes, /Schemas (probes)",
+            "200 with the ServiceProviderConfig, the User and Group resource types, and the core User schema",
+            "RFC 7644 §4 defines the three discovery endpoints; RFC 7643 §5 (ServiceProviderConfig), §6 "
+            "(ResourceType), §7 (Schema). The provisioning service does not read them; Microsoft's SCIM Validator "
+            "reads /Schemas to discover the attributes to test.",
+            "any run (the report sends these probes itself, in the first pass)", "RFC 7644 §4, RFC 7643 §5-7", "SHOULD"),
+    Pattern("read-back-user", "Read a user back after each PATCH", "GET /Users/{id} and GET /Users?filter=userName eq "
+            '"<its userName>" after every successful user PATCH (probes)',
+            "the user with every value the PATCH set, by id and by filter (a disabled user: active false)",
+            "RFC 7644 §3.5.2: a PATCH that succeeded applied its operations (§3.5.2.1 add, §3.5.2.2 remove, "
+            "§3.5.2.3 replace); RFC 7644 §3.4.1 and §3.4.2: a GET and a filter return the resource as it now is.",
+            "any story that updates or disables a user", "RFC 7644 §3.5.2", "MUST"),
+    Pattern("read-back-group", "Read a group back after each PATCH", "GET /Groups/{id} after every successful group PATCH (a probe)",
+            "the group with the displayName the PATCH set and its members added or removed",
+            "RFC 7644 §3.5.2: a PATCH that succeeded applied its operations (§3.5.2.1 add members, §3.5.2.2 remove "
+            "members); RFC 7644 §3.4.1: a GET returns the resource as it now is.",
+            "any story that renames a group or changes its members", "RFC 7644 §3.5.2", "MUST"),
+    Pattern("random-values", "Random values for every mapped attribute",
+            "POST /Users with a random value for every attribute the job maps, GET /Users/{id}, DELETE (probes)",
+            "201, then the same value back for every attribute",
+            "RFC 7644 §3.3 (create: 201 and the resource) and §3.4.1 (read); RFC 7643 §2.2: attributes are returned "
+            "by default as stored. A value your server changes makes Entra send an update on every cycle; an "
+            "attribute it drops should not be mapped.",
+            "any run with a job (the report sends these probes itself, in the first pass)", "RFC 7644 §3.3, §3.4.1", "SHOULD"),
+)
+
+#: RFC sections of Entra's own patterns (the must/should of their checks is the service's need).
+_RFC = {
+    "test-connection": "RFC 7644 §3.4.2.2", "create-user": "RFC 7644 §3.3", "match-user": "RFC 7644 §3.4.2.2",
+    "filter-zero": "RFC 7644 §3.4.2", "read-user": "RFC 7644 §3.4.1", "update-user": "RFC 7644 §3.5.2",
+    "update-user-rfc": "RFC 7644 §3.5.2", "disable-user": "RFC 7644 §3.5.2.3", "disable-user-rfc": "RFC 7644 §3.5.2.3",
+    "manager": "RFC 7644 §3.5.2.1, RFC 7643 §4.3", "delete-user": "RFC 7644 §3.6",
+    "read-deleted-user": "RFC 7644 §3.6 (MUST answer 404 after a delete)", "create-group": "RFC 7644 §3.3",
+    "match-group": "RFC 7644 §3.4.2.2, §3.9", "read-group": "RFC 7644 §3.4.1, §3.9", "update-group": "RFC 7644 §3.5.2.3",
+    "add-members": "RFC 7644 §3.5.2.1", "remove-members": "RFC 7644 §3.5.2.2", "remove-members-rfc": "RFC 7644 §3.5.2.2",
+    "delete-group": "RFC 7644 §3.6", "paging": "RFC 7644 §3.4.2.4", "paging-groups": "RFC 7644 §3.4.2.4",
+}
+PATTERNS = tuple(replace(p, rfc=_RFC.get(p.id, "")) for p in PATTERNS) + VALIDATOR_PATTERNS
+
 PATTERN_BY_ID = {p.id: p for p in PATTERNS}
 
 
@@ -204,6 +269,9 @@ def _resources(answer: Any) -> list | None:
     if resources is None:
         return [] if answer.get("totalResults") == 0 else None
     return resources if isinstance(resources, list) else None
+
+
+resources_of = _resources
 
 
 def _is_zero(ex: Exchange) -> bool:
@@ -358,29 +426,43 @@ def _effects(ex: Exchange, pattern: str | None) -> list[Check]:
     answer = ex.answer
     if not isinstance(answer, dict) or not answer.get("id") or ex.status not in (200, 201):
         return []
+    return effects(ex, answer, pattern, shown_by="the answer")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def effects(patch: Exchange, resource: dict, pattern: str | None, *, shown_by: str, severity: str = "must",
+            name: str = "effect") -> list[Check]:
+    """Does ``resource`` (a PATCH answer, or the resource read back) show what ``patch`` sent?"""
     checks: list[Check] = []
-    for op in _operations(ex):
+    for op in _operations(patch):
         kind = str(op.get("op") or "").lower()
         for path, value in _op_items(op):
             lowered = path.lower()
             if lowered.startswith("members"):
-                if "members" not in answer:
+                if "members" not in resource and kind == "add":
+                    if shown_by != "the answer":  # a read-back without members lost them all
+                        ids = _member_ids(path, value)
+                        checks.append(Check(name, not ids, f"members {ids} were added but {shown_by} lists no members",
+                                            severity, pattern))
                     continue
-                have = {str(m.get("value")) for m in answer.get("members") or [] if isinstance(m, dict)}
+                have = {str(m.get("value")) for m in resource.get("members") or [] if isinstance(m, dict)}
                 ids = _member_ids(path, value)
                 if kind == "add":
                     lost = [i for i in ids if i not in have]
-                    checks.append(Check("effect", not lost, f"members {lost} were added but the answer does not list them"
-                                        if lost else "the answer lists the added members", "must", pattern))
+                    checks.append(Check(name, not lost, f"members {lost} were added but {shown_by} does not list them"
+                                        if lost else f"{shown_by} lists the added members", severity, pattern))
                 elif kind == "remove":
                     kept = [i for i in ids if i in have]
-                    checks.append(Check("effect", not kept, f"members {kept} were removed but the answer still lists them"
-                                        if kept else "the answer no longer lists the removed members", "must", pattern))
+                    checks.append(Check(name, not kept, f"members {kept} were removed but {shown_by} still lists them"
+                                        if kept else f"{shown_by} no longer lists the removed members", severity, pattern))
                 continue
-            actual = scim_get(answer, path)
+            actual = scim_get(resource, path)
             if kind == "remove":
-                checks.append(Check("effect", actual in (None, "", []), f"{path} was removed but the answer shows {actual!r}",
-                                    "must", pattern))
+                checks.append(Check(name, _empty(actual), f"{path} was removed but {shown_by} shows {actual!r}"
+                                    if not _empty(actual) else f"{path} removed", severity, pattern))
                 continue
             wanted = value
             if lowered.endswith("manager") and isinstance(value, list) and value and isinstance(value[0], dict):
@@ -389,9 +471,9 @@ def _effects(ex: Exchange, pattern: str | None) -> list[Check]:
                 wanted = value.get("value")
             if isinstance(wanted, (dict, list)):
                 continue  # a complex value: the engine does not send these outside roles; not compared
-            same = _norm(actual) == _norm(wanted)
-            checks.append(Check("effect", same, f"{path}: sent {wanted!r}, the answer shows {actual!r}" if not same
-                                else f"{path} as sent", "must", pattern))
+            same = _norm(actual) == _norm(wanted) or (_empty(wanted) and _empty(actual))
+            checks.append(Check(name, same, f"{path}: sent {wanted!r}, {shown_by} shows {actual!r}" if not same
+                                else f"{path} as sent", severity, pattern))
     return checks
 
 

@@ -20,7 +20,9 @@ from typing import Any
 from simulator.engine.target_profile import TargetProfile
 
 from .capture import Exchange
-from .patterns import PATTERNS, Check, Story, check_exchange, check_probe, classify
+from .diagnose import Diagnosis, diagnose, headline, name_target, target_label
+from .patterns import PATTERN_BY_ID, PATTERNS, Check, Story, check_exchange, check_probe, classify
+from .validator import CLEANUP, VALIDATOR_PROBES, check_validator_probe
 
 __all__ = ["TargetReport", "PassSummary", "PatternVerdict", "build_report", "render_text", "render_json", "DEVIATIONS",
            "VERDICTS"]
@@ -51,6 +53,7 @@ _NEVER_SENT = {
     TargetProfile.GENESYS: {
         "create-group": "the genesys profile never creates groups: Genesys can't create or delete groups through "
                         "this app (reference §8)",
+        "duplicate-group": "the genesys profile never creates groups, so no group is created twice (reference §8)",
         "delete-group": "the genesys profile never deletes groups: Genesys can't create or delete groups through "
                         "this app (reference §8)",
     },
@@ -88,6 +91,18 @@ class TargetReport:
     passes: list[PassSummary]
     verdicts: list[PatternVerdict]
     exchanges: list[Exchange]
+    #: why the run failed and what to change, when one cause explains it (diagnose.py)
+    diagnosis: Diagnosis | None = None
+
+    @property
+    def label(self) -> str:
+        """How the report names the server ("your SCIM server"; "Genesys" for the genesys profile)."""
+        return target_label(self.profile)
+
+    @property
+    def headline(self) -> str:
+        """The first line: the cause and the fix, or what failed, or that nothing did."""
+        return headline(self.diagnosis, self.verdicts, self.label)
 
     @property
     def ok(self) -> bool:
@@ -112,10 +127,20 @@ def build_report(scenario: str, seed: int, tenant_url: str, profile: TargetProfi
     server's ids stable, and judge each pattern."""
     stories: dict[str, Story] = {}
     first_pages: dict[tuple[str, str], Exchange] = {}
+    by_n = {ex.n: ex for ex in exchanges}
     for ex in exchanges:
-        if ex.source == "engine":
+        if ex.source in ("engine", "story"):  # the engine's requests, and a story's own SCIM steps
             ex.patterns = classify(ex, rfc=ex.phase == compliance_phase)
-            ex.checks = check_exchange(ex, stories.setdefault(ex.phase, Story()))
+            if ex.source == "story" and not ex.patterns and ex.method == "GET" and ex.param("startIndex"):
+                ex.patterns = ["paging"]
+                ex.checks = check_probe(ex)
+            else:
+                ex.checks = check_exchange(ex, stories.setdefault(ex.phase, Story()))
+        elif not ex.patterns or ex.patterns[0] == CLEANUP:
+            ex.checks = []
+        elif ex.patterns[0] in VALIDATOR_PROBES:
+            level = PATTERN_BY_ID[ex.patterns[0]].level
+            ex.checks = check_validator_probe(ex, by_n.get, "must" if level == "MUST" else "should")
         else:
             key = (ex.phase, ex.patterns[0])
             first = first_pages.get(key) if ex.param("startIndex") not in (None, "1") else None
@@ -130,6 +155,12 @@ def build_report(scenario: str, seed: int, tenant_url: str, profile: TargetProfi
                 reason = documented.get((pattern_id, check.name)) or documented.get((pattern_id, "*"))
                 if reason:
                     check.deviation = reason
+    for summary in passes:  # the engine names the target its profile's way; the report names your server
+        summary.failures = [name_target(f, profile) for f in summary.failures]
+        summary.step_errors = [name_target(e, profile) for e in summary.step_errors]
+        quarantine = summary.job.get("quarantine")
+        if quarantine and isinstance(quarantine.get("error"), dict) and quarantine["error"].get("message"):
+            quarantine["error"]["message"] = name_target(str(quarantine["error"]["message"]), profile)
     _stabilize(exchanges, passes)
     verdicts = []
     for pattern in PATTERNS:
@@ -143,7 +174,9 @@ def build_report(scenario: str, seed: int, tenant_url: str, profile: TargetProfi
         findings = [(ex.n, c) for ex in members for c in ex.checks if not c.ok and c.pattern in (None, pattern.id)]
         results = [c.result for _n, c in findings]
         verdicts.append(PatternVerdict(pattern, _worst(results), [ex.n for ex in members], findings))
-    return TargetReport(scenario, seed, tenant_url, profile, token_given, passes, verdicts, exchanges)
+    failed = any(v.verdict == "fail" for v in verdicts)
+    diagnosis = diagnose(tenant_url, token_given, exchanges, profile) if failed else None
+    return TargetReport(scenario, seed, tenant_url, profile, token_given, passes, verdicts, exchanges, diagnosis)
 
 
 # --------------------------------------------------------------------------- stable ids
@@ -162,7 +195,9 @@ def _stabilize(exchanges: list[Exchange], passes: list[PassSummary]) -> None:
 
     for ex in exchanges:
         parts = [p for p in ex.path.split("/") if p]
-        kind = "group" if parts and parts[0].lower() == "groups" else "user"
+        if not parts or parts[0].lower() not in ("users", "groups"):
+            continue  # discovery answers carry ids too ("User", schema URNs): not the server's object ids
+        kind = "group" if parts[0].lower() == "groups" else "user"
         answer = ex.answer
         if isinstance(answer, dict) and isinstance(answer.get("Resources"), list):
             for resource in answer["Resources"]:
@@ -221,6 +256,8 @@ def _check_json(check: Check) -> dict:
 
 def to_dict(report: TargetReport) -> dict:
     return {
+        "headline": report.headline,
+        "diagnosis": report.diagnosis.to_dict() if report.diagnosis else None,
         "scenario": report.scenario,
         "seed": report.seed,
         "target": {"tenantUrl": report.tenant_url, "profile": report.profile.value,
@@ -229,7 +266,8 @@ def to_dict(report: TargetReport) -> dict:
         "summary": {v: sum(1 for p in report.verdicts if p.verdict == v) for v in VERDICTS},
         "verdicts": [{
             "pattern": v.pattern.id, "title": v.pattern.title, "verdict": v.verdict, "sent": v.pattern.sent,
-            "expected": v.pattern.expected, "fact": v.pattern.fact, "requests": v.requests,
+            "expected": v.pattern.expected, "fact": v.pattern.fact, "rfc": v.pattern.rfc,
+            **({"level": v.pattern.level} if v.pattern.level else {}), "requests": v.requests,
             "findings": [{"request": n, **_check_json(c)} for n, c in v.findings],
             **({"note": v.note} if v.note else {}),
         } for v in report.verdicts],
@@ -237,6 +275,7 @@ def to_dict(report: TargetReport) -> dict:
                     "failures": p.failures, "stepErrors": p.step_errors} for p in report.passes],
         "requests": [{
             "n": ex.n, "pass": ex.phase, "source": ex.source, "patterns": ex.patterns, "result": result_of(ex),
+            **({"ref": ex.ref} if ex.ref is not None else {}),
             "sent": {"method": ex.method, "path": ex.path, "query": [list(q) for q in ex.query], "body": ex.body},
             "expected": "; ".join(_expected(p) for p in ex.patterns) or "a SCIM answer",
             "got": {"status": ex.status, "contentType": ex.content_type, "location": ex.location, "body": ex.answer,
@@ -247,7 +286,9 @@ def to_dict(report: TargetReport) -> dict:
 
 
 def _expected(pattern_id: str) -> str:
-    return next(p.expected for p in PATTERNS if p.id == pattern_id)
+    if pattern_id == CLEANUP:
+        return "a clean-up of what a probe created (not judged)"
+    return PATTERN_BY_ID[pattern_id].expected
 
 
 def render_json(report: TargetReport) -> str:
@@ -258,7 +299,8 @@ _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "deviation": "DEVIATION
 
 
 def render_text(report: TargetReport, *, body_limit: int = 240) -> str:
-    lines = [f"Target report: scenario {report.scenario} (seed {report.seed}) against {report.tenant_url}",
+    lines = [report.headline, "",
+             f"Target report: scenario {report.scenario} (seed {report.seed}) against {report.label} at {report.tenant_url}",
              f"Target profile: {report.profile.value}; secret token: "
              + ("given (not shown)" if report.token_given else "none (no Authorization header)"),
              "Each story ran twice: with the tenant URL as given (Entra's default PATCH shapes) and with "
@@ -274,11 +316,16 @@ def render_text(report: TargetReport, *, body_limit: int = 240) -> str:
         lines.append(f"  job {state}; provisioning log entries: {counts}")
         lines += [f"  failed: {f}" for f in p.failures]
         lines += [f"  step error: {e}" for e in p.step_errors]
-    lines += ["", "Verdicts per Entra request pattern:"]
     width = max(len(v.pattern.title) for v in report.verdicts)
-    for v in report.verdicts:
-        where = f"requests {_ranges(v.requests)}" if v.requests else (v.note or "")
-        lines.append(f"  {_MARK[v.verdict]:<9} {v.pattern.title:<{width}}  {where}")
+    for heading, validator in (("Verdicts per Entra request pattern:", False),
+                               ("Validator checks (probes; the RFC's MUST or SHOULD):", True)):
+        lines += ["", heading]
+        for v in report.verdicts:
+            if (v.pattern.id in VALIDATOR_PROBES) is not validator:
+                continue
+            where = f"requests {_ranges(v.requests)}" if v.requests else (v.note or "")
+            word = f"{v.pattern.level:<6} " if validator else ""
+            lines.append(f"  {_MARK[v.verdict]:<9} {word}{v.pattern.title:<{width}}  {where}")
     findings = [(v, n, c) for v in report.verdicts for n, c in v.findings]
     if findings:
         lines += ["", "Findings (each names the reference fact it checks):"]
@@ -287,6 +334,8 @@ def render_text(report: TargetReport, *, body_limit: int = 240) -> str:
                 continue
             lines.append(f"  {v.pattern.title} [{_MARK[v.verdict]}]")
             lines.append(f"    fact: {v.pattern.fact}")
+            if v.pattern.rfc:
+                lines.append(f"    rests on: {v.pattern.rfc}" + (f" ({v.pattern.level})" if v.pattern.level else ""))
             shown: dict[tuple[str, str, str], list[int]] = {}
             for n, c in v.findings:
                 shown.setdefault((c.result, c.name, c.detail), []).append(n)
@@ -299,7 +348,8 @@ def render_text(report: TargetReport, *, body_limit: int = 240) -> str:
     for ex in report.exchanges:
         label = ", ".join(ex.patterns) or "other"
         got = "no answer" if ex.status is None else f"{ex.status}" + (f" {ex.content_type}" if ex.content_type else "")
-        lines.append(f"  #{ex.n} [{ex.phase}{', probe' if ex.source == 'probe' else ''}] {ex.target}  -> {got}  "
+        source = {"probe": ", probe", "story": ", story"}.get(ex.source, "")
+        lines.append(f"  #{ex.n} [{ex.phase}{source}] {ex.target}  -> {got}  "
                      f"{label}  {_MARK[result_of(ex)]}")
         if ex.body is not None:
             lines.append(f"      sent     {_compact(ex.body, body_limit)}")

@@ -15,7 +15,7 @@ from .clock import (
     parse_duration,
 )
 from .config import FIXTURES_DIR, ProvsimConfig, resolve_fixture
-from .errors import ConfigError, FixtureError, ProvsimError, StoreError, UniqueConstraintError
+from .errors import ConfigError, FixtureError, ProvsimError, StorageUnavailable, StoreError, UniqueConstraintError
 from .faults import DroppedConnection, FaultInjector, FaultRule
 from .ids import IdFactory
 from .ratelimit import SlidingWindowLimiter
@@ -41,6 +41,7 @@ __all__ = [
     "ScheduledJob",
     "SlidingWindowLimiter",
     "StateStorage",
+    "StorageUnavailable",
     "Store",
     "StoreError",
     "Surface",

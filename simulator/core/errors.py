@@ -4,7 +4,8 @@
     ├── ConfigError            bad configuration or fixture (raised before anything runs)
     ├── FixtureError           a tenant fixture that does not load
     └── StoreError             the state store or its file
-        └── UniqueConstraintError   a write that would duplicate a unique key
+        ├── UniqueConstraintError   a write that would duplicate a unique key
+        └── StorageUnavailable      the journal cannot be written now (a full disk): retry later
 
 Each HTTP surface has its own ``errors.py`` whose exceptions render the real
 system's error body (SCIM error, Graph OData error, OAuth error); the engine and
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ProvsimError", "ConfigError", "FixtureError", "StoreError", "UniqueConstraintError"]
+__all__ = ["ProvsimError", "ConfigError", "FixtureError", "StoreError", "UniqueConstraintError", "StorageUnavailable"]
 
 
 class ProvsimError(Exception):
@@ -42,3 +43,8 @@ class UniqueConstraintError(StoreError):
         self.table = table
         self.index = index
         self.value = value
+
+
+class StorageUnavailable(StoreError):
+    """A change could not be made durable (the disk is full, the file system went read-only): nothing was
+    changed, and the same request may succeed once the disk recovers (HTTP surfaces answer 503)."""

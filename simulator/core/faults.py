@@ -55,11 +55,16 @@ def _text(name: str, value: Any, limit: int) -> str:
     return value
 
 
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _integer(name: str, value: Any, *, low: int, high: int | None = None, optional: bool = False) -> Any:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"fault {name} must be an integer, got {value!r}")
+        raise ConfigError(f"fault {name} must be an integer, got {_short(value)}")
     if value < low or (high is not None and value > high):
         raise ConfigError(f"fault {name} must be between {low} and {high}" if high is not None
                           else f"fault {name} must be at least {low}")
@@ -67,8 +72,14 @@ def _integer(name: str, value: Any, *, low: int, high: int | None = None, option
 
 
 def _number(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"fault {name} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"fault {name} must be a number, got {_short(value)}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a double
+        finite = False
+    if not finite:
+        raise ConfigError(f"fault {name} must be between {low:g} and {high:g}, got {_short(value)}")
     if not low <= value <= high:
         raise ConfigError(f"fault {name} must be between {low:g} and {high:g}")
     return float(value)
@@ -108,14 +119,33 @@ def _json_value(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def _safe_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a path regex that cannot backtrack catastrophically.
+def _safe_regex(pattern: str) -> Any:
+    """Compile a path regex that always answers in time linear in the path.
 
-    Python's ``re`` cannot be interrupted, so the rule is restricted instead of
-    time-boxed: no repetition of something that itself repeats or branches
-    (``(a+)+``, ``(a|aa)*``), and no back-references.  Paths are short (the
-    URL limit) so what remains matches in linear time.
+    With ``google-re2`` (a dependency; RE2 never backtracks) the pattern runs on
+    RE2, and a pattern RE2 does not support (back-references, look-around) is
+    refused with its reason.  Without it, Python's ``re`` cannot be interrupted,
+    so the rule is restricted instead of time-boxed: no repetition of something
+    that itself repeats, is optional or branches (``(a+)+``, ``(a|aa)*``,
+    ``(a?){30}``), and no back-references.
     """
+    try:
+        import re2
+    except ImportError:
+        return _restricted_regex(pattern)
+    try:
+        _restricted_regex(pattern, check=False)  # Python's syntax errors read better than RE2's
+        options = re2.Options()
+        options.case_sensitive = False
+        options.max_mem = 8 << 20
+        return re2.compile(pattern, options)
+    except re2.error as err:
+        raise ConfigError(f"fault path regular expression refused: {err} (RE2 runs every rule in linear time and has "
+                          "no back-references or look-around; use a glob, or a simpler expression such as "
+                          "re:^/v1.0/users/[^/]+$)") from err
+
+
+def _restricted_regex(pattern: str, *, check: bool = True) -> re.Pattern[str]:
     from re import _parser as sre_parse  # type: ignore[attr-defined]
 
     try:
@@ -123,6 +153,22 @@ def _safe_regex(pattern: str) -> re.Pattern[str]:
         compiled = re.compile(pattern, re.IGNORECASE)
     except (re.error, RecursionError, OverflowError) as err:
         raise ConfigError(f"fault path is not a valid regular expression: {err}") from err
+    if not check:
+        return compiled
+
+    def variable(items: Any) -> bool:
+        """Can this part match strings of different lengths or in different ways (so repeating it backtracks)?"""
+        for op, arg in items:
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, high, sub = arg
+                if low != high or variable(sub):
+                    return True
+            elif name == "BRANCH":
+                return True
+            elif name == "SUBPATTERN" and variable(arg[-1]):
+                return True
+        return False
 
     def risky(items: Any, inside_repeat: bool) -> str | None:
         for op, arg in items:
@@ -131,10 +177,12 @@ def _safe_regex(pattern: str) -> re.Pattern[str]:
                 return "back-references"
             if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
                 low, high, sub = arg
-                unbounded = high == sre_parse.MAXREPEAT or high > 100
-                if inside_repeat and unbounded:
+                repeats = high == sre_parse.MAXREPEAT or high > 1
+                if repeats and variable(sub):
+                    return "a repetition of something that itself varies (repeats, is optional or branches)"
+                if inside_repeat and (high == sre_parse.MAXREPEAT or high > 100):
                     return "a repetition inside a repetition"
-                found = risky(sub, inside_repeat or unbounded)
+                found = risky(sub, inside_repeat or repeats)
                 if found:
                     return found
             elif name == "SUBPATTERN":
@@ -160,7 +208,7 @@ def _safe_regex(pattern: str) -> re.Pattern[str]:
 
     problem = risky(tree, False)
     if problem:
-        raise ConfigError(f"fault path regular expression refused: {problem} can take exponential time "
+        raise ConfigError(f"fault path regular expression refused: {problem} can backtrack and take exponential time "
                           "(use a glob, or a simpler expression such as re:^/v1.0/users/[^/]+$)")
     return compiled
 

@@ -1,4 +1,4 @@
-"""Sliding-window rate limits on the virtual clock.
+"""Sliding-window rate limits on the virtual clock (and, when served, real time too).
 
 Genesys allows 300 requests per minute per client-credentials token; Graph's
 provisionOnDemand allows 5 calls in 10 s.  Both are "at most N hits in any
@@ -8,21 +8,30 @@ hit leaves the window (the Retry-After value).
 Which time the windows use: in-process runs (scenarios, tests, ``make run``)
 use virtual time only, so a run is the same bytes every time.  A served
 simulator (``real_time=True``: ``provsim serve``, the pytest plugin's socket
-server) counts virtual time *plus* the real seconds since it started: on the
-default frozen clock a client that waits out ``Retry-After`` really gets
-through, and moving the clock still moves the windows (docs/fidelity.md).
+server) lets a hit leave its window when *either* the window has passed in
+virtual time (moving the clock still moves the windows) *or* in real seconds,
+and answers Retry-After in real seconds: on the default frozen clock, and on a
+slowed ``--wall-clock --scale 0.001``, a client that waits what the server said
+really gets through (docs/fidelity.md).
+
+Memory stays bounded: a token whose window has passed is forgotten (a sweep
+runs at most once per window, and when the table has doubled), so a server
+handing out a fresh token per request does not grow.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import deque
 from datetime import datetime, timedelta
 
-from .clock import DEFAULT_EPOCH, Clock, WallClock
+from .clock import Clock, WallClock
 
 __all__ = ["SlidingWindowLimiter"]
+
+_SWEEP_MIN = 1024
 
 
 class SlidingWindowLimiter:
@@ -30,45 +39,78 @@ class SlidingWindowLimiter:
         self.clock = clock
         self.limit = limit
         self.window = window
-        self._hits: dict[str, deque[datetime]] = {}
+        # per key: (virtual time, real monotonic seconds) of each hit in the window, oldest first
+        self._hits: dict[str, deque[tuple[datetime, float]]] = {}
         self._lock = threading.Lock()
-        self._wall: WallClock | None = None
         self.real_time = real_time
+        self._sweep_size = _SWEEP_MIN
+        self._swept_at: tuple[datetime, float] | None = None
 
     @property
-    def real_time(self) -> bool:
-        return self._wall is not None
+    def _window_s(self) -> float:
+        return self.window.total_seconds()
 
-    @real_time.setter
-    def real_time(self, on: bool) -> None:
-        # A WallClock started at the epoch: its now() minus the epoch is the real time elapsed since.
-        self._wall = WallClock(DEFAULT_EPOCH) if on and not isinstance(self.clock, WallClock) else None
+    def _speed(self) -> float:
+        """Virtual seconds per real second (how fast the virtual window drains while a client waits)."""
+        if isinstance(self.clock, WallClock):
+            return max(float(getattr(self.clock, "_scale", 1.0)), 1e-9)
+        return 1.0  # a frozen clock moves only when advanced: a client may advance it by Retry-After
 
-    def _now(self) -> datetime:
-        now = self.clock.now()
-        if self._wall is not None:
-            now += self._wall.now() - DEFAULT_EPOCH
-        return now
+    def _expire(self, hits: deque[tuple[datetime, float]], now: datetime, real: float) -> None:
+        edge, real_edge = now - self.window, real - self._window_s
+        while hits and (hits[0][0] <= edge or (self.real_time and hits[0][1] <= real_edge)):
+            hits.popleft()
+
+    def _stamp(self) -> tuple[datetime, float]:
+        return self.clock.now(), time.monotonic() if self.real_time else 0.0
 
     def hit(self, key: str) -> int | None:
         """Count a hit for ``key``; None if allowed, else Retry-After in whole seconds (>= 1)."""
-        now = self._now()
+        now, real = self._stamp()
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
+            self._maybe_sweep(now, real)
+            hits = self._hits.get(key)
+            if hits is None:
+                hits = self._hits[key] = deque()
+            self._expire(hits, now, real)
             if len(hits) >= self.limit:
-                wait = (hits[0] + self.window - now).total_seconds()
+                oldest, oldest_real = hits[0]
+                wait = (oldest + self.window - now).total_seconds()
+                if self.real_time:
+                    wait = min(wait / self._speed(), oldest_real + self._window_s - real)
                 return max(1, math.ceil(wait))
-            hits.append(now)
+            hits.append((now, real))
             return None
 
+    def _maybe_sweep(self, now: datetime, real: float) -> None:
+        """Forget keys whose windows have passed: once per window, or when the table has doubled."""
+        last = self._swept_at
+        due = last is None or now - last[0] >= self.window or (self.real_time and real - last[1] >= self._window_s)
+        if not due and len(self._hits) <= self._sweep_size:
+            return
+        for key in list(self._hits):
+            hits = self._hits[key]
+            self._expire(hits, now, real)
+            if not hits:
+                del self._hits[key]
+        self._sweep_size = max(_SWEEP_MIN, 2 * len(self._hits))
+        self._swept_at = (now, real)
+
     def remaining(self, key: str) -> int:
-        now = self._now()
+        now, real = self._stamp()
         with self._lock:
-            hits = self._hits.get(key, deque())
-            return self.limit - sum(1 for h in hits if h > now - self.window)
+            hits = self._hits.get(key)
+            if hits is None:
+                return self.limit
+            self._expire(hits, now, real)
+            return self.limit - len(hits)
+
+    def __len__(self) -> int:
+        """How many keys (tokens) have hits in their window (idle ones are forgotten)."""
+        return len(self._hits)
 
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
+            self._sweep_size = _SWEEP_MIN
+            self._swept_at = None

@@ -26,7 +26,7 @@ import yaml
 
 from .clock import DEFAULT_EPOCH, VirtualClock, WallClock, isoformat, parse_datetime
 from .config import ProvsimConfig, resolve_fixture
-from .errors import FixtureError
+from .errors import FixtureError, StoreError
 from .faults import FaultInjector
 from .ids import IdFactory, export_state, import_state
 from .store import Store
@@ -118,7 +118,12 @@ class Runtime:
         if meta.get("now") and isinstance(self.clock, VirtualClock) and not self.config.wall_clock:
             self.clock._now = parse_datetime(meta["now"])
         if meta.get("ids"):
-            import_state(self.ids, _decode_ids(meta["ids"]))
+            try:
+                import_state(self.ids, _decode_ids(meta["ids"]))
+            except (ValueError, TypeError, KeyError, AttributeError, struct.error) as err:
+                raise StoreError(f"state file {self.store.path}: the id streams it records cannot be resumed "
+                                 f"({type(err).__name__}: {err}); restore the state file and its journal from a "
+                                 "backup, or move them away to start afresh") from None
         log.info("resumed state from %s (virtual time %s)", self.store.path, meta.get("now"))
 
     # ---- surfaces -------------------------------------------------------

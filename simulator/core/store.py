@@ -25,13 +25,23 @@ Why not TinyDB as it comes:
   only replaced) and serialises them outside it, in chunks, then writes the
   file atomically (temp file, fsync, rename, fsync of the directory).
 
-  Journal layout: one record per line, ``{"seq": n, "clear": true?, "w":
-  [[table, doc_id, document-or-null], ...], "m": [[meta path, value], ...]}``.
-  A compaction renames the live journal to ``<state>.journal.<seq>`` (20
-  digits), writes the state file with ``_provsim.seq = seq``, then deletes the
-  renamed segment; loading replays every segment and the live journal in order,
-  skipping records the state file already holds.  A torn last line (the
-  process died while writing it, so it was never acknowledged) is ignored.
+  Journal layout: one record per line, ``<length> <crc32> {"seq": n, "clear":
+  true?, "w": [[table, doc_id, document-or-null], ...], "m": [[meta path,
+  value], ...]}``: the payload's byte length and checksum frame it (journals
+  from before the framing, plain JSON lines, are still read).  A compaction
+  renames the live journal to ``<state>.journal.<seq>`` (20 digits), writes the
+  state file with ``_provsim.seq = seq``, then deletes the renamed segment;
+  loading replays every segment and the live journal in order, skipping records
+  the state file already holds.  Recovery, as SQLite's WAL and Kafka's log do
+  it: a torn tail (a record cut short or failing its checksum with nothing
+  intact after it: the process died writing it, so it was never acknowledged)
+  is cut off the file before the next append, so a later crash cannot strand
+  acknowledged records behind it; a damaged record *followed* by intact ones is
+  a one-line :class:`StoreError` naming the file and the record.  A failed
+  append (a full disk) removes its own partial bytes and is never acknowledged
+  (:class:`StorageUnavailable`); temporary files of a compaction killed
+  mid-write are removed at the next start; a state file missing beside a
+  journal that does not start at the first record is refused.
 
 Each table also keeps a change log (``changes_since(seq)``): the store-wide
 sequence number of every write and the document it touched.  Graph delta
@@ -46,8 +56,10 @@ import copy
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,7 +71,7 @@ from tinydb.queries import QueryLike
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from .errors import StoreError, UniqueConstraintError
+from .errors import StorageUnavailable, StoreError, UniqueConstraintError
 
 __all__ = ["Store", "IndexedTable", "Index", "StateStorage", "Journal", "load_state"]
 
@@ -163,57 +175,172 @@ def _set_path(target: dict[str, Any], path: list[Any], value: Any) -> None:
 
 
 def _apply(tables: dict[str, dict[int, dict[str, Any]]], record: dict[str, Any]) -> None:
+    """Apply one journal record; a record of the wrong shape raises ValueError/TypeError/KeyError."""
     if record.get("clear"):
         for name in list(tables):
             tables[name] = {}
-    for name, doc_id, doc in record.get("w", ()):
+    writes = record.get("w", ())
+    if not isinstance(writes, list):
+        raise TypeError("'w' is not a list of writes")
+    for write in writes:
+        name, raw_id, doc = write
+        doc_id = _doc_id(raw_id)
+        if not isinstance(name, str) or not (doc is None or isinstance(doc, dict)):
+            raise TypeError(f"write {write!r:.80} is not [table, doc id, document or null]")
         table = tables.setdefault(name, {})
         if doc is None:
-            table.pop(int(doc_id), None)
+            table.pop(doc_id, None)
         else:
-            table[int(doc_id)] = doc
+            table[doc_id] = doc
     meta = tables.setdefault(_META_TABLE, {}).setdefault(1, {})
     for path, value in record.get("m", ()):
+        if not isinstance(path, list) or not path:
+            raise TypeError(f"meta path {path!r:.80} is not a list of keys")
         _set_path(meta, list(path), value)
     meta["seq"] = max(int(meta.get("seq", 0)), int(record["seq"]))
 
 
-def _replay(path: Path, journal: Path, tables: dict[str, dict[int, dict[str, Any]]], base_seq: int, *, last: bool) -> int:
-    """Apply the records of one journal file newer than ``base_seq``; returns how many."""
+def _doc_id(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise TypeError(f"document id {raw!r:.40} is not a number")
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"document id {raw!r:.40} is not a number") from None
+
+
+# ---- the journal's record framing ------------------------------------------------------------
+# A record is one line: ``<payload length> <crc32 of the payload, 8 hex> <JSON payload>\n``.  The
+# length tells a record cut short (the process died writing it, the disk filled up) from a whole
+# one; the checksum tells a whole record from a damaged one.  Lines that start with ``{`` are the
+# unframed records of journals written before the framing; they are still read.
+_FRAME = re.compile(rb"(\d{1,12}) ([0-9a-f]{8}) ")
+
+
+def _frame(payload: bytes) -> bytes:
+    return b"%d %08x " % (len(payload), zlib.crc32(payload)) + payload + b"\n"
+
+
+def _unframe(line: bytes) -> dict[str, Any]:
+    """The record of one journal line; ValueError says why it is not one."""
+    if line[:1] == b"{":  # an unframed record of an older journal
+        payload = line
+    else:
+        head = _FRAME.match(line)
+        if head is None:
+            raise ValueError("no record header")
+        payload = line[head.end():]
+        if len(payload) != int(head.group(1)):
+            raise ValueError(f"{len(payload)} bytes where the header says {int(head.group(1))}")
+        if zlib.crc32(payload) != int(head.group(2), 16):
+            raise ValueError("checksum mismatch")
+    try:
+        record = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError) as err:
+        raise ValueError(str(err)) from err
+    if not isinstance(record, dict) or isinstance(record.get("seq"), bool) or not isinstance(record.get("seq"), int):
+        raise ValueError("not a journal record")
+    return record
+
+
+@dataclass
+class _JournalFile:
+    """The intact records of one journal file, and where they end."""
+
+    records: list[tuple[int, dict[str, Any]]]
+    end: int  # byte offset just after the last intact record
+    size: int
+    torn: str | None  # why the bytes after ``end`` are not a record (a torn tail), None if there are none
+
+
+def _read_journal(path: Path, journal: Path) -> _JournalFile:
+    """Parse a journal; damage followed by intact records (not a torn tail) raises a one-line StoreError."""
     try:
         data = journal.read_bytes()
     except FileNotFoundError:
-        return 0
-    lines = data.split(b"\n")
-    applied = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
+        return _JournalFile([], 0, 0, None)
+    records: list[tuple[int, dict[str, Any]]] = []
+    pos = number = 0
+    while pos < len(data):
+        newline = data.find(b"\n", pos)
+        line = data[pos:] if newline < 0 else data[pos:newline]
+        if not line.strip() and newline >= 0:
+            pos = newline + 1
             continue
-        torn = last and number == len(lines)  # no newline after it: the writer died mid-line
+        number += 1
+        problem: str | None = None
+        if newline < 0:
+            problem = "it was cut short (no end of line)"
+        else:
+            try:
+                records.append((number, _unframe(line)))
+            except ValueError as err:
+                problem = str(err)
+        if problem is not None:
+            later = _intact_after(data, newline + 1 if newline >= 0 else len(data))
+            if later:
+                raise StoreError(f"journal {journal} record {number} (byte {pos}) is damaged ({problem}) and "
+                                 f"{later} intact record(s) follow it; the state file {path} and the {number - 1} "
+                                 "record(s) before it are intact: restore the journal from a backup, or move it away "
+                                 "to start from the state file alone")
+            return _JournalFile(records, pos, len(data), problem)
+        pos = newline + 1
+    return _JournalFile(records, pos, len(data), None)
+
+
+def _intact_after(data: bytes, pos: int) -> int:
+    """How many intact records follow ``pos`` (0: what is left is a torn tail)."""
+    count = 0
+    for line in data[pos:].split(b"\n")[:-1]:  # the part after the last newline is never whole
+        if line.strip():
+            try:
+                _unframe(line)
+            except ValueError:
+                continue
+            count += 1
+    return count
+
+
+def _replay(path: Path, journal: Path, parsed: _JournalFile, tables: dict[str, dict[int, dict[str, Any]]],
+            base_seq: int) -> int:
+    """Apply the records of one journal file newer than ``base_seq``; returns how many."""
+    applied = 0
+    for number, record in parsed.records:
+        if record["seq"] <= base_seq:
+            continue
         try:
-            record = json.loads(line.decode("utf-8"))
-            if not isinstance(record, dict) or not isinstance(record.get("seq"), int):
-                raise ValueError("not a journal record")
-        except (ValueError, UnicodeDecodeError, RecursionError) as err:
-            if torn:
-                log.warning("%s: ignoring a torn last record (never acknowledged)", journal)
-                break
-            raise StoreError(f"journal {journal} line {number} is damaged ({err}); the state file {path} and the "
-                             "records before that line are intact") from err
-        if record["seq"] > base_seq:
             _apply(tables, record)
-            applied += 1
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            raise StoreError(f"journal {journal} record {number} is not a valid journal record ({err}); the state "
+                             f"file {path} and the {number - 1} record(s) before it are intact") from None
+        applied += 1
     return applied
+
+
+@dataclass
+class LoadedState:
+    tables: dict[str, dict[int, dict[str, Any]]]
+    replayed: int
+    #: where the live journal's intact records end, when a torn tail follows them (recovery truncates it)
+    live_end: int | None = None
 
 
 def load_state(path: Path) -> tuple[dict[str, dict[int, dict[str, Any]]], int]:
     """The tables of a state file with its journal replayed; and how many records were replayed.
 
     Anything that is not a provsim state file (not UTF-8, not JSON, ``[]``,
-    ``null``, wrong types) raises :class:`StoreError` naming the file.
+    ``null``, wrong types), a damaged journal record followed by intact ones, and
+    a state file missing beside a journal that does not hold everything raise
+    :class:`StoreError`: one line naming the file (and the record).
     """
+    loaded = _load(path)
+    return loaded.tables, loaded.replayed
+
+
+def _load(path: Path) -> LoadedState:
     tables: dict[str, dict[int, dict[str, Any]]] = {}
-    if path.exists() and path.stat().st_size:
+    has_state = path.exists() and path.stat().st_size > 0
+    if has_state:
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as err:
@@ -228,38 +355,82 @@ def load_state(path: Path) -> tuple[dict[str, dict[int, dict[str, Any]]], int]:
     base = tables.get(_META_TABLE, {}).get(1, {}).get("seq", 0)
     if not isinstance(base, int):
         raise _not_state(path, f"_provsim.seq is {base!r}, not a number")
-    journals = _segments(path) + [_journal_path(path)]
+    live = _journal_path(path)
+    journals = _segments(path) + [live]
+    parsed = [(journal, _read_journal(path, journal)) for journal in journals]
+    if not has_state:
+        # A journal that holds everything starts with a record built on nothing ("base": 0) or a reset;
+        # journals from before "base" was written are read as they always were.
+        first = next(((j, rec) for j, p in parsed for _, rec in p.records[:1]), None)
+        if first is not None and first[1].get("base", 0) != 0 and not first[1].get("clear"):
+            journal, record = first
+            raise StoreError(f"state file {path} is missing, but its journal {journal} is there and builds on record "
+                             f"{record['base']}, which only the missing state file held. Put the state file back, or "
+                             f"move {journal} away to start afresh")
     replayed = 0
-    for i, journal in enumerate(journals):
-        replayed += _replay(path, journal, tables, base, last=i == len(journals) - 1)
-    return tables, replayed
+    live_end: int | None = None
+    for journal, journal_file in parsed:
+        if journal_file.torn is not None:
+            log.warning("%s: dropping a torn last record at byte %d (%s); it was never acknowledged", journal,
+                        journal_file.end, journal_file.torn)
+            if journal == live:
+                live_end = journal_file.end
+        replayed += _replay(path, journal, journal_file, tables, base)
+    return LoadedState(tables, replayed, live_end)
 
 
 class Journal:
-    """The append-only write-ahead log beside a state file (one JSON line per commit)."""
+    """The append-only write-ahead log beside a state file (one framed record per commit).
 
-    def __init__(self, path: Path, *, fsync: bool = False) -> None:
+    ``truncate_to`` cuts a torn tail off before the first append (recovery); a
+    failed append (a full disk) cuts its own partial bytes off again, so the file
+    only ever holds whole records.
+    """
+
+    def __init__(self, path: Path, *, fsync: bool = False, truncate_to: int | None = None) -> None:
         self.path = path
         self.fsync = fsync
         self.records = 0
-        self._fd = self._open()
+        self._fd = self._open(truncate_to)
 
-    def _open(self) -> int:
+    def _open(self, truncate_to: int | None = None) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self.bytes = os.fstat(fd).st_size
+        size = os.fstat(fd).st_size
+        if truncate_to is not None and truncate_to < size:
+            os.ftruncate(fd, truncate_to)
+            os.fsync(fd)
+            size = truncate_to
+        self.bytes = size
+        self._partial = False
         return fd
 
-    def append(self, line: bytes) -> None:
-        """Write one record; when this returns the record survives ``kill -9`` (and power loss with fsync)."""
-        view = memoryview(line)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        if self.fsync:
-            os.fsync(self._fd)
-        self.bytes += len(line)
+    def append(self, payload: bytes) -> None:
+        """Write one record; when this returns the record survives ``kill -9`` (and power loss with fsync).
+        On an OSError nothing of the record stays in the file (as far as the file system lets us)."""
+        if self._partial:
+            self._cut_partial()
+        view = memoryview(_frame(payload))
+        size = len(view)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            if self.fsync:
+                os.fsync(self._fd)
+        except OSError:
+            self._partial = True
+            try:
+                self._cut_partial()
+            except OSError:
+                pass  # tried again before the next append
+            raise
+        self.bytes += size
         self.records += 1
+
+    def _cut_partial(self) -> None:
+        os.ftruncate(self._fd, self.bytes)
+        self._partial = False
 
     def rotate(self, seq: int) -> Path:
         """Close this journal under the name ``<journal>.<seq>`` and start an empty one."""
@@ -289,8 +460,11 @@ class StateStorage(Storage):
         self.dirty = False
         self.flush_count = 0
         self.replayed = 0
+        #: where the live journal's intact records end when a torn tail follows (cut off before the first append)
+        self.journal_end: int | None = None
         if self.path:
-            self._tables, self.replayed = load_state(self.path)
+            loaded = _load(self.path)
+            self._tables, self.replayed, self.journal_end = loaded.tables, loaded.replayed, loaded.live_end
             self.dirty = bool(self.replayed)
 
     # -- tinydb.Storage interface (used for whole-database reads/writes only) --
@@ -322,6 +496,17 @@ def _serialize_chunks(tables: dict[str, dict[int, dict[str, Any]]]) -> Iterator[
             yield (("," if start else "") + body).encode("utf-8")
         yield b"}"
     yield b"}"
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Temporary files of a compaction killed mid-write (``_write_atomically``'s names); they were never the
+    state file and nothing reads them."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            stale.unlink()
+            log.warning("removed %s, left by a compaction that did not finish", stale)
+        except OSError as err:
+            log.warning("cannot remove %s: %s", stale, err)
 
 
 def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
@@ -651,13 +836,27 @@ class Store:
         self.auto_compact = True
         self._compact_lock = threading.Lock()
         self.compactions = 0
-        self.last_error: str | None = None
+        self._journal_error: str | None = None
+        self._compact_error: str | None = None
+        self._resend_meta = False
         self._state_bytes = self.path.stat().st_size if self.path and self.path.exists() else 0
-        self._journal: Journal | None = Journal(_journal_path(self.path), fsync=fsync) if self.path else None
+        self._journal: Journal | None = None
+        #: the seq of the state the next record builds on, written into it when it starts a journal file
+        self._base: int | None = None
+        if self.path:
+            _remove_stale_temp_files(self.path)
+            self._journal = Journal(_journal_path(self.path), fsync=fsync, truncate_to=self.storage.journal_end)
+            if self._journal.bytes == 0:
+                self._base = int(self.meta().get("seq", 0)) if self.path.exists() else 0
 
     @property
     def path(self) -> Path | None:
         return self.storage.path
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last journal append or compaction failed; None once each has succeeded again."""
+        return self._journal_error or self._compact_error
 
     def table(self, name: str, indexes: Iterable[Index] = ()) -> IndexedTable:
         """The table ``name``, created on first use; extra indexes are added."""
@@ -726,18 +925,26 @@ class Store:
                     self._undo[-1].extend(log)
 
     # ---- durability ---------------------------------------------------
-    def _commit_locked(self, *, force_meta: bool) -> bool:
+    def _commit_locked(self, *, force_meta: bool, full_meta: bool = False) -> bool:
         journal = self._journal
         if journal is None:
             return False
         if not (self._pending or self._meta_pending or self._clear_pending or force_meta):
             return False
         meta_updates: list[tuple[list[Any], Any]] = [([k], v) for k, v in self._meta_pending.items()]
-        if self.commit_meta is not None:
+        # After a failed append the runtime believes it journaled what that record held (it sends only
+        # what moved since): the next record carries the whole clock and id state instead.
+        full_meta = full_meta or self._resend_meta
+        if full_meta and self.full_meta is not None:
+            # a record that clears everything must carry the whole clock and id state, not what moved
+            meta_updates += [([k], v) for k, v in self.full_meta().items()]
+        elif self.commit_meta is not None:
             meta_updates += self.commit_meta()
         if not (self._pending or meta_updates or self._clear_pending):
             return False
         record: dict[str, Any] = {"seq": self._next_seq()}
+        if self._base is not None:
+            record["base"] = self._base
         if self._clear_pending:
             record["clear"] = True
         live = self.storage._tables
@@ -745,14 +952,20 @@ class Store:
         if meta_updates:
             record["m"] = meta_updates
         try:
-            line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+            payload = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         except (ValueError, TypeError, RecursionError) as err:  # UnicodeEncodeError is a ValueError
+            self._seq -= 1
             raise StoreError(f"a change cannot be stored: {err}") from err
         try:
-            journal.append(line)
+            journal.append(payload)
         except OSError as err:
-            self.last_error = f"journal write failed: {err}"
-            raise StoreError(f"the state journal {journal.path} cannot be written: {err}") from err
+            self._seq -= 1
+            self._resend_meta = True
+            self._journal_error = f"journal write failed: {err}"
+            raise StorageUnavailable(f"the state journal {journal.path} cannot be written: {err}") from err
+        self._journal_error = None
+        self._resend_meta = False
+        self._base = None
         self._pending.clear()
         self._meta_pending.clear()
         self._clear_pending = False
@@ -772,8 +985,11 @@ class Store:
         return self._journal.bytes if self._journal is not None else 0
 
     def needs_compaction(self) -> bool:
+        """The journal has outgrown the state file, or the last compaction failed (retry it)."""
         journal = self._journal
-        return journal is not None and journal.bytes > max(COMPACT_MIN_BYTES, self._state_bytes)
+        if journal is None:
+            return False
+        return self._compact_error is not None or journal.bytes > max(COMPACT_MIN_BYTES, self._state_bytes)
 
     def maybe_compact(self) -> bool:
         """Compact if the journal has outgrown the state file (and callers are meant to)."""
@@ -802,13 +1018,14 @@ class Store:
                 meta["seq"] = seq
                 tables[_META_TABLE] = {1: meta}
                 segment = self._journal.rotate(seq) if self._journal is not None else None
+                self._base = seq
                 self.storage.dirty = False
             try:
                 _write_atomically(self.path, _serialize_chunks(tables))
             except BaseException as err:
                 with self.lock:
                     self.storage.dirty = True  # the rotated segment stays; the next load replays it
-                self.last_error = f"state file write failed: {err}"
+                self._compact_error = f"state file write failed: {err}"
                 raise
             for old in _segments(self.path):
                 if old == segment or int(old.name.rsplit(".", 1)[1]) <= seq:
@@ -816,7 +1033,7 @@ class Store:
             self._state_bytes = self.path.stat().st_size
             self.storage.flush_count += 1
             self.compactions += 1
-            self.last_error = None
+            self._compact_error = None
             return True
 
     def flush(self) -> bool:
@@ -846,7 +1063,11 @@ class Store:
         with self.transaction():
             previous = self.storage._tables
             try:
-                self.storage._tables = _clone(snapshot["tables"])
+                tables = {name: docs for name, docs in snapshot["tables"].items() if name != _META_TABLE}
+                self.storage._tables = _clone(tables)
+                # The snapshot's own meta (its clock, id streams and seq) is not restored: time and ids
+                # only move forward, in this process and, through the journal, after a crash.
+                self.storage._tables[_META_TABLE] = previous.get(_META_TABLE, {1: {}})
                 self.storage.dirty = True
                 self._seq = max(self._seq, snapshot.get("seq", 0)) + 1
                 if self._journal is not None:
@@ -861,7 +1082,7 @@ class Store:
                     for doc_id in table._read_table():
                         table._log_change(doc_id)
                 if self._journal is not None:
-                    self._commit_locked(force_meta=True)
+                    self._commit_locked(force_meta=True, full_meta=True)
             except BaseException:
                 self.storage._tables = previous
                 for table in self._tables.values():

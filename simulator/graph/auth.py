@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 
+from simulator.core.security import b64url_decode
+
 from .errors import InvalidAuthenticationToken
 
 __all__ = ["TokenIssuer", "AccessToken", "GraphClient", "PERMISSIONS", "TOKEN_LIFETIME", "GRAPH_APP_ID"]
@@ -74,7 +76,7 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return b64url_decode(text)  # strict: "<signature>!!" is not the signature
 
 
 @dataclass(frozen=True)

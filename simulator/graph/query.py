@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.core.security import b64url_decode
+
 from .errors import BadRequest, UnsupportedQuery
 from .schema import EntityType
 
@@ -473,7 +475,7 @@ def encode_skiptoken(kind: str, value: Any) -> str:
 
 def decode_skiptoken(token: str) -> tuple[str, str]:
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        raw = b64url_decode(token).decode()
         tag, kind, value = raw.split(":", 2)
         if tag != "s1":
             raise ValueError(raw)

@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from simulator.core.security import b64url_decode
 from simulator.core.store import _clone
 
 from .directory import Directory, is_guid
@@ -81,7 +82,7 @@ def encode_watermark(seq: int) -> Watermark:
 
 def decode_watermark(token: Watermark) -> int:
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        raw = b64url_decode(token).decode()
         if not raw.startswith(_PREFIX):
             raise ValueError(raw)
         return int(raw[len(_PREFIX):])

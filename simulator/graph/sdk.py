@@ -1,6 +1,9 @@
-"""Point the real Microsoft clients (msal, msgraph-sdk) at a provsim server.
+"""Point the real Microsoft clients (msal, msgraph-sdk) at a provsim server over plain http.
 
-Needs the ``test`` extra (msal, msgraph-sdk, requests); nothing here is
+Prefer ``provsim serve --tls`` (the SDKs as they are, with the local CA trusted) or
+``simulator.interception.intercept`` (your code unchanged, in-process): docs/graph-sdk-recipe.md.
+
+Needs the ``sdk`` extra (msal, msgraph-sdk, requests); nothing here is
 imported by the simulator itself.  The recipe, step by step, is in
 docs/graph-sdk-recipe.md::
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from vcr.request import Request
 from werkzeug.wsgi import get_input_stream
 
 from .cassette import CassetteFile, CassetteFormat, Interaction, load_interactions, make_request, make_response
-from .errors import ForbiddenTarget, ProxyError, ReplayMiss
+from .errors import ForbiddenTarget, ProxyError, ReplayMiss, UnscrubbableBody
 from .forward import Forwarder, Upstream, strip_hop_by_hop
 from .matchers import default_matchers
 from .modes import OnMiss, ProxyMode, validate_mode
@@ -73,7 +74,7 @@ class ProxyConfig:
     pseudonymize: bool = False
     pseudonym_key: str = DEFAULT_PSEUDONYM_KEY
     ignore_fields: tuple[str, ...] = ()
-    verify: bool = True
+    verify: bool | ssl.SSLContext = True  # an SSLContext: the system's CAs plus provsim's local CA (--tls)
     timeout: float = 30.0
     traffic_log: Path | None = None
     miss_status: int = 404
@@ -267,17 +268,31 @@ class ProxyApp:
 
     def _forward(self, incoming: _Incoming, start_response: StartResponse, *, record: bool) -> Iterable[bytes]:
         assert self.forwarder is not None
+        recorded_req = None
+        if record and self.cassette is not None:
+            # Scrubbed before anything is forwarded: a body that cannot be scrubbed is refused while the
+            # upstream has done nothing, never answered 500 after it acted.
+            try:
+                recorded_req = self.scrubber.request(self._vcr_request(incoming))
+            except Exception as err:
+                log.exception("cannot scrub %s %s for the cassette", incoming.method, incoming.path)
+                raise UnscrubbableBody(f"the request body cannot be scrubbed for the cassette ({type(err).__name__}); "
+                                       "it was not forwarded") from err
         req = self.forwarder.build(incoming.method, incoming.path, incoming.query, incoming.headers, incoming.body)
         response = self.forwarder.send(req)
         body = response.content  # decoded (gzip/deflate/br): readable, scrubbable cassettes
         headers = self._client_headers(response)
         index = None
-        if record and self.cassette is not None:
-            recorded_req = self.scrubber.request(self._vcr_request(incoming))
-            recorded_resp = self.scrubber.response(make_response(response.status_code, response.reason_phrase, headers, body))
-            index = self.cassette.append(recorded_req, recorded_resp)
-            if self.replayer is not None:
-                self.replayer.add(Interaction(recorded_req, recorded_resp))
+        if recorded_req is not None and self.cassette is not None:
+            # From here on the upstream has acted: whatever goes wrong with the recording, the client gets
+            # the upstream's answer (the miss is logged and shown in the proxy's traffic log).
+            try:
+                recorded_resp = self.scrubber.response(make_response(response.status_code, response.reason_phrase, headers, body))
+                index = self.cassette.append(recorded_req, recorded_resp)
+                if self.replayer is not None:
+                    self.replayer.add(Interaction(recorded_req, recorded_resp))
+            except Exception:
+                log.exception("%s %s was forwarded but could not be recorded", incoming.method, incoming.path)
         self.traffic.add(method=incoming.method, path=self._logged_path(incoming), status=response.status_code, source="upstream", interaction=index)
         out = [*headers, (SOURCE_HEADER, "upstream")]
         start_response(_status_line(response.status_code, response.reason_phrase), out)

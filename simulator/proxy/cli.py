@@ -21,22 +21,24 @@ from typing import Any
 
 import click
 
-from simulator.cli import Context, pass_context
+from simulator.cli import CliError, Context, Reported, bind_failed, pass_context
+from simulator.tls import tls_banner, tls_files, tls_options, upstream_trust
 
 from .modes import OnMiss, ProxyMode
 
 __all__ = ["proxy", "cassette", "ProxyCliError", "FindingsExit"]
 
 
-class ProxyCliError(click.ClickException):
+class ProxyCliError(CliError):
     """A proxy/cassette command that cannot do its work (exit code 3)."""
 
     exit_code = 3
 
 
-class FindingsExit(click.ClickException):
+class FindingsExit(Reported):
     """The command ran and found differences or problems (exit code 1); already printed."""
 
+    code = "findings"
     exit_code = 1
 
     def show(self, file: Any = None) -> None:  # the report itself was the output
@@ -87,6 +89,7 @@ def _recorded_origin(cassette_path: Path | None, fmt: str | None) -> str:
 @click.option("--insecure", is_flag=True, help="Do not verify the upstream's TLS certificate.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.01), help="Upstream timeout in seconds (504 when exceeded).")
 @click.option("--log", "traffic_log", type=click.Path(dir_okay=False, path_type=Path), help="Write the traffic log (JSON lines; `cassette check --played`).")
+@tls_options
 @pass_context
 def proxy(
     ctx: Context,
@@ -109,6 +112,8 @@ def proxy(
     insecure: bool,
     timeout: float,
     traffic_log: Path | None,
+    tls: bool,
+    tls_dir: Path | None,
 ) -> None:
     """Record, replay or spy on traffic between a client and one upstream."""
     from simulator.serve import HttpServer, run_until_signal
@@ -120,11 +125,14 @@ def proxy(
 
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("--certfile and --keyfile go together")
+    if certfile and (tls or tls_dir):
+        raise click.UsageError("--tls/--tls-dir use provsim's local CA; --certfile/--keyfile your own certificate: pick one")
     if upstream is None:
         if ProxyMode(mode) is not ProxyMode.REPLAY or OnMiss(on_miss) is OnMiss.FORWARD:
             raise click.UsageError(f"--upstream is required in {ProxyMode(mode).value} mode"
                                    + (" with --on-miss forward" if ProxyMode(mode) is ProxyMode.REPLAY else ""))
         upstream = _recorded_origin(cassette_path, fmt)
+    tls_material = tls_files(tls, tls_dir, host)  # the same local CA as provsim serve --tls
     try:
         config = ProxyConfig(
             upstream=upstream,
@@ -139,7 +147,8 @@ def proxy(
             pseudonymize=pseudonymize,
             pseudonym_key=pseudonym_key or DEFAULT_PSEUDONYM_KEY,
             ignore_fields=ignore_fields,
-            verify=not insecure,
+            # with --tls the upstream may be provsim serve --tls: its CA is trusted too, beside the system's
+            verify=upstream_trust(tls_material.ca) if tls_material and not insecure else not insecure,
             timeout=timeout,
             traffic_log=traffic_log,
         )
@@ -149,20 +158,29 @@ def proxy(
     except ProxyError as err:
         raise ProxyCliError(str(err)) from err
     ssl_context = (str(certfile), str(keyfile)) if certfile and keyfile else None
-    # waitress (werkzeug when TLS is asked for): the shared server class of provsim serve
-    server = HttpServer(app, host, port, ssl_context=ssl_context)
+    if tls_material is not None:
+        ssl_context = tls_material.pair
+    # waitress (cheroot when TLS is asked for: waitress has none): the shared server class of provsim serve
+    try:
+        server = HttpServer(app, host, port, ssl_context=ssl_context)
+    except OSError as err:
+        app.close()
+        raise bind_failed(err, host, port) from err
     scheme = "https" if ssl_context else "http"
     listening = f"{scheme}://{host}:{server.port}"
 
     def announce() -> None:
         if ctx.as_json:
             _emit(True, {"url": listening, "mode": config.mode.value, "upstream": upstream,
-                         "cassette": str(cassette_path) if cassette_path else None}, "")
+                         "cassette": str(cassette_path) if cassette_path else None,
+                         "tls_ca": str(tls_material.ca) if tls_material else None}, "")
         click.echo(
             f"provsim proxy ({config.mode.value}) on {listening} -> {upstream}"
             + (f", cassette {cassette_path}" if cassette_path else ""),
             err=True,
         )
+        if tls_material is not None:
+            click.echo(tls_banner(tls_material), err=True)
 
     try:
         run_until_signal(server, announce)  # SIGTERM / SIGINT: stop accepting, finish requests in flight

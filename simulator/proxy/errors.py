@@ -30,6 +30,7 @@ __all__ = [
     "CassetteFormatError",
     "ReplayMiss",
     "ForbiddenTarget",
+    "UnscrubbableBody",
     "UpstreamError",
     "UpstreamUnavailable",
     "UpstreamTimeout",
@@ -104,6 +105,14 @@ class ForbiddenTarget(ProxyError):
 
     status = 403
     code = "forbidden_target"
+
+
+class UnscrubbableBody(ProxyError):
+    """A request body the proxy cannot scrub for the cassette: refused *before* it is forwarded, so the
+    upstream never acts on a request whose recording would leak a secret or fail."""
+
+    status = 400
+    code = "unscrubbable_body"
 
 
 class UpstreamError(ProxyError):

@@ -15,6 +15,7 @@ become :class:`UpstreamUnavailable` (502), timeouts :class:`UpstreamTimeout` (50
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -131,7 +132,7 @@ class Forwarder:
         self,
         upstream: str | Upstream,
         *,
-        verify: bool = True,
+        verify: bool | ssl.SSLContext = True,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:

@@ -33,7 +33,19 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from vcr.request import Request
 
-from simulator.core.scrub import REDACTED, SECRET_FIELDS, scrub_form, scrub_headers, scrub_json, scrub_text
+from simulator.core.scrub import (
+    _FORMISH,
+    REDACTED,
+    SECRET_FIELDS,
+    Decoded,
+    decode_body,
+    renderable,
+    scrub_form,
+    scrub_headers,
+    scrub_json,
+    scrub_query,
+    scrub_text,
+)
 from simulator.core.scrub import SECRET_HEADERS as _CORE_SECRET_HEADERS
 
 from .cassette import ResponseDict, make_request
@@ -97,10 +109,18 @@ class Message:
     uri: str = ""
 
     def content_type(self) -> str:
+        return self.full_content_type().split(";", 1)[0].strip().lower()
+
+    def full_content_type(self) -> str:
+        """``Content-Type`` with its parameters (``charset``), or ``""``."""
         for name, value in self.headers:
             if name.lower() == "content-type":
-                return value.split(";", 1)[0].strip().lower()
+                return value
         return ""
+
+    def decoded(self) -> Decoded:
+        """The body as text, whatever its encoding (``simulator.core.scrub.decode_body``)."""
+        return decode_body(self.body, self.full_content_type())
 
 
 ScrubFilter = Callable[[Message], Message]
@@ -130,18 +150,24 @@ class SecretMemory:
 
 
 def _is_json(msg: Message) -> bool:
+    """JSON by its Content-Type, or (none, or text/plain) by what the decoded body is."""
     ct = msg.content_type()
-    return ct == "application/json" or ct.endswith("+json") or (not ct and msg.body[:1] in (b"{", b"["))
+    if ct == "application/json" or ct.endswith("+json"):
+        return True
+    return ct in ("", "text/plain") and bool(msg.body) and msg.decoded().text.lstrip()[:1] in ("{", "[")
 
 
 def _is_form(msg: Message) -> bool:
-    return msg.content_type() == "application/x-www-form-urlencoded"
+    ct = msg.content_type()
+    if ct == "application/x-www-form-urlencoded":
+        return True
+    return ct in ("", "text/plain") and bool(msg.body) and bool(_FORMISH.match(msg.decoded().text.strip()))
 
 
-def _load_json(body: bytes) -> Any:
+def _load_json(msg: Message) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(msg.decoded().text)
+    except (ValueError, RecursionError):
         return _NOT_JSON
 
 
@@ -149,14 +175,16 @@ _NOT_JSON = object()
 
 
 def _rewrite_json(msg: Message, data: Any, new_data: Any, replacements: dict[str, str]) -> Message:
-    """Put ``new_data`` in the body, keeping the original text where it can.
+    """Put ``new_data`` in the body, keeping the original text (and encoding) where it can.
 
-    Tries replacing each changed string's JSON encoding in the original bytes; if the
+    Tries replacing each changed string's JSON encoding in the decoded text; if the
     result does not parse to ``new_data`` (other escaping, non-string secrets), falls
-    back to re-serializing the data."""
+    back to re-serializing the data.  The text goes back into the body's own encoding
+    (a BOM, UTF-16), so a scrubbed recording still looks like what was sent."""
     if new_data == data:
         return msg
-    text = msg.body.decode("utf-8")
+    decoded = msg.decoded()
+    text = decoded.text
     for old, new in sorted(replacements.items(), key=lambda kv: (-len(kv[0]), kv[0])):
         text = text.replace(json.dumps(old), json.dumps(new)).replace(
             json.dumps(old, ensure_ascii=False), json.dumps(new, ensure_ascii=False)
@@ -165,7 +193,12 @@ def _rewrite_json(msg: Message, data: Any, new_data: Any, replacements: dict[str
         ok = json.loads(text) == new_data
     except ValueError:
         ok = False
-    body = text.encode("utf-8") if ok else json.dumps(new_data, ensure_ascii=False).encode("utf-8")
+    if not ok:
+        text = json.dumps(new_data, ensure_ascii=False)
+    try:
+        body = decoded.encode(text) if decoded.exact else renderable(text).encode("utf-8")
+    except UnicodeEncodeError:
+        body = renderable(text).encode("utf-8")
     return _with_body(msg, body)
 
 
@@ -270,7 +303,7 @@ def redact_json_keys(keys: Iterable[str] = SECRET_KEYS, *, memory: SecretMemory 
     def apply(msg: Message) -> Message:
         if not msg.body or not _is_json(msg):
             return msg
-        data = _load_json(msg.body)
+        data = _load_json(msg)
         if data is _NOT_JSON:
             return msg
         new = scrub_json(data, extra)
@@ -286,19 +319,6 @@ def redact_json_keys(keys: Iterable[str] = SECRET_KEYS, *, memory: SecretMemory 
     return apply
 
 
-def _redact_pairs(pairs: list[tuple[str, str]], wanted: frozenset[str], memory: SecretMemory | None) -> tuple[list[tuple[str, str]], bool]:
-    out, changed = [], False
-    for k, v in pairs:
-        if k.lower() in wanted and not is_redacted(v):
-            if memory is not None:
-                memory.remember(v)
-            out.append((k, REDACTED))
-            changed = True
-        else:
-            out.append((k, v))
-    return out, changed
-
-
 def redact_form_fields(names: Iterable[str] = SECRET_KEYS, *, memory: SecretMemory | None = None) -> ScrubFilter:
     """Redact fields of ``application/x-www-form-urlencoded`` bodies (RFC 6749 §2.3.1
     ``client_secret``, RFC 7523 ``client_assertion``, the password grant) with
@@ -309,18 +329,15 @@ def redact_form_fields(names: Iterable[str] = SECRET_KEYS, *, memory: SecretMemo
     def apply(msg: Message) -> Message:
         if not msg.body or not _is_form(msg):
             return msg
-        try:
-            text = msg.body.decode("ascii")
-        except UnicodeDecodeError:
-            return msg
-        pairs = parse_qsl(text, keep_blank_values=True)
-        hits = [(k, v) for k, v in pairs if k.lower() in wanted and v and not is_redacted(v)]
-        if not hits:
+        decoded = msg.decoded()
+        found: list[str] = []
+        text = scrub_form(decoded.text, extra, on_secret=found.append)
+        if text == decoded.text:
             return msg
         if memory is not None:
-            for _, v in hits:
-                memory.remember(v)
-        return _with_body(msg, scrub_form(text, extra).encode("ascii"))
+            for value in found:
+                memory.remember(value)
+        return _with_body(msg, decoded.encode(text) if decoded.exact else text.encode("utf-8"))
 
     return apply
 
@@ -331,28 +348,34 @@ def redact_text_credentials() -> ScrubFilter:
     def apply(msg: Message) -> Message:
         if not msg.body or _is_json(msg) or _is_form(msg):
             return msg
-        try:
-            text = msg.body.decode("utf-8")
-        except UnicodeDecodeError:
+        decoded = msg.decoded()
+        new = scrub_text(decoded.text)
+        if new == decoded.text:
             return msg
-        new = scrub_text(text)
-        return _with_body(msg, new.encode("utf-8")) if new != text else msg
+        return _with_body(msg, decoded.encode(new) if decoded.exact else renderable(new).encode("utf-8"))
 
     return apply
 
 
 def redact_query_params(names: Iterable[str] = SECRET_KEYS, *, memory: SecretMemory | None = None) -> ScrubFilter:
     """Redact query parameters of request URIs (``?access_token=`` still exists in the wild)."""
-    wanted = _names(names)
+    extra = [n for n in _names(names) if n not in SECRET_FIELDS]
 
     def apply(msg: Message) -> Message:
         if msg.kind != "request" or "?" not in msg.uri:
             return msg
-        parts = urlsplit(msg.uri)
-        out, changed = _redact_pairs(parse_qsl(parts.query, keep_blank_values=True), wanted, memory)
-        if not changed:
+        head, _, rest = msg.uri.partition("?")
+        query, hash_sep, fragment = rest.partition("#")
+        found: list[str] = []
+        # matched after percent-decoding and normalising (access%5Ftoken, ;access_token, access_token[]),
+        # the rest of the query kept byte for byte
+        scrubbed = scrub_query(query, extra, on_secret=found.append)
+        if scrubbed == query:
             return msg
-        return replace(msg, uri=urlunsplit(parts._replace(query=urlencode(out, quote_via=quote))))
+        if memory is not None:
+            for value in found:
+                memory.remember(value)
+        return replace(msg, uri=f"{head}?{scrubbed}{hash_sep}{fragment}")
 
     return apply
 
@@ -397,7 +420,7 @@ def redact_json_paths(paths: Iterable[str], *, memory: SecretMemory | None = Non
     def apply(msg: Message) -> Message:
         if not parsed or not msg.body or not _is_json(msg):
             return msg
-        data = _load_json(msg.body)
+        data = _load_json(msg)
         if data is _NOT_JSON:
             return msg
         found: dict[str, str] = {}
@@ -488,7 +511,7 @@ def pseudonymize(key: str = DEFAULT_PSEUDONYM_KEY) -> ScrubFilter:
         if not msg.body:
             return out
         if _is_json(msg):
-            data = _load_json(msg.body)
+            data = _load_json(msg)
             if data is _NOT_JSON:
                 return out
             replacements: dict[str, str] = {}

@@ -43,7 +43,9 @@ def _error_renderer(runtime: Runtime):
         if status in _PLATFORM_CODES:
             context = runtime.ids.stream("purecloud-context").guid()
             return error_body(status, _PLATFORM_CODES[status], message, context), "application/json"
-        return scim_error_body(status, None, message), "application/scim+json"
+        # A 400 decided before any view (a body that is not UTF-8, too deep, a lone surrogate) is a syntax error
+        # (RFC 7644 §3.12 invalidSyntax), as the views' own parse errors are.
+        return scim_error_body(status, "invalidSyntax" if status == 400 else None, message), "application/scim+json"
 
     return render
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli import Context, emit, pass_context
+from simulator.cli import CliError, Context, Reported, emit, pass_context
 
 __all__ = ["scenario_group", "run_scenario_command", "demo_command"]
 
@@ -34,9 +34,17 @@ class _Progress:
             sys.stderr.flush()
 
 
-class InvalidScenario(click.ClickException):
+class InvalidScenario(CliError):
     """The scenario file is wrong (or there is no such scenario): nothing ran."""
 
+    code = "invalid_scenario"
+    exit_code = 2
+
+
+class ReportedInvalid(Reported):
+    """An invalid file the listing already shows (exit 2)."""
+
+    code = "invalid_scenario"
     exit_code = 2
 
 
@@ -50,20 +58,37 @@ def _load(ctx: Context, name: str, junit: Path | None):
     except ScenarioInvalid as err:
         if junit is not None:
             _write(junit, render_invalid_junit(Path(name).stem, err.problems))
-        if ctx.as_json:
-            click.echo(json.dumps({"scenario": name, "ok": False, "valid": False,
-                                   "problems": [p.to_dict() for p in err.problems]}, indent=2, ensure_ascii=False))
-        raise InvalidScenario(f"invalid scenario file, nothing ran ({len(err.problems)} problem(s)):\n{err}") from err
+        raise InvalidScenario(f"invalid scenario file, nothing ran ({len(err.problems)} problem(s)):\n{err}",
+                              details={"scenario": name, "problems": [p.to_dict() for p in err.problems]}) from err
     except ScenarioError as err:
-        raise InvalidScenario(str(err)) from err
+        known = resolve_known(name)
+        raise InvalidScenario(str(err), code="unknown_scenario" if not known else None) from err
 
 
-def _print_report(text: str, out: Path | None) -> None:
-    """The report on stdout, and in ``out`` too when given (saying so on stderr)."""
-    if out is not None:
-        _write(out, text)
-        click.echo(f"report written to {out}", err=True)
-    click.echo(text, nl=False)
+def resolve_known(name: str) -> bool:
+    """Whether ``name`` is a file or a story of the library (else: an unknown story)."""
+    from .errors import ScenarioError
+    from .model import resolve_scenario
+
+    try:
+        resolve_scenario(name)
+    except ScenarioError:
+        return False
+    return True
+
+
+def _print_report(ctx: Context, text: str, out: Path | None, summary: dict, summary_text: str) -> None:
+    """The report on stdout; with ``out``, in that file only, and stdout gets ``summary`` (a short
+    JSON object with --json, ``summary_text`` without), so a script reads a small answer and the
+    report stays in its file."""
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    _write(out, text)
+    if ctx.as_json:
+        click.echo(json.dumps({**summary, "report": str(out)}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"{summary_text}\nreport written to {out}")
 
 
 def _write(path: Path, text: str) -> None:
@@ -85,21 +110,24 @@ def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | 
         result = ScenarioRunner(scenario, progress=bar, seed=seed, record_target=record_target).run()
     finally:
         bar.close()
-    _print_report(render_json(result) if ctx.as_json else render_text(result), out)
+    _print_report(ctx, render_json(result) if ctx.as_json else render_text(result), out,
+                  {"scenario": result.scenario.name, "ok": result.ok, "failures": result.failures},
+                  f"scenario {result.scenario.name}: " + ("every step ran and every expectation held" if result.ok
+                                                          else f"{len(result.failures)} step(s) failed"))
     if junit is not None:
         _write(junit, render_junit(result))
         click.echo(f"JUnit XML written to {junit}", err=True)
     if record_target is not None:
         click.echo(f"engine -> Genesys traffic recorded to {record_target}", err=True)
     if not result.ok:
-        raise click.ClickException(f"{len(result.failures)} step(s) failed")
+        raise Reported(f"{len(result.failures)} step(s) failed", code="scenario_failed")
 
 
 def _run_options(fn):
     """The options `scenario run` and `demo` share."""
     for option in reversed([
         click.option("--seed", type=int, default=None, help="Override the scenario's seed."),
-        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report to this file."),
+        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file instead of stdout, which gets a short summary (JSON with --json)."),
         click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
                      help="Also write JUnit XML for CI: one testcase per expect step (also for an invalid file)."),
         click.option("--progress/--no-progress", default=None,
@@ -118,7 +146,7 @@ def scenario_group() -> None:
 
 
 @scenario_group.command("run")
-@click.argument("name")
+@click.argument("name", required=False)
 @_run_options
 @click.option("--target", metavar="URL",
               help="Provision into your own SCIM server at this tenant URL (e.g. http://localhost:8000/scim/v2) instead "
@@ -130,7 +158,7 @@ def scenario_group() -> None:
               help="With --target: scim (default: groups created, renamed and deleted) or genesys (groups only "
                    "updated, as the PureCloud by Genesys gallery app).")
 @pass_context
-def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, junit: Path | None, progress: bool | None,
+def run_command(ctx: Context, name: str | None, seed: int | None, out: Path | None, junit: Path | None, progress: bool | None,
                 record_target: Path | None, as_json: bool, target: str | None, token: str | None,
                 profile: str | None) -> None:
     """Run scenario NAME (from fixtures/scenarios) or a path to a scenario YAML file.
@@ -140,7 +168,13 @@ def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, jun
 
     With --target the story's job provisions into your own SCIM server, twice (Entra's default
     PATCH shapes, then ?aadOptscim062020), and the target report lists every request with what
-    the engine sent, expected and got, and a verdict per Entra request pattern.
+    the engine sent, expected and got, a verdict per Entra request pattern, and the validator's
+    checks (each with its RFC section, MUST or SHOULD).  Without NAME, --target runs
+    scim-lifecycle, which sends every pattern.  Its first line names the cause and the fix when
+    the server is unreachable, refuses the token, or the URL is not the SCIM root.
+
+    With --out FILE the report goes to FILE only, and stdout gets a short summary (a JSON object
+    with --json).
 
     \b
     Exit status:
@@ -149,15 +183,20 @@ def run_command(ctx: Context, name: str, seed: int | None, out: Path | None, jun
          (--target: a pattern failed)
       2  the file is invalid (each problem as file:line:column): nothing ran
     """
+    from simulator.conformance.run import DEFAULT_STORY
+
     ctx.as_json = ctx.as_json or as_json
     if target is None:
         if token is not None and not _from_env("PROVSIM_TARGET_TOKEN", token) or profile is not None:
             raise click.UsageError("--token and --profile go with --target URL")
+        if name is None:
+            raise click.UsageError(f"Missing argument 'NAME' (a story of `provsim scenario list` or a .yaml file; "
+                                   f"with --target URL it defaults to {DEFAULT_STORY})")
         run_scenario_command(ctx, name, seed, out, progress, record_target, junit)
         return
     if junit is not None:
         raise click.UsageError("--junit is not available with --target (use --json for the target report)")
-    run_target_command(ctx, name, target, token=token, profile=profile or "scim", seed=seed, out=out,
+    run_target_command(ctx, name or DEFAULT_STORY, target, token=token, profile=profile or "scim", seed=seed, out=out,
                        progress=progress, record_target=record_target)
 
 
@@ -170,7 +209,7 @@ def _from_env(name: str, value: str) -> bool:
 def run_target_command(ctx: Context, name: str, url: str, *, token: str | None, profile: str, seed: int | None,
                        out: Path | None, progress: bool | None, record_target: Path | None) -> None:
     """Run the story against the user's SCIM server; print the target report; exit 1 when a pattern failed."""
-    from simulator.conformance import Target, render_json, render_text, run_target
+    from simulator.conformance import VERDICTS, Target, render_json, render_text, run_target
     from simulator.engine.target_profile import parse_profile
 
     scenario = _load(ctx, name, None)
@@ -188,12 +227,17 @@ def run_target_command(ctx: Context, name: str, url: str, *, token: str | None, 
         report = run_target(scenario, target, seed=seed, progress=bar, record_target=record_target)
     finally:
         bar.close()
-    _print_report(render_json(report) if ctx.as_json else render_text(report), out)
+    counts = {v: sum(1 for p in report.verdicts if p.verdict == v) for v in VERDICTS}
+    summary = {"headline": report.headline, "ok": report.ok, "scenario": report.scenario,
+               "target": {"tenantUrl": report.tenant_url, "profile": report.profile.value},
+               "diagnosis": report.diagnosis.to_dict() if report.diagnosis else None, "summary": counts,
+               "failed": [v.pattern.id for v in report.verdicts if v.verdict == "fail"], "requests": len(report.exchanges)}
+    _print_report(ctx, render_json(report) if ctx.as_json else render_text(report), out, summary,
+                  report.headline + "\n" + ", ".join(f"{n} {v}" for v, n in counts.items() if n))
     if record_target is not None:
         click.echo(f"engine -> target traffic recorded to {record_target}", err=True)
     if not report.ok:
-        failed = [v.pattern.title for v in report.verdicts if v.verdict == "fail"]
-        raise click.ClickException(f"{len(failed)} pattern(s) failed: {', '.join(failed)}")
+        raise Reported(report.headline, code="target_failed")
 
 
 @scenario_group.command("list")
@@ -219,7 +263,7 @@ def list_command(ctx: Context, as_json: bool) -> None:
         text += [f"{s.name}  (tenant {s.tenant}, {len(s.steps)} steps)"] + (describe(s.description, width=88) or ["  (no description)"]) + [""]
     emit(ctx, items, "\n".join(text).rstrip("\n") or "no scenarios")
     if not all(i["valid"] for i in items):
-        raise InvalidScenario("some scenario files are invalid (listed above)")
+        raise ReportedInvalid("some scenario files are invalid (listed above)")
 
 
 @scenario_group.command("schema")
@@ -278,7 +322,7 @@ def golden_command(ctx: Context, names: tuple[str, ...], folder: Path, check: bo
             lines.append(f"{scenario.name}: " + ", ".join(str(p) for p in written))
     emit(ctx, items, "\n".join(lines))
     if failed:
-        raise click.ClickException("some stories failed or differ from their goldens (listed above)")
+        raise Reported("some stories failed or differ from their goldens (listed above)", code="golden_mismatch")
 
 
 @click.command("demo")

@@ -99,6 +99,9 @@ class ScenarioRunner:
         self.scenario = scenario
         self.progress = progress
         self.target = target
+        #: with a target: sends a story's ``genesys`` (SCIM) step to the target instead of the Genesys
+        #: fake, ``(method, path, body) -> response or None`` (set by simulator.conformance.run_target)
+        self.target_request: Callable[[str, str, Any], httpx.Response | None] | None = None
         self.tape: TargetTape | None = None
         if app is None:
             from simulator.app import create_app
@@ -392,6 +395,9 @@ class ScenarioRunner:
     def do_genesys(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
         method = args.get("method", "GET")
+        if self.target is not None and self.target_request is not None and args.get("api") != "platform":
+            self._genesys_to_target(args, method, out)
+            return
         call = self.client.genesys_platform_response if args.get("api") == "platform" else self.client.genesys_response
         resp = call(method, args["path"], args.get("body"), token=self.vars.get("genesys_token"),
                     ok=self._expected_statuses(args))
@@ -399,6 +405,26 @@ class ScenarioRunner:
         where = "Genesys Platform API" if args.get("api") == "platform" else "Genesys"
         out.lines.append(f"{where} {method} {args['path']} -> {resp.status_code}")
         self._check_body(args, resp, out)
+
+    def _genesys_to_target(self, args: dict, method: str, out: StepOutcome) -> None:
+        """A story's SCIM step under --target goes to the user's server (docs/target.md): its
+        expect_status and expect_body describe Genesys and are not applicable; the report judges
+        the answer like any other request."""
+        from simulator.conformance.diagnose import target_label
+
+        assert self.target is not None and self.target_request is not None
+        label = target_label(self.target.profile)
+        resp = self.target_request(method, args["path"], args.get("body"))
+        if resp is None:
+            raise StepFailed(f"{label} did not answer {method} {args['path']}")
+        try:
+            self._save(args, resp)
+        except ValueError as err:  # not JSON
+            raise StepFailed(f"{label} answered {method} {args['path']} with {resp.status_code}, not JSON: nothing "
+                             f"to save as ${{{args['save']}}}") from err
+        expectations = [k for k in ("expect_status", "expect_body") if k in args]
+        out.lines.append(f"{label[:1].upper()}{label[1:]}: {method} {args['path']} -> {resp.status_code}"
+                         + (f" ({' and '.join(expectations)}: not applicable with --target)" if expectations else ""))
 
     def _check_body(self, args: dict, resp: httpx.Response, out: StepOutcome) -> None:
         """``expect_body``: the answer's values at the given paths (the step fails, the story goes on)."""

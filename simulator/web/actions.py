@@ -414,7 +414,7 @@ def add_fault(portal: Portal, body: dict) -> dict:
     elif effect == "status":
         try:
             rule["status"] = int(body.get("status") or 503)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ActionError(400, "badRequest", "the status is an HTTP status code such as 503") from None
         if not 400 <= rule["status"] <= 599:
             raise ActionError(400, "badRequest", "the status is an HTTP error status (400-599)")
@@ -426,7 +426,7 @@ def add_fault(portal: Portal, body: dict) -> dict:
     if times not in (None, ""):
         try:
             rule["times"] = int(times)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ActionError(400, "badRequest", "times is a whole number") from None
     added = portal.actor.add_fault(**rule)
     effect_text = "drop the connection" if rule.get("drop") else f"answer {rule['status']}"

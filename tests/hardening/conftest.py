@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import logging
+from types import SimpleNamespace
+
 import pytest
 
 from simulator import login
+from simulator.app import create_app
+from simulator.core import ProvsimConfig
+from simulator.serve import ServerThread, _AccessLog
 
 TENANT = "contoso.onmicrosoft.com"
 
@@ -17,3 +24,24 @@ def scim_headers(http):
 @pytest.fixture
 def graph_headers(http):
     return {"Authorization": f"Bearer {login.graph_token(http, TENANT)['access_token']}"}
+
+
+@pytest.fixture
+def logged_server(tmp_path):
+    """``serve --state STATE --access-log`` in this process: ``.server`` (a ServerThread), ``.state`` (the state
+    file) and ``.access`` (what the access log wrote), for the secret scans that grep everything provsim writes."""
+    state = tmp_path / "state.json"
+    app = create_app(ProvsimConfig(seed=0, state_path=state))
+    app.wsgi_app = _AccessLog(app.wsgi_app)  # serve --access-log
+    access = io.StringIO()
+    handler = logging.StreamHandler(access)
+    access_logger = logging.getLogger("provsim.access")
+    access_logger.addHandler(handler)
+    access_logger.setLevel(logging.INFO)
+    server = ServerThread(app)
+    server.start()
+    try:
+        yield SimpleNamespace(server=server, state=state, access=access)
+    finally:
+        server.stop()
+        access_logger.removeHandler(handler)

@@ -202,7 +202,7 @@ def test_obs5_snapshot_restore_is_validated_and_atomic(http, scim_headers):
 @pytest.mark.parametrize("rule", [
     {"status": 500, "after": "x"}, {"status": 500, "headers": "x"}, {"delay": 1e308}, {"status": 500, "nth": True},
     {"status": 500, "headers": {"X-Evil": "a\r\nSet-Cookie: x=1"}}, {"status": 500, "headers": {"Content-Length": "5"}},
-    {"status": 500, "path": "re:/(a+)+$"}, {"status": "500"}, {"status": 500, "probability": "half"},
+    {"status": 500, "path": "re:/(a)\\1$"}, {"status": "500"}, {"status": 500, "probability": "half"},
 ])
 def test_obs5_fault_rules_of_the_wrong_type_are_refused(http, rule):
     resp = http.post("/_provsim/faults", json=rule)

@@ -22,12 +22,34 @@ def test_every_package_and_fixture_folder_is_named():
     assert PROJECT["tool"]["setuptools"]["package-dir"] == {"simulator.fixtures": "fixtures"}
 
 
+def expanded(extra: str) -> list[str]:
+    """An extra's requirements with its ``provsim[...]`` self-references followed (pip does the same)."""
+    out: list[str] = []
+    for requirement in PROJECT["project"]["optional-dependencies"][extra]:
+        if requirement.startswith("provsim["):
+            for inner in requirement[len("provsim["):].rstrip("]").split(","):
+                out += expanded(inner.strip())
+        else:
+            out.append(requirement)
+    return out
+
+
+def test_extras_are_named_by_use_and_the_runtime_is_lean():
+    """`make run` installs the runtime alone (issue 25: a tenth of what the test extras weigh)."""
+    extras = PROJECT["project"]["optional-dependencies"]
+    assert {"pytest", "sdk", "test", "lint"} <= set(extras)
+    runtime = " ".join(PROJECT["project"]["dependencies"]).lower()
+    for heavy in ("playwright", "schemathesis", "mypy", "msgraph", "purecloud", "scim2-server", "pytest"):
+        assert heavy not in runtime, heavy
+    assert [d for d in expanded("test") if d.startswith("msgraph-sdk==")] and [d for d in expanded("sdk") if d.startswith("msal==")]
+
+
 def test_pytest_is_an_extra_not_a_runtime_dependency():
     runtime = PROJECT["project"]["dependencies"]
     extras = PROJECT["project"]["optional-dependencies"]
     assert not [d for d in runtime if d.lower().startswith("pytest")]
     assert [d for d in extras["pytest"] if d.startswith("pytest")]
-    assert [d for d in extras["test"] if d.startswith("pytest")]
+    assert [d for d in expanded("test") if d.startswith("pytest")]
     assert PROJECT["project"]["entry-points"]["pytest11"] == {"provsim": "simulator.pytest_plugin"}
 
 
@@ -46,6 +68,6 @@ def test_the_tutorials_install_line_installs_what_it_promises():
     text = (REPO / "docs" / "tutorial.md").read_text(encoding="utf-8")
     line = next(line for line in text.splitlines() if line.startswith("python -m pip install"))
     assert line.split("#")[0].split() == ["python", "-m", "pip", "install", "'.[test]'"]
-    test_extra = PROJECT["project"]["optional-dependencies"]["test"]
+    test_extra = expanded("test")
     for sdk in ("PureCloudPlatformClientV2", "msgraph-sdk", "msal"):
         assert sdk in line and any(d.startswith(sdk + "==") for d in test_extra)

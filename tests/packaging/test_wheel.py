@@ -55,11 +55,11 @@ def built(tmp_path_factory) -> tuple[Path, str]:
     return wheel, done.stdout + done.stderr
 
 
-def make_venv(where: Path, requirement: str) -> Path:
+def make_venv(where: Path, requirement: str, *, timeout: float = 300) -> Path:
     """A fresh venv (no pip of its own: this venv's pip installs into it, from pip's cache)."""
     run(sys.executable, "-m", "venv", "--without-pip", where)
     python = where / "bin" / "python"
-    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", requirement)
+    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", requirement, timeout=timeout)
     return python
 
 
@@ -73,6 +73,13 @@ def bare(built, tmp_path_factory) -> Path:
 def with_pytest(built, tmp_path_factory) -> Path:
     """``pip install 'provsim[pytest]'``: what a user's test dependencies add."""
     return make_venv(tmp_path_factory.mktemp("venv") / "with-pytest", f"provsim[pytest] @ {built[0].as_uri()}")
+
+
+@pytest.fixture(scope="module")
+def with_sdk(built, tmp_path_factory) -> Path:
+    """``pip install 'provsim[sdk]'``: Microsoft's and Genesys' SDKs beside provsim (docs/intercept.md)."""
+    # about 60 packages (msgraph-sdk and kiota, azure-identity, aiohttp, the Genesys SDK): slower than the others
+    return make_venv(tmp_path_factory.mktemp("venv") / "with-sdk", f"provsim[sdk] @ {built[0].as_uri()}", timeout=1200)
 
 
 def test_the_wheel_builds_without_warnings_and_carries_every_fixture(built):
@@ -148,3 +155,14 @@ def test_a_user_project_using_the_plugin_passes(with_pytest, tmp_path):
     assert "7 passed" in first.stdout, first.stdout
     again = run(with_pytest, "-m", "pytest", "-p", "no:cacheprovider", cwd=project, env=clean_env())
     assert "7 passed" in again.stdout, again.stdout
+
+
+def test_production_code_runs_unchanged_inside_intercept(with_sdk, tmp_path):
+    """azure-identity + msgraph-sdk, msal and the Genesys SDK, no host or authority changed (issue 22)."""
+    shutil.copy(REPO / "tests" / "packaging" / "intercept_program.py", tmp_path / "program.py")
+    done = run(with_sdk, "program.py", cwd=tmp_path, env=clean_env())
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["graph_users"] > 20 and out["msal"] == "Bearer" and out["genesys"] == ["Megan Bowen"]
+    assert {"Engineering", "Marketing", "Sales", "Support"} <= set(out["groups"])   # through aiohttp
+    assert out["other_host"].startswith("simulator.intercept(): GET https://example.com/ was not sent: example.com")
+    assert out["traffic"] >= 5

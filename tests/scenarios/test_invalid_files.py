@@ -147,8 +147,8 @@ def test_invalid_file_as_json_and_junit_for_ci(cli, tmp_path):
     junit = tmp_path / "junit.xml"
     result = cli.invoke(provsim, ["scenario", "run", str(path), "--json", "--junit", str(junit)])
     assert result.exit_code == 2
-    data = json.loads(result.stdout)
-    assert data["valid"] is False and data["ok"] is False
+    data = json.loads(result.stdout)["error"]  # one error shape for every --json command (issue 25)
+    assert data["code"] == "invalid_scenario" and data["scenario"] == str(path)
     assert data["problems"] == [{"file": str(path), "line": 2, "column": 17, "message":
                                  "step 1 (configure): unknown argument 'scop' (did you mean 'scope'?); configure takes: scope, "
                                  "notify, delete_threshold, tenant_url, secret_token, skip_out_of_scope_deletions, template, "

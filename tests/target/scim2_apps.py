@@ -1,13 +1,11 @@
-"""scim2-server (PyPI) apps for the target tests, and the target-only story: imported by the
+"""scim2-server (PyPI) apps for the target tests, and the name of the lifecycle story: imported by the
 tests and by conftest.py (a module of its own: ``from conftest import`` finds whichever conftest
 another test folder loaded first)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-STORIES = Path(__file__).parent / "stories"
-LIFECYCLE = STORIES / "lifecycle.yaml"
+#: the library's lifecycle story (fixtures/scenarios/scim-lifecycle.yaml): what --target runs by default
+LIFECYCLE = "scim-lifecycle"
 
 
 def _storage(predictable: bool):

@@ -13,6 +13,7 @@ MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
 PROVEN = {
     "manager": "test_scim2_server_refuses_a_manager_sent_as_a_list",
     "remove-members": "test_scim2_server_refuses_remove_members_with_a_value",
+    "duplicate-group": "test_scim2_server_creates_a_second_group_with_the_same_name",
 }
 
 
@@ -49,6 +50,21 @@ def test_scim2_server_refuses_remove_members_with_a_value(scim2_http):
     rfc = {"schemas": [PATCH], "Operations": [{"op": "remove", "path": f'members[value eq "{ada}"]'}]}
     assert scim2_http.patch(f"/Groups/{group}", json=rfc).status_code == 204
     assert not scim2_http.get(f"/Groups/{group}").json().get("members")
+
+
+def test_scim2_server_creates_a_second_group_with_the_same_name(scim2_http):
+    """The validator's duplicate-group probe (a WARN, RFC 7644 §3.3 SHOULD): scim2-server answers 201 to a second
+    group with the same displayName, and a displayName lookup then finds two; a second user with the same
+    userName gets 409 uniqueness (the MUST), and a userName filter in another case finds the user."""
+    first = scim2_http.post("/Groups", json=GROUP)
+    second = scim2_http.post("/Groups", json=GROUP)
+    assert first.status_code == second.status_code == 201 and first.json()["id"] != second.json()["id"]
+    found = scim2_http.get("/Groups", params={"filter": 'displayName eq "Sales"', "excludedAttributes": "members"}).json()
+    assert found["totalResults"] == 2
+    _user(scim2_http, "ada@contoso.com")
+    again = scim2_http.post("/Users", json=USER)
+    assert again.status_code == 409 and again.json()["scimType"] == "uniqueness"
+    assert scim2_http.get("/Users", params={"filter": 'userName eq "ADA@CONTOSO.COM"'}).json()["totalResults"] == 1
 
 
 def test_every_finding_has_its_proof(demo_report, lifecycle_report):

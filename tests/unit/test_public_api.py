@@ -13,7 +13,7 @@ import simulator
 
 REPO = Path(__file__).resolve().parents[2]
 
-PUBLIC = ["create_app", "ProvsimConfig", "InProcessTransport", "ProvsimClient", "run_scenario", "ScenarioResult",
+PUBLIC = ["create_app", "ProvsimConfig", "InProcessTransport", "ProvsimClient", "run_scenario", "ScenarioResult", "intercept",
           "Runtime", "FaultRule", "ProvsimError"]
 
 
@@ -61,7 +61,7 @@ def test_unknown_names_raise_attribute_error_and_dir_lists_the_public_names():
 
 def test_importing_simulator_loads_neither_flask_nor_the_exports():
     code = ("import sys, simulator; import simulator.engine; "
-            "print(sorted(m for m in ('flask', 'simulator.app', 'simulator.client', 'simulator.scenario') "
+            "print(sorted(m for m in ('flask', 'simulator.app', 'simulator.client', 'simulator.scenario', 'simulator.interception') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"

@@ -22,6 +22,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from simulator.core.security import b64url_decode
+
 from ..errors import BadRequest, GraphError
 from ..query import parse_filter, parse_select
 from ..schema import GROUP, USER, EntityType
@@ -39,7 +41,7 @@ def _encode(data: dict) -> str:
 
 def _decode(token: str) -> dict:
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        data = json.loads(b64url_decode(token))
         if not isinstance(data, dict) or data.get("k") not in ("users", "groups"):
             raise ValueError(token)
         return data
