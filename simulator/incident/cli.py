@@ -10,19 +10,18 @@ message names the file and the element).  With ``--json`` an error is ``{"error"
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
-from simulator.cli import Context, emit, pass_context
+from simulator.cli import CliError, Context, Reported, emit, pass_context
 
 __all__ = ["incident_group"]
 
 
-class IncidentInputError(click.ClickException):
+class IncidentInputError(CliError):
     """Invalid input (exit 2): the logs or the story, with the file and the element."""
 
     exit_code = 2
@@ -30,41 +29,19 @@ class IncidentInputError(click.ClickException):
 
     def __init__(self, message: str, *, code: str, file: str, element: str | None = None,
                  problems: list[dict] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        #: set where it is raised: click's context is gone when the error is shown
-        self.as_json = _as_json()
-        self.details: dict[str, Any] = {"file": file}
+        details: dict[str, Any] = {"file": file}
         if element is not None:
-            self.details["element"] = element
+            details["element"] = element
         if problems:
-            self.details["problems"] = problems
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        _show(self, file)
+            details["problems"] = problems
+        super().__init__(message, code=code, details=details)
 
 
-class Diverged(click.ClickException):
-    """The replay ran, and some entries diverge (exit 1); the result is already printed."""
+class Diverged(Reported):
+    """The replay ran, and some entries diverge (exit 1): the result is printed, the reason goes to stderr."""
 
     exit_code = 1
     code = "diverged"
-    reported = True
-
-
-def _as_json() -> bool:
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_object(Context) if ctx is not None else None
-    return bool(obj is not None and obj.as_json)
-
-
-def _show(err: click.ClickException, file: IO[Any] | None) -> None:
-    """``--json``: the error as ``{"error": {...}}`` on stdout (the CLI's contract); else click's text."""
-    if getattr(err, "as_json", False) and not getattr(err, "reported", False):
-        click.echo(json.dumps({"error": {"code": getattr(err, "code", "failed"), "message": err.format_message(),
-                                         **getattr(err, "details", {})}}, indent=2, ensure_ascii=False))
-        return
-    click.ClickException.show(err, file)
 
 
 class _Progress:
