@@ -345,6 +345,24 @@ def _identity(item: dict[str, Any], key: str, element: str, name: str) -> Identi
                     {str(k): v for k, v in details.items()})
 
 
+def _array(item: dict[str, Any], key: str, what: str, element: str, name: str) -> list[tuple[str, dict[str, Any]]]:
+    """(element path, object) of each member of an array property (absent: none)."""
+    value = _get(item, key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise LogsInvalid(name, f"{element}.{key}", f"expected an array, got {_kind(value)}")
+    out = []
+    for i, member in enumerate(value):
+        where = f"{element}.{key}[{i}]"
+        if isinstance(member, str) and _CUT_OFF.match(member.strip()):
+            raise LogsInvalid(name, where, "PowerShell cut this object off: export again with `ConvertTo-Json -Depth 10`")
+        if not isinstance(member, dict):
+            raise LogsInvalid(name, where, f"{what} is a JSON object, not {_kind(member)}")
+        out.append((where, member))
+    return out
+
+
 def _record(item: dict[str, Any], element: str, index: int, name: str) -> LogRecord:
     entry_id = _get(item, "id")
     if not isinstance(entry_id, str) or not entry_id.strip():
@@ -356,30 +374,12 @@ def _record(item: dict[str, Any], element: str, index: int, name: str) -> LogRec
     status = _text(_get(status_info, "status"), f"{element}.provisioningStatusInfo.status", name).lower() or "unknownfuturevalue"
     error = _object(status_info, "errorInformation", f"{element}.provisioningStatusInfo", name) if status_info else {}
     modified: list[tuple[str, str | None, str | None]] = []
-    raw_modified = _get(item, "modifiedProperties")
-    raw_modified = [] if raw_modified is None else raw_modified
-    if not isinstance(raw_modified, list):
-        raise LogsInvalid(name, f"{element}.modifiedProperties", f"expected an array, got {_kind(raw_modified)}")
-    for i, prop in enumerate(raw_modified):
-        where = f"{element}.modifiedProperties[{i}]"
-        if isinstance(prop, str) and _CUT_OFF.match(prop.strip()):
-            raise LogsInvalid(name, where, "PowerShell cut this object off: export again with `ConvertTo-Json -Depth 10`")
-        if not isinstance(prop, dict):
-            raise LogsInvalid(name, where, f"a modifiedProperty is a JSON object, not {_kind(prop)}")
+    for where, prop in _array(item, "modifiedProperties", "a modifiedProperty", element, name):
         modified.append((_text(_get(prop, "displayName"), f"{where}.displayName", name),
                          _optional_text(_get(prop, "oldValue"), f"{where}.oldValue", name),
                          _optional_text(_get(prop, "newValue"), f"{where}.newValue", name)))
     steps: list[StepInfo] = []
-    raw_steps = _get(item, "provisioningSteps")
-    raw_steps = [] if raw_steps is None else raw_steps
-    if not isinstance(raw_steps, list):
-        raise LogsInvalid(name, f"{element}.provisioningSteps", f"expected an array, got {_kind(raw_steps)}")
-    for i, step in enumerate(raw_steps):
-        where = f"{element}.provisioningSteps[{i}]"
-        if isinstance(step, str) and _CUT_OFF.match(step.strip()):
-            raise LogsInvalid(name, where, "PowerShell cut this object off: export again with `ConvertTo-Json -Depth 10`")
-        if not isinstance(step, dict):
-            raise LogsInvalid(name, where, f"a provisioningStep is a JSON object, not {_kind(step)}")
+    for where, step in _array(item, "provisioningSteps", "a provisioningStep", element, name):
         details = _object(step, "details", where, name)
         steps.append(StepInfo(_text(_get(step, "provisioningStepType"), f"{where}.provisioningStepType", name).lower(),
                               _text(_get(step, "name"), f"{where}.name", name),

@@ -66,8 +66,8 @@ def export_pages(client: ProvsimClient) -> list[dict[str, Any]]:
     return pages
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> dict[str, Any]:
+def served_incident() -> tuple[list[dict[str, Any]], str]:
+    """The incident on a served provsim (demo tenant, seed 0): the exported pages and the server's URL."""
     app = create_app(ProvsimConfig(seed=0, fixture="contoso"))
     server = ServerThread(app, "127.0.0.1", 0)
     server.start()
@@ -78,13 +78,19 @@ def exported(tmp_path_factory) -> dict[str, Any]:
         client.close()
     finally:
         server.stop()
+    return pages, server.url
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> dict[str, Any]:
+    pages, url = served_incident()
     folder = tmp_path_factory.mktemp("incident")
     logs = folder / "logs.json"
     # The served app's URL is in each failure's additionalDetails; the docs' copy says provsim.local.
     logs.write_text(json.dumps(pages, indent=1), encoding="utf-8")
     cli = CliRunner()
     imported = cli.invoke(provsim, ["incident", "import", str(logs), "--fixture", "contoso", "--out", str(folder / "story.yaml")])
-    return {"folder": folder, "logs": logs, "pages": pages, "imported": imported, "server": server.url}
+    return {"folder": folder, "logs": logs, "pages": pages, "imported": imported, "server": url}
 
 
 def _entries(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -160,15 +166,6 @@ def test_the_docs_example_logs_are_these(exported) -> None:
 if __name__ == "__main__":  # regenerate the docs' copy of the logs
     import sys
 
-    _app = create_app(ProvsimConfig(seed=0, fixture="contoso"))
-    _server = ServerThread(_app, "127.0.0.1", 0)
-    _server.start()
-    try:
-        _client = ProvsimClient.connect(_server.url)
-        incident(_client)
-        _pages = export_pages(_client)
-        _client.close()
-    finally:
-        _server.stop()
-    Path(sys.argv[1]).write_text(json.dumps(_pages, indent=1).replace(_server.url, "http://provsim.local") + "\n",
+    _pages, _url = served_incident()
+    Path(sys.argv[1]).write_text(json.dumps(_pages, indent=1).replace(_url, "http://provsim.local") + "\n",
                                  encoding="utf-8")
