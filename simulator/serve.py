@@ -175,7 +175,11 @@ class HttpServer:
             # middleware's per-surface limits (413) apply before the app reads anything.
             self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="provsim",
                                          clear_untrusted_proxy_headers=False, channel_timeout=30,
-                                         max_request_body_size=300 * 1024 * 1024)
+                                         max_request_body_size=300 * 1024 * 1024,
+                                         # poll, not select: shutdown() closes the channels from another
+                                         # thread, and select() on a closed descriptor raised EBADF in the
+                                         # loop thread (pytest's unhandled-thread warning); poll skips it.
+                                         asyncore_use_poll=True)
             self.port = self._server.effective_port
         else:  # werkzeug: the benchmark's baseline, and TLS from an ssl.SSLContext
             from werkzeug.serving import make_server

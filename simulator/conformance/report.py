@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.engine.target_profile import TargetProfile
+from simulator.engine.target_profile import TargetProfile, rules_for
 
 from .capture import Exchange
 from .diagnose import Diagnosis, diagnose, headline, name_target, target_label
@@ -130,7 +130,8 @@ def build_report(scenario: str, seed: int, tenant_url: str, profile: TargetProfi
     by_n = {ex.n: ex for ex in exchanges}
     for ex in exchanges:
         if ex.source in ("engine", "story"):  # the engine's requests, and a story's own SCIM steps
-            ex.patterns = classify(ex, rfc=ex.phase == compliance_phase)
+            # The flag changes the shapes of a non-gallery app only (a genesys-profile job ignores it).
+            ex.patterns = classify(ex, rfc=ex.phase == compliance_phase and rules_for(profile).honours_compliance_flag)
             if ex.source == "story" and not ex.patterns and ex.method == "GET" and ex.param("startIndex"):
                 ex.patterns = ["paging"]
                 ex.checks = check_probe(ex)

@@ -18,7 +18,7 @@ import logging
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,11 @@ class Runtime:
     def now_iso(self) -> str:
         return isoformat(self.clock.now())
 
+    def _now_exact(self) -> str:
+        """The clock to the microsecond, as the state file keeps it: requests move virtual time by
+        fractions of a second, and a resumed simulator must start exactly where this one stood."""
+        return self.clock.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
+
     def checkpoint(self) -> bool:
         """Make the current state durable: journal what changed, where the clock and
         the id streams stand (a moved clock alone counts), and compact the journal
@@ -169,7 +174,7 @@ class Runtime:
     def _commit_meta(self) -> list[tuple[list[Any], Any]]:
         """Clock and id-stream positions that moved since the last journal record."""
         out: list[tuple[list[Any], Any]] = []
-        now = self.now_iso()
+        now = self._now_exact()
         # A moved virtual clock counts (a restart resumes at the time it was last moved to); a wall
         # clock is not journaled on every tick: after a restart its time is the real time anyway.
         if not isinstance(self.clock, WallClock) and self._journaled.get(("now",)) != now:
@@ -195,7 +200,7 @@ class Runtime:
     def _full_meta(self) -> dict[str, Any]:
         """The compacted state file's meta: clock, and every id stream (encoded as the journal does)."""
         self._journaled.clear()
-        return {"now": self.now_iso(), "ids": _encode_ids(export_state(self.ids))}
+        return {"now": self._now_exact(), "ids": _encode_ids(export_state(self.ids))}
 
     def health(self) -> dict[str, Any]:
         """What ``/_provsim/health`` shows beside its own fields: scheduled jobs that failed on the

@@ -32,14 +32,18 @@ through :class:`~simulator.engine.target.ScimTarget`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from .errors import ExpressionError
-from .logs import LogEntry
-from .source import Assignment, DirectorySource
+from simulator.core import isoformat
+
+from .connector_store import ConnectorEntry, LinkState
+from .errors import EngineError, ExpressionError
+from .logs import ErrorInformation, LogEntry
+from .mappings import DesiredAttributes
+from .source import AppRole, Assignment, DirectorySource, ServicePrincipal, SourceObject
 from .target import (
     GROUP_PATH,
     INCOMPATIBLE,
@@ -53,9 +57,9 @@ from .target import (
 from .target_profile import DEFAULT_PROFILE, TargetRules, rules_for
 
 if TYPE_CHECKING:
+    from .connector_store import ConnectorCache
     from .escrow import EscrowBook
-    from .profile import JobMappings
-    from .state import ConnectorCache
+    from .job_mappings import JobMappings
 
 __all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE",
            "process_user", "process_group", "resolve_manager", "resolve_members", "guarded"]
@@ -91,16 +95,16 @@ class CycleResult:
     deletes: int = 0
     staged_deletes: int = 0
     actions: dict[str, int] = field(default_factory=dict)
-    error: dict[str, Any] | None = None
     watermark: str = ""
     quarantine: TargetError | None = None
     too_many_deletes: bool = False
-    #: objects and reference updates that tried to write to the target, or failed on its side
-    touched: int = 0
-    #: ... of which failed on the target's side (5xx, timeout, connection, not SCIM), by code
-    service_failed: int = 0
-    service_codes: dict[str, int] = field(default_factory=dict)
-    service_fault: str | None = None
+    #: objects and reference updates that wrote to the target, or whose calls failed on its side
+    #: (provsim's bookkeeping lookups excluded): what "every call failed" is measured against
+    target_operations: int = 0
+    #: ... of which failed on the target's side (5xx, timeout, dropped connection), by code
+    target_failures: int = 0
+    target_codes: dict[str, int] = field(default_factory=dict)
+    target_fault: str | None = None
     #: groups linked to a Genesys group in this cycle (their whole membership is resolved)
     linked_groups: set[str] = field(default_factory=set)
     #: users restored from soft delete in this cycle (memberships wait for a restart: known issue)
@@ -114,8 +118,8 @@ class CycleResult:
 class CycleContext:
     """Everything a cycle needs, handed in by the job runner."""
 
-    job: dict[str, Any]
-    service_principal: dict[str, Any]
+    job_id: str
+    service_principal: ServicePrincipal
     source: DirectorySource
     target: ScimTarget
     mappings: JobMappings
@@ -139,13 +143,15 @@ class CycleContext:
     on_request_limit: Callable[[int], None] | None = None
     #: provision on demand: an object out of scope is reported (a cycle never imports unassigned ones)
     on_demand: bool = False
-    _roles: dict[str, dict[str, Any]] | None = None
+    #: missing groups found again by provsim's lookup this cycle: group id -> the Genesys group
+    found_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _roles: dict[str, AppRole] | None = None
     _flows: dict[str, frozenset[str]] | None = None
 
-    def app_roles(self) -> dict[str, dict[str, Any]]:
+    def app_roles(self) -> dict[str, AppRole]:
         """The app's roles by id, read once per cycle (they do not change within one)."""
         if self._roles is None:
-            self._roles = {r["id"]: r for r in self.source.app_roles(self.service_principal["id"])}
+            self._roles = {r.id: r for r in self.source.app_roles(self.service_principal.id)}
         return self._roles
 
     def allows(self, object_type: str, action: str) -> bool:
@@ -172,9 +178,9 @@ class ScopeDecision:
     filter_details: list[str]
 
 
-def user_scope(ctx: CycleContext, user: dict[str, Any] | None, deletion: str | None) -> ScopeDecision:
+def user_scope(ctx: CycleContext, user: SourceObject | None, deletion: str | None) -> ScopeDecision:
     """Is this user in scope, and is ``IsSoftDeleted`` true for it?"""
-    sp_id = ctx.service_principal["id"]
+    sp_id = ctx.service_principal.id
     if user is None:
         return ScopeDecision(False, [f"The user is {'soft-deleted' if deletion == 'changed' else 'deleted'} in Entra ID"],
                              [], False, True, [])
@@ -192,8 +198,8 @@ def user_scope(ctx: CycleContext, user: dict[str, Any] | None, deletion: str | N
     return ScopeDecision(in_scope, reasons, assignments, active, not (in_scope and active), details)
 
 
-def group_scope(ctx: CycleContext, group: dict[str, Any] | None) -> ScopeDecision:
-    sp_id = ctx.service_principal["id"]
+def group_scope(ctx: CycleContext, group: SourceObject | None) -> ScopeDecision:
+    sp_id = ctx.service_principal.id
     if group is None:
         return ScopeDecision(False, ["The group is deleted in Entra ID"], [], False, True, [])
     assignments = ctx.source.assignments_of(sp_id, [group["id"]])
@@ -206,7 +212,7 @@ def group_scope(ctx: CycleContext, group: dict[str, Any] | None) -> ScopeDecisio
     return ScopeDecision(in_scope, reasons, assignments, True, not in_scope, details)
 
 
-def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict[str, Any], assignments: list[Assignment],
+def _scoping_filter(ctx: CycleContext, object_type: str, obj: SourceObject, assignments: list[Assignment],
                     reasons: list[str]) -> tuple[bool, list[str]]:
     """Evaluate the object mapping's scoping filter; a miss adds the unmet clauses to ``reasons``."""
     flt = ctx.mappings.scoping_filter(object_type)
@@ -220,14 +226,15 @@ def _scoping_filter(ctx: CycleContext, object_type: str, obj: dict[str, Any], as
     return in_filter, details
 
 
-def mapping_source(ctx: CycleContext, obj: dict[str, Any], assignments: Iterable[Assignment], *, soft_deleted: bool) -> dict[str, Any]:
+def mapping_source(ctx: CycleContext, obj: SourceObject, assignments: Iterable[Assignment], *,
+                   soft_deleted: bool) -> SourceObject:
     """The source object as mapping expressions see it (Entra attribute names)."""
     roles = ctx.app_roles()
     role_list = []
     for a in assignments:
-        role = roles.get(a.app_role_id, {})
-        role_list.append({"appRoleId": a.app_role_id, "displayName": role.get("displayName"),
-                          "value": role.get("value"), "principalType": a.principal_type})
+        role = roles.get(a.app_role_id)
+        role_list.append({"appRoleId": a.app_role_id, "displayName": role.display_name if role else None,
+                          "value": role.value if role else None, "principalType": a.principal_type})
     src = dict(obj)
     src["objectId"] = obj.get("id")
     src["IsSoftDeleted"] = soft_deleted
@@ -258,14 +265,11 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
         # Objects provisioned earlier that are no longer anywhere (restart without wiping the cache).
         known = set(user_ids) | set(group_ids)
         for entry in ctx.cache.entries():
-            if entry["sourceId"] not in known:
-                state = source.deletion_state(entry["sourceId"])
-                if entry["objectType"] == "User":
-                    user_ids.append(entry["sourceId"])
-                else:
-                    group_ids.append(entry["sourceId"])
+            if entry.source_id not in known:
+                state = source.deletion_state(entry.source_id)
+                (user_ids if entry.object_type == "User" else group_ids).append(entry.source_id)
                 if state:
-                    removed[entry["sourceId"]] = state
+                    removed[entry.source_id] = state
     else:
         changes = source.changes_since(watermark)
         new_watermark = changes.watermark
@@ -278,16 +282,16 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
             cached = ctx.cache.get(object_id)
             if cached is None:
                 continue
-            if cached["objectType"] == "User" and object_id not in user_ids:
+            if cached.object_type == "User" and object_id not in user_ids:
                 user_ids.append(object_id)
-            if cached["objectType"] == "Group" and object_id not in group_ids:
+            if cached.object_type == "Group" and object_id not in group_ids:
                 group_ids.append(object_id)
         for group_id, member_id, member_type, op in changes.memberships:
             if member_type == "User":  # nested groups are not provisioned (reference §2)
                 delta.setdefault(group_id, {})[member_id] = op
-        # A group with no Genesys counterpart is looked up again every cycle: linked once it exists.
+        # A group with no Genesys counterpart is looked up again every cycle (provsim's own bookkeeping,
+        # below): linked once it exists.
         lookups = [g for g in ctx.cache.missing_groups() if g not in group_ids]
-        group_ids += lookups
     retries: set[str] = set()
     if ctx.escrow is not None:
         # Escrow backoff: an object waiting for its retry is left alone by the cycles in between;
@@ -300,9 +304,10 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
             target_list = user_ids if object_type == "User" else group_ids
             if object_id not in target_list:
                 target_list.append(object_id)
+        lookups = [g for g in lookups if g not in group_ids and not ctx.escrow.waiting(g)]
 
-    total = len(user_ids) + len(group_ids)
-    result.imported = total - len([g for g in lookups if g not in retries])
+    result.imported = len(user_ids) + len(group_ids)
+    total = result.imported + len(lookups)
     done = 0
     deletes_planned = _plan_deletes(ctx, user_ids, removed) if ctx.delete_threshold else 0
     if ctx.delete_threshold and ctx.rules.deletes_groups:
@@ -321,6 +326,13 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
             ctx.progress(done, total)
     for group_id in group_ids:
         guarded(ctx, result, "Group", group_id, process_group, removed.get(group_id))
+        done += 1
+        if ctx.progress:
+            ctx.progress(done, total)
+    for group_id in lookups:
+        if _missing_group_found(ctx, group_id):
+            guarded(ctx, result, "Group", group_id, process_group, None)
+            group_ids.append(group_id)
         done += 1
         if ctx.progress:
             ctx.progress(done, total)
@@ -344,8 +356,35 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     return result
 
 
-def _linked(entry: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
-    return bool(entry and entry.get("targetId"))
+def _linked(entry: ConnectorEntry | None) -> TypeGuard[ConnectorEntry]:
+    return entry is not None and entry.linked
+
+
+def _missing_group_found(ctx: CycleContext, group_id: str) -> bool:
+    """provsim's own bookkeeping: look a group that had no Genesys counterpart up again by name.
+
+    Nothing changed in Entra, so the real, delta-driven service would not even look; this lookup is
+    provsim's way to link the group once an admin creates it in Genesys.  It is never logged, never
+    counted as a call of the cycle and never fails it: any error just means "not found this time".
+    When the group is there, its Genesys resource is handed to :func:`process_group` (no second GET)."""
+    group = ctx.source.group(group_id)
+    if group is None:
+        return False
+    decision = group_scope(ctx, group)
+    if not decision.in_scope:
+        return True  # left scope meanwhile: process_group records it (no call to the target)
+    try:
+        values = ctx.mappings.compute("Group", mapping_source(ctx, group, decision.assignments, soft_deleted=False),
+                                      creating=True)
+        for attribute, value in ctx.mappings.matching_values("Group", values):
+            found = ctx.target.find(GROUP_PATH, attribute, value, exclude_members=True)
+            if len(found) == 1:
+                ctx.found_groups[group_id] = found[0]
+            if found:
+                return True  # (several: process_group looks again and reports the ambiguity)
+    except (TargetError, EngineError) as err:
+        log.debug("looking the missing group %s up again failed (%s); trying again next cycle", group_id, err)
+    return False
 
 
 def guarded(ctx: CycleContext, result: CycleResult, object_type: str, object_id: str, step: Callable[..., None],
@@ -354,10 +393,11 @@ def guarded(ctx: CycleContext, result: CycleResult, object_type: str, object_id:
 
     A target answer is handled where it happens (logged, escrowed); anything else that escapes
     (an expression failing on this object's values, an engine error) becomes this object's failure
-    here.  For the outage rule, the object counts as an operation on the target when it tried to
-    write there or failed on the target's side (a lookup that finds nothing to change does not).
+    here.  For the quarantine judgement the object counts as an operation on the target when it
+    wrote there or a call of it failed on the target's side (a lookup that finds nothing to change
+    does not; an expression failure never reaches the target at all).
     """
-    writes, service_failed = ctx.target.writes_sent, result.service_failed
+    writes, failures = ctx.target.writes_sent, result.target_failures
     try:
         step(ctx, result, object_id, *args)
     except QuarantineSignal:
@@ -365,8 +405,8 @@ def guarded(ctx: CycleContext, result: CycleResult, object_type: str, object_id:
     except Exception as err:  # the per-object boundary: one object never stops the cycle
         log.exception("provisioning %s %s failed inside the engine", object_type, object_id)
         _object_error(ctx, result, object_type, object_id, err, reference=reference)
-    if ctx.target.writes_sent != writes or result.service_failed != service_failed:
-        result.touched += 1
+    if ctx.target.writes_sent != writes or result.target_failures != failures:
+        result.target_operations += 1
 
 
 def _object_error(ctx: CycleContext, result: CycleResult, object_type: str, object_id: str, err: Exception,
@@ -374,7 +414,8 @@ def _object_error(ctx: CycleContext, result: CycleResult, object_type: str, obje
     name = object_id
     try:
         obj = ctx.source.user(object_id) if object_type == "User" else ctx.source.group(object_id)
-        name = (obj or {}).get("displayName") or (ctx.cache.get(object_id) or {}).get("displayName") or object_id
+        cached = ctx.cache.get(object_id)
+        name = (obj or {}).get("displayName") or (cached.display_name if cached else None) or object_id
     except Exception:  # the name is only for the log entry; the failure itself is what matters
         log.debug("no display name for %s", object_id, exc_info=True)
     entry = LogEntry("update" if reference else "other", object_type, object_id, name)
@@ -394,7 +435,7 @@ def _initial_scope(ctx: CycleContext) -> tuple[list[str], list[str]]:
         return source.all_user_ids(), source.all_group_ids()
     users: dict[str, None] = {}
     groups: dict[str, None] = {}
-    for a in source.assignments(ctx.service_principal["id"]):
+    for a in source.assignments(ctx.service_principal.id):
         if a.principal_type == "User":
             users[a.principal_id] = None
         elif a.principal_type == "Group":
@@ -413,7 +454,7 @@ def _plan_group_deletes(ctx: CycleContext, group_ids: list[str]) -> int:
     count = 0
     for group_id in group_ids:
         entry = ctx.cache.get(group_id)
-        if entry is None or not entry.get("targetId") or entry.get("state") != "active" or not ctx.allows("Group", DELETE):
+        if entry is None or not entry.linked or entry.state is not LinkState.ACTIVE or not ctx.allows("Group", DELETE):
             continue
         try:
             count += not group_scope(ctx, ctx.source.group(group_id)).in_scope
@@ -427,7 +468,7 @@ def _plan_deletes(ctx: CycleContext, user_ids: list[str], removed: dict[str, str
     count = 0
     for user_id in user_ids:
         entry = ctx.cache.get(user_id)
-        if entry is None or entry.get("state") != "active":
+        if entry is None or entry.state is not LinkState.ACTIVE:
             continue
         if removed.get(user_id) == "deleted":
             count += ctx.allows("User", DELETE)
@@ -464,18 +505,19 @@ def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err
     else:
         result.failed += 1
     if err.service_failure:
-        result.service_failed += 1
-        result.service_codes[err.code] = result.service_codes.get(err.code, 0) + 1
-        result.service_fault = err.fault or result.service_fault
+        result.target_failures += 1
+        result.target_codes[err.code] = result.target_codes.get(err.code, 0) + 1
+        result.target_fault = err.fault or result.target_fault
     if err.error_class == ErrorClass.QUARANTINE:
         _emit(ctx, result, entry)
         raise QuarantineSignal(err)
     if ctx.escrow is not None:
-        held = ctx.escrow.put(entry.source_id, entry.object_type, err, reference=reference, next_cycle=ctx.next_cycle)
-        when = (f"it is retried at {held['nextRetry']}" if held["nextRetry"] else
-                "28 days after the first failure it is dropped from escrow")
-        entry.step("processing", "failure", f"The change is in escrow (attempt {held['attempts']}); {when}",
-                   Attempt=str(held["attempts"]), NextRetry=str(held["nextRetry"]))
+        held = ctx.escrow.put(entry.source_id, entry.object_type, err.code, err.message, reference=reference,
+                              next_cycle=ctx.next_cycle)
+        retry = isoformat(held.next_retry) if held.next_retry else None
+        when = f"it is retried at {retry}" if retry else "28 days after the first failure it is dropped from escrow"
+        entry.step("processing", "failure", f"The change is in escrow (attempt {held.attempts}); {when}",
+                   Attempt=str(held.attempts), NextRetry=str(retry))
         result.escrowed += 1
     _emit(ctx, result, entry)
 
@@ -483,12 +525,10 @@ def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err
 def _skip(ctx: CycleContext, result: CycleResult, entry: LogEntry, action: str, description: str) -> None:
     """A target object action that is off: logged as Skipped, nothing sent."""
     label = _ACTION_LABEL[action]
-    entry.status = "skipped"
-    entry.error = {"errorCode": SKIPPED, "reason": (
+    entry.skip(ErrorInformation(SKIPPED, (
         f"{description}, but the '{label}' target object action is off for {entry.object_type.lower()}s "
         f"(Mappings > Provision Microsoft Entra ID {entry.object_type}s > Target Object Actions); nothing was sent."),
-        "additionalDetails": None, "errorCategory": "nonServiceFailure",
-        "recommendedAction": f"Turn the '{label}' target object action on if PureCloud by Genesys should get this change."}
+        recommended_action=f"Turn the '{label}' target object action on if PureCloud by Genesys should get this change."))
     entry.step("export", "skipped", f"Target object action '{label}' is off: nothing was sent", TargetObjectAction=label)
     result.skipped += 1
     _emit(ctx, result, entry)
@@ -500,7 +540,7 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
     deletion = removal or (source.deletion_state(user_id) if user is None else None)
     decision = user_scope(ctx, user, deletion)
     entry_cache = ctx.cache.get(user_id)
-    name = (user or {}).get("displayName") or (entry_cache or {}).get("displayName") or user_id
+    name = (user or {}).get("displayName") or (entry_cache.display_name if entry_cache else None) or user_id
     upn = (user or {}).get("userPrincipalName")
     if decision.in_scope:
         result.entitled += 1
@@ -516,28 +556,27 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
 
     # Hard delete of a managed user -> DELETE (only if it was disabled/removed while managed, not after an unassign).
     if user is None and deletion == "deleted":
-        if entry_cache is None or not entry_cache.get("targetId"):
+        if entry_cache is None or not entry_cache.linked:
             return
-        if entry_cache.get("state") == "outOfScope":
+        if entry_cache.state is LinkState.OUT_OF_SCOPE:
             # Unassigned earlier: no longer managed, so nothing is deleted (reference §3).
             ctx.cache.remove(user_id)
             return
+        target_id = entry_cache.target_id or ""
         log_entry.action = "delete"
-        log_entry.target_id = entry_cache["targetId"]
-        log_entry.target_name = entry_cache.get("targetName", "")
-        _delete_object(ctx, result, log_entry, user_id, USER_PATH, entry_cache["targetId"],
+        log_entry.target_id = target_id
+        log_entry.target_name = entry_cache.target_name or ""
+        _delete_object(ctx, result, log_entry, user_id, USER_PATH, target_id,
                        why=f"User '{name}' was deleted for good in Entra ID",
                        done=f"User '{name}' was deleted in PureCloud by Genesys")
         return
 
-    if entry_cache is None or not entry_cache.get("targetId"):
+    if entry_cache is None or not entry_cache.linked:
         # Not managed yet: only objects in scope and active are ever created.
         if user is None or not (decision.in_scope and decision.active):
             if user is not None and (decision.in_scope or ctx.sync_all or decision.assignments or ctx.on_demand):
-                log_entry.status = "skipped"
-                log_entry.error = {"errorCode": "NotEffectivelyEntitled" if not decision.in_scope else "UserDisabled",
-                                   "reason": "; ".join(decision.reasons), "additionalDetails": None,
-                                   "errorCategory": "nonServiceFailure", "recommendedAction": None}
+                log_entry.skip(ErrorInformation("NotEffectivelyEntitled" if not decision.in_scope else "UserDisabled",
+                                                "; ".join(decision.reasons)))
                 result.skipped += 1
                 _emit(ctx, result, log_entry)
             return
@@ -545,23 +584,20 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
         return
 
     # Managed: update, disable or re-enable.
-    target_id = entry_cache["targetId"]
-    log_entry.target_id = target_id
-    if user is not None and entry_cache.get("softDeleted"):
+    log_entry.target_id = entry_cache.target_id or ""
+    if user is not None and entry_cache.soft_deleted:
         # Back from soft delete: re-enabled below; its group memberships wait for a restart (known issue).
         result.restored_users.add(user_id)
-        ctx.cache.update(user_id, {"softDeleted": False})
+        entry_cache = ctx.cache.update(entry_cache, soft_deleted=False)
     if decision.soft_deleted and user is not None and not decision.in_scope and ctx.skip_out_of_scope_deletions:
-        log_entry.status = "skipped"
-        log_entry.error = {"errorCode": SKIPPED, "reason": "SkipOutOfScopeDeletions is on: the user left scope and is "
-                           "not disabled", "additionalDetails": None, "errorCategory": "nonServiceFailure",
-                           "recommendedAction": None}
+        log_entry.skip(ErrorInformation(SKIPPED, "SkipOutOfScopeDeletions is on: the user left scope and is not disabled"))
         log_entry.step("processing", "skipped", "SkipOutOfScopeDeletions is on: the user left scope and is not disabled")
-        ctx.cache.update(user_id, {"state": "outOfScope"})
+        ctx.cache.update(entry_cache, state=LinkState.OUT_OF_SCOPE)
         result.skipped += 1
         _emit(ctx, result, log_entry)
         return
-    if decision.soft_deleted and result.too_many_deletes and entry_cache.get("state") == "active" and ctx.allows("User", UPDATE):
+    if decision.soft_deleted and result.too_many_deletes and entry_cache.state is LinkState.ACTIVE \
+            and ctx.allows("User", UPDATE):
         log_entry.action = "disable"
         _stage_delete(ctx, result, log_entry)
         return
@@ -570,24 +606,36 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
 
 def _stage_delete(ctx: CycleContext, result: CycleResult, log_entry: LogEntry) -> None:
     log_entry.action = "stagedDelete"
-    log_entry.status = "skipped"
-    log_entry.error = {"errorCode": "TooManyDeletes", "reason": (
+    log_entry.skip(ErrorInformation("TooManyDeletes", (
         f"The cycle would disable or delete more objects than the accidental-deletion threshold "
         f"({ctx.delete_threshold}); the change is held back until deletes are allowed (restart with ForceDeletes)."),
-        "additionalDetails": None, "errorCategory": "nonServiceFailure",
-        "recommendedAction": "Check the changes in Entra ID; then allow the deletes (restart with resetScope ForceDeletes)."}
+        recommended_action="Check the changes in Entra ID; then allow the deletes (restart with resetScope ForceDeletes)."))
     log_entry.step("export", "skipped", "Staged: held back by the accidental-deletion guard")
     result.staged_deletes += 1
     _emit(ctx, result, log_entry)
 
 
-def _desired_user(ctx: CycleContext, user: dict[str, Any], decision: ScopeDecision, *, creating: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def _nothing_to_change(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, description: str) -> None:
+    """A full cycle looked at an object and found it as it should be: Microsoft's documented outcome is
+    ``Skipped`` with ``EntrySynchronizationSkipped`` ("the user already existing in the target system
+    with no further changes required", M:howto-analyze-provisioning-logs)."""
+    log_entry.action = "other"
+    log_entry.skip(ErrorInformation(SKIPPED, f"The {log_entry.object_type.lower()} already exists in PureCloud by Genesys "
+                                    "with no further changes required."))
+    log_entry.step("export", "skipped", f"{description}: nothing to change")
+    result.skipped += 1
+    _emit(ctx, result, log_entry)
+
+
+def _desired_user(ctx: CycleContext, user: SourceObject, decision: ScopeDecision, *,
+                  creating: bool) -> DesiredAttributes:
     src = mapping_source(ctx, user, decision.assignments, soft_deleted=decision.soft_deleted)
     return ctx.mappings.compute("User", src, creating=creating)
 
 
-def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any], decision: ScopeDecision, log_entry: LogEntry) -> None:
-    values, _refs = _desired_user(ctx, user, decision, creating=True)
+def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: SourceObject, decision: ScopeDecision,
+                          log_entry: LogEntry) -> None:
+    values = _desired_user(ctx, user, decision, creating=True)
     matched = None
     for target_attr, source_value in ctx.mappings.matching_values("User", values):
         if source_value in (None, ""):
@@ -620,27 +668,28 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: dict[str
         log_entry.modified = [(attr, None, value) for attr, value in values.items()]
         log_entry.step("export", "success", f"User '{values.get('userName')}' was created in PureCloud by Genesys",
                        TargetId=target_id or "")
-        ctx.cache.put(user["id"], "User", target_id, user.get("displayName"), values.get("userName"), state="active")
+        ctx.cache.put(user["id"], "User", target_id, user.get("displayName"), values.get("userName"), state=LinkState.ACTIVE)
         result.exported += 1
         _emit(ctx, result, log_entry)
         _clear_escrow(ctx, user["id"])
         return
     # Matched an existing Genesys user: link it and bring its attributes in line.
-    ctx.cache.put(user["id"], "User", matched["id"], user.get("displayName"), matched.get("userName"), state="active")
+    linked = ctx.cache.put(user["id"], "User", matched["id"], user.get("displayName"), matched.get("userName"),
+                           state=LinkState.ACTIVE)
     log_entry.target_id = matched["id"]
-    linked = ctx.cache.get(user["id"])
-    assert linked is not None, "the connector entry was stored just above"
     _update_user(ctx, result, user, decision, log_entry, linked, current=matched, matched=True)
 
 
-def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | None, decision: ScopeDecision, log_entry: LogEntry,
-                 entry_cache: dict[str, Any], *, current: dict[str, Any] | None = None, matched: bool = False) -> None:
-    target_id = entry_cache["targetId"]
+def _update_user(ctx: CycleContext, result: CycleResult, user: SourceObject | None, decision: ScopeDecision,
+                 log_entry: LogEntry, entry_cache: ConnectorEntry, *, current: Mapping[str, Any] | None = None,
+                 matched: bool = False) -> None:
+    target_id = entry_cache.target_id or ""
+    desired: Mapping[str, Any]
     if user is None:
         # Soft-deleted in Entra: only 'active' can be computed; disable.
         desired = {"active": False}
     else:
-        desired, _refs = _desired_user(ctx, user, decision, creating=False)
+        desired = _desired_user(ctx, user, decision, creating=False)
         if not decision.in_scope and desired.get("active") is False:
             desired = {"active": False}  # left scope: only the disable flows, not attribute updates (reference §3)
     if current is None:
@@ -657,6 +706,7 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | 
                                   ErrorClass.ESCROW, "GET", USER_PATH + "/" + target_id)
             _handle_failure(ctx, result, log_entry, missing)
             return
+    entry_cache = _seen_manager(ctx, entry_cache, user, current)
     current_values = ctx.mappings.read_target("User", current, desired.keys())
     changes = ctx.mappings.diff(current_values, desired)
     disabling = desired.get("active") is False and current_values.get("active") is not False
@@ -664,17 +714,17 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | 
     log_entry.action = "disable" if disabling else "update"
     log_entry.target_name = current.get("userName", "")
     if desired.get("active") is False:
-        gone = (user is not None and not decision.in_scope) or (user is None and entry_cache.get("state") == "outOfScope")
-        state = "outOfScope" if gone else "disabled"
+        gone = (user is not None and not decision.in_scope) or (user is None and entry_cache.state is LinkState.OUT_OF_SCOPE)
+        state = LinkState.OUT_OF_SCOPE if gone else LinkState.DISABLED
     else:
-        state = "active"
+        state = LinkState.ACTIVE
     if not changes:
-        if matched:
-            log_entry.step("export", "success", "Matched an existing PureCloud by Genesys user: nothing to change")
-            _emit(ctx, result, log_entry)
         # Once unassigned (outOfScope) the user stays unmanaged through a later soft delete: no DELETE on purge.
-        ctx.cache.update(entry_cache["sourceId"], {"state": state, "softDeleted": user is None and state == "disabled"})
-        _clear_escrow(ctx, entry_cache["sourceId"])
+        ctx.cache.update(entry_cache, state=state, soft_deleted=user is None and state is LinkState.DISABLED)
+        if ctx.initial or matched:
+            _nothing_to_change(ctx, result, log_entry, "Matched an existing PureCloud by Genesys user" if matched
+                               else "The user is as it should be in PureCloud by Genesys")
+        _clear_escrow(ctx, entry_cache.source_id)
         return
     if not ctx.allows("User", UPDATE):
         verb = "disabled" if disabling else "updated"
@@ -689,11 +739,11 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: dict[str, Any] | 
                    TargetId=target_id)
     if desired.get("active") is False:
         result.deletes += 1
-    ctx.cache.update(entry_cache["sourceId"], {"state": state, "softDeleted": user is None and state == "disabled",
-                                               "displayName": (user or {}).get("displayName", entry_cache.get("displayName"))})
+    ctx.cache.update(entry_cache, state=state, soft_deleted=user is None and state is LinkState.DISABLED,
+                     display_name=(user or {}).get("displayName", entry_cache.display_name))
     result.exported += 1
     _emit(ctx, result, log_entry)
-    _clear_escrow(ctx, entry_cache["sourceId"])
+    _clear_escrow(ctx, entry_cache.source_id)
 
 
 def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
@@ -731,20 +781,18 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
     group = source.group(group_id)
     decision = group_scope(ctx, group)
     entry_cache = ctx.cache.get(group_id)
-    name = (group or {}).get("displayName") or (entry_cache or {}).get("displayName") or group_id
+    name = (group or {}).get("displayName") or (entry_cache.display_name if entry_cache else None) or group_id
     log_entry = LogEntry("other", "Group", group_id, name)
     log_entry.step("import", "success", f"Received Group '{name}' change of type ({'Delete' if group is None else 'Add/Update'}) from Azure Active Directory")
     if group is None:
-        if entry_cache is not None and ctx.rules.deletes_groups and entry_cache.get("targetId"):
+        if entry_cache is not None and ctx.rules.deletes_groups and entry_cache.linked:
             _delete_group(ctx, result, log_entry, entry_cache, "The group was deleted in Entra ID")
             return
         if entry_cache is not None:
             # Genesys groups cannot be deleted through SCIM: the link is dropped, the group stays.
-            log_entry.status = "skipped"
-            log_entry.target_id = entry_cache.get("targetId") or ""
-            log_entry.error = {"errorCode": SKIPPED, "reason": "The group was deleted in Entra ID; PureCloud by Genesys "
-                               "does not support deleting groups, so the Genesys group is left as it is",
-                               "additionalDetails": None, "errorCategory": "nonServiceFailure", "recommendedAction": None}
+            log_entry.target_id = entry_cache.target_id or ""
+            log_entry.skip(ErrorInformation(SKIPPED, "The group was deleted in Entra ID; PureCloud by Genesys does not "
+                                            "support deleting groups, so the Genesys group is left as it is"))
             log_entry.step("processing", "skipped", "The group was deleted in Entra ID; PureCloud by Genesys does not support "
                            "deleting groups, so the Genesys group is left as it is")
             ctx.cache.remove(group_id)
@@ -752,32 +800,35 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             _emit(ctx, result, log_entry)
         return
     if not decision.in_scope:
-        if entry_cache is not None and ctx.rules.deletes_groups and entry_cache.get("targetId") \
-                and entry_cache.get("state") == "active":
+        if entry_cache is not None and ctx.rules.deletes_groups and entry_cache.linked \
+                and entry_cache.state is LinkState.ACTIVE:
             # A group has nothing to disable: leaving scope deletes it in the app (docs/fidelity.md).
             _delete_group(ctx, result, log_entry, entry_cache, "The group left the app's scope: " + "; ".join(decision.reasons))
             return
         if entry_cache is not None:
-            ctx.cache.update(group_id, {"state": "outOfScope"})
+            ctx.cache.update(entry_cache, state=LinkState.OUT_OF_SCOPE)
         if ctx.sync_all or entry_cache is not None or ctx.on_demand:
-            log_entry.status = "skipped"
-            log_entry.error = {"errorCode": "NotEffectivelyEntitled", "reason": "; ".join(decision.reasons),
-                               "additionalDetails": None, "errorCategory": "nonServiceFailure", "recommendedAction": None}
+            log_entry.skip(ErrorInformation("NotEffectivelyEntitled", "; ".join(decision.reasons)))
             log_entry.step("scoping", "skipped", "Group is not in scope: " + "; ".join(decision.reasons))
             result.skipped += 1
             _emit(ctx, result, log_entry)
         return
     result.entitled += 1
     log_entry.step("scoping", "success", "Group is in scope (assigned to the application)")
-    values, _refs = ctx.mappings.compute("Group", mapping_source(ctx, group, decision.assignments, soft_deleted=False), creating=entry_cache is None)
-    current = None
-    if entry_cache is not None and entry_cache.get("targetId"):
+    values = ctx.mappings.compute("Group", mapping_source(ctx, group, decision.assignments, soft_deleted=False),
+                                  creating=entry_cache is None)
+    current: Mapping[str, Any] | None = None
+    if entry_cache is not None and entry_cache.target_id:
         try:
-            current = ctx.target.get(GROUP_PATH, entry_cache["targetId"], exclude_members=True)
+            current = ctx.target.get(GROUP_PATH, entry_cache.target_id, exclude_members=True)
         except TargetError as err:
             log_entry.action = "update"
             _handle_failure(ctx, result, log_entry, err)
             return
+    found_again = ctx.found_groups.pop(group_id, None)
+    if current is None and found_again is not None:
+        current = found_again  # found by provsim's lookup of a missing group, just now
+        log_entry.step("matching", "success", f"Searched PureCloud by Genesys for the Group '{name}': found 1")
     if current is None:
         for target_attr, value in ctx.mappings.matching_values("Group", values):
             if value in (None, ""):
@@ -806,37 +857,35 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
     if current is None:
         # Genesys groups are never created through SCIM (reference §8): a logged, explained skip the first time
         # (and in every initial cycle); later cycles look the group up again and link it once it exists.
-        announce = entry_cache is None or entry_cache.get("state") != "missing" or ctx.initial
-        ctx.cache.put(group_id, "Group", None, name, None, state="missing")
+        announce = entry_cache is None or entry_cache.state is not LinkState.MISSING or ctx.initial
+        ctx.cache.put(group_id, "Group", None, name, None, state=LinkState.MISSING)
         if not announce:
             return
-        log_entry.status = "skipped"
         log_entry.action = "other"
-        log_entry.error = {"errorCode": "GroupMissingInTarget", "reason": (
+        log_entry.skip(ErrorInformation("GroupMissingInTarget", (
             f"PureCloud by Genesys has no group named '{name}'. Genesys does not create groups through SCIM: create a "
             f"group with exactly this name in Genesys Cloud (Admin > Directory > Groups); the next cycle links it."),
-            "additionalDetails": None, "errorCategory": "nonServiceFailure",
-            "recommendedAction": f"Create the Genesys group '{name}'."}
+            recommended_action=f"Create the Genesys group '{name}'."))
         log_entry.step("export", "skipped", f"No Genesys group named '{name}': groups are never created in PureCloud by Genesys")
         result.skipped += 1
         _emit(ctx, result, log_entry)
         return
     target_id = current["id"]
-    newly_linked = entry_cache is None or entry_cache.get("targetId") != target_id
-    if newly_linked:
-        ctx.cache.put(group_id, "Group", target_id, name, current.get("displayName"), state="active")
+    newly_linked = entry_cache is None or entry_cache.target_id != target_id
+    if newly_linked or entry_cache is None:
+        ctx.cache.put(group_id, "Group", target_id, name, current.get("displayName"), state=LinkState.ACTIVE)
         result.linked_groups.add(group_id)
     else:
-        ctx.cache.update(group_id, {"state": "active", "displayName": name})
+        ctx.cache.update(entry_cache, state=LinkState.ACTIVE, display_name=name)
     log_entry.target_id = target_id
     log_entry.target_name = current.get("displayName", "")
     current_values = ctx.mappings.read_target("Group", current, values.keys())
     changes = ctx.mappings.diff(current_values, values)
     log_entry.action = "update"
     if not changes:
-        if newly_linked:
-            log_entry.step("export", "success", f"Linked to the Genesys group '{current.get('displayName')}'; nothing to change")
-            _emit(ctx, result, log_entry)
+        if newly_linked or ctx.initial:
+            _nothing_to_change(ctx, result, log_entry, f"Linked to the Genesys group '{current.get('displayName')}'"
+                               if newly_linked else f"The Genesys group '{current.get('displayName')}' is as it should be")
         _clear_escrow(ctx, group_id)
         return
     if not ctx.allows("Group", UPDATE):
@@ -856,7 +905,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
 _NOT_CREATED = object()
 
 
-def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: dict[str, Any],
+def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: Mapping[str, Any],
                  why: str) -> Any:
     """``POST`` the object (unless the Create action is off); the answer, or :data:`_NOT_CREATED`."""
     log_entry.action = "create"
@@ -872,7 +921,7 @@ def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, ob
 
 
 def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, group_id: str, name: str,
-                  values: dict[str, Any]) -> None:
+                  values: Mapping[str, Any]) -> None:
     """``POST /Groups`` with ``externalId`` and ``displayName``, never members (reference §1, Groups):
     the reference pass adds them once the group is linked."""
     created = _send_create(ctx, result, log_entry, "Group", values, f"Group '{name}' is in scope and not in the app")
@@ -884,7 +933,7 @@ def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, g
                           "POST", GROUP_PATH, created)
         _handle_failure(ctx, result, log_entry, err)
         return
-    ctx.cache.put(group_id, "Group", target_id, name, values.get("displayName", name), state="active")
+    ctx.cache.put(group_id, "Group", target_id, name, values.get("displayName", name), state=LinkState.ACTIVE)
     result.linked_groups.add(group_id)
     log_entry.target_id = target_id
     log_entry.target_name = values.get("displayName", name)
@@ -895,13 +944,12 @@ def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, g
     _clear_escrow(ctx, group_id)
 
 
-def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: dict[str, Any], why: str) -> None:
+def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: ConnectorEntry, why: str) -> None:
     """``DELETE /Groups/{id}`` (reference §1, Groups); a group already gone (404) counts as deleted."""
-    group_id = entry_cache["sourceId"]
     log_entry.action = "delete"
-    log_entry.target_id = entry_cache["targetId"]
-    log_entry.target_name = entry_cache.get("targetName", "") or ""
-    _delete_object(ctx, result, log_entry, group_id, GROUP_PATH, entry_cache["targetId"], why=why,
+    log_entry.target_id = entry_cache.target_id or ""
+    log_entry.target_name = entry_cache.target_name or ""
+    _delete_object(ctx, result, log_entry, entry_cache.source_id, GROUP_PATH, entry_cache.target_id or "", why=why,
                    done=f"{why}; the group was deleted in the app")
 
 
@@ -933,27 +981,54 @@ def _delete_object(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, 
     _clear_escrow(ctx, object_id, kind=None)
 
 
+# ---------------------------------------------------------------------------------------------
+# Managers
+
+
+def _desired_manager(ctx: CycleContext, user: SourceObject) -> tuple[str | None, str | None]:
+    """(Entra's manager id, the Genesys id to reference).  The manager's link counts whatever the
+    manager's own state: a manager who is disabled or leaves scope is still the manager (Entra's
+    manager attribute did not change), so Genesys keeps the reference.  None when the manager was
+    never provisioned (known issue: linked only after a restart)."""
+    manager_id = user.get("manager")
+    manager_entry = ctx.cache.get(manager_id) if manager_id else None
+    return manager_id, manager_entry.target_id if manager_entry is not None and manager_entry.linked else None
+
+
+def _seen_manager(ctx: CycleContext, entry: ConnectorEntry, user: SourceObject | None,
+                  resource: Mapping[str, Any]) -> ConnectorEntry:
+    """The service checks the current value before a manager update (reference §1): when the user
+    read from Genesys already holds the manager Entra wants, remember that, so no PATCH is sent."""
+    attribute = ctx.mappings.reference_target("User", "manager")
+    if attribute is None or user is None:
+        return entry
+    _manager_id, desired = _desired_manager(ctx, user)
+    held = ctx.mappings.read_target("User", resource, [attribute]).get(attribute)
+    if desired is not None and held == desired and entry.manager != desired:
+        return ctx.cache.update(entry, manager=desired)
+    return entry
+
+
 def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> None:
     manager_attr = ctx.mappings.reference_target("User", "manager")
     if manager_attr is None:
         return
     entry = ctx.cache.get(user_id)
-    if entry is None or not entry.get("targetId") or entry.get("state") != "active":
+    if entry is None or not entry.linked or entry.state is not LinkState.ACTIVE:
         return
     user = ctx.source.user(user_id)
     if user is None:
         return
-    manager_id = user.get("manager")
-    manager_entry = ctx.cache.get(manager_id) if manager_id else None
-    desired = manager_entry.get("targetId") if manager_entry and manager_entry.get("state") == "active" else None
-    current = entry.get("manager")
+    manager_id, desired = _desired_manager(ctx, user)
+    current = entry.manager
     if desired == current:
         _clear_escrow(ctx, user_id, kind="reference")
         return
-    log_entry = LogEntry("update", "User", user_id, user.get("displayName", user_id), target_id=entry["targetId"],
-                         target_name=entry.get("targetName", ""))
+    target_id = entry.target_id or ""
+    log_entry = LogEntry("update", "User", user_id, user.get("displayName", user_id), target_id=target_id,
+                         target_name=entry.target_name or "")
     if manager_id and desired is None:
-        # The manager is not provisioned (out of scope): linked after a later restart (reference §2).
+        # The manager is not provisioned (never in scope): linked after a later restart (reference §2).
         log_entry.status = "warning"
         log_entry.step("referenceResolution", "warning", f"The manager ({manager_id}) is not provisioned in PureCloud by "
                        "Genesys (out of scope?); the reference is left unset")
@@ -963,12 +1038,12 @@ def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> Non
         _skip(ctx, result, log_entry, UPDATE, "The manager reference changed")
         return
     body = ctx.mappings.build_reference_patch("User", manager_attr, desired, current, entra_quirks=ctx.entra_quirks)
-    if not _patch(ctx, result, log_entry, USER_PATH, entry["targetId"], body, reference=True):
+    if not _patch(ctx, result, log_entry, USER_PATH, target_id, body, reference=True):
         return
     log_entry.modified = [(manager_attr, current, desired)]
     log_entry.step("referenceResolution", "success", f"Resolved the manager reference to the Genesys user {desired}" if desired
                    else "Removed the manager reference")
-    ctx.cache.update(user_id, {"manager": desired})
+    ctx.cache.update(entry, manager=desired)
     result.exported += 1
     _emit(ctx, result, log_entry)
     _clear_escrow(ctx, user_id, kind="reference")
@@ -978,13 +1053,21 @@ def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> Non
 # Group memberships
 
 
+def _active_group(ctx: CycleContext, group_id: str) -> ConnectorEntry | None:
+    """The group's link when its memberships are the job's to write (linked, in scope, members mapped)."""
+    entry = ctx.cache.get(group_id)
+    if entry is None or not entry.linked or entry.state is not LinkState.ACTIVE:
+        return None
+    if ctx.mappings.reference_target("Group", "members") is None:
+        return None
+    return entry
+
+
 def resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> None:
     """The group's whole membership: every direct user member that is provisioned, against what the
     Genesys group has from earlier cycles (initial cycles, newly linked groups, escrow retries)."""
-    entry = ctx.cache.get(group_id)
-    if entry is None or not entry.get("targetId") or entry.get("state") != "active":
-        return
-    if ctx.mappings.reference_target("Group", "members") is None:
+    entry = _active_group(ctx, group_id)
+    if entry is None:
         return
     desired: dict[str, None] = {}
     unmanaged: set[str] = set()
@@ -992,54 +1075,51 @@ def resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> No
         if member_type != "User":
             continue  # nested groups are not provisioned (reference §2)
         member = ctx.cache.get(member_id)
-        if not _linked(member):
+        if not _linked(member) or member.target_id is None:
             continue
-        if member.get("state") in ("active", "disabled"):
-            desired[member["targetId"]] = None
+        if member.managed:
+            desired[member.target_id] = None
         else:
-            unmanaged.add(member["targetId"])  # unassigned earlier: no longer managed, left as it is
-    current = list(entry.get("members") or [])
-    have = set(current)
+            unmanaged.add(member.target_id)  # unassigned earlier: no longer managed, left as it is
+    have = set(entry.members)
     to_add = [m for m in desired if m not in have]
-    to_remove = [m for m in current if m not in desired and m not in unmanaged]
+    to_remove = [m for m in entry.members if m not in desired and m not in unmanaged]
     _write_members(ctx, result, entry, to_add, to_remove)
 
 
 def apply_membership_changes(ctx: CycleContext, result: CycleResult, group_id: str, changes: dict[str, str]) -> None:
     """Incremental cycles: only the members the change feed reports as added to or removed from the group."""
-    entry = ctx.cache.get(group_id)
-    if entry is None or not entry.get("targetId") or entry.get("state") != "active":
+    entry = _active_group(ctx, group_id)
+    if entry is None:
         return
-    if ctx.mappings.reference_target("Group", "members") is None:
-        return
-    have = set(entry.get("members") or [])
+    have = set(entry.members)
     to_add: list[str] = []
     to_remove: list[str] = []
     for member_id, op in changes.items():
         member = ctx.cache.get(member_id)
-        if not _linked(member):
+        if not _linked(member) or member.target_id is None:
             continue  # not provisioned (out of scope, or failed): added by a later restart (known issue)
-        target_id = member["targetId"]
         if op == "added":
-            if target_id not in have and member.get("state") in ("active", "disabled") \
-                    and member_id not in result.restored_users:
-                to_add.append(target_id)
-        elif target_id in have:
-            to_remove.append(target_id)
+            if member.target_id not in have and member.managed and member_id not in result.restored_users:
+                to_add.append(member.target_id)
+        elif member.target_id in have:
+            to_remove.append(member.target_id)
     _write_members(ctx, result, entry, to_add, to_remove)
 
 
-def _write_members(ctx: CycleContext, result: CycleResult, entry: dict[str, Any], to_add: list[str], to_remove: list[str]) -> None:
+def _write_members(ctx: CycleContext, result: CycleResult, entry: ConnectorEntry, to_add: list[str],
+                   to_remove: list[str]) -> None:
     if not to_add and not to_remove:
         return
-    group_id = entry["sourceId"]
-    log_entry = LogEntry("update", "Group", group_id, entry.get("displayName", group_id), target_id=entry["targetId"],
-                         target_name=entry.get("targetName", ""))
+    group_id = entry.source_id
+    target_id = entry.target_id or ""
+    log_entry = LogEntry("update", "Group", group_id, entry.display_name or group_id, target_id=target_id,
+                         target_name=entry.target_name or "")
     if not ctx.allows("Group", UPDATE):
         _skip(ctx, result, log_entry, UPDATE, f"{len(to_add)} members should be added to and {len(to_remove)} removed "
               f"from the group in PureCloud by Genesys")
         return
-    current = list(entry.get("members") or [])
+    current = list(entry.members)
     added: list[str] = []
     removed: list[str] = []
     pending = [("add", m) for m in to_add] + [("remove", m) for m in to_remove]
@@ -1051,7 +1131,7 @@ def _write_members(ctx: CycleContext, result: CycleResult, entry: dict[str, Any]
         remove = [m for op, m in batch if op == "remove"]
         body = ctx.mappings.build_members_patch(add, remove, entra_quirks=ctx.entra_quirks)
         try:
-            ctx.target.patch(GROUP_PATH, entry["targetId"], body)
+            ctx.target.patch(GROUP_PATH, target_id, body)
         except TargetError as err:
             limit = max_request_bytes(err)
             if limit is not None and limit < ctx.max_request_bytes:
@@ -1071,7 +1151,7 @@ def _write_members(ctx: CycleContext, result: CycleResult, entry: dict[str, Any]
         removed += remove
     if added or removed:
         gone = set(removed)
-        ctx.cache.update(group_id, {"members": [m for m in current if m not in gone] + added})
+        ctx.cache.update(entry, members=tuple([m for m in current if m not in gone] + added))
     if error is not None:
         log_entry.step("referenceResolution", "failure", f"{len(added)} members added and {len(removed)} removed in "
                        f"{requests} PATCH requests before the failure", Added=str(len(added)), Removed=str(len(removed)))

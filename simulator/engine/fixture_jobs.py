@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import FixtureError
 
-from .jobs import TEMPLATE_ID
+from .job import TEMPLATE_ID
 
 if TYPE_CHECKING:
     from .service import ProvisioningService

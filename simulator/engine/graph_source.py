@@ -7,10 +7,10 @@ needs, watermark semantics); it imports only the reader protocol's data, no Flas
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .source import Assignment, SourceChanges
+from .source import AppRole, Assignment, SourceChanges, SourceObject
 
 if TYPE_CHECKING:
     from simulator.graph.reader import DirectoryReader
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["GraphDirectorySource"]
 
 
-def _assignment(doc: dict[str, Any]) -> Assignment:
+def _assignment(doc: Mapping[str, Any]) -> Assignment:
     return Assignment(doc["principalId"], doc.get("principalType") or "User", doc["appRoleId"])
 
 
@@ -51,7 +51,7 @@ class GraphDirectorySource:
         out.imported = len(out.users) + len(out.groups)
         return out
 
-    def user(self, user_id: str) -> dict[str, Any] | None:
+    def user(self, user_id: str) -> SourceObject | None:
         user = self.reader.get_user(user_id)
         if user is None:
             return None
@@ -60,7 +60,7 @@ class GraphDirectorySource:
         user["manager"] = manager.get("id") if isinstance(manager, dict) else manager
         return user
 
-    def group(self, group_id: str) -> dict[str, Any] | None:
+    def group(self, group_id: str) -> SourceObject | None:
         return self.reader.get_group(group_id)
 
     def deletion_state(self, object_id: str) -> str | None:
@@ -88,6 +88,6 @@ class GraphDirectorySource:
             out += [_assignment(a) for a in self.reader.assignments_of(principal_id, service_principal_id)]
         return out
 
-    def app_roles(self, service_principal_id: str) -> list[dict[str, Any]]:
+    def app_roles(self, service_principal_id: str) -> list[AppRole]:
         sp = self.reader.get_service_principal(service_principal_id) or {}
-        return list(sp.get("appRoles") or [])
+        return [AppRole(str(r["id"]), r.get("displayName"), r.get("value")) for r in sp.get("appRoles") or []]

@@ -1,53 +1,34 @@
-"""The synchronization jobs and secrets as stored, and what is derived from them.
+"""The synchronization jobs and secrets as stored, read and written as values.
 
 Shared by the sync-API facade (:mod:`simulator.engine.service`) and the job runner
-(:mod:`simulator.engine.runner`): one place that knows the job document's fields, the secrets of
-a service principal, the job settings (accidental-deletion threshold, quarantine rules, group
-PATCH sizes) and the compiled mappings.
+(:mod:`simulator.engine.runner`): the one place that reads and writes the ``sync_jobs`` and
+``sync_secrets`` tables.  Jobs come out as :class:`~simulator.engine.job.Job` values, secrets as
+:class:`~simulator.engine.job_settings.JobSecrets`; the compiled mappings of each saved schema are
+kept here too.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from simulator.core import Store
 
 from . import mappings as m
-from . import quarantine
+from .connector_store import tables
 from .expressions import Environment
-from .profile import JobMappings
-from .state import tables
-from .target_profile import PROFILE_SETTING, TargetRules, rules_for
+from .job import Job
+from .job_mappings import JobMappings
+from .job_settings import JobSecrets, parse_secrets
+from .quarantine import deletion_guard
+from .target_profile import TargetRules, rules_for
 
-__all__ = [
-    "JobBook", "fresh_status", "TEMPLATE_ID", "NEVER", "ZERO_TIME", "DEFAULT_DELETE_THRESHOLD",
-    "MAX_MEMBERS_PER_PATCH", "MAX_REQUEST_BYTES",
-]
+__all__ = ["JobBook", "SecretPair"]
 
-TEMPLATE_ID = "purecloud"
-NEVER = "P10675199DT2H48M5.4775807S"  # what Graph shows for a job that never ran (TimeSpan.MaxValue)
-ZERO_TIME = "0001-01-01T00:00:00Z"
-DEFAULT_DELETE_THRESHOLD = 500
-#: At most this many members go into one group PATCH (provsim's choice: the real number is unconfirmed,
-#: docs/fidelity.md); job setting ``MaxMembersPerPatch``.
-MAX_MEMBERS_PER_PATCH = 1000
-#: No request body larger than this (Genesys' ``request.bytes.max``, 512000 by default); job setting
-#: ``TargetMaxRequestBytes``; a 413 naming a lower limit lowers it for the job.
-MAX_REQUEST_BYTES = 512000
-#: Job setting: does Split trim the whitespace around each piece ("True", the page's example) or not.
-SPLIT_TRIM_SETTING = "ExpressionSplitTrimsWhitespace"
-
-
-def fresh_status(code: str) -> dict[str, Any]:
-    return {
-        "code": code, "countSuccessiveCompleteFailures": 0, "escrowsPruned": False,
-        "lastExecution": None, "lastSuccessfulExecution": None, "lastSuccessfulExecutionWithExports": None,
-        "progress": [], "quarantine": None,
-        "steadyStateFirstAchievedTime": ZERO_TIME, "steadyStateLastAchievedTime": ZERO_TIME,
-        "synchronizedEntryCountByType": [], "troubleshootingUrl": None,
-    }
+#: One stored secret: (key, value); the value is a string, or None when cleared.
+SecretPair = tuple[str, "str | None"]
 
 
 class JobBook:
@@ -56,86 +37,80 @@ class JobBook:
     def __init__(self, store: Store, env: Environment | None = None) -> None:
         self.store = store
         self.t = tables(store)
-        self._mappings: dict[str, tuple[int, JobMappings]] = {}
+        self._mappings: dict[str, tuple[tuple[str, bool], JobMappings]] = {}
         #: the runtime's clock and expression random stream, for Now, Guid and RandomString
         self.env = env
 
     # ---- jobs
-    def get(self, job_id: str) -> Any:
-        return self.t["jobs"].find("id", job_id)
+    def get(self, job_id: str) -> Job | None:
+        doc = self.t["jobs"].find("id", job_id)
+        return Job.from_doc(doc) if doc is not None else None
 
-    def patch(self, job_id: str, fields: dict[str, Any]) -> None:
-        job = self.get(job_id)
-        if job is not None:
-            self.t["jobs"].patch(job.doc_id, fields)
+    def of(self, sp_id: str) -> list[Job]:
+        return [Job.from_doc(doc) for doc in self.t["jobs"].find_all("servicePrincipalId", sp_id)]
 
-    def all(self) -> list[dict[str, Any]]:
-        return [dict(job) for _doc_id, job in self.t["jobs"].docs()]
+    def all(self) -> list[Job]:
+        return [Job.from_doc(doc) for _doc_id, doc in self.t["jobs"].docs()]
 
-    @staticmethod
-    def settings(job: dict[str, Any]) -> dict[str, str]:
-        return {s["name"]: s["value"] for s in job["synchronizationJobSettings"]}
+    def add(self, job: Job) -> None:
+        self.t["jobs"].add(job.to_doc())
 
-    def mappings(self, job: dict[str, Any]) -> JobMappings:
-        """The job's compiled mappings, compiled once per saved schema."""
-        schema = job["schema"] or m.default_schema(job["id"])
-        env = self.env
-        trims = self.settings(job).get(SPLIT_TRIM_SETTING)
-        if env is not None and trims is not None:
-            env = replace(env, split_trims=str(trims).strip().lower() != "false")
-        key = hash((json.dumps(schema, sort_keys=True, default=str), trims))
-        cached = self._mappings.get(job["id"])
+    def save(self, job: Job) -> None:
+        """Store the job as it is now (nothing if it was deleted meanwhile)."""
+        doc = self.t["jobs"].find("id", job.id)
+        if doc is not None:
+            self.t["jobs"].put(doc.doc_id, job.to_doc())
+
+    def delete(self, job_id: str) -> None:
+        doc = self.t["jobs"].find("id", job_id)
+        if doc is not None:
+            self.t["jobs"].delete(doc.doc_id)
+
+    def schema(self, job: Job) -> Mapping[str, Any]:
+        """The job's saved synchronization schema, or the template's."""
+        return job.schema if job.schema is not None else m.default_schema(job.id)
+
+    def mappings(self, job: Job) -> JobMappings:
+        """The job's compiled mappings, compiled once per saved schema (and Split setting)."""
+        schema = self.schema(job)
+        trims = job.settings.split_trims_whitespace
+        env = replace(self.env, split_trims=trims) if self.env is not None else None
+        key = (json.dumps(schema, sort_keys=True, default=str), trims)
+        cached = self._mappings.get(job.id)
         if cached is None or cached[0] != key:
             cached = (key, JobMappings(schema, env))
-            self._mappings[job["id"]] = cached
+            self._mappings[job.id] = cached
         return cached[1]
 
-    def target_rules(self, job: dict[str, Any]) -> TargetRules:
+    def target_rules(self, job: Job) -> TargetRules:
         """The job's target profile (job setting ``TargetProfile``; the template's when unset)."""
-        return rules_for(self.settings(job).get(PROFILE_SETTING))
+        return rules_for(job.settings.target_profile)
 
-    def quarantine_rules(self, job: dict[str, Any]) -> dict[str, Any]:
-        return quarantine.thresholds(self.settings(job))
-
-    def delete_threshold(self, job: dict[str, Any]) -> int | None:
+    def delete_threshold(self, job: Job) -> int | None:
         """The accidental-deletion threshold in force (None when the guard is off)."""
-        threshold = int(self.settings(job).get("QuarantineTooManyDeletesThreshold", DEFAULT_DELETE_THRESHOLD))
-        notify = self.notification_settings(job["servicePrincipalId"])
-        if notify.get("DeleteThresholdEnabled") is False:
-            return None
-        return int(notify["DeleteThresholdValue"]) if notify.get("DeleteThresholdValue") else threshold
+        return deletion_guard(job.settings, self.job_secrets(job.service_principal_id).notifications)
 
-    def patch_limits(self, job: dict[str, Any]) -> tuple[int, int]:
+    def patch_limits(self, job: Job) -> tuple[int, int]:
         """(members per group PATCH, bytes per request body) for this job."""
-        settings = self.settings(job)
-        members = int(settings.get("MaxMembersPerPatch", MAX_MEMBERS_PER_PATCH))
-        limit = int(settings.get("TargetMaxRequestBytes", MAX_REQUEST_BYTES))
-        learned = job.get("targetMaxRequestBytes")
-        return max(1, members), min(limit, int(learned)) if learned else limit
+        settings = job.settings
+        limit = settings.max_request_bytes
+        learned = job.learned_max_request_bytes
+        return max(1, settings.members_per_patch), min(limit, learned) if learned else limit
 
     # ---- secrets
-    def secrets(self, sp_id: str) -> list[dict[str, Any]]:
+    def secrets(self, sp_id: str) -> list[SecretPair]:
+        """The stored secrets, in the order they were first saved."""
         doc = self.t["secrets"].find("servicePrincipalId", sp_id)
-        return list(doc["secrets"]) if doc else []
+        return [(s["key"], s["value"]) for s in doc["secrets"]] if doc else []
 
-    def secret(self, sp_id: str, key: str) -> str | None:
-        for item in self.secrets(sp_id):
-            if item["key"] == key:
-                value: str | None = item["value"]  # put_secrets stores strings (or null) only
-                return value
-        return None
+    def put_secrets(self, sp_id: str, pairs: Iterable[SecretPair]) -> None:
+        doc = self.t["secrets"].find("servicePrincipalId", sp_id)
+        payload = {"servicePrincipalId": sp_id, "secrets": [{"key": k, "value": v} for k, v in pairs]}
+        if doc is None:
+            self.t["secrets"].add(payload)
+        else:
+            self.t["secrets"].put(doc.doc_id, payload)
 
-    def flag(self, sp_id: str, key: str) -> bool:
-        return str(self.secret(sp_id, key) or "").lower() == "true"
-
-    def notification_settings(self, sp_id: str) -> dict[str, Any]:
-        raw = self.secret(sp_id, "SyncNotificationSettings")
-        if not raw:
-            return {}
-        try:
-            data = json.loads(raw) if isinstance(raw, str) else dict(raw)
-        except (ValueError, TypeError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-
+    def job_secrets(self, sp_id: str) -> JobSecrets:
+        """The secrets the engine reads, typed."""
+        return parse_secrets({"key": k, "value": v} for k, v in self.secrets(sp_id))

@@ -21,6 +21,10 @@ from typing import Any
 
 from simulator.core import IdFactory, Index, Store, isoformat
 
+from .job import Job, JobStatus
+from .job_settings import NotificationSettings
+from .source import ServicePrincipal
+
 __all__ = ["Outbox", "SmtpTarget", "Notifier", "FROM_ADDRESS"]
 
 log = logging.getLogger(__name__)
@@ -88,53 +92,55 @@ class Outbox:
 class Notifier:
     """The service's e-mails about a job: quarantine started (or its reason changed), job disabled.
 
-    ``settings(sp_id)`` gives the job's ``SyncNotificationSettings`` (Enabled, Recipients);
-    nothing is sent without recipients, as the portal does.  The subject and body are
-    provsim's wording (the real template is not public, docs/fidelity.md).
+    ``settings(sp_id)`` gives the job's ``SyncNotificationSettings``; nothing is sent without
+    recipients, as the portal does.  The subject and body are provsim's wording (the real
+    template is not public, docs/fidelity.md).
     """
 
-    def __init__(self, outbox: Outbox | None, *, settings: Callable[[str], dict[str, Any]],
-                 service_principal: Callable[[str], dict[str, Any] | None], tenant_id: str) -> None:
+    def __init__(self, outbox: Outbox | None, *, settings: Callable[[str], NotificationSettings],
+                 service_principal: Callable[[str], ServicePrincipal | None], tenant_id: str) -> None:
         self.outbox = outbox
         self.settings = settings
         self.lookup_sp = service_principal
         self.tenant_id = tenant_id
 
-    def send(self, job: dict[str, Any], kind: str, status: dict[str, Any], *, at: datetime) -> None:
+    def send(self, job: Job, kind: str, status: JobStatus, *, at: datetime) -> None:
         if self.outbox is None:
             return
-        settings = self.settings(job["servicePrincipalId"])
-        recipients = settings.get("Recipients") or ""
-        if not settings.get("Enabled", bool(recipients)) or not recipients:
+        settings = self.settings(job.service_principal_id)
+        if not settings.sends:
             return
         subject, body = self.compose(job, kind, status)
-        for recipient in [r.strip() for r in recipients.replace(";", ",").split(",") if r.strip()]:
+        for recipient in settings.recipients:
             msg = self.outbox.compose(to=recipient, subject=subject, body=body, at=at)
             self.outbox.send(msg, at=at, kind=kind)
 
-    def compose(self, job: dict[str, Any], kind: str, status: dict[str, Any]) -> tuple[str, str]:
-        sp = self.lookup_sp(job["servicePrincipalId"]) or {}
-        app = sp.get("displayName") or "PureCloud by Genesys"
-        quarantine = status.get("quarantine") or {}
-        error = quarantine.get("error") or {}
+    def compose(self, job: Job, kind: str, status: JobStatus) -> tuple[str, str]:
+        sp = self.lookup_sp(job.service_principal_id)
+        app = (sp.display_name if sp else None) or "PureCloud by Genesys"
+        quarantine = status.quarantine
+        reason = quarantine.reason if quarantine else None
+        error = quarantine.error if quarantine else None
+        next_attempt = isoformat(quarantine.next_attempt) if quarantine and quarantine.next_attempt else None
         if kind == "disabled":
             subject = f"Provisioning for '{app}' was disabled after four weeks in quarantine"
-            lead = (f"The provisioning job {job['id']} for the application '{app}' has been in quarantine since "
-                    f"{quarantine.get('seriesBegan')} and was disabled. Fix the cause and restart provisioning.")
+            lead = (f"The provisioning job {job.id} for the application '{app}' has been in quarantine since "
+                    f"{isoformat(quarantine.series_began) if quarantine else None} and was disabled. Fix the cause and "
+                    "restart provisioning.")
         else:
-            subject = f"Provisioning for '{app}' is in quarantine ({quarantine.get('reason')})"
-            lead = (f"The provisioning job {job['id']} for the application '{app}' was placed in quarantine at "
-                    f"{quarantine.get('currentBegan')} because of {quarantine.get('reason')}.")
+            subject = f"Provisioning for '{app}' is in quarantine ({reason})"
+            lead = (f"The provisioning job {job.id} for the application '{app}' was placed in quarantine at "
+                    f"{isoformat(quarantine.current_began) if quarantine else None} because of {reason}.")
         body = "\n".join([
             lead, "",
-            f"Error code:    {error.get('code') or '-'}",
-            f"Error message: {error.get('message') or '-'}",
-            f"Next attempt:  {quarantine.get('nextAttempt') or 'none (disabled)'}",
+            f"Error code:    {(error.code if error else None) or '-'}",
+            f"Error message: {(error.message if error else None) or '-'}",
+            f"Next attempt:  {next_attempt or 'none (disabled)'}",
             f"Tenant:        {self.tenant_id}",
             "",
             "While the job is in quarantine, provisioning runs once a day. After four weeks in quarantine the job is "
             "disabled. Restart provisioning once the cause is fixed (Graph: POST .../synchronization/jobs/"
-            f"{job['id']}/restart).",
+            f"{job.id}/restart).",
             "",
             "This message was sent by the provsim simulator of the Microsoft Entra provisioning service.",
         ])

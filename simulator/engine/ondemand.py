@@ -12,25 +12,28 @@ from typing import TYPE_CHECKING, Any
 
 from .cycle import CycleResult, QuarantineSignal, guarded, process_group, process_user, resolve_manager, resolve_members
 from .escrow import EscrowBook
+from .logs import Initiator
 
 if TYPE_CHECKING:
+    from .job import Job
     from .runner import JobRunner
+    from .source import ServicePrincipal
 
 __all__ = ["provision_on_demand", "ON_DEMAND_INITIATOR"]
 
-ON_DEMAND_INITIATOR = {"id": "", "displayName": "Provision on demand", "initiatorType": "user"}
+ON_DEMAND_INITIATOR = Initiator("Provision on demand", "user")
 
 
-def provision_on_demand(runner: JobRunner, job: dict[str, Any], sp: dict[str, Any], object_id: str, kind: str) -> dict[str, Any]:
+def provision_on_demand(runner: JobRunner, job: Job, sp: ServicePrincipal, object_id: str, kind: str) -> dict[str, str]:
     """Run the object (a group: its user members first) through scoping, matching and export."""
     entries: list[dict[str, Any]] = []
     writer = runner.log_writer(job, sp, runner.ids.guid(), collect=entries, initiated_by=ON_DEMAND_INITIATOR)
     result = CycleResult(initial=False)
-    base = runner.jobs.secret(job["servicePrincipalId"], "BaseAddress")
+    base = runner.jobs.job_secrets(job.service_principal_id).base_address or ""
     with runner.targets.transport_for(base) as transport:
         ctx = runner.context(job, sp, runner.target(transport, job), writer)
         ctx.on_demand = True  # the portal tells why an object is skipped, assigned or not (reference §5 scope checks)
-        EscrowBook(runner.runtime.store, runner.runtime.clock, job["id"]).clear(object_id)  # on demand clears the backoff
+        EscrowBook(runner.runtime.store, runner.runtime.clock, job.id).clear(object_id)  # on demand clears the backoff
         try:
             if kind == "User":
                 guarded(ctx, result, "User", object_id, process_user, None)
@@ -44,6 +47,8 @@ def provision_on_demand(runner: JobRunner, job: dict[str, Any], sp: dict[str, An
         except QuarantineSignal as signal:
             result.quarantine = signal.error
     main = next((e for e in entries if e["sourceIdentity"]["id"] == object_id), None)
+    outcome: dict[str, Any]
+    value: dict[str, Any]
     if main is None:
         outcome = {"result": "Skipped", "details": {"errorCode": "RedundantExport",
                    "errorMessage": "The object is already in the desired state in PureCloud by Genesys.",

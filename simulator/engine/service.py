@@ -18,29 +18,33 @@ these methods and renders their results and errors.
 from __future__ import annotations
 
 import copy
+import json
 import logging
-from collections.abc import Callable, Container
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
 import httpx
 
 from simulator.core import Runtime, SlidingWindowLimiter
 
+from . import logs as logs_module
 from . import mappings as m
 from . import quarantine
+from .connector_store import ConnectorCache
 from .errors import EngineError, SchemaError
 from .escrow import EscrowBook
 from .expressions import EXPRESSION_STREAM, Environment
-from .jobs import DEFAULT_DELETE_THRESHOLD, NEVER, TEMPLATE_ID, JobBook, fresh_status
+from .job import INTERVAL, TEMPLATE_ID, Job, JobCode, Schedule, ScheduleState
+from .job_settings import SettingError, check_secret
+from .jobs import JobBook
 from .notify import Notifier, Outbox
 from .ondemand import provision_on_demand
-from .runner import CYCLE_INTERVAL, JobRunner
-from .source import DirectorySource
-from .state import ConnectorCache
+from .runner import CYCLE_INTERVAL, CycleSummary, JobRunner
+from .source import DirectorySource, ServicePrincipal
 from .target import ScimTarget, TargetError
-from .target_profile import PROFILE_SETTING, parse_profile
 
 __all__ = ["ProvisioningService", "SyncApiError", "TEMPLATE_ID", "CYCLE_INTERVAL", "RESET_SCOPES", "TargetFactory"]
 
@@ -50,8 +54,10 @@ RESET_SCOPES = ("None", "ConnectorDataStore", "Escrows", "Watermark", "Quarantin
 SECRET_KEYS = ("BaseAddress", "SecretToken", "SyncAll", "SkipOutOfScopeDeletions", "SyncNotificationSettings",
                "SyncAllFlag", "Domain", "ClientIdentifier", "ClientSecret", "UserName", "Password", "AppKey",
                "InstanceName", "Server", "Port", "TenantId", "ApplicationTemplateIdentifier", "Url")
-#: Job settings that must be positive integers (the deletion threshold, provsim's group PATCH limits).
-_INTEGER_SETTINGS = ("QuarantineTooManyDeletesThreshold", "MaxMembersPerPatch", "TargetMaxRequestBytes")
+#: What Graph answers when a service principal id is unknown.
+_NO_SP = "Resource '{}' does not exist or one of its queried reference-property objects are not present."
+#: The portal's Test Connection failure code (what the admin center shows when the target refuses).
+CREDENTIAL_VALIDATION_FAILURE = "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
 
 
 class SyncApiError(EngineError):
@@ -114,7 +120,8 @@ class ProvisioningService:
     """Every synchronization job of the tenant, as the synchronization API sees them."""
 
     def __init__(self, runtime: Runtime, source: DirectorySource, targets: TargetFactory, *,
-                 service_principal: Callable[[str], dict[str, Any] | None], tenant_id: str, outbox: Outbox | None = None) -> None:
+                 service_principal: Callable[[str], Mapping[str, Any] | None], tenant_id: str,
+                 outbox: Outbox | None = None) -> None:
         self.runtime = runtime
         self.source = source
         self.targets = targets
@@ -127,10 +134,14 @@ class ProvisioningService:
         self.on_demand_limit = SlidingWindowLimiter(runtime.clock, 5, timedelta(seconds=10))
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []  # (event, data): cycle start/end, quarantine, log
         self.outbox = outbox
-        self.runner = JobRunner(runtime, self.jobs, source, targets, service_principal=service_principal,
+        self.runner = JobRunner(runtime, self.jobs, source, targets, service_principal=self.service_principal,
                                 tenant_id=tenant_id, listeners=self.listeners,
-                                notifier=Notifier(outbox, settings=self.jobs.notification_settings,
-                                                  service_principal=service_principal, tenant_id=tenant_id))
+                                notifier=Notifier(outbox, settings=lambda sp_id: self.jobs.job_secrets(sp_id).notifications,
+                                                  service_principal=self.service_principal, tenant_id=tenant_id))
+
+    def service_principal(self, sp_id: str) -> ServicePrincipal | None:
+        doc = self.lookup_sp(sp_id)
+        return ServicePrincipal.of(doc) if doc is not None else None
 
     @property
     def latency(self) -> float:
@@ -153,21 +164,20 @@ class ProvisioningService:
     def on_restore(self) -> None:
         self.runner.on_restore()
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> dict[str, object]:
         return self.runner.health()
 
     # ------------------------------------------------------------------ jobs
-    def _sp(self, sp_id: str) -> dict[str, Any]:
-        sp = self.lookup_sp(sp_id)
+    def _sp(self, sp_id: str) -> ServicePrincipal:
+        sp = self.service_principal(sp_id)
         if sp is None:
-            raise SyncApiError(404, "Request_ResourceNotFound",
-                               f"Resource '{sp_id}' does not exist or one of its queried reference-property objects are not present.")
+            raise SyncApiError(404, "Request_ResourceNotFound", _NO_SP.format(sp_id))
         return sp
 
     def templates(self, sp_id: str) -> list[dict[str, Any]]:
         sp = self._sp(sp_id)
         return [{
-            "id": TEMPLATE_ID, "applicationId": sp.get("appId"), "default": True,
+            "id": TEMPLATE_ID, "applicationId": sp.app_id, "default": True,
             "description": "Provision users and groups to PureCloud by Genesys (Genesys Cloud) over SCIM 2.0",
             "discoverable": True, "factoryTag": TEMPLATE_ID,
             "metadata": [{"key": "GalleryApplicationIdentifier", "value": "purecloudbygenesys"}],
@@ -179,87 +189,64 @@ class ProvisioningService:
         if template_id != TEMPLATE_ID:
             raise SyncApiError(400, "InvalidTemplate" if template_id else "Request_BadRequest",
                                f"The template '{template_id}' does not exist for this application; available templates: {TEMPLATE_ID}")
-        job_id = f"{TEMPLATE_ID}.{self.ids.hex(16)}.{self.ids.hex(16)}"
-        job = {
-            "id": job_id,
-            "templateId": template_id,
-            "servicePrincipalId": sp["id"],
-            "schedule": {"expiration": None, "interval": NEVER, "state": "Disabled"},
-            "status": fresh_status("NotConfigured"),
-            "synchronizationJobSettings": [
-                {"name": "QuarantineTooManyDeletesThreshold", "value": str(DEFAULT_DELETE_THRESHOLD)},
-                {"name": "AzureIngestionAttributeOptimization", "value": "False"},
-            ],
-            "schema": None,
-            "watermark": None,
-            "initialDone": False,
-            "forceDeletes": False,
-            "nextCycle": None,
-        }
+        job = Job(id=f"{TEMPLATE_ID}.{self.ids.hex(16)}.{self.ids.hex(16)}", service_principal_id=sp.id,
+                  template_id=template_id)
         with self.runtime.store.transaction():
-            self.t["jobs"].add(job)
-        return self.job_view(job_id)
+            self.jobs.add(job)
+        return self.job_view(job.id)
 
-    def _job(self, sp_id: str, job_id: str) -> Any:
+    def _job(self, sp_id: str, job_id: str) -> Job:
         self._sp(sp_id)
         job = self.jobs.get(job_id)
-        if job is None or job["servicePrincipalId"] != sp_id:
+        if job is None or job.service_principal_id != sp_id:
             raise SyncApiError(404, "Request_ResourceNotFound", f"The synchronization job '{job_id}' does not exist.")
         return job
 
     def list_jobs(self, sp_id: str) -> list[dict[str, Any]]:
         self._sp(sp_id)
-        return [self.job_view(j["id"]) for j in self.t["jobs"].find_all("servicePrincipalId", sp_id)]
+        return [self._view(job) for job in self.jobs.of(sp_id)]
+
+    def _view(self, job: Job) -> dict[str, Any]:
+        return job.to_graph(ConnectorCache(self.runtime.store, job.id).counts())
 
     def job_view(self, job_id: str) -> dict[str, Any]:
         """The synchronizationJob as Graph returns it."""
         job = self.jobs.get(job_id)
-        counts = ConnectorCache(self.runtime.store, job_id).counts()
-        status = copy.deepcopy(job["status"])
-        status["synchronizedEntryCountByType"] = [
-            {"key": f"{k} to {'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User' if k == 'User' else 'Group'}", "value": v}
-            for k, v in sorted(counts.items())]
-        return {"id": job["id"], "templateId": job["templateId"], "schedule": dict(job["schedule"]), "status": status,
-                "synchronizationJobSettings": list(job["synchronizationJobSettings"])}
+        if job is None:
+            raise SyncApiError(404, "Request_ResourceNotFound", f"The synchronization job '{job_id}' does not exist.")
+        return self._view(job)
 
     def get_job(self, sp_id: str, job_id: str) -> dict[str, Any]:
-        self._job(sp_id, job_id)
-        return self.job_view(job_id)
+        return self._view(self._job(sp_id, job_id))
 
     def delete_job(self, sp_id: str, job_id: str) -> None:
-        job = self._job(sp_id, job_id)
+        self._job(sp_id, job_id)
         self.runner.unschedule(job_id, record=False)
         with self.runtime.store.transaction():
             ConnectorCache(self.runtime.store, job_id).clear()
             EscrowBook(self.runtime.store, self.runtime.clock, job_id).clear_all()
-            self.t["jobs"].delete(job.doc_id)
+            self.jobs.delete(job_id)
 
-    def update_settings(self, sp_id: str, job_id: str, settings: list[dict[str, Any]]) -> None:
+    def update_settings(self, sp_id: str, job_id: str, settings: Any) -> None:
+        """``PATCH …/jobs/{id}`` with ``synchronizationJobSettings``: every value is parsed here, so a bad
+        one is refused naming the setting, and nothing is saved (simulator.engine.job_settings)."""
         job = self._job(sp_id, job_id)
-        current = {s["name"]: s["value"] for s in job["synchronizationJobSettings"]}
-        for item in settings:
-            if not isinstance(item, dict) or "name" not in item:
-                raise SyncApiError(400, "Request_BadRequest", "synchronizationJobSettings items are {name, value}")
-            if item["name"] in _INTEGER_SETTINGS:
-                try:
-                    if int(item["value"]) < 1:
-                        raise ValueError
-                except (TypeError, ValueError):
-                    raise SyncApiError(400, "Request_BadRequest", f"{item['name']} must be a positive integer") from None
-            if item["name"] == PROFILE_SETTING:
-                try:
-                    item = {"name": PROFILE_SETTING, "value": parse_profile(item.get("value")).value}
-                except ValueError as err:
-                    raise SyncApiError(400, "Request_BadRequest", f"{PROFILE_SETTING}: {err}") from None
-            current[item["name"]] = str(item.get("value"))
-        self.t["jobs"].patch(job.doc_id, {"synchronizationJobSettings": [{"name": k, "value": v} for k, v in current.items()]})
+        if not isinstance(settings, list) or not all(isinstance(item, dict) and "name" in item for item in settings):
+            raise SyncApiError(400, "Request_BadRequest", "synchronizationJobSettings items are {name, value}")
+        try:
+            updated = job.with_settings(settings)
+        except SettingError as err:
+            raise SyncApiError(400, "Request_BadRequest",
+                               f"Invalid value for the synchronization job setting {err.message}") from err
+        with self.runtime.store.transaction():
+            self.jobs.save(updated)
 
     # --------------------------------------------------------------- secrets
-    def put_secrets(self, sp_id: str, values: list[dict[str, Any]]) -> None:
+    def put_secrets(self, sp_id: str, values: Any) -> None:
         self._sp(sp_id)
         if not isinstance(values, list) or not all(isinstance(v, dict) and "key" in v for v in values):
             raise SyncApiError(400, "Request_BadRequest", "secrets are a list of {key, value} pairs")
-        merged = {s["key"]: s["value"] for s in self.secrets(sp_id)}
+        merged = dict(self.jobs.secrets(sp_id))
         for item in values:
             key = item["key"]
             if key not in SECRET_KEYS:
@@ -269,18 +256,16 @@ class ProvisioningService:
                 raise SyncApiError(400, "Request_BadRequest", f"The value of '{key}' must be a string")
             if key == "BaseAddress" and value:
                 self._check_base_address(value)
+            try:
+                check_secret(key, value)
+            except SettingError as err:
+                raise SyncApiError(400, "Request_BadRequest", f"Invalid value for the secret {err.message}") from err
             merged[key] = value
         with self.runtime.store.transaction():
-            doc = self.t["secrets"].find("servicePrincipalId", sp_id)
-            payload = {"servicePrincipalId": sp_id, "secrets": [{"key": k, "value": v} for k, v in merged.items()]}
-            if doc is None:
-                self.t["secrets"].add(payload)
-            else:
-                self.t["secrets"].put(doc.doc_id, payload)
-            for job in self.t["jobs"].find_all("servicePrincipalId", sp_id):
-                if job["status"]["code"] == "NotConfigured" and merged.get("BaseAddress"):
-                    status = dict(job["status"], code="NotRun")
-                    self.t["jobs"].patch(job.doc_id, {"status": status})
+            self.jobs.put_secrets(sp_id, merged.items())
+            for job in self.jobs.of(sp_id):
+                if job.status.code is JobCode.NOT_CONFIGURED and merged.get("BaseAddress"):
+                    self.jobs.save(replace(job, status=replace(job.status, code=JobCode.NOT_RUN)))
 
     @staticmethod
     def _check_base_address(value: str) -> None:
@@ -292,18 +277,18 @@ class ProvisioningService:
             raise SyncApiError(400, "Request_BadRequest",
                                f"BaseAddress must be an http(s) URL such as https://api.mypurecloud.com/api/v2/scim/v2, got {value!r}")
 
-    def secrets(self, sp_id: str) -> list[dict[str, Any]]:
-        return self.jobs.secrets(sp_id)
-
-    def notification_settings(self, sp_id: str) -> dict[str, Any]:
-        return self.jobs.notification_settings(sp_id)
+    def secrets(self, sp_id: str) -> list[dict[str, str | None]]:
+        """The stored secrets as Graph's ``[{key, value}]`` (the view hides what Graph hides)."""
+        return [{"key": key, "value": value} for key, value in self.jobs.secrets(sp_id)]
 
     # ---------------------------------------------------------------- schema
     def get_schema(self, sp_id: str, job_id: str) -> dict[str, Any]:
-        job = self._job(sp_id, job_id)
-        return copy.deepcopy(job["schema"]) if job["schema"] else m.default_schema(job_id)
+        return copy.deepcopy(dict(self.jobs.schema(self._job(sp_id, job_id))))
 
-    def put_schema(self, sp_id: str, job_id: str, schema: dict[str, Any]) -> None:
+    def put_schema(self, sp_id: str, job_id: str, schema: Any) -> None:
+        """Save the job's schema.  A changed schema (mappings, scoping filters) restarts provisioning
+        automatically, as Microsoft documents: escrows, quarantine and the watermark are cleared and
+        the next cycle is an initial one (L:application-provisioning-quarantine-status)."""
         job = self._job(sp_id, job_id)
         if not isinstance(schema, dict):
             raise SyncApiError(400, "Request_BadRequest", "the schema must be a JSON object")
@@ -311,22 +296,25 @@ class ProvisioningService:
             m.compile_mappings(schema)
         except SchemaError as err:
             raise SyncApiError(400, "Request_BadRequest", str(err), details=m.problem_details(err.problems)) from err
+        changed = json.dumps(schema, sort_keys=True) != json.dumps(self.jobs.schema(job), sort_keys=True)
         with self.runtime.store.transaction():
-            # Editing mappings or filters restarts the job: a new initial cycle.
-            self.t["jobs"].patch(job.doc_id, {"schema": copy.deepcopy(schema), "watermark": None, "initialDone": False})
-        if self.jobs.get(job_id)["schedule"]["state"] == "Active":
+            job = replace(job, schema=copy.deepcopy(schema))
+            if changed:
+                job = self._restart(job, {"Watermark", "Escrows", "QuarantineState"})
+            self.jobs.save(job)
+        if changed and job.schedule.active:
             self.runner.schedule(job_id, self.runtime.clock.now())
 
     # ------------------------------------------------------- test connection
-    def validate_credentials(self, sp_id: str, job_id: str | None, *, use_saved: bool, credentials: list[dict[str, Any]] | None) -> None:
+    def validate_credentials(self, sp_id: str, job_id: str | None, *, use_saved: bool, credentials: Any) -> None:
         if job_id is not None:
             self._job(sp_id, job_id)
         else:
             self._sp(sp_id)
-        creds = {s["key"]: s["value"] for s in self.secrets(sp_id)} if use_saved else {}
+        creds: dict[str, str | None] = dict(self.jobs.secrets(sp_id)) if use_saved else {}
         for item in credentials or []:
             if isinstance(item, dict) and "key" in item:
-                creds[item["key"]] = item.get("value")
+                creds[str(item["key"])] = item.get("value")
         base = creds.get("BaseAddress")
         if not base:
             raise SyncApiError(400, "Request_BadRequest", "Test connection needs a BaseAddress (tenant URL).")
@@ -337,58 +325,56 @@ class ProvisioningService:
                                     timeout=self.targets.timeout)
                 target.test_connection("userName", self.ids.guid())
         except TargetError as err:
-            raise SyncApiError(400, "CredentialValidationUnavailable" if err.status is None else "Request_BadRequest",
-                               "You appear to have entered invalid credentials. Test connection to PureCloud by Genesys "
-                               f"failed: {err.message}") from err
+            raise SyncApiError(400, CREDENTIAL_VALIDATION_FAILURE, _test_connection_message(err)) from err
 
     # ------------------------------------------------------------ lifecycle
     def start(self, sp_id: str, job_id: str) -> None:
         job = self._job(sp_id, job_id)
-        if not self.jobs.secret(sp_id, "BaseAddress"):
+        if not self.jobs.job_secrets(sp_id).base_address:
             raise SyncApiError(400, "Request_BadRequest",
                                "The job has no credentials: set BaseAddress and SecretToken with PUT .../synchronization/secrets first.")
-        status = dict(job["status"])
-        if status["code"] in ("NotConfigured", "Paused", "Quarantine"):
-            status["code"] = "NotRun" if not job["initialDone"] else "Active"
-        status["quarantine"] = None  # start clears quarantine (Graph docs)
+        status = job.status
+        if status.code in (JobCode.NOT_CONFIGURED, JobCode.PAUSED, JobCode.QUARANTINE):
+            status = replace(status, code=JobCode.ACTIVE if job.initial_done else JobCode.NOT_RUN)
+        status = replace(status, quarantine=None)  # start clears quarantine (Graph docs)
         with self.runtime.store.transaction():
-            self.t["jobs"].patch(job.doc_id, {"schedule": {"expiration": None, "interval": "PT40M", "state": "Active"},
-                                              "status": status})
+            self.jobs.save(replace(job, schedule=Schedule(ScheduleState.ACTIVE, INTERVAL), status=status))
         self.runner.schedule(job_id, self.runtime.clock.now())
 
     def pause(self, sp_id: str, job_id: str) -> None:
-        job = self._job(sp_id, job_id)
+        self._job(sp_id, job_id)
         self.runner.unschedule(job_id)
-        status = dict(job["status"], code="Paused")
-        self.t["jobs"].patch(job.doc_id, {"schedule": dict(job["schedule"], state="Paused"), "status": status})
+        job = self._job(sp_id, job_id)
+        self.jobs.save(replace(job, schedule=replace(job.schedule, state=ScheduleState.PAUSED),
+                               status=replace(job.status, code=JobCode.PAUSED)))
 
     def restart(self, sp_id: str, job_id: str, reset_scope: Any) -> None:
-        job = self._job(sp_id, job_id)
-        scopes = self.parse_reset_scope(reset_scope)
-        fields: dict[str, Any] = {}
-        status = dict(job["status"])
-        cache = ConnectorCache(self.runtime.store, job_id)
+        job = self._restart(self._job(sp_id, job_id), self.parse_reset_scope(reset_scope))
+        job = replace(job, schedule=replace(job.schedule, state=ScheduleState.ACTIVE, interval=INTERVAL))
+        self.jobs.save(job)
+        self.runner.schedule(job_id, self.runtime.clock.now())
+
+    def _restart(self, job: Job, scopes: set[str]) -> Job:
+        """The job after a restart with ``scopes`` (escrows and links are cleared in the store)."""
+        status, initial_done = job.status, job.initial_done
+        cache = ConnectorCache(self.runtime.store, job.id)
         if "Watermark" in scopes or "Full" in scopes:
-            fields.update(watermark=None, initialDone=False)
+            job = replace(job, watermark=None, initial_done=False)
         if "Escrows" in scopes or "Full" in scopes:
-            EscrowBook(self.runtime.store, self.runtime.clock, job_id).clear_all()
-            status["escrowsPruned"] = False
+            EscrowBook(self.runtime.store, self.runtime.clock, job.id).clear_all()
+            status = replace(status, escrows_pruned=False)
         if "QuarantineState" in scopes or "Full" in scopes:
-            quarantine.leave(status, initial_done=job["initialDone"])
-            status["countSuccessiveCompleteFailures"] = 0
+            status, _was = quarantine.leave(status, initial_done=initial_done)
+            status = replace(status, count_successive_complete_failures=0)
         if "ConnectorDataStore" in scopes or "Full" in scopes:
             cache.clear()
         if "ForceDeletes" in scopes:
-            fields["forceDeletes"] = True
-            if status["code"] == "Quarantine" and (status.get("quarantine") or {}).get("reason") == "TooManyDeletes":
-                status["quarantine"] = None
-                status["code"] = "Active"
+            job = replace(job, force_deletes=True)
+            if status.quarantined and status.quarantine is not None and status.quarantine.reason == "TooManyDeletes":
+                status = replace(status, quarantine=None, code=JobCode.ACTIVE)
         # The portal's object counts are recalculated only by a restart (reference §5).
         cache.recount()
-        fields["status"] = status
-        fields["schedule"] = dict(job["schedule"], state="Active", interval="PT40M")
-        self.t["jobs"].patch(job.doc_id, fields)
-        self.runner.schedule(job_id, self.runtime.clock.now())
+        return replace(job, status=status)
 
     @staticmethod
     def parse_reset_scope(raw: Any) -> set[str]:
@@ -409,7 +395,7 @@ class ProvisioningService:
         scopes.discard("None")
         return scopes
 
-    def run_cycle(self, job_id: str, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    def run_cycle(self, job_id: str, *, progress: Callable[[int, int], None] | None = None) -> CycleSummary:
         """Run one cycle of the job now, outside its schedule (the runner's)."""
         return self.runner.run_cycle(job_id, progress=progress)
 
@@ -420,7 +406,7 @@ class ProvisioningService:
         self.runner.quarantine_on_demand(job_id, message)
 
     # ------------------------------------------------------- provision on demand
-    def provision_on_demand(self, sp_id: str, job_id: str, parameters: Any) -> dict[str, Any]:
+    def provision_on_demand(self, sp_id: str, job_id: str, parameters: Any) -> dict[str, str]:
         """Provision one user (or one group with at most 5 members) now, as the portal's
         "Provision on demand" does; returns Graph's stringKeyStringValuePair."""
         job = self._job(sp_id, job_id)
@@ -430,8 +416,7 @@ class ProvisioningService:
         if len(subjects) != 1 or not isinstance(subjects[0], dict) or not subjects[0].get("objectId"):
             raise SyncApiError(400, "Request_BadRequest", "Provision on demand takes exactly one subject {objectId, objectTypeName}.")
         rule_id = parameters[0].get("ruleId")
-        schema = job["schema"] or m.default_schema(job_id)
-        if rule_id not in [r.get("id") for r in schema.get("synchronizationRules", [])]:
+        if rule_id not in [r.get("id") for r in self.jobs.schema(job).get("synchronizationRules", [])]:
             raise SyncApiError(400, "Request_BadRequest", f"ruleId '{rule_id}' is not a synchronization rule of this job.")
         wait = self.on_demand_limit.hit(job_id)
         if wait is not None:
@@ -442,12 +427,11 @@ class ProvisioningService:
         if kind not in ("User", "Group"):
             raise SyncApiError(400, "Request_BadRequest", "objectTypeName is User or Group")
         if kind == "User" and self.source.user(object_id) is None or kind == "Group" and self.source.group(object_id) is None:
-            raise SyncApiError(404, "Request_ResourceNotFound",
-                               f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.")
+            raise SyncApiError(404, "Request_ResourceNotFound", _NO_SP.format(object_id))
         if kind == "Group" and len(self.source.member_ids(object_id)) > 5:
             raise SyncApiError(400, "Request_BadRequest", "Provision on demand supports groups with at most 5 members.")
         sp = self._sp(sp_id)
-        if not self.jobs.secret(sp_id, "BaseAddress"):
+        if not self.jobs.job_secrets(sp_id).base_address:
             raise SyncApiError(400, "Request_BadRequest", "The job has no credentials (BaseAddress, SecretToken).")
         answer = provision_on_demand(self.runner, job, sp, object_id, kind)
         self.runtime.checkpoint()
@@ -455,6 +439,30 @@ class ProvisioningService:
 
     # ------------------------------------------------------- provisioning logs
     def logs(self) -> list[dict[str, Any]]:
-        """Every provisioning log entry, newest first (as the portal lists them)."""
-        entries = [doc for _id, doc in self.t["logs"].docs()]
+        """Every provisioning log entry of the last 30 days, newest first (as the portal lists them)."""
+        now = self.runtime.clock.now()
+        entries = [doc for _id, doc in self.t["logs"].docs() if logs_module.retained(doc, now)]
         return list(reversed(entries))
+
+
+def _test_connection_message(err: TargetError) -> str:
+    """The portal's Test Connection failure text, then provsim's readable cause.
+
+    The admin center shows, for a refused token: "While attempting to validate our authorization to
+    access your application, we received this unexpected response: Received response from Web
+    resource. Resource: …/Users?filter=… Operation: GET Response Status Code: Unauthorized …"."""
+    if err.status is None:
+        received = f"We could not reach your application: {err.message}"
+    else:
+        received = (f"Received response from Web resource. Resource: {err.url} Operation: {err.method or 'GET'} "
+                    f"Response Status Code: {_status_name(err.status)}")
+    return (f"While attempting to validate our authorization to access your application, we received this unexpected "
+            f"response: {received} (provsim: Test connection to PureCloud by Genesys failed: {err.message})")
+
+
+def _status_name(status: int) -> str:
+    """The .NET HttpStatusCode name the portal prints (``Unauthorized``, ``NotFound``, ...)."""
+    try:
+        return "".join(word.capitalize() for word in HTTPStatus(status).phrase.replace("-", " ").split())
+    except ValueError:
+        return str(status)

@@ -8,11 +8,37 @@ delta token and an incremental cycle costs what changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["DirectorySource", "SourceChanges", "Assignment"]
+__all__ = ["DirectorySource", "SourceChanges", "Assignment", "AppRole", "ServicePrincipal", "SourceObject"]
+
+#: A user or group as Graph shows it: any Entra attribute by name (mapping expressions may read any).
+#: Read-only to the engine.
+SourceObject = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    """The app's service principal, as the provisioning logs and e-mails name it."""
+
+    id: str
+    app_id: str | None = None
+    display_name: str | None = None
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any]) -> ServicePrincipal:
+        return cls(str(doc["id"]), doc.get("appId"), doc.get("displayName"))
+
+
+@dataclass(frozen=True)
+class AppRole:
+    """One of the app's appRoles."""
+
+    id: str
+    display_name: str | None = None
+    value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,11 +85,11 @@ class DirectorySource(Protocol):
     def changes_since(self, watermark: str) -> SourceChanges:
         """What changed after ``watermark``, and the new watermark."""
 
-    def user(self, user_id: str) -> dict[str, Any] | None:
+    def user(self, user_id: str) -> SourceObject | None:
         """The user as Graph shows it (plus ``manager``: the manager's id or None); None when
         soft- or hard-deleted."""
 
-    def group(self, group_id: str) -> dict[str, Any] | None:
+    def group(self, group_id: str) -> SourceObject | None:
         """The group as Graph shows it; None when deleted."""
 
     def deletion_state(self, object_id: str) -> str | None:
@@ -81,5 +107,5 @@ class DirectorySource(Protocol):
     def assignments_of(self, service_principal_id: str, principal_ids: Iterable[str]) -> list[Assignment]:
         """Assignments to the app of these principals."""
 
-    def app_roles(self, service_principal_id: str) -> list[dict[str, Any]]:
-        """The app's appRoles (id, displayName, value, ...)."""
+    def app_roles(self, service_principal_id: str) -> list[AppRole]:
+        """The app's appRoles."""

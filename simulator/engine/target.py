@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpx
 
 from .errors import EngineError
+from .logs import ErrorInformation
 
 __all__ = ["ScimTarget", "TargetError", "ScimResponse", "ErrorClass", "INCOMPATIBLE", "max_request_bytes", "encode_body"]
 
@@ -75,17 +76,11 @@ class TargetError(EngineError):
         SCIM), not a problem with one object's data: what the outage rule counts."""
         return not self.engine and (self.status is None or self.status >= 500 or self.code == INCOMPATIBLE)
 
-    def to_error_information(self) -> dict[str, Any]:
+    def to_error_information(self) -> ErrorInformation:
         category = "nonServiceFailure" if self.error_class != ErrorClass.QUARANTINE else "failure"
         details = None if self.engine else \
             f"{self.method} {self.url} -> {self.status if self.status is not None else 'no response'}"
-        return {
-            "errorCode": self.code,
-            "reason": self.message,
-            "additionalDetails": details,
-            "errorCategory": category,
-            "recommendedAction": _RECOMMENDED.get(self.code, None),
-        }
+        return ErrorInformation(self.code, self.message, details, category, _RECOMMENDED.get(self.code))
 
 
 _RETRIED = "There's nothing to do: the change is retried automatically by the next cycle (40 minutes)."
@@ -241,10 +236,12 @@ class ScimTarget:
             detail = body[:300]
         code = _STATUS_CODES.get(status, "InternalServerError" if status >= 500 else "BadRequest")
         path = httpx.URL(url).path.rstrip("/")
-        if status == 404 and path.endswith((USER_PATH, GROUP_PATH)):
+        not_scim = status == 404 and path.endswith((USER_PATH, GROUP_PATH))
+        if not_scim:
             # 404 on the collection itself is not a missing object: the endpoint is not SCIM (reference §4).
             code = INCOMPATIBLE
-        if status in (401, 403):
+        if status in (401, 403) or not_scim:
+            # Credentials refused, or not a SCIM endpoint: every call will fail; the job quarantines at once.
             klass = ErrorClass.QUARANTINE
         elif status == 429:
             klass = ErrorClass.THROTTLED
@@ -263,8 +260,9 @@ class ScimTarget:
         resp = self._send("GET", resource, params=params)
         body = resp.body
         if not isinstance(body, dict) or not ("Resources" in body or "totalResults" in body):
+            # A root lookup that is not answered in SCIM: the endpoint is not SCIM (quarantine at once).
             raise TargetError(INCOMPATIBLE, f"A query answered {resp.status} without a SCIM ListResponse",
-                              resp.status, ErrorClass.ESCROW, "GET", self.base + resource, body)
+                              resp.status, ErrorClass.QUARANTINE, "GET", self.base + resource, body)
         return list(body.get("Resources") or [])
 
     def get(self, resource: str, target_id: str, *, exclude_members: bool = False) -> dict[str, Any] | None:

@@ -48,11 +48,15 @@ class TargetRules:
     deletes_groups: bool
     #: how failures name the target ("Genesys answered 400: ...")
     name: str = "Genesys"
+    #: the tenant-URL flag ``aadOptscim062020`` switches the PATCH shapes (non-gallery SCIM apps only,
+    #: L:application-provisioning-config-problem-scim-compatibility)
+    honours_compliance_flag: bool = False
 
 
 _RULES = {
     TargetProfile.GENESYS: TargetRules(TargetProfile.GENESYS, creates_groups=False, deletes_groups=False),
-    TargetProfile.SCIM: TargetRules(TargetProfile.SCIM, creates_groups=True, deletes_groups=True, name="the SCIM app"),
+    TargetProfile.SCIM: TargetRules(TargetProfile.SCIM, creates_groups=True, deletes_groups=True, name="the SCIM app",
+                                    honours_compliance_flag=True),
 }
 
 

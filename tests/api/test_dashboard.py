@@ -181,7 +181,7 @@ def test_the_class_story_from_an_empty_job(dash):
     # fix the secret, restart, recover
     token = dash.post("genesys/token")["token"]
     status, refused = dash.post("job/test-connection", ok=None, tenantUrl=SCIM, secretToken="not-a-token")
-    assert status == 400 and "invalid credentials" in refused["error"]["message"]
+    assert status == 400 and "Response Status Code: Unauthorized" in refused["error"]["message"]
     dash.post("job/test-connection", tenantUrl=SCIM, secretToken=token)
     assert dash.post("job/credentials", tenantUrl=SCIM, secretToken=token,
                      notify="identity-team@contoso.com")["message"] == "Admin credentials and settings saved."

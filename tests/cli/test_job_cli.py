@@ -114,7 +114,7 @@ def test_a_second_create_saves_the_settings_on_the_one_job(job):
 def test_create_reports_a_failed_connection_test(job):
     out = job("create", "--secret-token", "not-a-genesys-token", expect=1).output
     assert "was created but the connection test failed" in out
-    assert "CredentialValidationUnavailable" in out or "Request_BadRequest" in out
+    assert "SystemForCrossDomainIdentityManagementCredentialValidationFailure" in out
 
 
 def test_unknown_tenant_says_how_to_fix_it(job):

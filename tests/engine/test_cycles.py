@@ -233,7 +233,10 @@ def test_patch_sends_only_changed_attributes_in_entras_wire_shape(provisioned: P
     assert p.user("pradeep.gupta@contoso.com")["active"] is False
 
 
-def test_rfc_shapes_with_the_aadoptscim062020_flag(prov: Provisioning):
+def test_rfc_shapes_with_the_aadoptscim062020_flag_on_a_non_gallery_scim_job(prov: Provisioning):
+    # The flag applies to non-gallery apps only (issue 19, observation 6): a job with the scim target profile.
+    prov.create_job()
+    prov.sim.set_settings(prov.job_id, TargetProfile="scim")
     p = prov.provision(tenant_url=TENANT_URL + "?aadOptscim062020")
     p.patch_user("alex", jobTitle="Senior Account Executive", displayName="Alex W.", mobilePhone="+14255550999")
     p.patch_user("pradeep", accountEnabled=False)

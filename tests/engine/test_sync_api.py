@@ -142,8 +142,9 @@ def test_test_connection_fails_with_a_bad_token_and_says_why(prov: Provisioning)
         {"key": "BaseAddress", "value": TENANT_URL}, {"key": "SecretToken", "value": "not-a-genesys-token"}]}, expect=400)
 
     error = graph_error(resp)
-    assert "invalid credentials" in error["message"]
-    assert "401" in error["message"]  # the reason: Genesys refused the token
+    assert error["code"] == "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+    assert "Response Status Code: Unauthorized" in error["message"]
+    assert "Genesys answered 401" in error["message"]  # the reason: Genesys refused the token
     calls = prov.scim(mark)
     assert [(c.method, c.path, c.status) for c in calls] == [("GET", "/Users", 401)]
     assert re.fullmatch(r'userName eq "[0-9a-f-]{36}"', calls[0].filter)

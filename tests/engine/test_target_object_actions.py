@@ -83,8 +83,9 @@ def test_create_and_update_off_nothing_is_created_or_changed(sim):
     assert genesys_user(sim, "kai.jansen@contoso.com") is None
     assert genesys_user(sim, "alex.wilber@contoso.com")["title"] == "Account Executive"
     assert genesys_user(sim, "joni.sherman@contoso.com")["active"] is True
+    # (saving the actions restarted provisioning: the full cycle also logs what needs no change as 'other')
     actions = {(e["provisioningAction"], e["provisioningStatusInfo"]["errorInformation"]["errorCode"])
-               for who in (kai, alex, joni, sales) for e in skipped(sim, who)}
+               for who in (kai, alex, joni, sales) for e in skipped(sim, who) if e["provisioningAction"] != "other"}
     assert actions == {("create", "EntrySynchronizationSkipped"), ("update", "EntrySynchronizationSkipped"),
                        ("disable", "EntrySynchronizationSkipped")}
     group_entry = skipped(sim, sales)[0]

@@ -164,7 +164,7 @@ def test_invalid_file_as_json_and_junit_for_ci(cli, tmp_path):
 def test_no_such_scenario_exits_2_and_names_the_known_ones(cli):
     result = cli.invoke(provsim, ["scenario", "run", "no-such-story"])
     assert result.exit_code == 2
-    assert "no scenario 'no-such-story'; known: app-role-change, attribute-sync, delete-off, demo," in result.stderr
+    assert "no scenario 'no-such-story'; known: app-role-change, attribute-sync, delete-off, deletion-guard, demo," in result.stderr
     assert result.stderr.rstrip().endswith("user-disabled (or a path to a .yaml file)")
 
 

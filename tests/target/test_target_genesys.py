@@ -9,7 +9,10 @@ from simulator.app import create_app
 from simulator.client import ProvsimClient
 from simulator.conformance import render_text, run_target
 
-DEVIATIONS = {"update-group", "add-members", "remove-members", "remove-members-rfc", "paging-groups"}
+DEVIATIONS = {"update-group", "add-members", "remove-members", "paging-groups"}
+#: aadOptscim062020 applies to non-gallery apps only (issue 19): the genesys profile's second pass sends the
+#: default shapes again, so the RFC patterns are not exercised.
+RFC_PATTERNS = {"update-user-rfc", "disable-user-rfc", "remove-members-rfc"}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,8 @@ def genesys_report():
 def test_only_documented_genesys_deviations(genesys_report):
     verdicts = {v.pattern.id: v.verdict for v in genesys_report.verdicts}
     assert {k for k, v in verdicts.items() if v == "deviation"} == DEVIATIONS
-    assert {k for k, v in verdicts.items() if v == "not exercised"} == {"create-group", "delete-group", "duplicate-group"}
+    assert {k for k, v in verdicts.items() if v == "not exercised"} == {"create-group", "delete-group",
+                                                                      "duplicate-group"} | RFC_PATTERNS
     assert set(verdicts.values()) == {"pass", "deviation", "not exercised"}
     assert genesys_report.ok
     # the quiet case of the first line: nothing failed, no cause to name, and the profile's name for the server

@@ -28,6 +28,7 @@ from flask import Blueprint, Response, request
 
 from simulator.core import parse_datetime
 from simulator.engine.errors import EngineError
+from simulator.engine.logs import known_property
 from simulator.engine.service import SyncApiError
 from simulator.http import runtime
 
@@ -236,6 +237,12 @@ def _log_filter(text: str) -> Callable[[dict], bool]:
             return {"gt": a_dt > b_dt, "ge": a_dt >= b_dt, "lt": a_dt < b_dt, "le": a_dt <= b_dt}[op]
         return (a == b) if op == "eq" else (a != b)
 
+    def prop_path(path: str) -> str:
+        if not known_property(path):
+            raise BadRequest(f"Invalid filter clause: Could not find a property named '{path}' on type "
+                             "'microsoft.graph.provisioningObjectSummary'.")
+        return path
+
     def primary() -> Callable[[dict], bool]:
         kind, word = take()
         if word == "(":
@@ -245,7 +252,7 @@ def _log_filter(text: str) -> Callable[[dict], bool]:
             return inner
         if word in ("contains", "startswith") and peek()[1] == "(":
             take()
-            prop = take()[1]
+            prop = prop_path(take()[1])
             if take()[1] != ",":
                 raise BadRequest(f"Invalid filter clause: {word} takes (property, 'value').")
             lit = literal(take())
@@ -256,6 +263,7 @@ def _log_filter(text: str) -> Callable[[dict], bool]:
             return lambda d: isinstance(value_of(d, prop), str) and value_of(d, prop).startswith(str(lit))
         if kind != "word":
             raise BadRequest(f"Invalid filter clause: unexpected '{word}'.")
+        prop_path(word)
         op = take()[1]
         if op not in ("eq", "ne", "gt", "ge", "lt", "le"):
             raise BadRequest(f"Invalid filter clause: the operator '{op}' is not supported on provisioning logs.")
@@ -284,6 +292,25 @@ def _log_filter(text: str) -> Callable[[dict], bool]:
     return predicate
 
 
+def _log_order(text: str, entries: list[dict]) -> list[dict]:
+    """``$orderby=activityDateTime asc`` (or any property path, ``asc`` or ``desc``); entries come newest first."""
+    parts = text.split()
+    if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
+        raise BadRequest(f"Invalid $orderby: '{text}' (a property path and asc or desc).")
+    if not known_property(parts[0]):
+        raise BadRequest(f"Could not find a property named '{parts[0]}' on type 'microsoft.graph.provisioningObjectSummary'.")
+    descending = len(parts) == 2 and parts[1].lower() == "desc"
+
+    def value(doc: dict) -> tuple:
+        cur: Any = doc
+        for part in parts[0].split("/"):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        return (cur is not None, cur if isinstance(cur, (int, float)) else str(cur or ""))
+
+    # A stable sort keeps entries with equal values in time order (newest first when descending).
+    return sorted(entries if descending else list(reversed(entries)), key=value, reverse=descending)
+
+
 @requires("auditLog")
 def provisioning_logs() -> Response:
     entries = runtime().services["provisioning"].logs() if "provisioning" in runtime().services else []
@@ -291,6 +318,8 @@ def provisioning_logs() -> Response:
     if "$filter" in args:
         predicate = _log_filter(args["$filter"])
         entries = [e for e in entries if predicate(e)]
+    if "$orderby" in args:
+        entries = _log_order(args["$orderby"], entries)
     try:
         top = int(args.get("$top", 100))
     except ValueError:

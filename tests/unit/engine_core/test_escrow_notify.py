@@ -25,14 +25,14 @@ def test_retry_schedule_is_6h_12h_24h_then_daily_until_28_days():
 def test_escrow_book_due_and_prune():
     clock = VirtualClock()
     book = EscrowBook(Store(), clock, "job")
-    book.put("u1", "User", RuntimeError("boom"))
+    book.put("u1", "User", "BadRequest", "boom")
     assert book.due() == [] and book.waiting("u1")
     clock.advance(timedelta(hours=6))
     assert book.due() == [("u1", "User")]
     for _ in range(29):  # attempts 2..30 are still inside 28 days
-        book.put("u1", "User", RuntimeError("boom"))
-    assert book.get("u1")["attempts"] == 30 and book.pruned == 0
-    book.put("u1", "User", RuntimeError("boom"))  # the 31st failure is past 28 days: pruned
+        book.put("u1", "User", "BadRequest", "boom")
+    assert book.get("u1").attempts == 30 and book.pruned == 0
+    book.put("u1", "User", "BadRequest", "boom")  # the 31st failure is past 28 days: pruned
     assert book.get("u1") is None and book.pruned == 1
 
 

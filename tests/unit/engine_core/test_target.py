@@ -45,7 +45,7 @@ def test_http_errors_become_classified_target_errors(status, code, klass):
         target.create("/Users", {"userName": "a@b.c"})
     assert err.value.code == code and err.value.error_class == klass and err.value.status == status
     assert "nope" in err.value.message
-    assert err.value.to_error_information()["errorCode"] == code
+    assert err.value.to_error_information().to_graph()["errorCode"] == code
 
 
 def test_dropped_connection_and_timeout_are_escrow_outcomes():

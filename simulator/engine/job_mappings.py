@@ -36,12 +36,12 @@ class JobMappings:
         mapping = self._object(object_type)
         return mapping.scope if mapping else None
 
-    def compute(self, object_type: str, source: Mapping[str, Any], *, creating: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    def compute(self, object_type: str, source: Mapping[str, Any], *, creating: bool) -> m.DesiredAttributes:
+        """The values the mappings give this source object (and its references, as source ids)."""
         mapping = self._object(object_type)
         if mapping is None:
-            return {}, {}
-        desired = mapping.compute(source, creating=creating)
-        return dict(desired), dict(desired.references)
+            return m.DesiredAttributes()
+        return mapping.compute(source, creating=creating)
 
     def matching_values(self, object_type: str, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
         """Matching attributes in precedence order with the value this object would send."""

@@ -15,12 +15,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
 from simulator.core import Index, IndexedTable, Store
 
-__all__ = ["ConnectorCache", "tables"]
+__all__ = ["ConnectorCache", "ConnectorEntry", "LinkState", "tables"]
 
 
 def tables(store: Store) -> dict[str, IndexedTable]:
@@ -36,6 +38,56 @@ def tables(store: Store) -> dict[str, IndexedTable]:
     }
 
 
+class LinkState(str, Enum):
+    """Where a linked object stands."""
+
+    ACTIVE = "active"  # in scope and enabled
+    DISABLED = "disabled"  # disabled in Entra (or soft-deleted) while managed
+    OUT_OF_SCOPE = "outOfScope"  # left scope (unassigned, scoping filter): no longer managed
+    MISSING = "missing"  # a group with no target counterpart yet (looked up again every cycle)
+
+
+@dataclass(frozen=True)
+class ConnectorEntry:
+    """One object of the connector data store: the link source id -> target id and what the job
+    last knew of it in the target (manager, members)."""
+
+    source_id: str
+    object_type: str  # "User" | "Group"
+    state: LinkState
+    target_id: str | None = None
+    display_name: str | None = None
+    target_name: str | None = None
+    #: the target id of the manager the target holds, as last exported or read
+    manager: str | None = None
+    #: the target ids of the group's members, as last exported
+    members: tuple[str, ...] = ()
+    #: soft-deleted in Entra while managed (restoring re-enables it)
+    soft_deleted: bool = False
+
+    @property
+    def linked(self) -> bool:
+        return bool(self.target_id)
+
+    @property
+    def managed(self) -> bool:
+        """Linked and still managed (active or disabled, not left scope)."""
+        return self.linked and self.state in (LinkState.ACTIVE, LinkState.DISABLED)
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> ConnectorEntry:
+        return cls(source_id=doc["sourceId"], object_type=doc["objectType"], state=LinkState(doc.get("state") or "active"),
+                   target_id=doc.get("targetId"), display_name=doc.get("displayName"), target_name=doc.get("targetName"),
+                   manager=doc.get("manager"), members=tuple(doc.get("members") or ()),
+                   soft_deleted=bool(doc.get("softDeleted")))
+
+    def fields(self) -> dict[str, object]:
+        """The stored document's fields (without the keys)."""
+        return {"sourceId": self.source_id, "objectType": self.object_type, "targetId": self.target_id,
+                "displayName": self.display_name, "targetName": self.target_name, "state": self.state.value,
+                "manager": self.manager, "members": list(self.members), "softDeleted": self.soft_deleted}
+
+
 class ConnectorCache:
     """The job's links between Entra objects and Genesys objects."""
 
@@ -49,24 +101,28 @@ class ConnectorCache:
     def _key(self, source_id: str) -> str:
         return f"{self.job_id}|{source_id}"
 
-    def get(self, source_id: str | None) -> dict[str, Any] | None:
+    def get(self, source_id: str | None) -> ConnectorEntry | None:
         if not source_id:
             return None
-        return self.table.find("key", self._key(source_id))
+        doc = self.table.find("key", self._key(source_id))
+        return ConnectorEntry.from_doc(doc) if doc is not None else None
 
     def put(self, source_id: str, object_type: str, target_id: str | None, display_name: str | None,
-            target_name: str | None, *, state: str) -> None:
-        doc: dict[str, Any] = {"key": self._key(source_id), "jobId": self.job_id, "sourceId": source_id, "objectType": object_type,
-               "targetId": target_id, "displayName": display_name, "targetName": target_name, "state": state,
-               "manager": None, "members": []}
-        existing = self.table.find("key", doc["key"])
-        if existing is not None:
-            keep = {k: existing.get(k) for k in ("manager", "members")} if existing.get("targetId") == target_id else {}
-            self.table.put(existing.doc_id, {**doc, **keep})
+            target_name: str | None, *, state: LinkState) -> ConnectorEntry:
+        """Link (or re-link) an object; the manager and members it had are kept when the target id stays."""
+        existing_doc = self.table.find("key", self._key(source_id))
+        existing = ConnectorEntry.from_doc(existing_doc) if existing_doc is not None else None
+        entry = ConnectorEntry(source_id, object_type, state, target_id, display_name, target_name)
+        if existing is not None and existing.target_id == target_id:
+            entry = replace(entry, manager=existing.manager, members=existing.members)
+        doc = {"key": self._key(source_id), "jobId": self.job_id, **entry.fields()}
+        if existing_doc is not None:
+            self.table.put(existing_doc.doc_id, doc)
         else:
             self.table.add(doc)
-        if target_id and not (existing is not None and existing.get("targetId")):
+        if target_id and not (existing is not None and existing.target_id):
             self._count(object_type, 1)
+        return entry
 
     def _count(self, object_type: str, delta: int) -> None:
         counts = self.count_table
@@ -77,10 +133,14 @@ class ConnectorCache:
         else:
             counts.patch(doc.doc_id, {"value": doc["value"] + delta})
 
-    def update(self, source_id: str, fields: dict[str, Any]) -> None:
-        existing = self.table.find("key", self._key(source_id))
+    def update(self, entry: ConnectorEntry, **changes: Any) -> ConnectorEntry:
+        """Store ``entry`` with ``changes`` (``state=``, ``manager=``, ``members=``, ...); returns it."""
+        new = replace(entry, **changes)
+        existing = self.table.find("key", self._key(entry.source_id))
         if existing is not None:
-            self.table.patch(existing.doc_id, fields)
+            stored = new.fields()
+            self.table.patch(existing.doc_id, {k: v for k, v in stored.items() if existing.get(k) != v})
+        return new
 
     def remove(self, source_id: str) -> None:
         existing = self.table.find("key", self._key(source_id))
@@ -92,15 +152,16 @@ class ConnectorCache:
         with self.store.lock:
             return [self.table.row(i)["sourceId"] for i in self.table.ids_by("missing", self.job_id)]
 
-    def entries(self) -> Iterator[dict[str, Any]]:
-        yield from self.table.find_all("jobId", self.job_id)
+    def entries(self) -> Iterator[ConnectorEntry]:
+        for doc in self.table.find_all("jobId", self.job_id):
+            yield ConnectorEntry.from_doc(doc)
 
     def linked(self) -> dict[str, int]:
         """Objects linked to a target object now, by type."""
         out: dict[str, int] = {}
-        for doc in self.entries():
-            if doc.get("targetId"):
-                out[doc["objectType"]] = out.get(doc["objectType"], 0) + 1
+        for entry in self.entries():
+            if entry.linked:
+                out[entry.object_type] = out.get(entry.object_type, 0) + 1
         return out
 
     def counts(self) -> dict[str, int]:
