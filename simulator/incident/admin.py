@@ -253,8 +253,9 @@ class AdminActions(ImportState):
             if key in self.linked and record.status == "success" and record.action == "update" and not record.modified:
                 rematched = True  # matched again: the connector data store was cleared
             if key in self.linked and record.error_code == "EntrySynchronizationSkipped" \
-                    and "target object action" not in record.reason:
-                rematched = True
+                    and "target object action" not in record.reason \
+                    and any(step.type == "matching" for step in record.steps):
+                rematched = True  # looked up and found again, nothing to change: the store was cleared
             if record.error_code in ("UserDisabled", "GroupMissingInTarget") and (
                     (record.action, record.status, record.error_code) in seen_before.get(key, set()) or key not in seen_before):
                 announced = True  # only a full cycle says it (again) without a change

@@ -70,12 +70,12 @@ def test_the_what_ifs_replay_as_the_page_says(workdir: Path) -> None:
     story = (workdir / "incident.yaml").read_text(encoding="utf-8")
     rule = next(line for line in story.splitlines(keepends=True) if "genesys_user:diego" in line and "fault:" in line)
     (workdir / "no-collision.yaml").write_text(story.replace(rule, ""), encoding="utf-8")
-    edit = re.search(r"```yaml\n(  - advance: PT1H29M58\.499S\n.*?)```", DOC, re.S)
+    edit = re.search(r"<!-- edit: shorter-outage -->\n```yaml\n(.*?)```", DOC, re.S)
     assert edit and COLLISION_RULE in edit.group(1)
-    assert story.count("  - advance: PT5H29M58.499S\n") == 1
-    (workdir / "restart-sooner.yaml").write_text(story.replace("  - advance: PT5H29M58.499S\n", edit.group(1)),
-                                                 encoding="utf-8")
-    for name in ("no-collision", "restart-sooner"):
+    anchor = "".join(edit.group(1).splitlines(keepends=True)[:2])  # the step the page inserts after
+    assert story.count(anchor) == 1
+    (workdir / "shorter-outage.yaml").write_text(story.replace(anchor, edit.group(1)), encoding="utf-8")
+    for name in ("no-collision", "shorter-outage"):
         result = invoke(workdir, "incident", "replay", f"{name}.yaml", "--logs", LOGS)
         assert result.exit_code == 1
         assert result.stdout == block_after(f"<!-- replay: {name} -->")
