@@ -32,7 +32,7 @@ def linked_before(record: LogRecord) -> bool:
         return True
     if record.action != "update" or record.source.kind is None:
         return False
-    matched = any(step.type == "matching" for step in record.steps)
+    matched = record.matched
     if not matched and re.search(r"/(Users|Groups)/[^/?\s]+", record.additional_details):
         return True  # a request to the object's own path: Genesys held it already
     for attr, old, _new in record.modified:
@@ -58,7 +58,7 @@ class AdminActions(ImportState):
             key = (record.source.kind or "", fixture_id(record.source.id))
             if key not in linked_now and linked_before(record):
                 return False  # the first logged cycle already works on objects provisioned before it
-            if record.action == "create" or any(step.type == "matching" for step in record.steps):
+            if record.action == "create" or record.matched:
                 linked_now.add(key)
         for key, obj in self.objects.items():
             head = obj.records[0]
@@ -68,15 +68,21 @@ class AdminActions(ImportState):
 
     def configure(self, runs: list[Run]) -> None:
         args: dict[str, Any] = {}
+        job = self.fixture_job or {}
+        secrets = {str(s.get("key")): s.get("value") for s in job.get("secrets") or [] if isinstance(s, dict)}
+        threshold = self._fixture_guard(secrets.get("SyncNotificationSettings"))
         staged = [r for r in self.logs.records if r.action == "stagedDelete" and r.id not in self.not_modelled_ids]
+        self.guard_on_at = None
         if staged:
             numbers = [int(m.group(1)) for r in staged if (m := _THRESHOLD.search(r.reason))]
             per_run: dict[str, int] = {}
             for r in staged:
                 per_run[r.cycle_id] = per_run.get(r.cycle_id, 0) + 1
-            args["delete_threshold"] = min(numbers) if numbers else max(1, min(per_run.values()) - 1)
-        job = self.fixture_job or {}
-        secrets = {str(s.get("key")): s.get("value") for s in job.get("secrets") or [] if isinstance(s, dict)}
+            threshold = min(numbers) if numbers else max(1, min(per_run.values()) - 1)
+            self.guard_on_at = self._guard_switched_on(runs, staged[0], threshold)
+        if threshold is not None and self.guard_on_at is None:
+            args["delete_threshold"] = threshold
+        self.guard_threshold = threshold
         if str(secrets.get("SyncAll", "")).lower() == "true":
             args["scope"] = "all"
         if str(secrets.get("SkipOutOfScopeDeletions", "")).lower() == "true" or any(
@@ -92,6 +98,46 @@ class AdminActions(ImportState):
         edits.update(self.schema_after.get("", {}))
         if edits:
             self.step("schema", edits, title="The fixture's job: its attribute mappings, scoping filters and object actions")
+
+    @staticmethod
+    def _fixture_guard(value: Any) -> int | None:
+        """The deletion guard's threshold when the fixture's job has it switched on (SyncNotificationSettings
+        ``DeleteThresholdEnabled``), else None: the guard is opt-in."""
+        try:
+            data = json.loads(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or str(data.get("DeleteThresholdEnabled", "")).lower() != "true":
+            return None
+        try:
+            return max(1, int(data.get("DeleteThresholdValue") or 500))
+        except (TypeError, ValueError):
+            return None
+
+    def _guard_switched_on(self, runs: list[Run], first_staged: LogRecord, threshold: int) -> str | None:
+        """The run before which the admin switched the deletion guard on, when an earlier cycle disabled or
+        deleted more objects than the threshold (the guard was off then); None: on from the start."""
+        first = next(run for run in runs if first_staged in run.records)
+        for run in runs:
+            if run is first:
+                return None
+            removed = sum(r.action in ("disable", "delete") and r.status == "success" for r in run.records)
+            if not run.on_demand and removed > threshold:
+                break
+        return first.key
+
+    def switch_guard_on(self, run: Run) -> None:
+        """Before the first run the guard held deletions back in, when it was off before: the admin ticks
+        "Prevent accidental deletions" (SyncNotificationSettings, as the portal saves it)."""
+        if run.key != self.guard_on_at or self.guard_threshold is None:
+            return
+        value = json.dumps({"Enabled": False, "DeleteThresholdEnabled": True, "DeleteThresholdValue": self.guard_threshold})
+        app = str(self.app.get("key") or self.app.get("id") or "")
+        self.step("graph", {"method": "PUT", "path": f"/servicePrincipals/${{sp:{app}}}/synchronization/secrets",
+                            "body": {"value": [{"key": "SyncNotificationSettings", "value": value}]}},
+                  title=f"The admin switches accidental-deletion prevention on (threshold {self.guard_threshold})",
+                  comment=f"the {at_text(run.begin)} run holds deletions back (TooManyDeletes), and an earlier cycle "
+                          f"made more than {self.guard_threshold}: the guard was switched on in between")
 
     def _job_settings(self, settings: Any) -> dict[str, Any]:
         """The fixture job's settings the ``job_settings`` verb takes (numbers, as the scenario format wants)."""
@@ -252,9 +298,7 @@ class AdminActions(ImportState):
                 force = True
             if key in self.linked and record.status == "success" and record.action == "update" and not record.modified:
                 rematched = True  # matched again: the connector data store was cleared
-            if key in self.linked and record.error_code == "EntrySynchronizationSkipped" \
-                    and "target object action" not in record.reason \
-                    and any(step.type == "matching" for step in record.steps):
+            if key in self.linked and record.nothing_to_change and record.matched:
                 rematched = True  # looked up and found again, nothing to change: the store was cleared
             if record.error_code in ("UserDisabled", "GroupMissingInTarget") and (
                     (record.action, record.status, record.error_code) in seen_before.get(key, set()) or key not in seen_before):

@@ -49,15 +49,19 @@ class FaultPlanner(ImportState):
         if not failures:
             return []
         if self._all_failed(run) and not run.on_demand:
-            if self.windows and self.windows[0] != self._window_rule(failures[0]):
+            wanted = self._window_rule(failures)
+            if self.windows and "method" not in self.windows[0]:
+                wanted.pop("method", None)  # a window on every request covers a run whose writes alone failed
+            if self.windows and self.windows[0] != wanted:
                 self.step("clear_faults", {}, title=f"The outage changes: {self.window_kind} until now, "
                                                      f"{failures[0].error_code} from {at_text(run.begin)}")
                 self.windows = []
             if not self.windows:
-                rule = self._window_rule(failures[0])
+                rule = self._window_rule(failures)
                 self.windows = [rule]
                 self.window_kind = failures[0].error_code
-                self.step("fault", rule, title=f"Genesys fails every request from {at_text(run.begin)} "
+                what = f"{rule['method']} request" if "method" in rule else "request"
+                self.step("fault", rule, title=f"Genesys fails every {what} from {at_text(run.begin)} "
                                                f"({failures[0].error_code}, as logged)",
                            comment="every entry of this run failed: an outage window, open until the first run that "
                                    "succeeds again")
@@ -108,12 +112,18 @@ class FaultPlanner(ImportState):
             return None
         return {"status": status}
 
-    def _window_rule(self, record: LogRecord) -> dict[str, Any]:
-        status, method, _path = self._status_and_method(record)
+    def _window_rule(self, failures: list[LogRecord]) -> dict[str, Any]:
+        """Every SCIM request fails; only the writes of one method when every failed request was such a
+        write (the service read the objects, then could not write them: a hiccup on PATCH, say)."""
+        record = failures[0]
+        status, _method, _path = self._status_and_method(record)
         effect = self._effect(record, status) or {"status": 503}
         rule: dict[str, Any] = {"path": f"{SCIM}/*"}
+        methods = {self._status_and_method(r)[1] for r in failures}
         if record.error_code == "SystemForCrossDomainIdentityManagementServiceIncompatible":
             rule["method"] = "GET"
+        elif len(methods) == 1 and (only := methods.pop()) not in (None, "GET"):
+            rule["method"] = only
         rule.update(effect)
         rule["note"] = f"as logged: {record.error_code}"
         return rule
@@ -149,7 +159,8 @@ class FaultPlanner(ImportState):
         if record.error_code == "WebExceptionProtocolError":
             later = [r for r in obj.records if r.at > record.at]
             found = _DETAILS.match(record.additional_details.strip())
-            if method == "POST" and later and later[0].action == "update" and found and found.group(1).upper() == "POST":
+            matched_later = bool(later) and (later[0].action == "update" or later[0].nothing_to_change and later[0].matched)
+            if method == "POST" and matched_later and found and found.group(1).upper() == "POST":
                 effect = {"drop": "after"}  # the create went through; only the answer was lost
         rule.update(effect)
         rule["note"] = f"log {record.id}"

@@ -179,6 +179,7 @@ class _Importer(TenantBuilder, AdminActions, SourceChanges, FaultPlanner):
             self.close_windows(run)
             self.pending_comments.append(f"--- {run.label()} (cycleId {run.records[0].cycle_id or '-'})")
             self.flush_comments()
+            self.switch_guard_on(run)
             self.changes_before(run)
             targeted = self.faults_for(run)
             if run.on_demand:

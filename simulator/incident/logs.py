@@ -102,6 +102,17 @@ class LogRecord:
         """When the action began: its time less its duration."""
         return self.at - timedelta(milliseconds=max(0, self.duration_ms))
 
+    @property
+    def matched(self) -> bool:
+        """Does the entry show the object looked up in the target (a matching step)?"""
+        return any(step.type == "matching" for step in self.steps)
+
+    @property
+    def nothing_to_change(self) -> bool:
+        """A full cycle looked at the object and found it as it should be (Other, Skipped,
+        ``EntrySynchronizationSkipped``), not held back by a target object action switched off."""
+        return self.error_code == "EntrySynchronizationSkipped" and "target object action" not in self.reason
+
     def modified_map(self) -> dict[str, tuple[str | None, str | None]]:
         return {name: (old, new) for name, old, new in self.modified}
 

@@ -171,6 +171,8 @@ class ImportState:
         self.first_cycle_key = None
         self.fixture_job = None
         self.schema_at, self.schema_after = {}, {}
+        self.guard_on_at: str | None = None
+        self.guard_threshold: int | None = None
 
     # ------------------------------------------------------------------ not modelled
     def skip(self, record: LogRecord, why: str) -> None:

@@ -58,5 +58,8 @@ def test_every_failure_story_round_trips(tmp_path: Path) -> None:
             lines = [d.line() for d in result.divergences[:5]] + [f"not modelled: {n.why}" for n in imported.not_modelled[:3]]
             problems.append(f"{path.stem}: reproduced {result.reproduced} of {result.total}\n    " + "\n    ".join(lines))
     assert len(checked) >= 10, checked  # the library's failure stories (genesys-outage, throttling-storm, ...)
-    assert {"genesys-outage", "outage-mid-initial-cycle", "token-invalid-revoked", "mass-deletion"} <= set(checked)
+    assert {"genesys-outage", "outage-mid-initial-cycle", "token-invalid-revoked", "mass-deletion",
+            # issue 19's stories: judged as the real service judges them (a 5xx retried, not quarantined;
+            # an outage with nothing to write; the guard switched on mid-story)
+            "transient-error", "quiet-outage", "deletion-guard"} <= set(checked)
     assert not problems, "\n".join(problems)
