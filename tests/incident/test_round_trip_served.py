@@ -108,6 +108,15 @@ def test_the_incident_has_what_the_issue_asks_for(exported) -> None:
     assert ("create", "success", None) in seen
     disabled = {e["sourceIdentity"]["displayName"] for e in entries if e["provisioningAction"] == "disable"}
     assert disabled == {"Lidia Holloway", "Kai Jansen"}  # a disable and an unassignment
+    # judged as the real service judges an outage (issue 19): the 5xx is retried by each next cycle, and
+    # the job is quarantined only after six complete failures in a row: the outage lasts until 19:10, but
+    # no cycle retries Megan after 17:00
+    outage = sorted({e["activityDateTime"][11:16] for e in entries
+                     if (e["provisioningStatusInfo"].get("errorInformation") or {}).get("errorCode") == "InternalServerError"})
+    assert outage == ["13:40", "14:20", "15:00", "15:40", "16:20", "17:00"]
+    skipped = [e for e in entries if (e["provisioningStatusInfo"].get("errorInformation") or {}).get("errorCode")
+               == "EntrySynchronizationSkipped"]
+    assert skipped and all(e["activityDateTime"].startswith("2026-01-05T19:10") for e in skipped)  # the restart
 
 
 def test_the_exported_logs_import_into_a_valid_story(exported) -> None:
@@ -119,7 +128,9 @@ def test_the_exported_logs_import_into_a_valid_story(exported) -> None:
         in result.output  # Kai is not in contoso
     text = story.read_text(encoding="utf-8")
     assert "${genesys_user:diego.siciliani@contoso.com}" in text and "status: 409" in text
-    assert "path: /api/v2/scim/v2/*, status: 503" in text
+    assert "path: /api/v2/scim/v2/*, status: 503" in text  # every request: Megan's read failed too
+    assert "restart: {}" in text and "restart: Full" not in text  # the restart kept the links
+    assert "quarantine" not in {step.verb for step in load_scenario(story).steps}  # the engine judges the outage
     assert "unassign: {principal: '${user:kai-jansen}'}" in text
     assert "accountEnabled: false" in text
     assert "not modelled" not in result.output
