@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from simulator.engine.job_settings import JobSettings
+from simulator.engine.runner import CYCLE_INTERVAL
 
 from .attributes import user_mappings
 from .logs import LogRecord
@@ -22,6 +25,12 @@ from .runs import Run, fixture_id
 from .state import DUE_TOLERANCE, ImportState, at_text
 
 __all__ = ["AdminActions", "linked_before"]
+
+_COMPLETE_FAILURES = "QuarantineSuccessiveCompleteFailures"
+#: the codes of a call that failed on the target's side: a cycle of only these is a complete failure
+_TRANSIENT = {"InternalServerError", "Timeout", "WebExceptionProtocolError"}
+#: how far a real cycle may start from the 40-minute grid (docs/fidelity.md, "Incident replay")
+_DRIFT = timedelta(minutes=2)
 
 _THRESHOLD = re.compile(r"threshold\D{0,12}(\d+)", re.IGNORECASE)
 
@@ -92,12 +101,36 @@ class AdminActions(ImportState):
                    + (f", accidental-deletion threshold {args['delete_threshold']} (the logs staged deletions)"
                       if "delete_threshold" in args else ""))
         settings = self._job_settings(job.get("settings"))
+        failures = self._quarantined_after(runs)
+        if failures is not None and failures != settings.get(_COMPLETE_FAILURES, JobSettings().successive_complete_failures):
+            settings[_COMPLETE_FAILURES] = failures
+            self.pending_comments.append(
+                f"the logs show {failures} cycles in a row in which every request failed, then no cycle until "
+                f"{self._stopped_until}: the job went into quarantine after {failures} complete failures")
         if settings:
             self.step("job_settings", settings, title="The fixture's job settings")
         edits = self._schema_edits(job.get("schema"))
         edits.update(self.schema_after.get("", {}))
         if edits:
             self.step("schema", edits, title="The fixture's job: its attribute mappings, scoping filters and object actions")
+
+    def _quarantined_after(self, runs: list[Run]) -> int | None:
+        """How many complete failures in a row the job took before quarantine, as the logs show it: a
+        series of scheduled cycles in which every entry failed on Genesys' side (5xx, timeout, dropped
+        connection) followed by no cycle when the next was due (the escrowed changes would have been
+        retried, and logged).  None when no series stops that way."""
+        series, stopped = 0, []
+        self._stopped_until = ""
+        for run, after in zip(runs, runs[1:], strict=False):
+            failed = [r for r in run.records if r.status == "failure"]
+            complete = not run.on_demand and bool(failed) and all(r.status in ("failure", "skipped") for r in run.records) \
+                and all(r.error_code in _TRANSIENT for r in failed)
+            series = series + 1 if complete else 0
+            if series and after.begin - run.begin > CYCLE_INTERVAL + _DRIFT:
+                stopped.append(series)
+                self._stopped_until = self._stopped_until or at_text(after.begin)
+                series = 0
+        return min(stopped) if stopped else None
 
     @staticmethod
     def _fixture_guard(value: Any) -> int | None:

@@ -173,6 +173,7 @@ class ImportState:
         self.schema_at, self.schema_after = {}, {}
         self.guard_on_at: str | None = None
         self.guard_threshold: int | None = None
+        self._stopped_until = ""
 
     # ------------------------------------------------------------------ not modelled
     def skip(self, record: LogRecord, why: str) -> None:

@@ -115,3 +115,38 @@ def test_a_full_reset_is_told_from_a_restart_by_the_lookups(tmp_path: Path) -> N
     assert "Full" in restarts and restarts.count("Full") == 1
     comparison = replay(result.story, logs).comparison
     assert comparison.ok and comparison.reproduced == comparison.total
+
+
+def _outage_logs(tmp: Path, settings: dict | None) -> Path:
+    """An outage with a change waiting, three hours long; the admin restarts provisioning after it."""
+    steps: list[dict] = [{"configure": {}}]
+    if settings:
+        steps.append({"job_settings": settings})
+    steps += [{"start": {}}, {"advance": "PT1M"},
+              {"fault": {"path": "/api/v2/scim/v2/*", "status": 503}},
+              {"graph": {"method": "PATCH", "path": "/users/${user:alex}", "body": {"jobTitle": "Account Director"}}},
+              {"advance": "PT3H"}, {"clear_faults": {}}, {"restart": {}}, {"advance": "PT1M"}]
+    story = tmp / "production.yaml"
+    story.write_text(yaml.safe_dump({"name": "production", "tenant": "contoso", "seed": 0, "steps": steps},
+                                    sort_keys=False), encoding="utf-8")
+    path = tmp / "logs.json"
+    path.write_text(json.dumps(ScenarioRunner(load_scenario(story)).run().logs), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("failures", "expected"), [(3, {"QuarantineSuccessiveCompleteFailures": 3}), (None, None)],
+                         ids=["quarantined-after-3", "default-6"])
+def test_cycles_that_stop_after_complete_failures_give_the_quarantine_count(
+        tmp_path: Path, failures: int | None, expected: dict | None) -> None:
+    """Logs show a quarantine only as cycles that stop: three failed cycles, then silence until the
+    restart, is a job quarantined after three complete failures (a job setting).  The quiet case: an
+    outage that outlasts six failed cycles, as the default judges it, needs no setting."""
+    logs = _outage_logs(tmp_path, {"QuarantineSuccessiveCompleteFailures": failures} if failures else None)
+    failed = {e["cycleId"] for e in json.loads(logs.read_text(encoding="utf-8"))
+              if e["provisioningStatusInfo"]["status"] == "failure"}
+    assert len(failed) == (failures or 4)  # 4: the three-hour outage ends before a sixth failed cycle
+    result = import_logs(read_logs(logs), tmp_path / "story.yaml", ImportOptions(fixture="contoso"))
+    settings = [s["job_settings"] for s in _steps(result.story) if "job_settings" in s]
+    assert settings == ([expected] if expected else [])
+    comparison = replay(result.story, logs).comparison
+    assert comparison.ok and comparison.reproduced == comparison.total
