@@ -16,7 +16,8 @@ from simulator.scenario import ScenarioRunner, load_scenario
 
 @pytest.fixture(scope="module")
 def outage(tmp_path_factory) -> dict:
-    """genesys-outage's logs (a hiccup, then two days of 503s), imported once."""
+    """genesys-outage's logs (twelve hours of 503s: six failed cycles, quarantine, the next day's attempt
+    succeeds), imported once."""
     folder = tmp_path_factory.mktemp("outage")
     logs = ScenarioRunner(load_scenario("genesys-outage")).run().logs
     path = folder / "logs.json"
@@ -34,7 +35,7 @@ def test_import_says_what_it_read_and_wrote(outage) -> None:
     result = outage["import"]
     assert result.exit_code == 0, result.output
     total = len(outage["entries"])
-    assert f"read {outage['logs']}: {total} entries in 6 runs" in result.output
+    assert f"read {outage['logs']}: {total} entries in 8 runs, 2026-01-05 09:00:00 to 2026-01-06 13:00:00" in result.output
     assert f"a trial run of the story reproduced {total} of {total} log entries" in result.output
     assert (outage["folder"] / "story.tenant.yaml").exists()
 
@@ -46,23 +47,25 @@ def test_replay_reproduces_every_entry(outage) -> None:
 
 
 def test_what_if_the_outage_had_been_shorter(outage, tmp_path: Path) -> None:
-    """Edit the story (the outage window ends a day earlier) and replay: the day-two failures are gone."""
+    """Edit the story (the outage window ends after the 10:20 cycle) and replay: Alex's change lands at
+    11:00, the later failures are gone, and so is the quarantine (the next day's attempt has nothing to do)."""
     text = (outage["folder"] / "story.yaml").read_text(encoding="utf-8")
-    marker = "  - title: Genesys answers again (before the 2026-01-07 11:00:00 run)\n    clear_faults: {}\n"
+    marker = "  - title: Genesys answers again (before the 2026-01-06 13:00:00 run)\n    clear_faults: {}\n"
     assert marker in text
     text = text.replace(marker, "")
-    first_day = "    advance: PT1.501S\n  - advance: PT23H59M58.499S\n"
-    assert first_day in text
-    text = text.replace(first_day, "    advance: PT1.501S\n  - clear_faults: {}\n  - advance: PT23H59M58.499S\n", 1)
+    second = "  - title: '2026-01-05 10:20:00 cycle: 1 update failure (as logged)'\n    advance: PT1.251S\n"
+    assert text.count(second) == 1
+    text = text.replace(second, second + "  - clear_faults: {}\n")
     story = outage["folder"] / "what-if.yaml"
     story.write_text(text, encoding="utf-8")
     result = run("replay", str(story), "--logs", str(outage["logs"]), "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    day_two = [d for d in report["divergences"] if d["field"] == "provisioningStatusInfo.status"]
-    assert {(d["real"], d["simulated"]) for d in day_two} == {("failure", "success")}
-    assert report["reproduced"] < report["total"]
-
+    by_field = {(d["field"], d["real"], d["simulated"]) for d in report["divergences"]}
+    assert ("provisioningStatusInfo.status", "failure", "success") in by_field  # 11:00: Alex's change lands
+    gone = [d["real"][11:16] for d in report["divergences"] if d["field"] == "entry" and d["simulated"] is None]
+    assert gone == ["11:40", "12:20", "13:00", "13:00"]  # the simulated run has no entry for them (the last: a day later)
+    assert report["reproduced"] == report["total"] - 5
 
 def test_logs_that_begin_mid_life_get_a_warm_up_cycle(outage, tmp_path: Path) -> None:
     first = outage["entries"][0]["cycleId"]
