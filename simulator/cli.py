@@ -51,6 +51,7 @@ _COMMANDS = {
     "job": "simulator.job_cli:job_group",
     "outbox": "simulator.job_cli:outbox_command",
     "snapshot": "simulator.snapshot.cli:snapshot_command",
+    "incident": "simulator.incident.cli:incident_group",
 }
 
 

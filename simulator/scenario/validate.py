@@ -37,12 +37,15 @@ from simulator.core.yamlsafe import YamlBombError, check_expansion
 from . import schema as scenario_schema
 from .errors import Problem, ScenarioInvalid
 
-__all__ = ["check_file", "check_text", "Checked", "REFERENCE", "REFERENCE_KINDS", "fixture_keys", "resolve_tenant"]
+__all__ = ["check_file", "check_text", "Checked", "REFERENCE", "REFERENCE_KINDS", "GENESYS_KINDS", "fixture_keys", "resolve_tenant"]
 
 #: ``${name}`` or ``${kind:key}`` inside any string argument
 REFERENCE = re.compile(r"\$\{([A-Za-z_]\w*)(?::([^}]+))?\}")
 #: reference kind -> the fixture collection its keys come from
 REFERENCE_KINDS = {"user": "users", "upn": "users", "group": "groups", "sp": "applications"}
+#: references to Genesys objects (the id of the Genesys user with that userName, of the group with that
+#: name): looked up when the step runs, since Genesys hands out its ids as the story goes
+GENESYS_KINDS = ("genesys_user", "genesys_group")
 #: verbs that act on the provisioning job, so need a ``configure`` step before them
 _NEEDS_JOB = ("start", "pause", "restart", "schema", "provision_on_demand", "secret_token", "job_settings", "quarantine")
 
@@ -457,9 +460,12 @@ def _reference_problem(match: re.Match, defined: set[str], saved_by: dict[str, i
         return (f"{match.group(0)} is not set: no earlier step saves it (save: NAME on a graph or genesys step, "
                 f"or genesys_token / configure)" + _hint(name, known)
                 + (f"; set so far: {', '.join(known)}" if known else ""))
+    if name in GENESYS_KINDS:
+        return None  # Genesys objects come and go as the story runs: the runner looks them up
     collection = REFERENCE_KINDS.get(name)
     if collection is None:
-        return f"{match.group(0)}: unknown reference kind {name!r}{_hint(name, list(REFERENCE_KINDS))}; use user, upn, group or sp"
+        return (f"{match.group(0)}: unknown reference kind {name!r}{_hint(name, [*REFERENCE_KINDS, *GENESYS_KINDS])}; "
+                "use user, upn, group, sp, genesys_user or genesys_group")
     if keys is None:
         return None  # the tenant itself is reported
     if key in keys[collection]:

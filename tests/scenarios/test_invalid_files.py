@@ -93,7 +93,7 @@ CASES = [
            "3:28: step 2 (graph): ${group:alex}: the tenant contoso has no group with key 'alex' ('alex' is a user: write ${user:alex})",
            "4:27: step 3 (graph): ${upn:alexx}: the tenant contoso has no user with key 'alexx' (did you mean 'alex'?)",
            "5:39: step 4 (graph): ${sp:genesys}: the tenant contoso has no application with key 'genesys'",
-           "6:11: step 5 (say): ${person:alex}: unknown reference kind 'person'; use user, upn, group or sp"], False),
+           "6:11: step 5 (say): ${person:alex}: unknown reference kind 'person'; use user, upn, group, sp, genesys_user or genesys_group"], False),
     ("a name used before a step saves it", """
         steps:
           - graph: {method: POST, path: "/groups/${group:support}/members/$ref",
