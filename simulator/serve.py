@@ -149,6 +149,7 @@ class HttpServer:
     def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0, *, kind: ServerKind | str = ServerKind.WAITRESS,
                  threads: int = 16, ssl_context: Any = None) -> None:
         self.kind = ServerKind(kind)
+        self._looping = threading.Event()  # the waitress loop runs (shutdown hands it the closing)
         self.host = host
         self.ssl_context = ssl_context
         wsgi = _served(app)
@@ -193,7 +194,11 @@ class HttpServer:
         if self.kind is ServerKind.CHEROOT:
             self._server.serve()
         elif self.kind is ServerKind.WAITRESS:
-            self._server.run()
+            self._looping.set()
+            try:
+                self._server.run()
+            finally:
+                self._looping.clear()
         else:
             self._server.serve_forever()
 
@@ -202,11 +207,30 @@ class HttpServer:
         if self.kind is ServerKind.CHEROOT:
             self._server.stop()
         elif self.kind is ServerKind.WAITRESS:
+            # Every close happens in the loop thread (through the server's trigger): a descriptor
+            # closed from this thread while the loop polls it raised EBADF in the loop thread.
             server = self._server
-            server.close()  # stop accepting
+            if not self._looping.is_set():  # no loop thread to hand the closing to
+                server.task_dispatcher.shutdown(timeout=10)
+                for channel in list(server._map.values()):
+                    channel.handle_close()
+                return
+            from waitress import wasyncore
+
+            # stop accepting (the listening socket only: the server's own close() shuts the trigger too)
+            server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))
             server.task_dispatcher.shutdown(timeout=10)  # requests in flight finish
-            for channel in list(server._map.values()):  # then the loop has nothing left and returns
-                channel.handle_close()
+            closed = threading.Event()
+
+            def close_channels() -> None:  # then the loop has nothing left and returns
+                try:
+                    for channel in list(server._map.values()):
+                        channel.handle_close()
+                finally:
+                    closed.set()
+
+            server.trigger.pull_trigger(close_channels)
+            closed.wait(timeout=10)
         else:
             self._server.shutdown()
             self._server.server_close()
