@@ -47,26 +47,41 @@ def _extension(body: dict, urn: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- any resource
-def parse_resource(body: Any, schema: ResourceSchema, ctx: ParseContext) -> dict[str, Any]:
-    """The stored fields for ``body`` (without id, version and timestamps), attribute by attribute."""
-    if not isinstance(body, dict):
-        raise ScimError(400, "invalidSyntax", "The body must be a JSON object")
-    check_schemas(body, schema.urns)
+def _containers(body: dict, schema: ResourceSchema) -> dict[str, dict[str, Any]]:
     containers = {schema.core: {k.lower(): v for k, v in body.items()}}
     for urn in schema.extensions:
         containers[urn] = _extension(body, urn)
+    return containers
+
+
+_ABSENT = object()
+
+
+def parse_resource(body: Any, schema: ResourceSchema, ctx: ParseContext, *, before: dict | None = None) -> dict[str, Any]:
+    """The stored fields for ``body`` (without id, version and timestamps), attribute by attribute.
+
+    ``before``: the view ``body`` was patched from (:func:`resource_view` of ``ctx.current``); an
+    attribute whose value the PATCH left as it was keeps its stored value without being parsed
+    again (the view of a stored value parses back to it).
+    """
+    if not isinstance(body, dict):
+        raise ScimError(400, "invalidSyntax", "The body must be a JSON object")
+    check_schemas(body, schema.urns)
+    containers = _containers(body, schema)
+    unchanged = _containers(before, schema) if before is not None and ctx.current is not None else None
     out: dict[str, Any] = {}
-    for urn in schema.urns:
+    replacing = ctx.replacing
+    for urn, lowered, key, attr in schema.parse_plan:
         values = containers[urn]
-        for attr in schema.attributes(urn):
-            rule, key = attr.rule, attr.stored_as
-            if rule is None or not key or attr.mutability == "readOnly":
+        rule = attr.rule
+        if unchanged is not None and key in ctx.current:  # type: ignore[operator]  # unchanged: current is set
+            if values.get(lowered, _ABSENT) == unchanged[urn].get(lowered, _ABSENT):
+                out[key] = ctx.current[key]  # type: ignore[index]
                 continue
-            lowered = attr.name.lower()
-            if rule.keep and ctx.replacing and lowered not in values:
-                out[key] = list(ctx.current[key])  # type: ignore[index]  # replacing: current is set
-            else:
-                out[key] = rule.parse(attr.name, values.get(lowered), ctx, required=attr.required)
+        if replacing and rule.keep and lowered not in values:  # type: ignore[union-attr]  # planned: rule set
+            out[key] = list(ctx.current[key])  # type: ignore[index]  # replacing: current is set
+        else:
+            out[key] = rule.parse(attr.name, values.get(lowered), ctx, required=attr.required)  # type: ignore[union-attr]
     return out
 
 
@@ -103,9 +118,9 @@ def resource_view(doc: dict, schema: ResourceSchema) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- users
 def parse_user(body: Any, rules: OrgRules, mode: str, current: dict | None = None,
-               schema: ResourceSchema = USER) -> dict[str, Any]:
+               schema: ResourceSchema = USER, *, before: dict | None = None) -> dict[str, Any]:
     """The stored fields of a user for ``body`` (without id, version and timestamps)."""
-    return parse_resource(body, schema, ParseContext(rules, mode, current))
+    return parse_resource(body, schema, ParseContext(rules, mode, current), before=before)
 
 
 def render_user(doc: dict, groups: list[tuple[str, str]], location: Callable[[str, str], str], *,

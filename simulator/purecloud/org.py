@@ -160,7 +160,7 @@ class PureCloudOrg:
 
     # ---- OrgRules (validation) --------------------------------------------
     def role_name(self, name: str) -> str | None:
-        doc = self.roles.find("name", name)
+        doc = self._raw(self.roles, "name", name)  # read in place (every user parse asks)
         return doc["name"] if doc else None
 
     def skill_name(self, name: str) -> str | None:
@@ -327,7 +327,7 @@ class PureCloudOrg:
                         f"Version does not match current version (current version is {current})")
 
     def _check_user_name(self, user_name: str, user_id: str | None) -> None:
-        holder = self.users.find("userName", user_name)
+        holder = self._raw(self.users, "userName", user_name)  # read in place: a unique index, inside the transaction
         if holder is not None and holder["id"] != user_id:
             raise ScimError(409, "uniqueness", "User name already in use by non-deleted user")
 
@@ -351,8 +351,10 @@ class PureCloudOrg:
         with self.store.transaction():
             current = self.get_user(user_id)
             self._check_version(current, if_match)
-            view = apply_operations(user_view(current, self.user_schema), operations, self.user_schema)
-            return self._update_user(current, parse_user(view, self, Mode.PATCH, current, schema=self.user_schema))
+            before = user_view(current, self.user_schema)
+            view = apply_operations(before, operations, self.user_schema)
+            return self._update_user(current, parse_user(view, self, Mode.PATCH, current, schema=self.user_schema,
+                                                         before=before))
 
     def _update_user(self, current: dict, fields: dict) -> dict:
         self._check_user_name(fields["userName"], current["id"])

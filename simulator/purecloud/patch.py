@@ -59,7 +59,7 @@ def parse_operations(body: Any) -> list[dict[str, Any]]:
 
 def apply_operations(view: dict[str, Any], operations: list[dict[str, Any]], schema: ResourceSchema) -> dict[str, Any]:
     """``view`` after ``operations`` (a new dict; ``view`` is not changed)."""
-    result = copy.deepcopy(view)
+    result = _copy(view)
     for op in operations:
         if op["path"] is None:
             if op["op"] == "remove":
@@ -81,6 +81,15 @@ def apply_operations(view: dict[str, Any], operations: list[dict[str, Any]], sch
         else:
             _apply_path(result, op["op"], op["path"], op["value"], schema)
     return result
+
+
+def _copy(value: Any) -> Any:
+    """A copy of JSON data (dicts, lists, scalars): what ``copy.deepcopy`` does here, several times faster."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
 def _resolve(path: str, schema: ResourceSchema) -> tuple[str, Attr, str | None, str | None]:

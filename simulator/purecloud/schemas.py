@@ -190,14 +190,26 @@ class ResourceSchema:
     def extensions(self) -> list[str]:
         return [urn for urn in self.schemas if urn != self.core]
 
+    @cached_property
+    def _by_name(self) -> dict[tuple[str, str], Attr]:
+        return {(urn, a.name.lower()): a for urn in self.urns for a in self.attributes(urn)}
+
+    @cached_property
+    def _urns_lower(self) -> dict[str, str]:
+        return {urn.lower(): urn for urn in self.schemas}
+
+    @cached_property
+    def parse_plan(self) -> tuple[tuple[str, str, str, Attr], ...]:
+        """(urn, lower name, stored field, attribute) of every attribute a body may set, in catalogue order."""
+        return tuple((urn, a.name.lower(), a.stored_as, a) for urn in self.urns for a in self.attributes(urn)
+                     if a.rule is not None and a.stored_as and a.mutability != "readOnly")
+
     def attr(self, urn: str, name: str) -> Attr | None:
-        lowered = name.lower()
-        return next((a for a in self.attributes(urn) if a.name.lower() == lowered), None)
+        return self._by_name.get((urn, name.lower()))
 
     def urn_of(self, text: str) -> str | None:
         """The schema URN ``text`` names (case-insensitively), or None."""
-        lowered = text.lower()
-        return next((urn for urn in self.schemas if urn.lower() == lowered), None)
+        return self._urns_lower.get(text.lower())
 
     def split_urn(self, path: str) -> tuple[str, str]:
         """``urn:...:enterprise:2.0:User:manager.value`` -> (enterprise URN, ``manager.value``).

@@ -62,7 +62,8 @@ def _token() -> TokenInfo:
 
 def _base() -> str:
     family = "/api/v2/scim/v2" if request.blueprint == V2_NAME else "/api/v2/scim"
-    return request.host_url.rstrip("/") + family
+    # scheme://host as request.host_url has it, without its IRI decoding (an ASCII host: the same text)
+    return f"{request.scheme}://{request.host}{family}"
 
 
 def _location(base: str):
