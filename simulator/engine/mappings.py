@@ -97,7 +97,6 @@ USER_MAPPING_NAME: Final = "Provision Azure Active Directory Users"
 GROUP_MAPPING_NAME: Final = "Provision Azure Active Directory Groups"
 
 
-
 class FlowType(str, Enum):
     """``attributeMapping.flowType`` (Graph attributeFlowType)."""
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from simulator.scim.path import PathSyntaxError, ScimPath, eq_pairs, parse_path, split_urn
+from simulator.scim.urns import ENTERPRISE_URN, GENESYS_URN, GROUP_URN, PATCH_URN, USER_URN
 
 __all__ = [
     "CORE_USER_SCHEMA",
@@ -35,11 +36,11 @@ __all__ = [
     "target_values",
 ]
 
-CORE_USER_SCHEMA: Final = "urn:ietf:params:scim:schemas:core:2.0:User"
-CORE_GROUP_SCHEMA: Final = "urn:ietf:params:scim:schemas:core:2.0:Group"
-ENTERPRISE_USER_SCHEMA: Final = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-GENESYS_USER_SCHEMA: Final = "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User"
-PATCH_OP_SCHEMA: Final = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+CORE_USER_SCHEMA: Final = USER_URN
+CORE_GROUP_SCHEMA: Final = GROUP_URN
+ENTERPRISE_USER_SCHEMA: Final = ENTERPRISE_URN
+GENESYS_USER_SCHEMA: Final = GENESYS_URN
+PATCH_OP_SCHEMA: Final = PATCH_URN
 
 
 class PatchOp(str, Enum):

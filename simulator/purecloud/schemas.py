@@ -24,6 +24,17 @@ from functools import cached_property
 from typing import Any
 
 from simulator.scim.path import split_urn as _split_urn
+from simulator.scim.urns import (
+    ENTERPRISE_URN,
+    GENESYS_URN,
+    GROUP_URN,
+    LIST_URN,
+    PATCH_URN,
+    RESOURCE_TYPE_URN,
+    SCHEMA_URN,
+    SPC_URN,
+    USER_URN,
+)
 
 from .rules import (
     EMAIL_FORM,
@@ -51,15 +62,6 @@ __all__ = [
     "EMAIL_TYPES", "PHONE_TYPES", "schema_documents", "resource_type_documents", "service_provider_config",
 ]
 
-USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
-GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
-ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-GENESYS_URN = "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User"
-LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-SPC_URN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
-RESOURCE_TYPE_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
-SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 USER_SCHEMAS = [USER_URN, ENTERPRISE_URN, GENESYS_URN]
 
 

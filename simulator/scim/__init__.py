@@ -4,7 +4,7 @@
 value-path filters of §3.5.2): the Genesys fake's PATCH, filter and projection
 (:mod:`simulator.purecloud`) and the engine's ``scim_get``/``scim_set``
 (:mod:`simulator.engine.scim_paths`) both parse paths here; each keeps its own
-semantics where the real systems differ.
+semantics where the real systems differ.  :mod:`.urns` names the schema and message URNs.
 """
 
 from __future__ import annotations
