@@ -1,4 +1,4 @@
-"""The declared layering holds (design.md): core and engine never load Flask.
+"""The declared layering holds (design.md): core, engine and the SCIM grammar never load Flask.
 
 Checked in a fresh interpreter, because this test process has Flask loaded already.
 """
@@ -20,7 +20,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("flask", "
 """
 
 
-@pytest.mark.parametrize("package", ["simulator.core", "simulator.engine"])
+@pytest.mark.parametrize("package", ["simulator.core", "simulator.engine", "simulator.scim"])
 def test_package_imports_no_flask(package):
     out = subprocess.run([sys.executable, "-c", PROBE.format(package=package)], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [], f"importing {package} loads Flask/werkzeug"
