@@ -1,8 +1,9 @@
 """Entra's SCIM request patterns, what the service expects back, and the checks of one exchange.
 
-Every pattern names the reference fact it checks (``shared/reference/entra-provisioning-service.md``
-§1 "SCIM requests the service sends", which paraphrases Microsoft's
-L:use-scim-to-provision-users-and-groups).  A check is **must** when the service could not use
+Every pattern names the documented fact it checks (Microsoft's
+"Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID",
+L:use-scim-to-provision-users-and-groups, docs/fidelity.md "Sources"; a finding's ``fact`` names
+that page's "SCIM requests the service sends" as docs/target.md shows).  A check is **must** when the service could not use
 the answer (it would log a failure, escrow the object, quarantine the job, or link the wrong
 object) and **should** when Microsoft asks for it but the service carries on.
 

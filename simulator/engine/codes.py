@@ -1,7 +1,8 @@
 """The codes the engine writes into provisioning logs and quarantine errors, and where each comes from.
 
-Microsoft's documented codes are used wherever one fits (``MICROSOFT``, with the source: reference
-§4/§5, M:howto-analyze-provisioning-logs, L:known-issues, the Graph examples).  The few codes
+Microsoft's documented codes are used wherever one fits (``MICROSOFT``, with the source: Microsoft Learn pages abbreviated as
+docs/fidelity.md's "Sources" explains, L:application-provisioning-quarantine-status,
+M:howto-analyze-provisioning-logs, L:known-issues, the Graph examples).  The few codes
 provsim invents are in ``PROVSIM`` with the real service's closest documented behaviour; every one
 of them is listed in docs/fidelity.md ("Provisioning-log codes"), and a test checks both.
 """
