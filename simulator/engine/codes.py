@@ -32,7 +32,7 @@ MICROSOFT: dict[str, str] = {
     "EntrySynchronizationSkipped": _LOGS + " (looked at, no further action)",
     "NotEffectivelyEntitled": "L:application-provisioning-config-problem-no-users-provisioned; provision on demand's scope check",
     "RedundantExport": "G:synchronization-synchronizationjob-provisionondemand example",
-    "TooManyDeletes": "G:synchronization-synchronizationquarantine quarantineReason; reference §3",
+    "TooManyDeletes": "G:synchronization-synchronizationquarantine quarantineReason; L:accidental-deletions",
     "EncounteredQuarantineException": "G:synchronization-synchronizationquarantine quarantineReason",
     "EncounteredTotalEscrowThreshold": "G:synchronization-synchronizationquarantine quarantineReason",
     "EncounteredEscrowProportionThreshold": "G:synchronization-synchronizationquarantine quarantineReason",
@@ -46,8 +46,8 @@ PROVSIM: dict[str, str] = {
     "PreconditionFailed": "HTTP 412; no documented code",
     "PayloadTooLarge": "HTTP 413 on a user or group write (group memberships are split instead)",
     "UnsupportedMediaType": "HTTP 415; no documented code",
-    "UserDisabled": "a disabled user is never created (reference §2); the real service skips it (EntrySynchronizationSkipped)",
-    "GroupMissingInTarget": "Genesys cannot create groups (reference §8); what the real job logs is unconfirmed",
+    "UserDisabled": "a disabled user is never created (L:how-provisioning-works); the real service skips it (EntrySynchronizationSkipped)",
+    "GroupMissingInTarget": "Genesys cannot create groups (L:../saas-apps/purecloud-by-genesys-provisioning-tutorial); what the real job logs is unconfirmed",
     "ExpressionEvaluationFailed": "an expression that fails on one object's values; the object fails and is escrowed",
 }
 

@@ -139,7 +139,7 @@ def instantiate(template_id: str) -> Response:
     d = directory()
     with d.store.transaction():
         app = d.applications.create({"displayName": name, "appRoles": copy.deepcopy(t["appRoles"])},
-                                   extra={"applicationTemplateId": t["id"]}, validate=False)
+                                    extra={"applicationTemplateId": t["id"]}, validate=False)
         sp = d.service_principals.create({"appId": app["appId"]})
     return odata_response({
         "@odata.context": context_url("microsoft.graph.applicationServicePrincipal"),

@@ -35,7 +35,7 @@ def assignment_create(*, principal: str | None = None, resource: str | None = No
     if app_role_id is None:
         app_role_id = "00000000-0000-0000-0000-000000000000"
     assignment = directory().assignments.create(resource_id, principal_id, app_role_id,
-                                    body_resource_id=body.get("resourceId") if resource else None)
+                                                body_resource_id=body.get("resourceId") if resource else None)
     where = (f"servicePrincipals('{resource}')/appRoleAssignedTo/$entity" if resource
              else f"users('{principal}')/appRoleAssignments/$entity")
     return odata_response({"@odata.context": context_url(where), **shape(APP_ROLE_ASSIGNMENT, assignment)}, 201)
