@@ -48,10 +48,10 @@ from urllib.parse import unquote, urlsplit
 
 from simulator.core import isoformat
 
-from ..errors import BadRequest, ResourceNotFound
+from ..errors import BadRequest
 from .applications import Applications, ServicePrincipals
 from .assignments import AppRoleAssignments
-from .base import DEFAULT_ACCESS_ROLE, DUPLICATE_MEMBER_MESSAGE, RETENTION, EntitySet, is_guid
+from .base import DEFAULT_ACCESS_ROLE, DUPLICATE_MEMBER_MESSAGE, RETENTION, EntitySet, is_guid, required
 from .deleted_items import DeletedItems
 from .groups import Groups
 from .seed import TEMPLATE_IDS, seed_directory
@@ -213,12 +213,7 @@ class Directory:
             raise BadRequest("Invalid URL format specified in @odata.id.")
         path = urlsplit(odata_id).path if "://" in odata_id else odata_id
         segment = unquote([p for p in path.split("/") if p][-1]) if path.strip("/") else ""
-        if not is_guid(segment):
-            raise BadRequest(f"Invalid object identifier '{segment}'.")
-        found = self.get_object(segment)
-        if found is None:
-            raise ResourceNotFound.for_id(segment)
-        return found
+        return required(segment, self.get_object)
 
     # ------------------------------------------------------------------ seeding
     def seed(self, fixture: Mapping) -> dict[str, str]:

@@ -4,9 +4,9 @@ write validation against :mod:`simulator.graph.schema`, and the :class:`EntitySe
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tinydb.table import Document
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from . import Directory
 
 __all__ = ["RETENTION", "DEFAULT_ACCESS_ROLE", "DUPLICATE_MEMBER_MESSAGE", "REMOVED_MEMBER_MESSAGE",
-           "DUPLICATE_UPN_MESSAGE", "is_guid", "writable_props", "EntitySet"]
+           "DUPLICATE_UPN_MESSAGE", "is_guid", "required", "writable_props", "EntitySet"]
 
 #: How long soft-deleted objects stay restorable ("Restore deleted item" on Microsoft Learn: 30 days).
 RETENTION = timedelta(days=30)
@@ -34,6 +34,7 @@ REMOVED_MEMBER_MESSAGE = (
 )
 DUPLICATE_UPN_MESSAGE = "Another object with the same value for property userPrincipalName already exists."
 
+T = TypeVar("T")
 _HEX = set("0123456789abcdefABCDEF")
 
 
@@ -42,6 +43,16 @@ def is_guid(value: Any) -> bool:
         return False
     parts = value.split("-")
     return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(c in _HEX for p in parts for c in p)
+
+
+def required(object_id: str, lookup: Callable[[str], T | None]) -> T:
+    """``lookup(object_id)``, or Graph's answer: 400 for an id that is not a GUID, 404 for an unknown one."""
+    if not is_guid(object_id):
+        raise BadRequest(f"Invalid object identifier '{object_id}'.")
+    found = lookup(object_id)
+    if found is None:
+        raise ResourceNotFound.for_id(object_id)
+    return found
 
 
 def writable_props(etype: EntityType, body: Mapping, *, allow: Iterable[str] = ()) -> dict:
@@ -83,12 +94,7 @@ class EntitySet:
 
     def require(self, object_id: str) -> dict:
         """As :meth:`get`; 400 for an id that is not a GUID, 404 for an unknown one (Graph's answers)."""
-        if not is_guid(object_id):
-            raise BadRequest(f"Invalid object identifier '{object_id}'.")
-        doc = self.get(object_id)
-        if doc is None:
-            raise ResourceNotFound.for_id(object_id)
-        return doc
+        return required(object_id, self.get)
 
     def find(self, object_id: str) -> Document:
         """The stored document (live: do not mutate) of an object known to exist (checked by the caller)."""
