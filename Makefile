@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.installed-runtime
 TESTS := $(VENV)/.installed-test
 LINTERS := $(VENV)/.installed-lint
 
-.PHONY: install run test lint serve bench wheel goldens clean
+.PHONY: install run test test-fast lint serve bench wheel goldens clean
 
 ## Everything: the runtime, the test extras and the linters (what .ci/run installs).
 install: $(TESTS) $(LINTERS)
@@ -31,9 +31,14 @@ $(LINTERS): $(RUNTIME)
 run: $(RUNTIME)
 	$(VENV)/bin/provsim demo
 
-## The whole test suite.
+## The whole test suite (what CI runs).
 test: $(TESTS)
 	$(VENV)/bin/pytest
+
+## The inner loop: everything but the slow (wheel, 10,000-user tenant, served fuzzing) and browser tests,
+## spread over the cores.
+test-fast: $(TESTS)
+	$(VENV)/bin/pytest -m "not slow and not browser" -n auto
 
 ## Lint and type checks (ruff over simulator/, tests/, benchmarks/; mypy over simulator/, strict for core and engine).
 ## mypy reads the test extra's SDKs too (simulator/graph/sdk.py), so lint installs both.

@@ -206,17 +206,17 @@ class Driver:
         """``count`` changes of the kinds a tenant sees every day, made through Graph."""
         directory = self.runtime.services["directory"]
         rng = random.Random(seed)
-        users = [directory.fixture_id(f"u{i}") for i in sorted(rng.sample(range(1, len(directory.users)), count + 2))]
-        groups = sorted(g["id"] for _, g in directory.iter_docs(directory.groups))
+        users = [directory.fixture_id(f"u{i}") for i in sorted(rng.sample(range(1, len(directory.users.table)), count + 2))]
+        groups = sorted(g["id"] for _, g in directory.iter_docs(directory.groups.table))
         graph, made = self.client.graph, []
         for n in range(count):
             uid = users[n]
             if n == count - 1 and count >= 3:
-                member = directory.member_links(groups[0])[0]["memberId"]
+                member = directory.groups.member_links(groups[0])[0]["memberId"]
                 graph("DELETE", f"/groups/{groups[0]}/members/{member}/$ref")
                 made.append("membership removed")
             elif n == count - 2 and count >= 3:
-                present = {link["memberId"] for link in directory.member_links(groups[1])}
+                present = {link["memberId"] for link in directory.groups.member_links(groups[1])}
                 newcomer = next(u for u in reversed(users) if u not in present)
                 graph("POST", f"/groups/{groups[1]}/members/$ref",
                       {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{newcomer}"})
@@ -235,11 +235,11 @@ class Driver:
         directory = self.runtime.services["directory"]
         org = self.runtime.services["purecloud"]
         genesys = {g["displayName"]: g for g in org.export_state("Groups")}
-        sizes = sorted(((len(directory.member_links(g["id"])), g["displayName"], g["id"])
-                        for _, g in directory.iter_docs(directory.groups) if g["displayName"] in genesys), reverse=True)
+        sizes = sorted(((len(directory.groups.member_links(g["id"])), g["displayName"], g["id"])
+                        for _, g in directory.iter_docs(directory.groups.table) if g["displayName"] in genesys), reverse=True)
         members, name, group_id = sizes[0]
-        enabled = sum(1 for link in directory.member_links(group_id) if link["memberType"] == "user"
-                      and (directory.get_user(link["memberId"]) or {}).get("accountEnabled"))
+        enabled = sum(1 for link in directory.groups.member_links(group_id) if link["memberType"] == "user"
+                      and (directory.users.get(link["memberId"]) or {}).get("accountEnabled"))
         return {"name": name, "entra_members": members, "enabled_members": enabled,
                 "genesys_members": len(genesys[name].get("members") or [])}
 

@@ -36,7 +36,7 @@ def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None =
         runtime = Runtime(config)
     app = Flask("simulator")
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=None)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask types app.json as JSONProvider; ours is DefaultJSONProvider
     app.url_map.converters["ci"] = CaseInsensitive
     app.url_map.strict_slashes = False
     app.extensions["provsim"] = runtime
@@ -51,7 +51,7 @@ def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None =
     _register_fallback_errors(app, runtime)
     _start_provisioning_service(app, runtime)
     web.watch(app)  # the dashboard notes which requests each provisioning log entry stands for, from the start
-    app.wsgi_app = ProvsimMiddleware(app.wsgi_app, runtime)  # type: ignore[method-assign]
+    app.wsgi_app = ProvsimMiddleware(app.wsgi_app, runtime)  # type: ignore[method-assign]  # Flask types wsgi_app as a method; wrapping it is the documented way to add middleware
     return app
 
 

@@ -401,14 +401,14 @@ class Intercept:
                 with Intercept(self.config, app=self.given_app):
                     return await func(*args, **kwargs)
 
-            return run_async  # type: ignore[return-value]
+            return run_async  # type: ignore[return-value]  # same signature as func, async
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
             with Intercept(self.config, app=self.given_app):
                 return func(*args, **kwargs)
 
-        return run  # type: ignore[return-value]
+        return run  # type: ignore[return-value]  # same signature as func
 
 
 def intercept(*, fixture: str = "contoso", seed: int = 0, config: ProvsimConfig | None = None) -> Intercept:

@@ -78,7 +78,7 @@ class Session:
     seed: int = 0
     tenant: str | None = None
     sp: str | None = None
-    client: ProvsimClient = field(default=None, repr=False)  # type: ignore[assignment]
+    client: ProvsimClient = field(default=None, repr=False)  # type: ignore[assignment]  # set by the group callback before any command
     app: Any = field(default=None, repr=False)
 
     @property

@@ -340,7 +340,7 @@ class ProvsimMiddleware:
         return [payload]
 
     def _guard(self, environ: dict, path: str, method: str) -> None:
-        """Local-only: the control API and the dashboard (design.md, "Contracts").
+        """Local-only: the control API and the dashboard (README.md, "Security"; docs/architecture.md).
 
         Local means the peer address: over a socket only a loopback peer gets in (unless
         ``serve --allow-remote-control``), whatever ``Host`` it claims, since the Host header is

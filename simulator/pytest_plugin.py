@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 try:  # the plugin loads where pytest is installed; provsim itself does not need it
     import pytest
 except ImportError:  # pragma: no cover - exercised by the wheel check in a venv without pytest
-    pytest = None  # type: ignore[assignment]
+    pytest = None  # type: ignore[assignment]  # a module or None: the plugin checks before use
 
 __all__ = ["ProvisioningJob", "Faults", "Traffic", "TargetTap", "BearerAuth", "IN_PROCESS_URL"]
 

@@ -398,7 +398,7 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
                                base_url=f"{'https' if tls_material else 'http'}://{host}:{port}", rate_limits=not no_rate_limit, extra=extra)
         app = create_app(config)
         if access_log:
-            app.wsgi_app = _AccessLog(app.wsgi_app)  # type: ignore[method-assign]
+            app.wsgi_app = _AccessLog(app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented middleware hook
             if not access_logger.handlers:
                 handler = logging.StreamHandler()
                 handler.setFormatter(logging.Formatter("%(message)s"))
@@ -539,7 +539,7 @@ def _https_only_adapter(base: type) -> type:
     a reset.)"""
     from cheroot import errors
 
-    class HttpsOnly(base):  # type: ignore[misc, valid-type]
+    class HttpsOnly(base):  # type: ignore[misc, valid-type]  # base is cheroot's adapter class, chosen at run time
         def wrap(self, sock):
             try:
                 sock.settimeout(10)

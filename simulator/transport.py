@@ -1,7 +1,7 @@
 """The in-process transport: httpx straight into a provsim WSGI app, no socket.
 
 Flask-free on purpose: the engine builds one for tenant URLs that point at the
-simulator itself, and the engine must not import Flask (design.md, layering).
+simulator itself, and the engine must not import Flask (docs/architecture.md, "Layers").
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Entra's SCIM request patterns, what the service expects back, and the checks of one exchange.
 
-Every pattern names the reference fact it checks (``shared/reference/entra-provisioning-service.md``
-§1 "SCIM requests the service sends", which paraphrases Microsoft's
-L:use-scim-to-provision-users-and-groups).  A check is **must** when the service could not use
+Every pattern names the documented fact it checks (Microsoft's
+"Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID",
+L:use-scim-to-provision-users-and-groups, docs/fidelity.md "Sources"; a finding's ``fact`` names
+that page's "SCIM requests the service sends" as docs/target.md shows).  A check is **must** when the service could not use
 the answer (it would log a failure, escrow the object, quarantine the job, or link the wrong
 object) and **should** when Microsoft asks for it but the service carries on.
 
@@ -24,7 +25,7 @@ __all__ = ["Pattern", "Check", "PATTERNS", "VALIDATOR_PATTERNS", "PATTERN_BY_ID"
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
 SCIM_JSON = "application/scim+json"
-_REF = "reference §1 'SCIM requests the service sends'"
+_REF = "L:use-scim-to-provision-users-and-groups, 'Understand the Microsoft Entra SCIM implementation'"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EQ = re.compile(r'^\s*(?P<attr>[\w.:$-]+)\s+eq\s+"(?P<value>(?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
 
@@ -144,12 +145,12 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern("paging", "Paging", "GET /Users?startIndex=1&count=1, then startIndex=2&count=1 (probes)",
             "200 ListResponse pages of at most count resources, startIndex as asked, no resource twice",
             "L:use-scim-to-provision-users-and-groups, requirements: 'Support listing users and paginating' "
-            "(RFC 7644 §3.4.2.4); reference §1, Other requests: the docs also describe fetching 'a random user "
+            "(RFC 7644 §3.4.2.4); L:use-scim-to-provision-users-and-groups, other requests: the docs also describe fetching 'a random user "
             "and group'.",
             "any run (the report sends these probes itself)"),
     Pattern("paging-groups", "Paging groups", "GET /Groups?excludedAttributes=members&startIndex=1&count=1 (a probe)",
             "200 ListResponse of at most one group, without members",
-            "reference §1, Other requests: the docs also describe fetching 'a random user and group'; "
+            "L:use-scim-to-provision-users-and-groups, other requests: the docs also describe fetching 'a random user and group'; "
             "L:use-scim-to-provision-users-and-groups, requirements: listing and paginating (RFC 7644 §3.4.2.4).",
             "any run (the report sends this probe itself)"),
 )

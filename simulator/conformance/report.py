@@ -52,10 +52,10 @@ DEVIATIONS: dict[TargetProfile, dict[tuple[str, str], str]] = {
 _NEVER_SENT = {
     TargetProfile.GENESYS: {
         "create-group": "the genesys profile never creates groups: Genesys can't create or delete groups through "
-                        "this app (reference §8)",
-        "duplicate-group": "the genesys profile never creates groups, so no group is created twice (reference §8)",
+                        "this app (Microsoft Learn, 'Configure PureCloud by Genesys for automatic user provisioning')",
+        "duplicate-group": "the genesys profile never creates groups, so no group is created twice (Microsoft Learn, 'Configure PureCloud by Genesys for automatic user provisioning')",
         "delete-group": "the genesys profile never deletes groups: Genesys can't create or delete groups through "
-                        "this app (reference §8)",
+                        "this app (Microsoft Learn, 'Configure PureCloud by Genesys for automatic user provisioning')",
     },
 }
 

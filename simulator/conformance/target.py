@@ -20,7 +20,7 @@ from simulator.engine.target_profile import TargetProfile, parse_profile
 
 __all__ = ["Target", "SyncASGITransport", "COMPLIANCE_FLAG", "APP_BASE_URL"]
 
-#: The tenant-URL flag that switches the service to RFC-compliant PATCH shapes (reference §1).
+#: The tenant-URL flag that switches the service to RFC-compliant PATCH shapes ("Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID" (Microsoft Learn)).
 COMPLIANCE_FLAG = "aadOptscim062020"
 #: The tenant URL given to an in-process app when the caller names none (a host no resolver answers).
 APP_BASE_URL = "http://scim.target.invalid"

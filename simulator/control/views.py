@@ -1,4 +1,4 @@
-"""JSON endpoints that drive the simulator itself (design.md, "Simulator control").
+"""JSON endpoints that drive the simulator itself (README.md, "Simulator control").
 
     GET  /_provsim/health
     GET  /_provsim/clock                      -> {"now": ISO-8601}

@@ -1,7 +1,7 @@
 """Virtual time and the scheduler that runs what falls due on it.
 
-Every part of provsim reads time from a :class:`Clock` handed to it (design.md,
-determinism rules): token expiry, rate-limit windows, provisioning cycles, escrow
+Every part of provsim reads time from a :class:`Clock` handed to it (docs/architecture.md,
+"Determinism"): token expiry, rate-limit windows, provisioning cycles, escrow
 retries, soft-delete purges.  ``advance`` moves time forward and runs each due
 job at its own due time, in time order (ties in scheduling order), so a
 40-minute advance that crosses a cycle, a retry and a token expiry runs them

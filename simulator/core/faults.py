@@ -146,7 +146,7 @@ def _safe_regex(pattern: str) -> Any:
 
 
 def _restricted_regex(pattern: str, *, check: bool = True) -> re.Pattern[str]:
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
+    from re import _parser as sre_parse  # type: ignore[attr-defined]  # private in typeshed, stable since 3.11
 
     try:
         tree = sre_parse.parse(pattern, re.IGNORECASE)

@@ -4,7 +4,7 @@ The control API (``/_provsim``) and the dashboard change and reveal the whole
 simulated tenant, so over a socket they answer only loopback peers (the peer
 address, not the Host header a client chooses), and then only requests
 addressed to a loopback name (or a host ``serve`` was told about), and refuse
-state changes that a page on another origin sends (design.md, "Contracts").  A DNS-rebound name such as
+state changes that a page on another origin sends (README.md, "Serve every fake on one port").  A DNS-rebound name such as
 ``attacker.example`` resolving to 127.0.0.1 fails the Host check; a form or
 ``fetch`` from another site fails the Origin check.
 

@@ -558,7 +558,7 @@ class IndexedTable(Table):
 
     # ---- TinyDB hooks -------------------------------------------------
     # TinyDB's base returns the JSON form (str keys, read-only Mappings); this table keeps int keys and dicts.
-    def _read_table(self) -> dict[int, dict[str, Any]]:  # type: ignore[override]
+    def _read_table(self) -> dict[int, dict[str, Any]]:  # type: ignore[override]  # see the comment above
         return self._storage.live(self.name)
 
     def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
@@ -582,7 +582,7 @@ class IndexedTable(Table):
             self._storage.dirty = True
 
     # One signature for TinyDB's overloads of get(): mypy cannot match a single def against them.
-    def get(  # type: ignore[override]
+    def get(  # type: ignore[override]  # see the comment above
         self, cond: QueryLike | None = None, doc_id: int | None = None, doc_ids: list[int] | None = None
     ) -> Document | list[Document] | None:
         if doc_id is not None:

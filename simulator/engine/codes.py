@@ -1,7 +1,8 @@
 """The codes the engine writes into provisioning logs and quarantine errors, and where each comes from.
 
-Microsoft's documented codes are used wherever one fits (``MICROSOFT``, with the source: reference
-§4/§5, M:howto-analyze-provisioning-logs, L:known-issues, the Graph examples).  The few codes
+Microsoft's documented codes are used wherever one fits (``MICROSOFT``, with the source: Microsoft Learn pages abbreviated as
+docs/fidelity.md's "Sources" explains, L:application-provisioning-quarantine-status,
+M:howto-analyze-provisioning-logs, L:known-issues, the Graph examples).  The few codes
 provsim invents are in ``PROVSIM`` with the real service's closest documented behaviour; every one
 of them is listed in docs/fidelity.md ("Provisioning-log codes"), and a test checks both.
 """
@@ -31,7 +32,7 @@ MICROSOFT: dict[str, str] = {
     "EntrySynchronizationSkipped": _LOGS + " (looked at, no further action)",
     "NotEffectivelyEntitled": "L:application-provisioning-config-problem-no-users-provisioned; provision on demand's scope check",
     "RedundantExport": "G:synchronization-synchronizationjob-provisionondemand example",
-    "TooManyDeletes": "G:synchronization-synchronizationquarantine quarantineReason; reference §3",
+    "TooManyDeletes": "G:synchronization-synchronizationquarantine quarantineReason; L:accidental-deletions",
     "EncounteredQuarantineException": "G:synchronization-synchronizationquarantine quarantineReason",
     "EncounteredTotalEscrowThreshold": "G:synchronization-synchronizationquarantine quarantineReason",
     "EncounteredEscrowProportionThreshold": "G:synchronization-synchronizationquarantine quarantineReason",
@@ -45,8 +46,8 @@ PROVSIM: dict[str, str] = {
     "PreconditionFailed": "HTTP 412; no documented code",
     "PayloadTooLarge": "HTTP 413 on a user or group write (group memberships are split instead)",
     "UnsupportedMediaType": "HTTP 415; no documented code",
-    "UserDisabled": "a disabled user is never created (reference §2); the real service skips it (EntrySynchronizationSkipped)",
-    "GroupMissingInTarget": "Genesys cannot create groups (reference §8); what the real job logs is unconfirmed",
+    "UserDisabled": "a disabled user is never created (L:how-provisioning-works); the real service skips it (EntrySynchronizationSkipped)",
+    "GroupMissingInTarget": "Genesys cannot create groups (L:../saas-apps/purecloud-by-genesys-provisioning-tutorial); what the real job logs is unconfirmed",
     "ExpressionEvaluationFailed": "an expression that fails on one object's values; the object fails and is escrowed",
 }
 

@@ -166,7 +166,7 @@ class ConnectorCache:
 
     def counts(self) -> dict[str, int]:
         """synchronizedEntryCountByType: objects linked since the last restart, by type; a delete
-        does not lower it (reference §5, the portal's counts)."""
+        does not lower it ("Check the status of user provisioning" (Microsoft Learn))."""
         stored = {doc["objectType"]: doc["value"] for doc in self.count_table.find_all("jobId", self.job_id)}
         # A state file written before the counts were kept has links but no counts: count the links.
         return stored if stored else self.linked()

@@ -1,4 +1,4 @@
-"""One provisioning cycle, as the Entra provisioning service runs it (reference §1-3).
+"""One provisioning cycle, as the Entra provisioning service runs it ("How Application Provisioning works in Microsoft Entra ID" (Microsoft Learn)).
 
 Initial cycle: import every user and group in scope (assigned, or all), and for
 each: scoping -> matching (``GET /Users?filter=userName eq "..."``) -> create
@@ -287,7 +287,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
             if cached.object_type == "Group" and object_id not in group_ids:
                 group_ids.append(object_id)
         for group_id, member_id, member_type, op in changes.memberships:
-            if member_type == "User":  # nested groups are not provisioned (reference §2)
+            if member_type == "User":  # nested groups are not provisioned (How Application Provisioning works, Scoping)
                 delta.setdefault(group_id, {})[member_id] = op
         # A group with no Genesys counterpart is looked up again every cycle (provsim's own bookkeeping,
         # below): linked once it exists.
@@ -295,7 +295,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     retries: set[str] = set()
     if ctx.escrow is not None:
         # Escrow backoff: an object waiting for its retry is left alone by the cycles in between;
-        # objects whose retry falls due now join this cycle (reference §4).
+        # objects whose retry falls due now join this cycle ("Application provisioning in quarantine status" (Microsoft Learn), Retry duration).
         user_ids = [u for u in user_ids if not ctx.escrow.waiting(u)]
         group_ids = [g for g in group_ids if not ctx.escrow.waiting(g)]
         delta = {g: members for g, members in delta.items() if not ctx.escrow.waiting(g)}
@@ -311,7 +311,7 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
     done = 0
     deletes_planned = _plan_deletes(ctx, user_ids, removed) if ctx.delete_threshold else 0
     if ctx.delete_threshold and ctx.rules.deletes_groups:
-        deletes_planned += _plan_group_deletes(ctx, group_ids)  # group deletes count too (reference §3)
+        deletes_planned += _plan_group_deletes(ctx, group_ids)  # group deletes count too ("Enable accidental deletions prevention in the Microsoft Entra provisioning service" (Microsoft Learn))
     if ctx.delete_threshold and deletes_planned > ctx.delete_threshold and not ctx.force_deletes:
         result.too_many_deletes = True
 
@@ -559,7 +559,7 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
         if entry_cache is None or not entry_cache.linked:
             return
         if entry_cache.state is LinkState.OUT_OF_SCOPE:
-            # Unassigned earlier: no longer managed, so nothing is deleted (reference §3).
+            # Unassigned earlier: no longer managed, so nothing is deleted (How Application Provisioning works, De-provisioning).
             ctx.cache.remove(user_id)
             return
         target_id = entry_cache.target_id or ""
@@ -691,7 +691,7 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: SourceObject | No
     else:
         desired = _desired_user(ctx, user, decision, creating=False)
         if not decision.in_scope and desired.get("active") is False:
-            desired = {"active": False}  # left scope: only the disable flows, not attribute updates (reference §3)
+            desired = {"active": False}  # left scope: only the disable flows, not attribute updates (How Application Provisioning works)
     if current is None:
         try:
             current = ctx.target.get(USER_PATH, target_id)
@@ -855,7 +855,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
         _create_group(ctx, result, log_entry, group_id, name, values)
         return
     if current is None:
-        # Genesys groups are never created through SCIM (reference §8): a logged, explained skip the first time
+        # Genesys groups are never created through SCIM ("Tutorial: Configure PureCloud by Genesys for automatic user provisioning" (Microsoft Learn)): a logged, explained skip the first time
         # (and in every initial cycle); later cycles look the group up again and link it once it exists.
         announce = entry_cache is None or entry_cache.state is not LinkState.MISSING or ctx.initial
         ctx.cache.put(group_id, "Group", None, name, None, state=LinkState.MISSING)
@@ -922,7 +922,7 @@ def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, ob
 
 def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, group_id: str, name: str,
                   values: Mapping[str, Any]) -> None:
-    """``POST /Groups`` with ``externalId`` and ``displayName``, never members (reference §1, Groups):
+    """``POST /Groups`` with ``externalId`` and ``displayName``, never members ("Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID" (Microsoft Learn), Groups):
     the reference pass adds them once the group is linked."""
     created = _send_create(ctx, result, log_entry, "Group", values, f"Group '{name}' is in scope and not in the app")
     if created is _NOT_CREATED:
@@ -945,7 +945,7 @@ def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, g
 
 
 def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: ConnectorEntry, why: str) -> None:
-    """``DELETE /Groups/{id}`` (reference §1, Groups); a group already gone (404) counts as deleted."""
+    """``DELETE /Groups/{id}`` (the SCIM endpoint tutorial on Microsoft Learn, Groups); a group already gone (404) counts as deleted."""
     log_entry.action = "delete"
     log_entry.target_id = entry_cache.target_id or ""
     log_entry.target_name = entry_cache.target_name or ""
@@ -997,7 +997,7 @@ def _desired_manager(ctx: CycleContext, user: SourceObject) -> tuple[str | None,
 
 def _seen_manager(ctx: CycleContext, entry: ConnectorEntry, user: SourceObject | None,
                   resource: Mapping[str, Any]) -> ConnectorEntry:
-    """The service checks the current value before a manager update (reference §1): when the user
+    """The service checks the current value before a manager update ("Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID" (Microsoft Learn)): when the user
     read from Genesys already holds the manager Entra wants, remember that, so no PATCH is sent."""
     attribute = ctx.mappings.reference_target("User", "manager")
     if attribute is None or user is None:
@@ -1028,7 +1028,7 @@ def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> Non
     log_entry = LogEntry("update", "User", user_id, user.get("displayName", user_id), target_id=target_id,
                          target_name=entry.target_name or "")
     if manager_id and desired is None:
-        # The manager is not provisioned (never in scope): linked after a later restart (reference §2).
+        # The manager is not provisioned (never in scope): linked after a later restart ("Known issues for provisioning in Microsoft Entra ID" (Microsoft Learn), "Manager isn't provisioned").
         log_entry.status = "warning"
         log_entry.step("referenceResolution", "warning", f"The manager ({manager_id}) is not provisioned in PureCloud by "
                        "Genesys (out of scope?); the reference is left unset")
@@ -1073,7 +1073,7 @@ def resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> No
     unmanaged: set[str] = set()
     for member_id, member_type in ctx.source.member_ids(group_id):
         if member_type != "User":
-            continue  # nested groups are not provisioned (reference §2)
+            continue  # nested groups are not provisioned (How Application Provisioning works, Scoping)
         member = ctx.cache.get(member_id)
         if not _linked(member) or member.target_id is None:
             continue

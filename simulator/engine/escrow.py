@@ -1,4 +1,4 @@
-"""Escrow: objects whose export failed, waiting for their retry (reference §4).
+"""Escrow: objects whose export failed, waiting for their retry ("Application provisioning in quarantine status" (Microsoft Learn), Retry duration).
 
 Retries fall 6 h, 12 h and 24 h after the first failure, then every 24 h; 28
 days after the first failure the entry is pruned (``escrowsPruned``).  The

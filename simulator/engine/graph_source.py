@@ -65,7 +65,7 @@ class GraphDirectorySource:
 
     def deletion_state(self, object_id: str) -> str | None:
         if self._directory is not None:
-            if self._directory.get_deleted(object_id) is not None:
+            if self._directory.deleted_items.get(object_id) is not None:
                 return "changed"
             if self.reader.get_user(object_id) is None and self.reader.get_group(object_id) is None:
                 return "deleted"

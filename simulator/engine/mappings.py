@@ -10,7 +10,8 @@ there (document them if you change them):
   ``telephoneNumber`` (Graph ``businessPhones[0]``), ``objectId`` (Graph ``id``),
   ``IsSoftDeleted`` (computed by the engine), ``manager`` and ``members`` (references);
 * target directory ``PureCloud by Genesys`` (objects ``User``, ``Group``) listing every
-  attribute the Genesys SCIM API accepts (reference §8 and genesys-cloud-scim §3);
+  attribute the Genesys SCIM API accepts (Microsoft Learn "Configure PureCloud by Genesys for automatic user
+  provisioning"; Genesys help "SCIM and Genesys Cloud field mappings");
 * rule id ``AAD2PureCloudByGenesys``; object mappings ``Provision Azure Active
   Directory Users`` / ``... Groups``.
 
@@ -207,7 +208,7 @@ class CompiledAttributeMapping:
         return self.definition.is_reference
 
 
-class DesiredAttributes(dict):  # type: ignore[type-arg]
+class DesiredAttributes(dict):  # type: ignore[type-arg]  # a dict subclass that stays untyped: values are any SCIM value
     """Target attribute -> value, as :meth:`CompiledObjectMapping.compute` produced them.
 
     A plain ``dict`` of the values to write (``None`` only for attributes whose target
@@ -576,7 +577,7 @@ def _check_attribute_mapping(
                             f"(documented limitation); Switch with a \"\" key handles empty values.")
     if definition.is_reference:
         source_def = (
-            source_attrs.get(expression.root.name.lower())  # type: ignore[attr-defined]
+            source_attrs.get(expression.root.name.lower())  # type: ignore[attr-defined]  # root is a direct attribute reference here (is_direct), which has .name
             if expression is not None and expression.is_direct
             else None
         )
@@ -584,7 +585,7 @@ def _check_attribute_mapping(
             problems.append(f"{label}: reference attribute {target!r} must be mapped directly from a reference "
                             f"source attribute (such as [manager] or [members]).")
     elif expression is not None and expression.is_direct:
-        source_def = source_attrs.get(expression.root.name.lower())  # type: ignore[attr-defined]
+        source_def = source_attrs.get(expression.root.name.lower())  # type: ignore[attr-defined]  # root is a direct attribute reference here (is_direct), which has .name
         if source_def is not None and source_def.is_reference:
             problems.append(f"{label}: reference source attribute {source_def.name!r} can only be mapped to a "
                             f"reference target attribute.")

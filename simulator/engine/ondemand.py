@@ -1,4 +1,4 @@
-"""Provision on demand: one user, or one group with at most 5 members, now (reference §5).
+"""Provision on demand: one user, or one group with at most 5 members, now ("On-demand provisioning in Microsoft Entra ID" (Microsoft Learn)).
 
 The same per-object steps as a cycle (:mod:`simulator.engine.cycle`), outside the schedule; the
 entries it writes carry ``initiatedBy`` "Provision on demand" and the answer is Graph's
@@ -32,7 +32,7 @@ def provision_on_demand(runner: JobRunner, job: Job, sp: ServicePrincipal, objec
     base = runner.jobs.job_secrets(job.service_principal_id).base_address or ""
     with runner.targets.transport_for(base) as transport:
         ctx = runner.context(job, sp, runner.target(transport, job), writer)
-        ctx.on_demand = True  # the portal tells why an object is skipped, assigned or not (reference §5 scope checks)
+        ctx.on_demand = True  # the portal tells why an object is skipped, assigned or not (On-demand provisioning, scope checks)
         EscrowBook(runner.runtime.store, runner.runtime.clock, job.id).clear(object_id)  # on demand clears the backoff
         try:
             if kind == "User":

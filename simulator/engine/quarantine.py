@@ -1,4 +1,4 @@
-"""Quarantine: when the provisioning service stops a job's normal cycles (reference §4).
+"""Quarantine: when the provisioning service stops a job's normal cycles ("Application provisioning in quarantine status" (Microsoft Learn)).
 
 :func:`decide` is the whole judgement, a pure function of what one cycle saw (:class:`CycleReport`),
 the job's status and settings; the job runner (:mod:`simulator.engine.runner`) only records its
@@ -175,7 +175,7 @@ def _outage_verdict(report: CycleReport, count: int) -> Verdict:
 
 
 def _escrow_verdict(report: CycleReport, settings: JobSettings) -> Verdict | None:
-    """Quarantine by escrow counts (reference §4): 60,000 failures in total (references included)
+    """Quarantine by escrow counts (Application provisioning in quarantine status, Escrow thresholds): 60,000 failures in total (references included)
     always quarantine; from a minimum of object failures on, more than 40% of the cycle's events
     failing or more than 40,000 object failures do (reference failures excluded from both)."""
     objects, references = report.escrow_objects, report.escrow_references
@@ -198,7 +198,7 @@ def _escrow_verdict(report: CycleReport, settings: JobSettings) -> Verdict | Non
 def deletion_guard(settings: JobSettings, notifications: NotificationSettings) -> int | None:
     """The accidental-deletion threshold in force, or None when the guard is off.
 
-    The guard is opt-in (the portal's "Prevent accidental deletions" box, reference §3): on when
+    The guard is opt-in (the portal's "Prevent accidental deletions" box, "Enable accidental deletions prevention in the Microsoft Entra provisioning service" (Microsoft Learn)): on when
     ``SyncNotificationSettings.DeleteThresholdEnabled`` is true (its ``DeleteThresholdValue``, else the
     job setting), or when the admin set ``QuarantineTooManyDeletesThreshold`` on the job; off when the
     box is unticked or nobody chose either."""
@@ -219,7 +219,7 @@ def on_demand_verdict(message: str) -> Verdict:
 # ----------------------------------------------------------------------- status transitions
 def enter(status: JobStatus, verdict: Verdict, now: datetime) -> tuple[JobStatus, bool]:
     """The status in (or still in) quarantine; the flag is True when the quarantine starts or its
-    reason changes (each of which sends an e-mail, reference §4)."""
+    reason changes (each of which sends an e-mail: Application provisioning in quarantine status)."""
     now = whole_seconds(now)
     previous = status.quarantine if status.code is JobCode.QUARANTINE else None
     changed = previous is None or previous.reason != verdict.reason

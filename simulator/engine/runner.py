@@ -338,7 +338,7 @@ class JobRunner:
 
     def _finish(self, job_id: str, cycle_id: str, began: datetime, ended: datetime, initial: bool, outcome: _Outcome,
                 threshold: int | None) -> quarantine.Verdict | None:
-        """Record the cycle in the job's status as :func:`quarantine.decide` judges it (reference §4)."""
+        """Record the cycle in the job's status as :func:`quarantine.decide` judges it ("Application provisioning in quarantine status" (Microsoft Learn))."""
         job = self.jobs.get(job_id)
         if job is None:  # deleted while its cycle ran
             return None
@@ -347,7 +347,7 @@ class JobRunner:
         result = outcome.result
         judgement = quarantine.decide(self._report(initial, outcome, book.counts(), threshold), job.status, settings)
         if judgement.prune_escrows:
-            # In the initial cycle the threshold prunes escrows instead; the job then stops (reference §4).
+            # In the initial cycle the threshold prunes escrows instead; the job then stops (Application provisioning in quarantine status).
             book.clear_all()
 
         error: ErrorInfo | None = None
@@ -372,7 +372,7 @@ class JobRunner:
             status, changed = quarantine.enter(status, judgement.verdict, ended)
             self.emit("quarantine", {"jobId": job_id, "status": status.to_graph(), "changed": changed})
             if changed:
-                # One e-mail when quarantine starts and another when its reason changes (reference §4).
+                # One e-mail when quarantine starts and another when its reason changes (Application provisioning in quarantine status).
                 self.notifier.send(job, "quarantine", status, at=self.runtime.clock.now())
         elif judgement.stay_quarantined:
             status = quarantine.retry_later(status, ended)  # the attempt failed again: try again tomorrow
@@ -393,7 +393,7 @@ class JobRunner:
                                      steady_state_last_achieved=ended)
         schedule = replace(job.schedule, interval=INTERVAL)
         if quarantine.expired(status, ended, settings):
-            # More than four weeks in quarantine: the job is disabled (reference §1).
+            # More than four weeks in quarantine: the job is disabled ("Application provisioning in quarantine status" (Microsoft Learn)).
             schedule = replace(schedule, state=ScheduleState.DISABLED)
             assert status.quarantine is not None  # expired() says so
             status = replace(status, quarantine=replace(status.quarantine, next_attempt=None))

@@ -190,7 +190,7 @@ def _matches(item: Any, path: _Path) -> bool:
     return str(actual).lower() == str(wanted).lower() if actual is not None else False
 
 
-#: Entra marks the work e-mail as primary in a POST body (reference §1, Create).
+#: Entra marks the work e-mail as primary in a POST body (L:how-provisioning-works; docs/fidelity.md).
 _PRIMARY_ITEMS: Final = {("emails", "type", "work")}
 
 
@@ -347,7 +347,7 @@ def build_members_patch(
 ) -> dict[str, Any]:
     """Group membership PatchOp with **target** user ids.
 
-    Entra (reference §1, Groups): ``{"op": "Add", "path": "members", "value":
+    Entra (L:how-provisioning-works, groups): ``{"op": "Add", "path": "members", "value":
     [{"$ref": null, "value": id}, ...]}`` and the same shape with ``Remove``.  With
     ``aadOptscim062020`` removals become one ``{"op": "remove", "path":
     "members[value eq \\"id\\"]"}`` per member.
@@ -378,7 +378,7 @@ def build_create(desired: Mapping[str, Any], *, object_type: str = "User") -> di
 
     User: ``schemas`` core + enterprise (+ the Genesys extension when one of its
     attributes is mapped), then the mapped core attributes, extension objects,
-    ``meta.resourceType`` and ``roles: []`` when no roles are mapped (reference §1).
+    ``meta.resourceType`` and ``roles: []`` when no roles are mapped (L:how-provisioning-works).
     ``active`` is a real boolean: Entra's POST bodies use JSON booleans with or without
     ``aadOptscim062020`` (only PATCH differs), so there is no wire-profile switch.  Group: ``schemas``,
     ``externalId``, ``displayName``, ``meta``: never members (they follow in PATCHes).

@@ -372,7 +372,7 @@ class ProvisioningService:
             job = replace(job, force_deletes=True)
             if status.quarantined and status.quarantine is not None and status.quarantine.reason == "TooManyDeletes":
                 status = replace(status, quarantine=None, code=JobCode.ACTIVE)
-        # The portal's object counts are recalculated only by a restart (reference §5).
+        # The portal's object counts are recalculated only by a restart ("Check the status of user provisioning" (Microsoft Learn)).
         cache.recount()
         return replace(job, status=status)
 

@@ -42,7 +42,7 @@ GROUP_PATH = "/Groups"
 
 
 class ErrorClass:
-    """How the service treats a failed request (reference §4)."""
+    """How the service treats a failed request ("How Application Provisioning works in Microsoft Entra ID" (Microsoft Learn), Errors and retries)."""
 
     QUARANTINE = "quarantine"  # credentials/authorization: the whole job stops
     ESCROW = "escrow"  # the object is retried in later cycles
@@ -238,7 +238,7 @@ class ScimTarget:
         path = httpx.URL(url).path.rstrip("/")
         not_scim = status == 404 and path.endswith((USER_PATH, GROUP_PATH))
         if not_scim:
-            # 404 on the collection itself is not a missing object: the endpoint is not SCIM (reference §4).
+            # 404 on the collection itself is not a missing object: the endpoint is not SCIM ("How Application Provisioning works in Microsoft Entra ID" (Microsoft Learn), Errors and retries).
             code = INCOMPATIBLE
         if status in (401, 403) or not_scim:
             # Credentials refused, or not a SCIM endpoint: every call will fail; the job quarantines at once.

@@ -1,9 +1,9 @@
 """Target profiles: what the target app allows that the Entra provisioning service relies on.
 
-The service sends the same SCIM requests to every app (reference §1, "SCIM requests the service
-sends"), except where an app cannot take them.  PureCloud by Genesys is such an app: its groups
-can only be updated, never created or deleted through SCIM (reference §8; genesys-cloud-scim.md
-§5), so its gallery app matches groups by name and leaves the missing ones alone.  A generic
+The service sends the same SCIM requests to every app ("Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID"
+on Microsoft Learn), except where an app cannot take them.  PureCloud by Genesys is such an app: its groups
+can only be updated, never created or deleted through SCIM ("Tutorial: Configure PureCloud by Genesys for automatic user provisioning" on
+Microsoft Learn; Genesys removed POST and DELETE /Groups from its SCIM API), so its gallery app matches groups by name and leaves the missing ones alone.  A generic
 SCIM app (a gallery app with group provisioning, or a non-gallery "scim" app) gets the whole
 group lifecycle: ``POST /Groups`` with ``externalId`` and ``displayName`` and no members,
 ``PATCH`` ``Replace displayName`` on a rename, ``DELETE /Groups/{id}``.

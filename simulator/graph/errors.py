@@ -12,7 +12,7 @@
 The :class:`~simulator.graph.directory.Directory` service raises the
 :class:`GraphError` subclasses directly: they carry no Flask types, so the
 engine or a scenario can call the service and get the same code a Graph client
-would see (reference/microsoft-graph.md §1.9).
+would see ("Microsoft Graph error responses and resource types" on Microsoft Learn).
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ def generate_tenant(users: int, groups: int, seed: int = 0, *,
             dept = departments[(i - 1) % len(departments)]
             title = f"VP {dept}"
         else:
-            dept = dept_of[manager]  # type: ignore[index]
+            dept = dept_of[manager]  # type: ignore[index]  # depth > 1: manager is an int here
             title = {2: f"Director {dept}", 3: f"{dept} Manager"}.get(depth[i]) or rng.choice(TITLES.get(dept, ["Specialist"]))
         dept_of[i] = dept
         city, country, prefix = OFFICES[rng.randrange(len(OFFICES))]

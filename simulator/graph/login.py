@@ -1,4 +1,4 @@
-"""The Entra login endpoints (reference/microsoft-graph.md §3.5, §3.6).
+"""The Entra login endpoints ("Microsoft identity platform and the OAuth 2.0 client credentials flow" and "OpenID Connect on the Microsoft identity platform" on Microsoft Learn).
 
     POST /{tenant}/oauth2/v2.0/token                         client credentials
     GET  /{tenant}/v2.0/.well-known/openid-configuration     what msal reads at construction

@@ -1,7 +1,7 @@
 """The narrow interface through which the provisioning engine reads the directory.
 
 The engine never imports Flask and never reads the Graph tables: it gets a
-:class:`DirectoryReader` (design.md, "How data flows").  The reader is built on
+:class:`DirectoryReader` (docs/architecture.md, "Layers").  The reader is built on
 the same change feed that Graph delta exposes, so an engine cycle costs what
 changed since its watermark, exactly like the real provisioning service's
 incremental cycles.
@@ -229,9 +229,9 @@ class StoreDirectoryReader:
     def full_sync(self, *, select: Sequence[str] | None = None) -> DirectorySnapshot:
         d = self.directory
         with d.store.lock:
-            users = [self._user(dict(doc), select) for _, doc in d.iter_docs(d.users)]
-            groups = [self._group(dict(doc), select) for _, doc in d.iter_docs(d.groups)]
-            return DirectorySnapshot(users, groups, encode_watermark(d.watermark()))  # type: ignore[arg-type]
+            users = [self._user(dict(doc), select) for _, doc in d.iter_docs(d.users.table)]
+            groups = [self._group(dict(doc), select) for _, doc in d.iter_docs(d.groups.table)]
+            return DirectorySnapshot(users, groups, encode_watermark(d.watermark()))  # type: ignore[arg-type]  # _user()/_group() return None only for None
 
     def changes_since(self, watermark: Watermark) -> ChangeSet:
         d = self.directory
@@ -269,7 +269,7 @@ class StoreDirectoryReader:
                         user_ids[ev["principal"]] = None
                     elif ev["principalType"] == "Group":
                         group_ids[ev["principal"]] = None
-                        for link in d.member_links(ev["principal"]):
+                        for link in d.groups.member_links(ev["principal"]):
                             if link["memberType"] == "user":
                                 user_ids[link["memberId"]] = None
                 if kind in ("user", "group", "servicePrincipal", "application"):
@@ -281,24 +281,24 @@ class StoreDirectoryReader:
                         gone.pop((kind, oid), None)
             users, groups, removed = [], [], []
             for uid in user_ids:
-                doc = d.users.find("id", uid)
+                doc = d.users.table.find("id", uid)
                 if doc is not None:
                     users.append(self._user(dict(doc)))
                 elif ("user", uid) not in gone:
-                    gone[("user", uid)] = "changed" if d.get_deleted(uid) else "deleted"
+                    gone[("user", uid)] = "changed" if d.deleted_items.get(uid) else "deleted"
             for gid in group_ids:
-                doc = d.groups.find("id", gid)
+                doc = d.groups.table.find("id", gid)
                 if doc is not None:
                     groups.append(self._group(dict(doc)))
                 elif ("group", gid) not in gone:
-                    gone[("group", gid)] = "changed" if d.get_deleted(gid) else "deleted"
+                    gone[("group", gid)] = "changed" if d.deleted_items.get(gid) else "deleted"
             for (kind, oid), reason in gone.items():
-                if kind == "user" and d.users.find("id", oid) is not None:
+                if kind == "user" and d.users.table.find("id", oid) is not None:
                     continue
-                if kind == "group" and d.groups.find("id", oid) is not None:
+                if kind == "group" and d.groups.table.find("id", oid) is not None:
                     continue
-                removed.append(Removed(oid, kind, reason))  # type: ignore[arg-type]
-            return ChangeSet(users, groups, removed, memberships, assignments, encode_watermark(now))  # type: ignore[arg-type]
+                removed.append(Removed(oid, kind, reason))  # type: ignore[arg-type]  # feed kinds and reasons are the Literals' values
+            return ChangeSet(users, groups, removed, memberships, assignments, encode_watermark(now))  # type: ignore[arg-type]  # as above: lists of dicts, never None
 
     # The engine calls the lookups below for every object of a cycle: they read the stored
     # documents in place under the store lock and copy only what they return (the same
@@ -308,52 +308,53 @@ class StoreDirectoryReader:
         if not isinstance(user_id, str):
             return None
         with d.store.lock:
-            ids = d.users.ids_by("id", user_id) if is_guid(user_id) else []
+            ids = d.users.table.ids_by("id", user_id) if is_guid(user_id) else []
             if not ids and "@" in user_id:
-                ids = d.users.ids_by("userPrincipalName", user_id)
-            return self._user(_clone(d.users.raw(ids[0]))) if ids else None
+                ids = d.users.table.ids_by("userPrincipalName", user_id)
+            return self._user(_clone(d.users.table.raw(ids[0]))) if ids else None
 
     def get_group(self, group_id: str) -> dict | None:
         d = self.directory
         if not isinstance(group_id, str):
             return None
         with d.store.lock:
-            ids = d.groups.ids_by("id", group_id)
-            return self._group(_clone(d.groups.raw(ids[0]))) if ids else None
+            ids = d.groups.table.ids_by("id", group_id)
+            return self._group(_clone(d.groups.table.raw(ids[0]))) if ids else None
 
     def group_members(self, group_id: str) -> list[MemberRef]:
-        members = self.directory.members
+        members = self.directory.groups.members
         with self.directory.store.lock:
             return [MemberRef(link["memberId"], link["memberType"])
                     for link in map(members.raw, members.ids_by("group", group_id))]
 
     def member_of(self, object_id: str) -> list[str]:
-        members = self.directory.members
+        members = self.directory.groups.members
         with self.directory.store.lock:
             return [members.raw(i)["groupId"] for i in members.ids_by("member", object_id)]
 
     def manager_of(self, user_id: str) -> str | None:
-        doc = self.directory._user_doc(user_id)
+        doc = self.directory.users.doc(user_id)
         return doc.get("_manager") if doc is not None else None
 
     def get_service_principal(self, sp_id: str) -> dict | None:
         d = self.directory
-        return d.get_service_principal(sp_id) or d.service_principal_by_app_id(sp_id)
+        return d.service_principals.get(sp_id) or d.service_principals.by_app_id(sp_id)
 
     def app_role_assignments_for(self, sp_id: str) -> list[dict]:
-        return self.directory.assignments_for_resource(sp_id)
+        return self.directory.assignments.for_resource(sp_id)
 
     def assignments_of(self, principal_id: str, sp_id: str | None = None) -> list[dict]:
         d = self.directory
         with d.store.lock:
-            return [d._assignment_view(a) for a in map(d.assignments.raw, d.assignments.ids_by("principal", principal_id))
-                    if sp_id is None or a["resourceId"] == sp_id]
+            table = d.assignments.table
+            stored = (table.raw(doc_id) for doc_id in table.ids_by("principal", principal_id))
+            return [d.assignments.view(a) for a in stored if a is not None and (sp_id is None or a["resourceId"] == sp_id)]
 
     def effective_assignments(self, sp_id: str, user_id: str) -> list[dict]:
         d = self.directory
-        out = d.assignments_for_principal(user_id, sp_id)
+        out = d.assignments.for_principal(user_id, sp_id)
         for gid in self.member_of(user_id):
-            out += d.assignments_for_principal(gid, sp_id)
+            out += d.assignments.for_principal(gid, sp_id)
         return out
 
     def is_assigned(self, sp_id: str, user_id: str) -> bool:

@@ -40,7 +40,7 @@ def _session_class():
             self.base_url = base_url.rstrip("/")
             self.trust_env = False  # never send loopback traffic through a proxy from the environment
 
-        def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        def request(self, method, url, *args, **kwargs):  # type: ignore[override]  # requests.Session.request's long signature, passed through
             if isinstance(url, str) and url.startswith(LOGIN_HOST):
                 url = self.base_url + url[len(LOGIN_HOST):]
                 headers = dict(kwargs.pop("headers", None) or {})

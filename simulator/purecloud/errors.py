@@ -6,7 +6,7 @@
         ├── GenesysApiError       platform errors in Genesys' ErrorBody shape (401, 403, 429)
         └── OAuthError            /oauth/token: {"error": ..., "description": ...}
 
-Which shape a Genesys answer takes (reference/genesys-cloud-scim.md, "Errors"): the
+Which shape a Genesys answer takes (Genesys' SCIM API: the PureCloudPlatformClientV2 ScimError model): the
 SCIM error schema for what the SCIM layer decides (400 invalidFilter, 404, 409
 uniqueness, ...), the platform's ``ErrorBody`` for what the gateway decides
 before SCIM runs (a missing or bad bearer token, missing permissions, rate

@@ -1,5 +1,5 @@
 """SCIM filters as Genesys evaluates them: ``eq`` and ``and`` on the documented
-attributes (reference/genesys-cloud-scim.md §4, "Filters").
+attributes (PureCloudPlatformClientV2 SCIMApi docs, "filter"; RFC 7644 §3.4.2.2).
 
 Parsing is scim2-filter-parser's (RFC 7644 §3.4.2.2 grammar); this module only
 turns the tree into a conjunction of :class:`Term` s, each of which the org

@@ -76,12 +76,12 @@ def parse_resource(body: Any, schema: ResourceSchema, ctx: ParseContext, *, befo
         rule = attr.rule
         if unchanged is not None and key in ctx.current:  # type: ignore[operator]  # unchanged: current is set
             if values.get(lowered, _ABSENT) == unchanged[urn].get(lowered, _ABSENT):
-                out[key] = ctx.current[key]  # type: ignore[index]
+                out[key] = ctx.current[key]  # type: ignore[index]  # unchanged is only set when ctx.current is
                 continue
         if replacing and rule.keep and lowered not in values:  # type: ignore[union-attr]  # planned: rule set
             out[key] = list(ctx.current[key])  # type: ignore[index]  # replacing: current is set
         else:
-            out[key] = rule.parse(attr.name, values.get(lowered), ctx, required=attr.required)  # type: ignore[union-attr]
+            out[key] = rule.parse(attr.name, values.get(lowered), ctx, required=attr.required)  # type: ignore[union-attr]  # the parse plan lists only attributes that have a rule
     return out
 
 

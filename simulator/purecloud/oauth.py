@@ -1,7 +1,7 @@
 """``POST /oauth/token``: Genesys Cloud's client-credentials login.
 
 The SDK sends ``Authorization: Basic base64(id:secret)`` and the form body
-``grant_type=client_credentials`` (reference §2); ``client_id`` /
+``grant_type=client_credentials`` (Genesys help "Create an OAuth client"; RFC 6749 §4.4); ``client_id`` /
 ``client_secret`` in the form are accepted too, as most OAuth servers do.
 Errors use RFC 6749 §5.2 codes with Genesys' ``description`` key (and the
 standard ``error_description``); bad client credentials are 401.

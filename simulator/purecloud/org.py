@@ -362,7 +362,7 @@ class PureCloudOrg:
             return current  # nothing changed: same version, same ETag
         doc = {"id": current["id"], **fields, "version": current["version"] + 1, "created": current["created"],
                "lastModified": self._now()}
-        self.users.put(current.doc_id, doc)  # type: ignore[attr-defined]
+        self.users.put(current.doc_id, doc)  # type: ignore[attr-defined]  # tinydb's Document carries doc_id; the store's type says dict
         self._sync_external_ids(doc)
         return doc
 
@@ -378,7 +378,7 @@ class PureCloudOrg:
                 report = self.users.row(doc_id)
                 self.users.put(doc_id, {**report, "manager": None, "version": report["version"] + 1,
                                         "lastModified": self._now()})
-            self.users.delete(current.doc_id)  # type: ignore[attr-defined]
+            self.users.delete(current.doc_id)  # type: ignore[attr-defined]  # tinydb's Document carries doc_id; the store's type says dict
 
     def _sync_external_ids(self, doc: dict) -> None:
         wanted = [(e["authority"], e["value"]) for e in doc.get("externalIds", [])]
@@ -498,7 +498,7 @@ class PureCloudOrg:
             return current
         doc = {**current, "displayName": data.display_name, "externalId": data.external_id,
                "version": current["version"] + 1, "lastModified": self._now()}
-        self.groups.put(current.doc_id, doc)  # type: ignore[attr-defined]
+        self.groups.put(current.doc_id, doc)  # type: ignore[attr-defined]  # tinydb's Document carries doc_id; the store's type says dict
         return doc
 
     def render_group(self, doc: dict, location: Callable[[str, str], str], *, members: bool = True) -> dict[str, Any]:

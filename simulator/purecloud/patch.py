@@ -5,7 +5,7 @@ A pure function: :func:`apply_operations` takes the writable view of a resource
 after them; the org then validates the result exactly as it validates a PUT,
 so PATCH and PUT cannot disagree and a failing operation changes nothing.
 
-What Entra sends and this accepts (reference/genesys-cloud-scim.md §4, "PATCH";
+What Entra sends and this accepts (RFC 7644 §3.5.2 and PureCloudPlatformClientV2's ScimV2PatchRequest;
 Microsoft's SCIM guidance): ops in any case (``Replace``), ``add``/``replace``
 without ``path`` whose value is an object (keys may be attribute names,
 dotted names or URN-qualified names, or an extension URN with an object),
@@ -246,7 +246,7 @@ def _apply_filtered(container: dict, op: str, attr: Attr, pairs: list[tuple[str,
         raise ScimError(400, "invalidValue", f"'{path}' selects whole elements; the value must be an object")
     if not hits:
         # Entra sends Replace for a phone type the user does not have yet: create it from the filter.
-        element = {attr.child(name).name: val for name, val in pairs}  # type: ignore[union-attr]
+        element = {attr.child(name).name: val for name, val in pairs}  # type: ignore[union-attr]  # a filtered path names a complex attribute, which has children
         current.append(element)
         hits = [len(current) - 1]
     for i in hits:

@@ -95,7 +95,7 @@ def _http_error(err: HTTPException):
     status = err.code or 500
     resp = _render(GenesysApiError(status, _HTTP_CODES.get(status, "bad.request"), err.description or err.name))
     if status == 405 and getattr(err, "valid_methods", None):
-        resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
+        resp.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]  # MethodNotAllowed carries valid_methods; HTTPException does not declare it
     return resp
 
 

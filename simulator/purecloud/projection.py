@@ -3,7 +3,7 @@
 Names may be plain (``displayName``), dotted (``emails.value``, ``meta.version``)
 or URN-qualified (``urn:...:enterprise:2.0:User:manager``, or a whole extension
 URN).  Attributes the resource always returns (``id``, ``schemas``, ``meta``;
-users also ``userName`` and ``active``, reference §4) survive both.  Names the
+users also ``userName`` and ``active``, RFC 7644 §3.9 and Genesys' SCIM API docs) survive both.  Names the
 schema does not know select nothing, as the RFC allows.
 """
 

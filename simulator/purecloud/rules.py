@@ -2,7 +2,7 @@
 attribute of the catalogue (:mod:`.schemas`), which :mod:`.model` walks to parse a body,
 render a resource and build the writable view a PATCH works on.
 
-Validation is strict where Genesys is documented to be (reference §3): userName is an
+Validation is strict where Genesys is documented to be (Genesys help "SCIM and Genesys Cloud field mappings"): userName is an
 e-mail, displayName is required, e-mail types work/other, phone types from the PYSDK
 enum with E.164 / tel-URI values, roles by existing role name, skills and languages by
 existing name with proficiency 0-5, at most 50 of each, division by existing name,
@@ -375,7 +375,7 @@ def _roles(value: Any, rules: OrgRules, *, default: bool) -> list[str]:
     out: list[str] = []
     for item in items:
         name = _string("roles.value", item.get("value"), required=True)
-        canonical = rules.role_name(name)  # type: ignore[arg-type]
+        canonical = rules.role_name(name)  # type: ignore[arg-type]  # _string(required=True) never returns None
         if canonical is None:
             raise ScimError(400, "invalidValue", f"No role named {name!r} in this org")
         if canonical not in out:
@@ -420,7 +420,7 @@ def _routing(name: str, value: Any, finder: Callable[[str], str | None], label: 
     out: list[dict] = []
     for item in items:
         given = _string(f"{name}.name", item.get("name"), required=True)
-        canonical = finder(given)  # type: ignore[arg-type]
+        canonical = finder(given)  # type: ignore[arg-type]  # _string(required=True) never returns None
         if canonical is None:
             raise ScimError(400, "invalidValue", f"No {label} named {given!r} in this org (names are case-sensitive)")
         entry: dict[str, Any] = {"name": canonical}
@@ -439,7 +439,7 @@ def _external_ids(value: Any) -> list[dict]:
     for item in _list_of_objects("externalIds", value):
         authority = _string("externalIds.authority", item.get("authority"), required=True)
         val = _string("externalIds.value", item.get("value"), required=True)
-        if authority.lower().startswith(SCIM_AUTHORITY):  # type: ignore[union-attr]
+        if authority.lower().startswith(SCIM_AUTHORITY):  # type: ignore[union-attr]  # _string(required=True) never returns None
             continue  # Genesys' own entry for the SCIM externalId: immutable, ignored on input
         entry = {"authority": authority, "value": val}
         if entry not in out:

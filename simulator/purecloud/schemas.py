@@ -9,8 +9,8 @@ string; ``filter=`` names the Term a filter on it becomes, ``returned="always"``
 keeps it in every projection); ``tests/api/purecloud/test_purecloud_catalogue.py``
 proves it.
 
-The attribute lists follow the PYSDK models (reference/genesys-cloud-scim.md §3,
-§5): core User without ``name``/``photos`` (not in the Genesys models), the
+The attribute lists follow Genesys' Python SDK models (PureCloudPlatformClientV2's ScimV2User,
+ScimV2Group and their extensions): core User without ``name``/``photos`` (not in the Genesys models), the
 enterprise extension with ``division`` and ``dateHire``, the Genesys extension
 (routingSkills, routingLanguages, externalIds); Group with displayName and
 members.  ``id``, ``externalId`` and ``meta`` are common attributes (RFC 7643

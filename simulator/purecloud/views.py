@@ -1,5 +1,5 @@
 """The SCIM 2.0 routes of Genesys Cloud, mounted at ``/api/v2/scim/v2`` and
-``/api/v2/scim`` (reference §1: same operations, models and permissions).
+``/api/v2/scim`` (PureCloudPlatformClientV2 SCIMApi: same operations, models and permissions).
 
 Every request is authenticated (bearer token from ``/oauth/token``), counted
 against the token's rate limit, and checked for the permission the reference

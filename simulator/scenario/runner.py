@@ -187,7 +187,7 @@ class ScenarioRunner:
         object_id = directory.fixture_id(key) if name in ("user", "upn", "group", "sp") else None
         if object_id is None:
             raise StepFailed(f"${{{name}:{key}}} names no object of the tenant fixture")
-        return directory.get_user(object_id)["userPrincipalName"] if name == "upn" else object_id
+        return directory.users.get(object_id)["userPrincipalName"] if name == "upn" else object_id
 
     def _genesys_id(self, kind: str, name: str) -> str:
         """``${genesys_user:USERNAME}`` / ``${genesys_group:NAME}``: the Genesys id as Genesys holds it now,
@@ -539,7 +539,7 @@ class _TapeTransport(RecordingTransport):
 
     def __init__(self, inner: httpx.BaseTransport, tape: TargetTape) -> None:
         super().__init__(inner, "tape.yaml")  # fresh and unsaved: nothing touches the disk
-        self.cassette = tape  # type: ignore[assignment]
+        self.cassette = tape  # type: ignore[assignment]  # a TargetTape quacks like the vcrpy Cassette it replaces
 
 
 #: the portal's target object actions -> the schema's ``objectMapping.flowTypes`` values

@@ -28,7 +28,7 @@ from .read import RawTenant, read_tenant
 __all__ = ["Source", "Snapshot", "SnapshotOptions", "SnapshotError", "Pseudonymizer", "take_snapshot",
            "build_fixture", "read_tenant", "RawTenant", "derive_key", "GENESYS_REGIONS", "genesys_urls"]
 
-#: Genesys Cloud regions and their API domain (reference/genesys-cloud-scim.md, PureCloudRegionHosts).
+#: Genesys Cloud regions and their API domain (PureCloudRegionHosts in the Genesys Python SDK, PureCloudPlatformClientV2).
 GENESYS_REGIONS: dict[str, str] = {
     "us_east_1": "mypurecloud.com", "eu_west_1": "mypurecloud.ie", "ap_southeast_2": "mypurecloud.com.au",
     "ap_northeast_1": "mypurecloud.jp", "eu_central_1": "mypurecloud.de", "us_west_2": "usw2.pure.cloud",

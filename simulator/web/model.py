@@ -27,7 +27,7 @@ NEVER = "0001-01-01T00:00:00Z"
 #: Portal action and status values of the provisioning logs, in the portal's order.
 ACTIONS = ("create", "update", "delete", "disable", "stagedDelete", "other")
 STATUSES = ("success", "failure", "skipped", "warning")
-#: resetScope values a trainer may pick (reference §4); None means "start instead" and is left out.
+#: resetScope values a trainer may pick (G:synchronization-synchronizationjob-restart); None means "start instead" and is left out.
 RESET_SCOPES = ("Watermark", "Escrows", "QuarantineState", "Full", "ForceDeletes", "ConnectorDataStore")
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -103,7 +103,7 @@ def _cycle_kind(execution: dict | None) -> str | None:
 
 
 def quarantine_advice(quarantine: dict) -> str:
-    """What the admin does next, by quarantine reason and error (reference §4, "Getting out")."""
+    """What the admin does next, by quarantine reason and error (L:application-provisioning-quarantine-status)."""
     reason = quarantine.get("reason") or ""
     code = str((quarantine.get("error") or {}).get("code") or "")
     if reason == "TooManyDeletes":

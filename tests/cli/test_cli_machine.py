@@ -136,6 +136,7 @@ def _started(process: subprocess.Popen, timeout: float = 60) -> None:
     raise AssertionError(f"no progress within {timeout}s: {seen!r}")
 
 
+@pytest.mark.slow  # loads the 10,000-user tenant in a subprocess
 @pytest.mark.parametrize("as_json", [False, True])
 def test_ctrl_c_exits_130(as_json):
     """A real SIGINT to a long story (the 10,000-user tenant) while it runs."""

@@ -20,9 +20,6 @@ _PATH = re.compile(rf"`((?:{_TOP})/[^`\s*]*?|(?:Makefile|pyproject\.toml|README\
 _MODULE = re.compile(r"\bsimulator(?:\.[a-z_][a-z0-9_]*)+")
 #: Paths the docs name that a run creates (not shipped in the repository).
 CREATED = {"benchmarks/results/"}
-#: The team's design notes (facts about the real systems, with sources) live beside the repository, and
-#: docs/fidelity.md says so where it cites them; a path under these is a citation, not a repository file.
-EXTERNAL = ("reference/", "shared/reference/")
 
 
 def named_paths(text: str) -> list[str]:
@@ -30,7 +27,7 @@ def named_paths(text: str) -> list[str]:
 
 
 def exists(path: str) -> bool:
-    if any(ch in path for ch in "{}<>") or path.startswith(EXTERNAL):  # a pattern (cassettes/<module>/), a citation
+    if any(ch in path for ch in "{}<>"):  # a pattern (cassettes/<module>/)
         return True
     return (REPO / path).exists()
 

@@ -24,7 +24,7 @@ def _user(http, name: str) -> str:
 
 
 def test_scim2_server_refuses_a_manager_sent_as_a_list(scim2_http):
-    """Entra's manager PATCH (reference §1: value [{"$ref": ..., "value": id}]) gets 400 invalidValue:
+    """Entra's manager PATCH (L:use-scim-to-provision-users-and-groups: value [{"$ref": ..., "value": id}]) gets 400 invalidValue:
     scim2-server takes the enterprise manager only as an object, {"value": id}."""
     boss, ada = _user(scim2_http, "boss@contoso.com"), _user(scim2_http, "ada@contoso.com")
     entra = {"schemas": [PATCH], "Operations": [{"op": "Add", "path": MANAGER, "value": [{"$ref": None, "value": boss}]}]}

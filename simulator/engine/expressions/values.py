@@ -96,7 +96,7 @@ GRAPH_ALIASES: Final[dict[str, str]] = {
 }
 
 
-class LowerIndex(dict):  # type: ignore[type-arg]
+class LowerIndex(dict):  # type: ignore[type-arg]  # any source values, as the source object holds
     """A source object already keyed by lower-case names (built once per evaluation)."""
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, request
 
-from ..directory import _TEMPLATE_IDS
+from ..directory import TEMPLATE_IDS
 from ..errors import BadRequest, ResourceNotFound
 from ..query import parse_filter, parse_options, parse_select, parse_top
 from ..schema import APPLICATION, SERVICE_PRINCIPAL, EntityType
@@ -41,7 +41,7 @@ GALLERY_APP_ROLES = [
 
 #: The gallery entries the fake offers.
 TEMPLATES = [{
-    "id": _TEMPLATE_IDS["purecloud-by-genesys"],
+    "id": TEMPLATE_IDS["purecloud-by-genesys"],
     "displayName": "PureCloud by Genesys",
     "homePageUrl": "https://www.genesys.com",
     "supportedSingleSignOnModes": ["saml", "notSupported"],
@@ -77,17 +77,17 @@ APPLICATION_TEMPLATE = _TemplateType(
 
 def list_applications() -> Response:
     opts = parse_options(request.args, APPLICATION, eventual=eventual())
-    return list_response(directory().apps, APPLICATION, opts, context="applications", index_props=("id", "appId"))
+    return list_response(directory().applications.table, APPLICATION, opts, context="applications", index_props=("id", "appId"))
 
 
 def create_application() -> Response:
-    app = directory().create_application(json_body())
+    app = directory().applications.create(json_body())
     return odata_response({"@odata.context": context_url("applications/$entity"), **shape(APPLICATION, app)}, 201)
 
 
 def _application(app_object_id: str | None, app_id: str | None) -> dict:
     d = directory()
-    doc = d.apps.find("appId", app_id) if app_id else (d.get_application(app_object_id or ""))
+    doc = d.applications.table.find("appId", app_id) if app_id else (d.applications.get(app_object_id or ""))
     if doc is None:
         raise ResourceNotFound.for_id(app_id or app_object_id or "")
     return dict(doc)
@@ -100,7 +100,7 @@ def get_application(app_object_id: str | None = None, app_id: str | None = None)
 
 
 def delete_application(app_object_id: str | None = None, app_id: str | None = None) -> Response:
-    directory().delete_application(_application(app_object_id, app_id)["id"])
+    directory().applications.delete(_application(app_object_id, app_id)["id"])
     return Response(status=204)
 
 
@@ -138,9 +138,9 @@ def instantiate(template_id: str) -> Response:
         raise BadRequest("Invalid value specified for property 'displayName' of resource 'ApplicationTemplate'.")
     d = directory()
     with d.store.transaction():
-        app = d.create_application({"displayName": name, "appRoles": copy.deepcopy(t["appRoles"])},
-                                   extra={"applicationTemplateId": t["id"]}, validate=False)
-        sp = d.create_service_principal({"appId": app["appId"]})
+        app = d.applications.create({"displayName": name, "appRoles": copy.deepcopy(t["appRoles"])},
+                                    extra={"applicationTemplateId": t["id"]}, validate=False)
+        sp = d.service_principals.create({"appId": app["appId"]})
     return odata_response({
         "@odata.context": context_url("microsoft.graph.applicationServicePrincipal"),
         "application": shape(APPLICATION, app), "servicePrincipal": shape(SERVICE_PRINCIPAL, sp)}, 201)

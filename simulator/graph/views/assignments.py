@@ -16,7 +16,7 @@ __all__ = ["assignment_list", "assignment_create", "assignment_delete"]
 def assignment_list(*, principal: str | None = None, resource: str | None = None) -> Response:
     d = directory()
     select = parse_select(request.args.get("$select"), APP_ROLE_ASSIGNMENT)
-    items = d.assignments_for_resource(resource) if resource else d.assignments_for_principal(principal)  # type: ignore[arg-type]
+    items = d.assignments.for_resource(resource) if resource else d.assignments.for_principal(principal or "")
     where = f"servicePrincipals('{resource}')/appRoleAssignedTo" if resource else f"users('{principal}')/appRoleAssignments"
     return odata_response({"@odata.context": context_url(where), "value": [shape(APP_ROLE_ASSIGNMENT, a, select) for a in items]})
 
@@ -34,13 +34,13 @@ def assignment_create(*, principal: str | None = None, resource: str | None = No
     app_role_id = body.get("appRoleId")
     if app_role_id is None:
         app_role_id = "00000000-0000-0000-0000-000000000000"
-    assignment = directory().assign(resource_id, principal_id, app_role_id,
-                                    body_resource_id=body.get("resourceId") if resource else None)
+    assignment = directory().assignments.create(resource_id, principal_id, app_role_id,
+                                                body_resource_id=body.get("resourceId") if resource else None)
     where = (f"servicePrincipals('{resource}')/appRoleAssignedTo/$entity" if resource
              else f"users('{principal}')/appRoleAssignments/$entity")
     return odata_response({"@odata.context": context_url(where), **shape(APP_ROLE_ASSIGNMENT, assignment)}, 201)
 
 
 def assignment_delete(assignment_id: str, *, principal: str | None = None, resource: str | None = None) -> Response:
-    directory().unassign(assignment_id, resource_id=resource, principal_id=principal)
+    directory().assignments.delete(assignment_id, resource_id=resource, principal_id=principal)
     return Response(status=204)

@@ -1,4 +1,4 @@
-"""``POST /v1.0/$batch``: JSON batching (reference/microsoft-graph.md §1.11).
+"""``POST /v1.0/$batch``: JSON batching ("Combine multiple HTTP requests using JSON batching" on Microsoft Learn).
 
 Each item is dispatched through the whole app (``app.test_client()``), so
 fault rules, the traffic log and authentication apply to it as to a direct

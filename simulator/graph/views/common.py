@@ -16,7 +16,7 @@ KIND_TYPES = {"user": USER, "group": GROUP, "servicePrincipal": SERVICE_PRINCIPA
 
 
 def count_response(n: int) -> Response:
-    """``GET …/$count``: text/plain, and only as an advanced query (reference §1.8)."""
+    """``GET …/$count``: text/plain, and only as an advanced query ("Advanced query capabilities on Microsoft Entra ID objects" on Microsoft Learn)."""
     if not eventual():
         raise BadRequest("$count is not currently supported.")
     return Response(str(n), status=200, content_type="text/plain;charset=utf-8")

@@ -44,11 +44,11 @@ def item(segment: str) -> Response:
     d = directory()
     if kind is not None:
         top = parse_top(request.args.get("$top"))
-        records = sorted(d.list_deleted(kind), key=lambda r: r["deletedDateTime"])
+        records = sorted(d.deleted_items.of_kind(kind), key=lambda r: r["deletedDateTime"])
         select = [s.strip() for s in request.args.get("$select", "").split(",") if s.strip()] or None
         return odata_response({"@odata.context": context_url(f"directoryObjects/{segment}"),
                                "value": [_deleted_view(r, select) for r in records[:top]]})
-    record = d.get_deleted(segment)
+    record = d.deleted_items.get(segment)
     if record is None:
         raise ResourceNotFound.for_id(segment)
     return odata_response({"@odata.context": context_url("directoryObjects/$entity"), **_deleted_view(record)})
@@ -57,7 +57,7 @@ def item(segment: str) -> Response:
 def _check_write(object_id: str) -> dict:
     from flask import g
 
-    record = directory().get_deleted(object_id)
+    record = directory().deleted_items.get(object_id)
     if record is None:
         raise ResourceNotFound.for_id(object_id)
     client = g.graph_client
@@ -69,13 +69,13 @@ def _check_write(object_id: str) -> dict:
 
 def restore(object_id: str) -> Response:
     _check_write(object_id)
-    kind, obj = directory().restore(object_id)
+    kind, obj = directory().deleted_items.restore(object_id)
     return odata_response({"@odata.context": context_url("directoryObjects/$entity"), **directory_object(kind, obj)})
 
 
 def purge(object_id: str) -> Response:
     _check_write(object_id)
-    directory().purge(object_id)
+    directory().deleted_items.purge(object_id)
     return Response(status=204)
 
 

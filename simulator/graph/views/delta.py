@@ -74,7 +74,7 @@ def _render(kind: str, doc: dict, select: list[str] | None, member_changes: list
     if kind == "groups" and (not select or "members" in select):
         if member_changes is None:  # enumeration: every current member
             member_changes = [{"@odata.type": f"#microsoft.graph.{m['memberType']}", "id": m["memberId"]}
-                              for m in d.member_links(doc["id"])]
+                              for m in d.groups.member_links(doc["id"])]
         if member_changes:
             out["members@delta"] = member_changes
     return out
@@ -88,7 +88,7 @@ def delta(kind: str) -> Response:
             raise BadRequest(f"'{key}' is not supported with delta queries.")
     if "$expand" in args:
         raise BadRequest("$expand is not supported with delta queries.")
-    table = d.users if kind == "users" else d.groups
+    table = d.users.table if kind == "users" else d.groups.table
     etype = USER if kind == "users" else GROUP
     size = _page_size()
     with d.store.lock:
@@ -141,12 +141,12 @@ def delta(kind: str) -> Response:
         page = entries[offset:offset + size]
         items = []
         for object_id, member_changes, _touched in page:
-            doc = table.find("id", object_id)
-            if doc is None:
-                reason = "changed" if d.get_deleted(object_id) else "deleted"
+            found = table.find("id", object_id)
+            if found is None:
+                reason = "changed" if d.deleted_items.get(object_id) else "deleted"
                 items.append({"id": object_id, "@removed": {"reason": reason}})
                 continue
-            items.append(_render(kind, dict(doc), select, member_changes))
+            items.append(_render(kind, dict(found), select, member_changes))
         body["value"] = items
         if offset + size < len(entries):
             body["@odata.nextLink"] = _link(kind, "$skiptoken", _encode({**state, "o": offset + size}))

@@ -24,21 +24,21 @@ __all__ = ["register", "resolve_service_principal"]
 def resolve_service_principal(sp_id: str | None = None, app_id: str | None = None) -> dict:
     d = directory()
     if app_id is not None:
-        sp = d.service_principal_by_app_id(app_id)
+        sp = d.service_principals.by_app_id(app_id)
         if sp is None:
             raise ResourceNotFound.for_id(app_id)
         return sp
-    return d.require_service_principal(sp_id or "")
+    return d.service_principals.require(sp_id or "")
 
 
 def list_service_principals() -> Response:
     opts = parse_options(request.args, SERVICE_PRINCIPAL, eventual=eventual())
-    return list_response(directory().sps, SERVICE_PRINCIPAL, opts, context="servicePrincipals",
+    return list_response(directory().service_principals.table, SERVICE_PRINCIPAL, opts, context="servicePrincipals",
                          index_props=("id", "appId", "displayName"))
 
 
 def create_service_principal() -> Response:
-    sp = directory().create_service_principal(json_body())
+    sp = directory().service_principals.create(json_body())
     return odata_response({"@odata.context": context_url("servicePrincipals/$entity"), **shape(SERVICE_PRINCIPAL, sp)}, 201)
 
 
@@ -51,13 +51,13 @@ def get_service_principal(sp_id: str | None = None, app_id: str | None = None) -
 
 def update_service_principal(sp_id: str | None = None, app_id: str | None = None) -> Response:
     sp = resolve_service_principal(sp_id, app_id)
-    directory().update_service_principal(sp["id"], json_body())
+    directory().service_principals.update(sp["id"], json_body())
     return Response(status=204)
 
 
 def delete_service_principal(sp_id: str | None = None, app_id: str | None = None) -> Response:
     sp = resolve_service_principal(sp_id, app_id)
-    directory().delete_service_principal(sp["id"])
+    directory().service_principals.delete(sp["id"])
     return Response(status=204)
 
 

@@ -19,20 +19,19 @@ here in Graph's OData error shape.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
-from simulator.core import parse_datetime
 from simulator.engine.errors import EngineError
 from simulator.engine.logs import known_property
 from simulator.engine.service import SyncApiError
 from simulator.http import runtime
 
 from ..errors import BadRequest, GraphError
+from ..filter import PathVocabulary, parse_filter, property_value
 from .base import context_url, json_body, odata_response, public_base, requires
 from .service_principals import resolve_service_principal
 
@@ -194,102 +193,8 @@ def provision_on_demand(job_id: str, sp_id=None, app_id=None) -> Response:
 
 
 # ---------------------------------------------------------------------- provisioning logs
-_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<paren>[(),])|(?P<word>[A-Za-z_][\w/.]*)|(?P<other>[^\s(),']+))")
-
-
-def _log_filter(text: str) -> Callable[[dict], bool]:
-    """$filter for provisioning logs: eq, ne, gt, ge, lt, le, contains(), startswith(), and/or, on property paths."""
-    tokens = [(m.lastgroup, m.group(m.lastgroup or 0)) for m in _TOKEN.finditer(text) if m.group(0).strip()]
-    pos = 0
-
-    def peek():
-        return tokens[pos] if pos < len(tokens) else (None, None)
-
-    def take():
-        nonlocal pos
-        if pos >= len(tokens):
-            raise BadRequest(f"Invalid filter clause: unexpected end of '{text}'.")
-        pos += 1
-        return tokens[pos - 1]
-
-    def value_of(doc: dict, path: str) -> Any:
-        cur: Any = doc
-        for part in path.split("/"):
-            cur = cur.get(part) if isinstance(cur, dict) else None
-        return cur
-
-    def literal(tok) -> Any:
-        kind, text_ = tok
-        if kind == "str":
-            return text_[1:-1].replace("''", "'")
-        if text_ in ("true", "false"):
-            return text_ == "true"
-        if text_ == "null":
-            return None
-        return text_
-
-    def compare(a: Any, b: Any, op: str) -> bool:
-        if op in ("gt", "ge", "lt", "le"):
-            try:
-                a_dt, b_dt = parse_datetime(str(a)), parse_datetime(str(b))
-            except ValueError:
-                return False
-            return {"gt": a_dt > b_dt, "ge": a_dt >= b_dt, "lt": a_dt < b_dt, "le": a_dt <= b_dt}[op]
-        return (a == b) if op == "eq" else (a != b)
-
-    def prop_path(path: str) -> str:
-        if not known_property(path):
-            raise BadRequest(f"Invalid filter clause: Could not find a property named '{path}' on type "
-                             "'microsoft.graph.provisioningObjectSummary'.")
-        return path
-
-    def primary() -> Callable[[dict], bool]:
-        kind, word = take()
-        if word == "(":
-            inner = or_expr()
-            if take()[1] != ")":
-                raise BadRequest("Invalid filter clause: missing ')'.")
-            return inner
-        if word in ("contains", "startswith") and peek()[1] == "(":
-            take()
-            prop = prop_path(take()[1])
-            if take()[1] != ",":
-                raise BadRequest(f"Invalid filter clause: {word} takes (property, 'value').")
-            lit = literal(take())
-            if take()[1] != ")":
-                raise BadRequest("Invalid filter clause: missing ')'.")
-            if word == "contains":
-                return lambda d: isinstance(value_of(d, prop), str) and str(lit) in value_of(d, prop)
-            return lambda d: isinstance(value_of(d, prop), str) and value_of(d, prop).startswith(str(lit))
-        if kind != "word":
-            raise BadRequest(f"Invalid filter clause: unexpected '{word}'.")
-        prop_path(word)
-        op = take()[1]
-        if op not in ("eq", "ne", "gt", "ge", "lt", "le"):
-            raise BadRequest(f"Invalid filter clause: the operator '{op}' is not supported on provisioning logs.")
-        lit = literal(take())
-        return lambda d: compare(value_of(d, word), lit, op)
-
-    def and_expr():
-        left = primary()
-        while peek()[1] == "and":
-            take()
-            right = primary()
-            left = (lambda l, r: lambda d: l(d) and r(d))(left, right)
-        return left
-
-    def or_expr():
-        left = and_expr()
-        while peek()[1] == "or":
-            take()
-            right = and_expr()
-            left = (lambda l, r: lambda d: l(d) or r(d))(left, right)
-        return left
-
-    predicate = or_expr()
-    if pos != len(tokens):
-        raise BadRequest(f"Invalid filter clause: unexpected '{tokens[pos][1]}'.")
-    return predicate
+#: What ``$filter`` may name on the provisioning logs ("List provisioningObjectSummary" on Microsoft Learn).
+PROVISIONING_LOGS = PathVocabulary("microsoft.graph.provisioningObjectSummary", known_property)
 
 
 def _log_order(text: str, entries: list[dict]) -> list[dict]:
@@ -302,9 +207,7 @@ def _log_order(text: str, entries: list[dict]) -> list[dict]:
     descending = len(parts) == 2 and parts[1].lower() == "desc"
 
     def value(doc: dict) -> tuple:
-        cur: Any = doc
-        for part in parts[0].split("/"):
-            cur = cur.get(part) if isinstance(cur, dict) else None
+        cur = property_value(doc, parts[0])
         return (cur is not None, cur if isinstance(cur, (int, float)) else str(cur or ""))
 
     # A stable sort keeps entries with equal values in time order (newest first when descending).
@@ -316,7 +219,7 @@ def provisioning_logs() -> Response:
     entries = runtime().services["provisioning"].logs() if "provisioning" in runtime().services else []
     args = request.args
     if "$filter" in args:
-        predicate = _log_filter(args["$filter"])
+        predicate = parse_filter(args["$filter"], PROVISIONING_LOGS).matches
         entries = [e for e in entries if predicate(e)]
     if "$orderby" in args:
         entries = _log_order(args["$orderby"], entries)

@@ -23,7 +23,7 @@ _INDEXED = ("id", "userPrincipalName", "displayName", "mailNickname")
 def render_user(doc, select=None, expand=(), *, odata_type: bool = False) -> dict:
     out = shape(USER, doc, select, odata_type=odata_type)
     if "manager" in expand:
-        manager = directory().get_user(doc["_manager"]) if doc.get("_manager") else None
+        manager = directory().users.get(doc["_manager"]) if doc.get("_manager") else None
         out["manager"] = shape(USER, manager, odata_type=True) if manager else None
     return out
 
@@ -32,19 +32,19 @@ def list_users() -> Response:
     opts = parse_options(request.args, USER, eventual=eventual(), expandable=("manager",))
     context = "users" if not opts.select else f"users({','.join(opts.select)})"
     d = directory()
-    return list_response(d.users, USER, opts, context=context, index_props=_INDEXED,
+    return list_response(d.users.table, USER, opts, context=context, index_props=_INDEXED,
                          render=lambda doc: render_user(doc, opts.select, opts.expand))
 
 
 def create_user() -> Response:
-    user = directory().create_user(json_body())
+    user = directory().users.create(json_body())
     body = {"@odata.context": context_url("users/$entity"), **shape(USER, user)}
     return odata_response(body, 201, {"Location": f"{request.host_url.rstrip('/')}/v1.0/users/{user['id']}"})
 
 
 def get_user(user_id: str) -> Response:
     d = directory()
-    doc = d.get_user(user_id)
+    doc = d.users.get(user_id)
     if doc is None:
         raise ResourceNotFound.for_id(user_id)
     opts = parse_options(request.args, USER, eventual=eventual(), expandable=("manager",), allow=("$select", "$expand"))
@@ -53,17 +53,17 @@ def get_user(user_id: str) -> Response:
 
 
 def update_user(user_id: str) -> Response:
-    directory().update_user(user_id, json_body())
+    directory().users.update(user_id, json_body())
     return Response(status=204)
 
 
 def delete_user(user_id: str) -> Response:
-    directory().delete_user(user_id)
+    directory().users.delete(user_id)
     return Response(status=204)
 
 
 def get_manager(user_id: str) -> Response:
-    manager = directory().manager_of(user_id)
+    manager = directory().users.manager_of(user_id)
     if manager is None:
         raise ResourceNotFound("Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
     select = parse_select(request.args.get("$select"), USER)
@@ -75,29 +75,29 @@ def set_manager(user_id: str) -> Response:
     body = json_body()
     if "@odata.id" not in body:
         raise BadRequest("Invalid request: the body needs '@odata.id' naming the manager.")
-    directory().set_manager(user_id, body["@odata.id"])
+    directory().users.set_manager(user_id, body["@odata.id"])
     return Response(status=204)
 
 
 def remove_manager(user_id: str) -> Response:
-    directory().remove_manager(user_id)
+    directory().users.remove_manager(user_id)
     return Response(status=204)
 
 
 def direct_reports(user_id: str) -> Response:
     d = directory()
-    user = d.require_user(user_id)
+    user = d.users.require(user_id)
     select = parse_select(request.args.get("$select"), USER)
     return odata_response({"@odata.context": context_url("directoryObjects"),
-                           "value": [shape(USER, u, select, odata_type=True) for u in d.direct_reports(user["id"])]})
+                           "value": [shape(USER, u, select, odata_type=True) for u in d.users.direct_reports(user["id"])]})
 
 
 def member_of(user_id: str) -> Response:
     d = directory()
-    user = d.require_user(user_id)
+    user = d.users.require(user_id)
     select = parse_select(request.args.get("$select"), GROUP)
     return odata_response({"@odata.context": context_url("directoryObjects"),
-                           "value": [shape(GROUP, grp, select, odata_type=True) for grp in d.member_of(user["id"])]})
+                           "value": [shape(GROUP, grp, select, odata_type=True) for grp in d.groups.member_of(user["id"])]})
 
 
 def user_count() -> Response:
@@ -118,15 +118,15 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/users/<user_id>/directReports", "direct_reports", read(direct_reports), methods=["GET"])
     bp.add_url_rule("/users/<user_id>/memberOf", "user_member_of", read(member_of), methods=["GET"])
     bp.add_url_rule("/users/<user_id>/appRoleAssignments", "user_assignments",
-                    read(lambda user_id: assignment_list(principal=directory().require_user(user_id)["id"])),
+                    read(lambda user_id: assignment_list(principal=directory().users.require(user_id)["id"])),
                     methods=["GET"])
     bp.add_url_rule("/users/<user_id>/appRoleAssignments", "user_assign",
                     requires("appRoleAssignment", write=True)(
-                        lambda user_id: assignment_create(principal=directory().require_user(user_id)["id"])),
+                        lambda user_id: assignment_create(principal=directory().users.require(user_id)["id"])),
                     methods=["POST"])
     bp.add_url_rule("/users/<user_id>/appRoleAssignments/<assignment_id>", "user_unassign",
                     requires("appRoleAssignment", write=True)(
                         lambda user_id, assignment_id: assignment_delete(
-                            assignment_id, principal=directory().require_user(user_id)["id"])),
+                            assignment_id, principal=directory().users.require(user_id)["id"])),
                     methods=["DELETE"])
 

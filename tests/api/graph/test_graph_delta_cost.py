@@ -11,6 +11,8 @@ from simulator.graph.generate import generate_tenant
 
 from graph_helpers import GraphActions, get_token
 
+pytestmark = pytest.mark.slow  # generates and loads a 20,000-user tenant
+
 
 @pytest.fixture(scope="module")
 def big_app(tmp_path_factory):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from simulator.graph.errors import BadRequest, UnsupportedQuery
@@ -69,3 +71,45 @@ def test_select_and_top():
     for bad in ("0", "1000", "x"):
         with pytest.raises(BadRequest):
             parse_top(bad)
+
+
+# ------------------------------------------------------------------ the provisioning logs' vocabulary
+LOG = {"id": "e1", "activityDateTime": "2026-01-05T09:00:00Z", "provisioningAction": "create", "durationInMilliseconds": 40,
+       "provisioningStatusInfo": {"status": "failure"}, "sourceIdentity": {"id": "u1", "displayName": "O'Neil Ørsted"}}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("provisioningAction eq 'create'", True),
+    ("provisioningAction eq 'Create'", False),  # compared as stored
+    ("provisioningStatusInfo/status eq 'failure' and sourceIdentity/id eq 'u1'", True),
+    ("provisioningAction eq 'update' or provisioningStatusInfo/status ne 'success'", True),
+    ("contains(sourceIdentity/displayName,'O''Neil')", True),
+    ("startswith(sourceIdentity/displayName,'Ørs')", False),
+    ("activityDateTime ge 2026-01-05T00:00:00Z and activityDateTime le 2026-01-05T10:00:00Z", True),
+    ("activityDateTime gt 2026-01-05", True),
+    ("activityDateTime lt 2026-01-05T08:00:00+00:00", False),
+    ("durationInMilliseconds eq 40", True),
+    ("targetIdentity/id eq null", True),
+    ("(provisioningAction eq 'delete' or provisioningAction eq 'create') and jobId eq null", True),
+])
+def test_provisioning_log_filter(text, expected):
+    from simulator.graph.views.synchronization import PROVISIONING_LOGS
+    assert parse_filter(text, PROVISIONING_LOGS).matches(LOG) is expected
+
+
+@pytest.mark.parametrize("text,message", [
+    ("noSuchProperty eq 'x'", "Could not find a property named 'noSuchProperty' on type "
+                              "'microsoft.graph.provisioningObjectSummary'"),
+    ("provisioningStatusInfo/nope eq 'x'", "provisioningStatusInfo/nope"),
+    ("provisioningAction startswith 'c'", "unknown operator 'startswith'"),
+    ("provisioningAction in ('create')", "unknown operator 'in'"),
+    ("endswith(provisioningAction,'e')", "'endswith'"),          # not a function of the logs
+    ("not (provisioningAction eq 'create')", "'not'"),
+    ("provisioningSteps/any(s: s eq 'x')", "provisioningSteps/any"),
+    ("provisioningAction eq", "unexpected end"),
+    ("(" * 40 + "id eq 'x'", "nests parentheses"),
+])
+def test_provisioning_log_filter_errors_are_graph_bad_requests(text, message):
+    from simulator.graph.views.synchronization import PROVISIONING_LOGS
+    with pytest.raises(BadRequest, match=re.escape(message)):
+        parse_filter(text, PROVISIONING_LOGS)
