@@ -332,7 +332,7 @@ if pytest is not None:
     @pytest.fixture
     def provsim_server(provsim_app):
         """The simulator on a loopback socket (``.url``), stopped after the test."""
-        from simulator.serve import ServerThread
+        from simulator.http.server import ServerThread
 
         server = ServerThread(provsim_app, "127.0.0.1", 0)
         server.start()
@@ -351,7 +351,7 @@ if pytest is not None:
     def _http(app, base_url: str, path: str = "", **kwargs) -> httpx.Client:
         """An httpx client of the simulator at ``base_url`` (+ ``path``): in-process or over the socket."""
         if base_url == IN_PROCESS_URL:
-            from simulator.transport import InProcessTransport
+            from simulator.client.transport import InProcessTransport
 
             return httpx.Client(transport=InProcessTransport(app=app), base_url=base_url + path, **kwargs)
         return httpx.Client(base_url=base_url.rstrip("/") + path, timeout=30, **kwargs)

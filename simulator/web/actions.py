@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator.client import GALLERY_TEMPLATE_IDS, TEMPLATE_ID, ApiError
-from simulator.login import LoginFailed
+from simulator.client.login import LoginFailed
 
 from . import model
 from .portal import DEMO_PASSWORD, GALLERY_APP_NAME, ActionError, Portal

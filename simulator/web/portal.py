@@ -8,7 +8,7 @@ and ``/_provsim`` (clock, faults, tokens, outbox, traffic), sent in-process thro
 - ``actor`` makes the trainer's clicks happen: its requests are real traffic (they land in
   the traffic log and fault rules apply to them), as the portal's own Graph calls would;
 - ``observer`` reads what the page draws: its requests carry
-  :data:`~simulator.middleware.OBSERVER_MARK`, so drawing the page neither trips a fault
+  :data:`~simulator.http.middleware.OBSERVER_MARK`, so drawing the page neither trips a fault
   rule (a rule's ``times`` would count the page's reads) nor fills the traffic log.
 
 The Genesys org is read through its public export (``services["purecloud"].export_state``),
@@ -31,8 +31,8 @@ from simulator.client import IN_PROCESS_BASE, ApiError, ProvsimClient
 
 if TYPE_CHECKING:
     from .stories import StorySession
-from simulator.middleware import OBSERVER_MARK
-from simulator.transport import InProcessTransport
+from simulator.client.transport import InProcessTransport
+from simulator.http.middleware import OBSERVER_MARK
 
 from . import model, plain
 from .wire import WireWatch, engine_exchanges

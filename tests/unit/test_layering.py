@@ -27,7 +27,7 @@ def test_package_imports_no_flask(package):
 
 
 def test_client_and_transport_import_no_flask():
-    code = ("import json, sys, simulator.client, simulator.transport; "
+    code = ("import json, sys, simulator.client, simulator.client.transport; "
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip()) == []

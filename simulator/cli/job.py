@@ -39,10 +39,9 @@ from typing import Any
 import click
 
 from simulator import client as client_module
-from simulator import login
 from simulator.cli import CliError, Context, confirm, emit, pass_context
-from simulator.client import ApiError, ProvsimClient, Unreachable, job_secrets
-from simulator.login import DEMO_GENESYS
+from simulator.client import ApiError, ProvsimClient, Unreachable, job_secrets, login
+from simulator.client.login import DEMO_GENESYS
 
 __all__ = ["job_group", "schema_group", "outbox_command", "JobCliError", "ServerUnreachable", "Session", "format_status"]
 

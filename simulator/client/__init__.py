@@ -16,6 +16,10 @@ shapes of the synchronization API.
 Errors: a refused request raises :class:`ApiError` (HTTP status, the surface's
 error code and message); no server at the URL raises :class:`Unreachable`.
 Flask-free: it needs only httpx (and the app object when in-process).
+
+The package is the client side of provsim: this module (the client), :mod:`simulator.client.login`
+(client-credentials logins as real clients do them) and :mod:`simulator.client.transport`
+(:class:`~simulator.client.transport.InProcessTransport`, httpx straight into the app).
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from typing import Any
 
 import httpx
 
-from simulator import login
+from simulator.client import login
+from simulator.client.login import DEMO_GENESYS, DEMO_GRAPH
 from simulator.core import ProvsimError
-from simulator.login import DEMO_GENESYS, DEMO_GRAPH
 
 __all__ = [
     "ProvsimClient", "ApiError", "Unreachable", "job_secrets",
@@ -130,7 +134,7 @@ class ProvsimClient:
         """A client of ``app`` (a provsim WSGI app) through :class:`InProcessTransport`: no socket.
 
         Any ``base_url`` works, and is then a working tenant URL for the app's jobs too."""
-        from simulator.transport import InProcessTransport
+        from simulator.client.transport import InProcessTransport
 
         transport: httpx.BaseTransport = InProcessTransport(app=app)
         if transport_wrapper is not None:
