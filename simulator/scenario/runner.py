@@ -414,7 +414,7 @@ class ScenarioRunner:
         """A story's SCIM step under --target goes to the user's server (docs/target.md): its
         expect_status and expect_body describe Genesys and are not applicable; the report judges
         the answer like any other request."""
-        from simulator.conformance.diagnose import target_label
+        from simulator.engine.target_profile import target_label
 
         assert self.target is not None and self.target_request is not None
         label = target_label(self.target.profile)
