@@ -6,7 +6,7 @@
         credential = ClientSecretCredential(tenant, client_id, secret)   # login.microsoftonline.com
         graph = GraphServiceClient(credential)                           # graph.microsoft.com
         ...                                                              # api.mypurecloud.com, ...
-        provsim.advance("PT40M")                                         # a ProvsimClient of that simulator
+        provsim.control.advance("PT40M")                                         # a ProvsimClient of that simulator
 
 While the block is active, every request that **httpx** (sync and async), **urllib3** (and so
 **requests**) or **aiohttp** sends to one of :data:`HOSTS` (Microsoft Graph, the Entra login,
