@@ -1,16 +1,26 @@
-"""SCIM over loopback HTTP next to the framework floor, in one run (not a test).
+"""SCIM over loopback HTTP, under waitress, next to the framework floor and scim2-server, in one run (not a test).
 
     .venv/bin/python benchmarks/scim_http.py [--users 100000] [--requests 3000] [--threads 4]
 
-Two werkzeug threaded servers on 127.0.0.1 (the kind ``provsim serve`` runs):
-the full simulator app with N users stored, and a bare Flask app with one JSON
-route (the floor).  A few client threads with keep-alive httpx clients send a
-bounded number of requests: the floor GET, then the fake's filter-GET
-(``userName eq "..."``, Entra's hot path), POST /Users and PATCH /Users/{id}.
-Reports requests/s and the ratio to the floor (goal: filter-GET >= 60%).
+Three apps, each behind waitress on 127.0.0.1 (the server ``provsim serve`` runs, through the
+same :class:`simulator.http.server.HttpServer`):
 
-Prints the figures and writes benchmarks/results/scim_http.json.  Rate limiting
-is off (one token would hit 300/min on a frozen virtual clock).
+* the floor: a bare Flask app doing the same HTTP round trip with no logic (a GET answering a
+  small JSON list, a PATCH reading the JSON body and answering a small JSON object);
+* the Genesys SCIM fake (the full simulator app) with ``--users`` users stored;
+* scim2-server (its bearer-token WSGI app over in-memory storage) with ``--scim2-users`` users
+  created through its own POST /Users.
+
+A few client threads with keep-alive httpx clients, in a separate process (as wrk or ab would
+be), send a bounded number of requests, in rounds that take each kind in turn (the best round of
+each kind is kept, so a shift in the machine's other load does not land on one side of a ratio):
+filter-GET (``userName eq "..."``, Entra's hot path) and PATCH /Users/{id} (a ``replace`` of
+``title``, the body both servers accept).  Reports requests/s, the fake's filter-GET as a ratio
+of the floor's GET (goal >= 0.6), and the fake's PATCH as a ratio of scim2-server's (goal >= 2).
+POST /Users on the fake is measured too, for reference.
+
+Prints the figures and writes benchmarks/results/scim_http.json.  Rate limiting is off (one
+token would hit 300/min on a frozen virtual clock).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import platform
 import sys
 import threading
@@ -26,25 +37,29 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from flask import Flask, jsonify
-from werkzeug.serving import make_server
+from flask import Flask, jsonify, request
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulator import create_app  # noqa: E402
 from simulator.core import ProvsimConfig  # noqa: E402
+from simulator.http.server import HttpServer, ServerKind  # noqa: E402
 
 from store import user_doc  # noqa: E402
 
 SCIM = "/api/v2/scim/v2"
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
+SCIM2_TOKEN = "benchmark-token"
 
 
 class Served:
+    """One WSGI app behind waitress on an ephemeral port, for the length of a ``with``."""
+
     def __init__(self, app) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server = HttpServer(app, "127.0.0.1", 0, kind=ServerKind.WAITRESS, threads=8)
+        self.url = f"http://127.0.0.1:{self.server.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Served:
@@ -53,52 +68,89 @@ class Served:
 
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
-        self.server.server_close()
+        self.thread.join(timeout=10)
 
 
 def floor_app() -> Flask:
+    """The same round trips with no logic: the cost of HTTP, waitress and Flask alone."""
     app = Flask("floor")
 
-    @app.get("/ping")
-    def ping():
-        return jsonify({"ok": True})
+    @app.get("/Users")
+    def users():
+        return jsonify({"totalResults": 1, "Resources": [{"userName": request.args.get("filter", "")}]})
+
+    @app.patch("/Users/<user_id>")
+    def patch(user_id: str):
+        body = request.get_json(force=True)
+        return jsonify({"id": user_id, "operations": len(body.get("Operations", []))})
 
     return app
 
 
-def run(url: str, total: int, threads: int, make_request: Callable[[httpx.Client, int], httpx.Response],
-        headers: dict | None = None) -> float:
-    """Requests per second for ``total`` requests spread over ``threads`` clients."""
-    per = total // threads
-    errors: list = []
+def scim2_app():
+    from scim2_server.memory import InMemoryStorage
+    from scim2_server.testserver.application import BearerTokenApplication
+    from scim2_server.utils import load_default_provider
 
-    def work(t: int) -> None:
-        with httpx.Client(base_url=url, headers=headers or {}, timeout=60) as client:
-            for i in range(per):
-                resp = make_request(client, t * per + i)
-                if resp.status_code >= 300:
-                    errors.append((resp.status_code, resp.text[:200]))
+    return BearerTokenApplication(InMemoryStorage(), load_default_provider(), bearer_tokens=[SCIM2_TOKEN])
 
-    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+
+def _load(url: str, requests: list[tuple], headers: dict, out) -> None:
+    """One client thread: keep-alive httpx, the requests in order; failures are reported back."""
+    failed = []
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        for method, path, params, body in requests:
+            resp = client.request(method, path, params=params, json=body)
+            if resp.status_code >= 300:
+                failed.append((resp.status_code, resp.text[:200]))
+    out.extend(failed)
+
+
+def _generator(url: str, chunks: list[list[tuple]], headers: dict, queue) -> None:
+    """The load generator's process: one thread per chunk; puts (elapsed seconds, failures)."""
+    failed: list = []
+    pool = [threading.Thread(target=_load, args=(url, chunk, headers, failed)) for chunk in chunks]
     t0 = time.perf_counter()
     for th in pool:
         th.start()
     for th in pool:
         th.join()
-    elapsed = time.perf_counter() - t0
+    queue.put((time.perf_counter() - t0, failed))
+
+
+def run(url: str, total: int, threads: int, make_request: Callable[[int], tuple], headers: dict | None = None) -> float:
+    """Requests per second for ``total`` requests spread over ``threads`` clients.
+
+    The clients run in a separate process (as wrk or ab would), so the server under test
+    does not share its interpreter lock with the load generator."""
+    per = total // threads
+    chunks = [[make_request(t * per + i) for i in range(per)] for t in range(threads)]
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_generator, args=(url, chunks, headers or {}, queue))
+    proc.start()
+    elapsed, errors = queue.get()
+    proc.join()
     if errors:
         raise SystemExit(f"{len(errors)} failed requests, first: {errors[0]}")
     return per * threads / elapsed
 
 
+def _patch_body(i: int) -> dict:
+    return {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "title", "value": f"Title {i}"}]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--users", type=int, default=100_000, help="users stored in the Genesys fake")
+    parser.add_argument("--scim2-users", type=int, default=1000, help="users created in scim2-server")
+    parser.add_argument("--requests", type=int, default=1000, help="requests per kind and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over every kind; the best of each is kept")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scim_http.json")
     args = parser.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("waitress").setLevel(logging.CRITICAL)  # the EBADF a shutdown mid-keep-alive logs
+    n, threads = args.requests, args.threads
 
     app = create_app(ProvsimConfig(seed=0, fixture="contoso", rate_limits=False))
     org = app.extensions["provsim"].services["purecloud"]
@@ -109,45 +161,78 @@ def main() -> None:
     load_s = time.perf_counter() - t0
     token = org.issue_token("provsim-purecloud-client")["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
-    n, threads = args.requests, args.threads
+    fake_ids = [f"00000000-0000-4000-8000-{i % args.users:012d}" for i in range(n)]
 
-    with Served(floor_app()) as floor:
-        run(floor.url, 200, threads, lambda c, i: c.get("/ping"))  # warm-up
-        floor_rps = run(floor.url, n, threads, lambda c, i: c.get("/ping"))
+    def filter_get(users: int) -> Callable[[int], tuple]:
+        return lambda i: ("GET", "/Users", {"filter": f'userName eq "user{(i * 7919) % users:06d}@contoso.com"'}, None)
 
-    with Served(app) as fake:
-        run(fake.url, 200, threads, lambda c, i: c.get(f"{SCIM}/Users", params={"filter": f'userName eq "user{i:06d}@contoso.com"'}), auth)
-        get_rps = run(fake.url, n, threads, lambda c, i: c.get(
-            f"{SCIM}/Users", params={"filter": f'userName eq "user{(i * 7919) % args.users:06d}@contoso.com"'}), auth)
-        post_rps = run(fake.url, n, threads, lambda c, i: c.post(
-            f"{SCIM}/Users", json={"userName": f"new{i}@contoso.com", "displayName": f"New {i}"}), auth)
-        ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(n)]
-        patch_rps = run(fake.url, n, threads, lambda c, i: c.patch(
-            f"{SCIM}/Users/{ids[i]}", json={"schemas": [PATCH_URN], "Operations": [
-                {"op": "Replace", "path": "title", "value": f"Title {i}"}]}), auth)
+    scim2_auth = {"Authorization": f"Bearer {SCIM2_TOKEN}"}
+    best: dict[str, float] = {}
+
+    def measure(name: str, url: str, make: Callable[[int], tuple], headers: dict | None = None) -> None:
+        best[name] = max(best.get(name, 0.0), run(url, n, threads, make, headers))
+
+    with Served(floor_app()) as floor, Served(app) as fake, Served(scim2_app()) as other:
+        base = fake.url + SCIM
+        scim2_ids: list[str] = []
+        with httpx.Client(base_url=other.url, headers=scim2_auth, timeout=60) as client:
+            for i in range(args.scim2_users):
+                resp = client.post("/Users", json={"schemas": [USER_URN], "userName": f"user{i:06d}@contoso.com",
+                                                   "displayName": f"User {i}", "title": "Agent"})
+                resp.raise_for_status()
+                scim2_ids.append(resp.json()["id"])
+        run(floor.url, 200, threads, filter_get(args.users))  # warm-up
+        run(base, 200, threads, filter_get(args.users), auth)
+        run(other.url, 200, threads, filter_get(args.scim2_users), scim2_auth)
+        # Rounds, each kind in turn, the best round of each kept: the machine's other load shifts
+        # over a run, and interleaving keeps a shift from landing on one side of a ratio.
+        for _ in range(args.rounds):
+            measure("floor_get", floor.url, filter_get(args.users))
+            measure("get", base, filter_get(args.users), auth)
+            measure("scim2_get", other.url, filter_get(args.scim2_users), scim2_auth)
+            measure("floor_patch", floor.url, lambda i: ("PATCH", f"/Users/{fake_ids[i]}", None, _patch_body(i)))
+            measure("patch", base, lambda i: ("PATCH", f"/Users/{fake_ids[i]}", None, _patch_body(i)), auth)
+            measure("scim2_patch", other.url, lambda i: (
+                "PATCH", f"/Users/{scim2_ids[i % len(scim2_ids)]}", None, _patch_body(i)), scim2_auth)
+        post_rps = run(base, n, threads, lambda i: (
+            "POST", "/Users", None, {"userName": f"new{i}@contoso.com", "displayName": f"New {i}"}), auth)
+    floor_get_rps, floor_patch_rps, get_rps, patch_rps = best["floor_get"], best["floor_patch"], best["get"], best["patch"]
+    scim2_get_rps, scim2_patch_rps = best["scim2_get"], best["scim2_patch"]
 
     result = {
         "python": platform.python_version(),
+        "server": "waitress (simulator.http.server.HttpServer, 8 threads)",
         "users_stored": args.users,
+        "scim2_server_users": args.scim2_users,
         "load_seconds": round(load_s, 1),
-        "requests_per_kind": n,
+        "requests_per_kind_and_round": n,
+        "rounds": args.rounds,
         "client_threads": threads,
-        "floor_bare_flask_rps": round(floor_rps),
+        "floor_get_rps": round(floor_get_rps),
+        "floor_patch_rps": round(floor_patch_rps),
         "filter_get_rps": round(get_rps),
-        "post_rps": round(post_rps),
         "patch_rps": round(patch_rps),
-        "filter_get_vs_floor": round(get_rps / floor_rps, 2),
-        "post_vs_floor": round(post_rps / floor_rps, 2),
-        "patch_vs_floor": round(patch_rps / floor_rps, 2),
+        "post_rps": round(post_rps),
+        "scim2_server_filter_get_rps": round(scim2_get_rps),
+        "scim2_server_patch_rps": round(scim2_patch_rps),
+        "filter_get_vs_floor": round(get_rps / floor_get_rps, 2),
+        "patch_vs_floor": round(patch_rps / floor_patch_rps, 2),
+        "patch_vs_scim2_server": round(patch_rps / scim2_patch_rps, 2),
+        "filter_get_vs_scim2_server": round(get_rps / scim2_get_rps, 2),
     }
-    print(f"SCIM over loopback, {args.users} users stored, {n} requests each, {threads} client threads:")
-    print(f"  floor (bare Flask GET)  {floor_rps:8.0f} req/s")
-    print(f"  filter-GET userName eq  {get_rps:8.0f} req/s  = {get_rps / floor_rps:.0%} of floor (goal >= 60%)")
-    print(f"  POST /Users             {post_rps:8.0f} req/s  = {post_rps / floor_rps:.0%} of floor")
-    print(f"  PATCH /Users/{{id}}       {patch_rps:8.0f} req/s  = {patch_rps / floor_rps:.0%} of floor")
+    print(f"SCIM over loopback under waitress, {args.users} users in the fake, {args.scim2_users} in scim2-server, "
+          f"best of {args.rounds} rounds of {n} requests each, {threads} client threads:")
+    print(f"  floor GET (bare Flask)        {floor_get_rps:8.0f} req/s")
+    print(f"  floor PATCH (bare Flask)      {floor_patch_rps:8.0f} req/s")
+    print(f"  fake filter-GET userName eq   {get_rps:8.0f} req/s  = {get_rps / floor_get_rps:.2f} of the floor (goal >= 0.6)")
+    print(f"  fake PATCH /Users/{{id}}        {patch_rps:8.0f} req/s  = {patch_rps / scim2_patch_rps:.2f}x scim2-server "
+          f"(goal >= 2), {patch_rps / floor_patch_rps:.2f} of the floor")
+    print(f"  fake POST /Users              {post_rps:8.0f} req/s")
+    print(f"  scim2-server filter-GET       {scim2_get_rps:8.0f} req/s")
+    print(f"  scim2-server PATCH            {scim2_patch_rps:8.0f} req/s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"saved {args.out.relative_to(ROOT)}")
+    print(f"saved {args.out}")
 
 
 if __name__ == "__main__":

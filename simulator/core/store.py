@@ -595,6 +595,9 @@ class IndexedTable(Table):
         return super().get(cond)
 
     # ---- indexes ------------------------------------------------------
+    def has_index(self, name: str) -> bool:
+        return name in self._indexes
+
     def add_index(self, index: Index) -> None:
         with self._store.lock:
             self._indexes[index.name] = index

@@ -23,7 +23,7 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
 from .errors import ScimError
-from .schemas import ENTERPRISE_URN, GENESYS_URN, GROUP_URN, USER_URN
+from .schemas import GENESYS_URN, GROUP, USER, ResourceSchema
 
 __all__ = ["Term", "parse_filter", "parse_bracket_filter", "parse_value_filter", "quote_bare_values"]
 
@@ -34,27 +34,6 @@ _LITERALS = {"true", "false", "null"}
 #: the grammar: same terms, same errors, a fraction of the cost.  Anything else takes the parser.
 _SIMPLE_EQ = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)(?:\.([A-Za-z][A-Za-z0-9_-]*))? (?i:eq) "([^"\\]*)"')
 _KEYWORDS = {"and", "or", "not", "eq", "ne", "co", "sw", "ew", "gt", "lt", "ge", "le", "pr", "true", "false", "null"}
-
-#: filter attribute (lower case, URN-qualified or not) -> the Term's attribute
-_USER_ATTRS = {
-    (None, "id"): "id",
-    (None, "username"): "userName",
-    (None, "externalid"): "externalId",
-    (None, "active"): "active",
-    (None, "employeenumber"): "employeeNumber",
-    (None, "manager"): "manager",
-    (None, "manager.value"): "manager",
-    (None, "division"): "division",
-    (None, "email"): "email",
-    (None, "emails"): "email",
-    (None, "emails.value"): "email",
-    (ENTERPRISE_URN.lower(), "employeenumber"): "employeeNumber",
-    (ENTERPRISE_URN.lower(), "manager"): "manager",
-    (ENTERPRISE_URN.lower(), "manager.value"): "manager",
-    (ENTERPRISE_URN.lower(), "division"): "division",
-}
-_GROUP_ATTRS = {(None, "id"): "id", (None, "displayname"): "displayName"}
-
 
 @dataclass(frozen=True)
 class Term:
@@ -103,12 +82,12 @@ def _comp_value(node: ast.AttrExpr) -> Any:
     return raw
 
 
-def _attr_key(path: ast.AttrPath) -> tuple[str | None, str]:
+def _attr_key(path: ast.AttrPath, schema: ResourceSchema) -> tuple[str | None, str]:
     name = path.attr_name.lower()
     if path.sub_attr is not None:
         name += "." + path.sub_attr.value.lower()
     uri = path.uri.lower() if path.uri else None
-    if uri in (USER_URN.lower(), GROUP_URN.lower()):
+    if uri == schema.core.lower():
         uri = None
     return uri, name
 
@@ -118,13 +97,15 @@ MAX_FILTER_LENGTH = 2048
 MAX_FILTER_GROUPS = 16
 
 
-def parse_filter(text: str, resource: str) -> list[Term]:
-    """The conjunction of terms ``text`` means for ``resource`` ("User"/"Group").
+def parse_filter(text: str, schema: ResourceSchema | str) -> list[Term]:
+    """The conjunction of terms ``text`` means for a resource type (its catalogue, or "User"/"Group").
 
-    Raises :class:`ScimError` 400 ``invalidFilter`` for anything Genesys does
-    not document.
+    The attributes a filter may name are the catalogue's (``Attr.filter``).  Raises
+    :class:`ScimError` 400 ``invalidFilter`` for anything Genesys does not document.
     """
-    attrs = _USER_ATTRS if resource == "User" else _GROUP_ATTRS
+    if isinstance(schema, str):
+        schema = USER if schema == "User" else GROUP
+    attrs, resource = schema.filter_terms, schema.name
     if len(text) > MAX_FILTER_LENGTH or text.count("(") + text.count("[") > MAX_FILTER_GROUPS:
         raise _invalid(f"The filter is longer than {MAX_FILTER_LENGTH} characters or has more than "
                        f"{MAX_FILTER_GROUPS} groups")
@@ -136,7 +117,7 @@ def parse_filter(text: str, resource: str) -> list[Term]:
     tree = _parse(text, _invalid)
     terms: list[Term] = []
     try:
-        _collect(tree, attrs, terms, resource, text)
+        _collect(tree, schema, terms, text)
     except (AttributeError, TypeError, RecursionError) as err:  # shapes the grammar allows but Genesys does not
         raise _invalid(f"Unsupported filter {text!r}") from err
     return terms
@@ -152,23 +133,23 @@ def _eq_term(key: tuple[str | None, str], value: Any, attrs: dict, resource: str
     return Term(attribute, value)
 
 
-def _collect(node: Any, attrs: dict, terms: list[Term], resource: str, text: str) -> None:
+def _collect(node: Any, schema: ResourceSchema, terms: list[Term], text: str) -> None:
     if isinstance(node, ast.Filter):
         if node.negated:
             raise _invalid("The operator 'not' is not supported; Genesys filters support 'eq' and 'and'")
         if node.namespace is not None:
-            terms.append(_external_ids_term(node, resource))
+            terms.append(_external_ids_term(node, schema.name))
             return
-        _collect(node.expr, attrs, terms, resource, text)
+        _collect(node.expr, schema, terms, text)
     elif isinstance(node, ast.LogExpr):
         if node.op.lower() != "and":
             raise _invalid(f"The operator '{node.op.lower()}' is not supported; Genesys filters support 'eq' and 'and'")
-        _collect(node.expr1, attrs, terms, resource, text)
-        _collect(node.expr2, attrs, terms, resource, text)
+        _collect(node.expr1, schema, terms, text)
+        _collect(node.expr2, schema, terms, text)
     elif isinstance(node, ast.AttrExpr):
         if node.value.lower() != "eq":
             raise _invalid(f"The operator '{node.value.lower()}' is not supported; Genesys filters support 'eq' and 'and'")
-        terms.append(_eq_term(_attr_key(node.attr_path), _comp_value(node), attrs, resource))
+        terms.append(_eq_term(_attr_key(node.attr_path, schema), _comp_value(node), schema.filter_terms, schema.name))
     else:  # pragma: no cover - the parser only builds the nodes above
         raise _invalid(f"Unsupported filter {text!r}")
 

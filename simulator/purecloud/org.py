@@ -29,7 +29,7 @@ from .errors import GenesysApiError, OAuthError, ScimError
 from .filter import Term
 from .model import SCIM_AUTHORITY, Mode, group_view, parse_group, parse_user, render_group, render_user, user_view
 from .patch import apply_operations
-from .schemas import GROUP, USER
+from .schemas import GROUP, USER, ResourceSchema
 
 __all__ = ["PureCloudOrg", "OrgSettings", "TokenInfo", "seed_org", "secret_digest"]
 
@@ -100,7 +100,14 @@ class TokenInfo:
 
 
 class PureCloudOrg:
-    """One Genesys Cloud org on a :class:`Runtime`'s store."""
+    """One Genesys Cloud org on a :class:`Runtime`'s store.
+
+    ``user_schema`` and ``group_schema`` are the attribute catalogues every SCIM answer is
+    derived from (parsing, rendering, PATCH, filters, projection, ``/Schemas``).
+    """
+
+    user_schema: ResourceSchema = USER
+    group_schema: ResourceSchema = GROUP
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -121,6 +128,10 @@ class PureCloudOrg:
             Index("division", normalize=_casefold),
             Index("workEmail", key=lambda d: (d.get("workEmail") or {}).get("value"), normalize=_casefold),
         ])
+        for attr in (a for urn in self.user_schema.urns for a in self.user_schema.attributes(urn)):
+            if attr.filter is not None and attr.stored_as == attr.filter and not self.users.has_index(attr.filter):
+                # a filterable attribute without a hand-made index above: looked up by its stored value
+                self.users.add_index(Index(attr.filter, normalize=None if attr.case_exact else _casefold))
         self.external_ids = t("purecloud_user_external_ids", [
             Index("userId"), Index("key", key=lambda d: f"{d['authority']}\x1f{d['value']}")])
         self.groups = t("purecloud_groups", [Index("id", unique=True), Index("displayName", unique=True, normalize=_casefold)])
@@ -149,7 +160,7 @@ class PureCloudOrg:
 
     # ---- OrgRules (validation) --------------------------------------------
     def role_name(self, name: str) -> str | None:
-        doc = self.roles.find("name", name)
+        doc = self._raw(self.roles, "name", name)  # read in place (every user parse asks)
         return doc["name"] if doc else None
 
     def skill_name(self, name: str) -> str | None:
@@ -316,13 +327,13 @@ class PureCloudOrg:
                         f"Version does not match current version (current version is {current})")
 
     def _check_user_name(self, user_name: str, user_id: str | None) -> None:
-        holder = self.users.find("userName", user_name)
+        holder = self._raw(self.users, "userName", user_name)  # read in place: a unique index, inside the transaction
         if holder is not None and holder["id"] != user_id:
             raise ScimError(409, "uniqueness", "User name already in use by non-deleted user")
 
     def create_user(self, body: Any) -> dict:
         with self.store.transaction():
-            fields = parse_user(body, self, Mode.CREATE)
+            fields = parse_user(body, self, Mode.CREATE, schema=self.user_schema)
             self._check_user_name(fields["userName"], None)
             now = self._now()
             doc = {"id": self._guid(), **fields, "version": 1, "created": now, "lastModified": now}
@@ -334,14 +345,16 @@ class PureCloudOrg:
         with self.store.transaction():
             current = self.get_user(user_id)
             self._check_version(current, if_match)
-            return self._update_user(current, parse_user(body, self, Mode.REPLACE, current))
+            return self._update_user(current, parse_user(body, self, Mode.REPLACE, current, schema=self.user_schema))
 
     def patch_user(self, user_id: str, operations: list[dict], if_match: str | None = None) -> dict:
         with self.store.transaction():
             current = self.get_user(user_id)
             self._check_version(current, if_match)
-            view = apply_operations(user_view(current), operations, USER)
-            return self._update_user(current, parse_user(view, self, Mode.PATCH, current))
+            before = user_view(current, self.user_schema)
+            view = apply_operations(before, operations, self.user_schema)
+            return self._update_user(current, parse_user(view, self, Mode.PATCH, current, schema=self.user_schema,
+                                                         before=before))
 
     def _update_user(self, current: dict, fields: dict) -> dict:
         self._check_user_name(fields["userName"], current["id"])
@@ -423,7 +436,8 @@ class PureCloudOrg:
         return out
 
     def render_user(self, doc: dict, location: Callable[[str, str], str]) -> dict[str, Any]:
-        return render_user(doc, self.groups_of(doc["id"]), location, stamp=_stamper("User", "users", location))
+        return render_user(doc, self.groups_of(doc["id"]), location, stamp=_stamper("User", "users", location),
+                           schema=self.user_schema)
 
     # ---- groups --------------------------------------------------------------
     def get_group(self, group_id: str) -> dict:
@@ -449,14 +463,15 @@ class PureCloudOrg:
         with self.store.transaction():
             current = self.get_group(group_id)
             self._check_version(current, if_match)
-            return self._update_group(current, parse_group(body, self))
+            return self._update_group(current, parse_group(body, self, self.group_schema))
 
     def patch_group(self, group_id: str, operations: list[dict], if_match: str | None = None) -> dict:
         with self.store.transaction():
             current = self.get_group(group_id)
             self._check_version(current, if_match)
-            view = apply_operations(group_view(current, self.members_of(group_id)), operations, GROUP)
-            return self._update_group(current, parse_group(view, self))
+            view = apply_operations(group_view(current, self.members_of(group_id), self.group_schema), operations,
+                                    self.group_schema)
+            return self._update_group(current, parse_group(view, self, self.group_schema))
 
     def _update_group(self, current: dict, data) -> dict:
         holder = self.groups.find("displayName", data.display_name)
@@ -488,7 +503,7 @@ class PureCloudOrg:
 
     def render_group(self, doc: dict, location: Callable[[str, str], str], *, members: bool = True) -> dict[str, Any]:
         return render_group(doc, self.members_of(doc["id"]) if members else None, location,
-                            stamp=_stamper("Group", "groups", location))
+                            stamp=_stamper("Group", "groups", location), schema=self.group_schema)
 
     # ---- whole-org views (scenario expectations, reports) ---------------------
     def export_state(self, resource: str) -> list[dict[str, Any]]:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from typing import Any
+
+from simulator.scim.path import PathSyntaxError, eq_pairs, parse_path
 
 from .errors import ScimError
 from .filter import parse_bracket_filter
@@ -28,7 +29,6 @@ from .schemas import Attr, ResourceSchema
 
 __all__ = ["apply_operations", "parse_operations"]
 
-_PATH = re.compile(r"^(?P<attr>[A-Za-z$][\w$-]*)(?:\[(?P<filter>.*)\])?(?:\.(?P<sub>[A-Za-z$][\w$-]*))?$", re.S)
 _OPS = ("add", "replace", "remove")
 
 
@@ -59,7 +59,7 @@ def parse_operations(body: Any) -> list[dict[str, Any]]:
 
 def apply_operations(view: dict[str, Any], operations: list[dict[str, Any]], schema: ResourceSchema) -> dict[str, Any]:
     """``view`` after ``operations`` (a new dict; ``view`` is not changed)."""
-    result = copy.deepcopy(view)
+    result = _copy(view)
     for op in operations:
         if op["path"] is None:
             if op["op"] == "remove":
@@ -83,28 +83,46 @@ def apply_operations(view: dict[str, Any], operations: list[dict[str, Any]], sch
     return result
 
 
+def _copy(value: Any) -> Any:
+    """A copy of JSON data (dicts, lists, scalars): what ``copy.deepcopy`` does here, several times faster."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+
+
 def _resolve(path: str, schema: ResourceSchema) -> tuple[str, Attr, str | None, str | None]:
+    """The schema, attribute, bracketed filter text and sub-attribute a path names (the shared grammar)."""
     try:
-        urn, rest = schema.split_urn(path)
-    except KeyError as err:
-        raise ScimError(400, "invalidPath", f"Unknown schema in path '{path}'") from err
-    m = _PATH.match(rest)
-    if not m:
-        raise ScimError(400, "invalidPath", f"Unsupported path '{path}'")
-    attr = schema.attr(urn, m.group("attr"))
+        parsed = parse_path(path)
+    except PathSyntaxError as err:
+        raise ScimError(400, "invalidPath", f"Unsupported path '{path}'") from err
+    urn = schema.core if parsed.urn is None else schema.urn_of(parsed.urn)
+    if urn is None:
+        raise ScimError(400, "invalidPath", f"Unknown schema in path '{path}'")
+    attr = schema.attr(urn, parsed.attr)
     if attr is None:
         raise ScimError(400, "invalidPath", f"Unknown attribute in path '{path}'")
     if attr.mutability == "readOnly":
         raise ScimError(400, "mutability", f"'{attr.name}' is read-only")
-    sub = m.group("sub")
+    sub = parsed.sub
     if sub is not None:
         child = attr.child(sub)
         if child is None:
             raise ScimError(400, "invalidPath", f"'{attr.name}' has no sub-attribute '{sub}' (path '{path}')")
         sub = child.name
-    if m.group("filter") is not None and not attr.multi:
+    if parsed.filter is not None and not attr.multi:
         raise ScimError(400, "invalidPath", f"'{attr.name}' is not multi-valued; a [filter] does not apply")
-    return urn, attr, m.group("filter"), sub
+    return urn, attr, parsed.filter, sub
+
+
+def _bracket_pairs(text: str) -> list[tuple[str, object]]:
+    """``type eq "work"`` (what Entra sends) read by the shared grammar; anything else by the full filter parser."""
+    pairs = eq_pairs(text)
+    if pairs is None:
+        return parse_bracket_filter(text)
+    return [(name.lower(), value) for name, value in pairs]
 
 
 def _container(doc: dict, urn: str, schema: ResourceSchema, create: bool) -> dict | None:
@@ -153,7 +171,7 @@ def _apply_path(doc: dict, op: str, path: str, value: Any, schema: ResourceSchem
         return  # removing from an extension the resource does not have: nothing to do
     name = attr.name
     if filt is not None:
-        _apply_filtered(container, op, attr, parse_bracket_filter(filt), sub, value, path)
+        _apply_filtered(container, op, attr, _bracket_pairs(filt), sub, value, path)
         return
     if sub is not None:
         if attr.multi:

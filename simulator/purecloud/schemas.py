@@ -1,6 +1,13 @@
-"""What the fake supports, described once: the attribute catalogue behind the
-``/Schemas``, ``/ResourceTypes`` and ``/ServiceProviderConfig`` answers, and
-behind PATCH paths, filters and ``attributes=`` projection.
+"""What the fake supports, described once: the attribute catalogue of each resource
+type, from which the ``/Schemas``, ``/ResourceTypes`` answers, parsing and rendering
+(:mod:`.model`, through each attribute's :mod:`.rules` entry), PATCH paths
+(:mod:`.patch`), filters (:mod:`.filter`) and ``attributes=`` projection
+(:mod:`.projection`) are all derived.
+
+Adding an attribute is one ``Attr`` entry with its rule (``rule=Text()`` for a plain
+string; ``filter=`` names the Term a filter on it becomes, ``returned="always"``
+keeps it in every projection); ``tests/api/purecloud/test_purecloud_catalogue.py``
+proves it.
 
 The attribute lists follow the PYSDK models (reference/genesys-cloud-scim.md §3,
 §5): core User without ``name``/``photos`` (not in the Genesys models), the
@@ -13,36 +20,61 @@ members.  ``id``, ``externalId`` and ``meta`` are common attributes (RFC 7643
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from simulator.scim.path import split_urn as _split_urn
+from simulator.scim.urns import (
+    ENTERPRISE_URN,
+    GENESYS_URN,
+    GROUP_URN,
+    LIST_URN,
+    PATCH_URN,
+    RESOURCE_TYPE_URN,
+    SCHEMA_URN,
+    SPC_URN,
+    USER_URN,
+)
+
+from .rules import (
+    EMAIL_FORM,
+    EMAIL_TYPES,
+    PHONE_TYPES,
+    Boolean,
+    DateHire,
+    Division,
+    ExternalIds,
+    GroupsOf,
+    Manager,
+    Members,
+    Password,
+    Phones,
+    Roles,
+    Routing,
+    Rule,
+    Text,
+    WorkEmail,
+)
 
 __all__ = [
     "USER_URN", "GROUP_URN", "ENTERPRISE_URN", "GENESYS_URN", "LIST_URN", "PATCH_URN", "SPC_URN",
-    "RESOURCE_TYPE_URN", "SCHEMA_URN", "USER_SCHEMAS", "Attr", "ResourceSchema", "USER", "GROUP",
+    "RESOURCE_TYPE_URN", "SCHEMA_URN", "USER_SCHEMAS", "Attr", "ResourceSchema", "USER", "GROUP", "RESOURCES",
     "EMAIL_TYPES", "PHONE_TYPES", "schema_documents", "resource_type_documents", "service_provider_config",
 ]
 
-USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
-GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
-ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-GENESYS_URN = "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User"
-LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-SPC_URN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
-RESOURCE_TYPE_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
-SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 USER_SCHEMAS = [USER_URN, ENTERPRISE_URN, GENESYS_URN]
 
-#: PYSDK ScimEmail / ScimPhoneNumber enums (257.1.0).
-EMAIL_TYPES = ("work", "other")
-PHONE_TYPES = ("work", "work2", "work3", "work4", "home", "mobile", "other", "microsoftteams", "zoomphone",
-               "eightbyeight", "ringcentral")
 
 
 @dataclass(frozen=True)
 class Attr:
-    """One attribute as RFC 7643 §7 describes it, plus ``key``: the sub-attribute
-    that identifies an element of a multi-valued attribute (a phone's ``type``,
-    a member's ``value``), used by PATCH ``add`` to update instead of duplicate."""
+    """One attribute as RFC 7643 §7 describes it, plus what the fake does with it:
+    ``key``: the sub-attribute that identifies an element of a multi-valued attribute
+    (a phone's ``type``, a member's ``value``), used by PATCH ``add`` to update instead
+    of duplicate; ``rule``: how it is parsed, stored and rendered (None: not stored,
+    like ``id`` and ``meta``); ``filter``: the Term a filter on it becomes (None: Genesys
+    does not filter on it), also reachable through ``filter_aliases`` and, when the
+    attribute has a ``value`` sub-attribute, ``name.value``."""
 
     name: str
     type: str = "string"
@@ -57,6 +89,16 @@ class Attr:
     sub: tuple[Attr, ...] = ()
     key: str | None = None
     reference_types: tuple[str, ...] = ()
+    rule: Rule | None = field(default=None, compare=False)
+    filter: str | None = None
+    filter_aliases: tuple[str, ...] = ()
+
+    @property
+    def stored_as(self) -> str:
+        """The document field the rule keeps it in (``""``: none)."""
+        if self.rule is None:
+            return ""
+        return self.name if self.rule.field is None else self.rule.field
 
     def child(self, name: str) -> Attr | None:
         lowered = name.lower()
@@ -88,24 +130,88 @@ class ResourceSchema:
     descriptions: dict[str, str] = field(default_factory=dict)
     #: common attributes (RFC 7643 §3.1): addressable in paths, not listed in /Schemas
     common: tuple[Attr, ...] = (
-        Attr("id", mutability="readOnly", returned="always", case_exact=True),
-        Attr("externalId", case_exact=True),
+        Attr("id", mutability="readOnly", returned="always", case_exact=True, filter="id"),
+        Attr("externalId", case_exact=True, rule=Text(), filter="externalId"),
         Attr("meta", type="complex", mutability="readOnly"),
     )
+    #: where Genesys' rendering order differs from the catalogue's: these core attributes
+    #: first, in this order; any other follows in catalogue order
+    render_order: tuple[str, ...] = ()
+    #: extensions rendered even when empty (Genesys always sends the enterprise object)
+    render_empty: tuple[str, ...] = ()
+    #: the ``/Schemas`` resource name of each schema
+    schema_names: dict[str, str] = field(default_factory=dict)
+
+    def attributes(self, urn: str) -> tuple[Attr, ...]:
+        """The attributes of one schema (the core one with the common attributes)."""
+        return self.schemas.get(urn, ()) + (self.common if urn == self.core else ())
+
+    @cached_property
+    def urns(self) -> list[str]:
+        """Every schema URN of the resource, the core one first."""
+        return [self.core, *self.extensions]
+
+    @cached_property
+    def rendered(self) -> dict[str, tuple[Attr, ...]]:
+        """``{urn: attributes with a rule, in rendering order}``."""
+        out = {}
+        for urn in self.urns:
+            attrs = [a for a in self.attributes(urn) if a.rule is not None]
+            if urn == self.core and self.render_order:
+                first = {n: i for i, n in enumerate(self.render_order)}
+                attrs.sort(key=lambda a: first.get(a.name, len(first)))
+            out[urn] = tuple(attrs)
+        return out
+
+    @cached_property
+    def always_returned(self) -> tuple[str, ...]:
+        """Core attributes every answer carries whatever ``attributes=`` says (RFC 7643 §7 ``returned``)."""
+        return tuple(a.name for a in self.schemas.get(self.core, ()) if a.returned == "always")
+
+    @cached_property
+    def filter_terms(self) -> dict[tuple[str | None, str], str]:
+        """``{(lower URN or None, lower attribute path): Term attribute}`` for every filterable attribute.
+
+        A core attribute is named without URN; an extension attribute with or without its URN.
+        """
+        out: dict[tuple[str | None, str], str] = {}
+        for urn in self.urns:
+            for attr in self.attributes(urn):
+                if attr.filter is None:
+                    continue
+                names = [attr.name, *attr.filter_aliases]
+                if attr.child("value") is not None:
+                    names.append(attr.name + ".value")
+                for name in names:
+                    out[(None, name.lower())] = attr.filter
+                    if urn != self.core:
+                        out[(urn.lower(), name.lower())] = attr.filter
+        return out
 
     @property
     def extensions(self) -> list[str]:
         return [urn for urn in self.schemas if urn != self.core]
 
+    @cached_property
+    def _by_name(self) -> dict[tuple[str, str], Attr]:
+        return {(urn, a.name.lower()): a for urn in self.urns for a in self.attributes(urn)}
+
+    @cached_property
+    def _urns_lower(self) -> dict[str, str]:
+        return {urn.lower(): urn for urn in self.schemas}
+
+    @cached_property
+    def parse_plan(self) -> tuple[tuple[str, str, str, Attr], ...]:
+        """(urn, lower name, stored field, attribute) of every attribute a body may set, in catalogue order."""
+        return tuple((urn, a.name.lower(), a.stored_as, a) for urn in self.urns for a in self.attributes(urn)
+                     if a.rule is not None and a.stored_as and a.mutability != "readOnly")
+
     def attr(self, urn: str, name: str) -> Attr | None:
-        lowered = name.lower()
-        attrs = self.schemas.get(urn, ()) + (self.common if urn == self.core else ())
-        return next((a for a in attrs if a.name.lower() == lowered), None)
+        return self._by_name.get((urn, name.lower()))
 
     def urn_of(self, text: str) -> str | None:
         """The schema URN ``text`` names (case-insensitively), or None."""
-        lowered = text.lower()
-        return next((urn for urn in self.schemas if urn.lower() == lowered), None)
+        return self._urns_lower.get(text.lower())
 
     def split_urn(self, path: str) -> tuple[str, str]:
         """``urn:...:enterprise:2.0:User:manager.value`` -> (enterprise URN, ``manager.value``).
@@ -113,13 +219,19 @@ class ResourceSchema:
         A path without a URN belongs to the core schema.  Raises ``KeyError``
         with the URN part when the path names a schema this resource does not have.
         """
-        lowered = path.lower()
-        for urn in sorted(self.schemas, key=len, reverse=True):
-            if lowered.startswith(urn.lower() + ":"):
-                return urn, path[len(urn) + 1:]
-        if lowered.startswith("urn:"):
-            raise KeyError(path.rsplit(":", 1)[0])
-        return self.core, path
+        written, rest = _split_urn(path)
+        if written is None:
+            return self.core, path
+        urn = self.urn_of(written)
+        if urn is None:
+            raise KeyError(written)
+        return urn, rest
+
+    def with_attribute(self, urn: str, attr: Attr) -> ResourceSchema:
+        """A copy with ``attr`` added to schema ``urn`` (tests, and a fork adding a Genesys attribute)."""
+        from dataclasses import replace
+
+        return replace(self, schemas={**self.schemas, urn: self.schemas.get(urn, ()) + (attr,)})
 
 
 def _s(name: str, **kw: Any) -> Attr:
@@ -135,51 +247,59 @@ USER = ResourceSchema(
     core=USER_URN,
     schemas={
         USER_URN: (
-            _s("userName", required=True, uniqueness="server", returned="always",
+            _s("userName", required=True, uniqueness="server", returned="always", filter="userName",
+               rule=Text(EMAIL_FORM, "an e-mail address"),
                description="The user's Genesys Cloud e-mail address (unique among non-deleted users)"),
-            _s("displayName", required=True, description="The profile name"),
-            _s("active", type="boolean", returned="always", description="false makes the user inactive"),
-            _s("password", mutability="writeOnly", returned="never", case_exact=True,
+            _s("displayName", required=True, rule=Text(), description="The profile name"),
+            _s("active", type="boolean", returned="always", rule=Boolean(default=True), filter="active",
+               description="false makes the user inactive"),
+            _s("password", mutability="writeOnly", returned="never", case_exact=True, rule=Password(),
                description="Write-only; generated when omitted on create"),
-            _s("title", description="The profile title"),
-            _s("phoneNumbers", type="complex", multi=True, key="type", description="E.164 or tel URI; one per type",
+            _s("title", rule=Text(), description="The profile title"),
+            _s("phoneNumbers", type="complex", multi=True, key="type", rule=Phones(),
+               description="E.164 or tel URI; one per type",
                sub=(_VALUE, _s("type", canonical=PHONE_TYPES, description="The phone slot"), _PRIMARY)),
-            _s("emails", type="complex", multi=True, key="type",
-               description="work: the work e-mail; other: mirrors userName (read-only)",
+            _s("emails", type="complex", multi=True, key="type", rule=WorkEmail(), filter="email",
+               filter_aliases=("email",), description="work: the work e-mail; other: mirrors userName (read-only)",
                sub=(_VALUE, _s("type", canonical=EMAIL_TYPES, description="work or other"), _PRIMARY)),
-            _s("groups", type="complex", multi=True, mutability="readOnly", key="value",
+            _s("groups", type="complex", multi=True, mutability="readOnly", key="value", rule=GroupsOf(),
                description="Read-only; change memberships through Groups",
                sub=(_s("value", mutability="readOnly", case_exact=True, description="Group id"),
                     _s("$ref", type="reference", mutability="readOnly", reference_types=("Group",),
                        description="Group URI"),
                     _s("type", mutability="readOnly", canonical=("Group",), description="Always Group"))),
-            _s("roles", type="complex", multi=True, key="value", description="Genesys roles, by role name",
+            _s("roles", type="complex", multi=True, key="value", rule=Roles(), description="Genesys roles, by role name",
                sub=(_s("value", description="A Genesys role name"),)),
         ),
         ENTERPRISE_URN: (
-            _s("division", description="Division name (maps to the profile's divisionId)"),
-            _s("department", description="Department"),
-            _s("manager", type="complex", description="The manager's Genesys user id",
+            _s("division", rule=Division(), filter="division", description="Division name (maps to the profile's divisionId)"),
+            _s("department", rule=Text(), description="Department"),
+            _s("manager", type="complex", rule=Manager(), filter="manager", description="The manager's Genesys user id",
                sub=(_s("value", case_exact=True, description="Manager user id"),
                     _s("$ref", type="reference", mutability="readOnly", reference_types=("User",),
                        description="Manager URI"))),
-            _s("employeeNumber", description="Employee number"),
-            _s("dateHire", description="Hire date, YYYY-MM-DD"),
+            _s("employeeNumber", rule=Text(), filter="employeeNumber", description="Employee number"),
+            _s("dateHire", rule=DateHire(), description="Hire date, YYYY-MM-DD"),
         ),
         GENESYS_URN: (
-            _s("routingSkills", type="complex", multi=True, key="name", description="At most 50",
+            _s("routingSkills", type="complex", multi=True, key="name", rule=Routing("skill_name", "skill"),
+               description="At most 50",
                sub=(_s("name", required=True, case_exact=True, description="Name of an existing skill"),
                     _s("proficiency", type="decimal", description="0.0 to 5.0"))),
-            _s("routingLanguages", type="complex", multi=True, key="name", description="At most 50",
+            _s("routingLanguages", type="complex", multi=True, key="name", rule=Routing("language_name", "language"),
+               description="At most 50",
                sub=(_s("name", required=True, case_exact=True, description="Name of an existing language"),
                     _s("proficiency", type="decimal", description="0.0 to 5.0"))),
-            _s("externalIds", type="complex", multi=True, description="External ids; x-pc:scimv2:v1 is immutable",
+            _s("externalIds", type="complex", multi=True, rule=ExternalIds(), description="External ids; x-pc:scimv2:v1 is immutable",
                sub=(_s("authority", required=True, case_exact=True, description="Authority"),
                     _s("value", required=True, case_exact=True, description="Value"))),
         ),
     },
     descriptions={USER_URN: "Genesys Cloud user", ENTERPRISE_URN: "Enterprise user",
                   GENESYS_URN: "Genesys Cloud user extension"},
+    render_order=("active", "userName", "displayName", "title", "phoneNumbers", "emails", "externalId", "groups", "roles"),
+    render_empty=(ENTERPRISE_URN,),
+    schema_names={USER_URN: "User", ENTERPRISE_URN: "EnterpriseUser", GENESYS_URN: "GenesysUser"},
 )
 
 GROUP = ResourceSchema(
@@ -188,8 +308,9 @@ GROUP = ResourceSchema(
     core=GROUP_URN,
     schemas={
         GROUP_URN: (
-            _s("displayName", required=True, uniqueness="server", description="Group name (matched by Entra)"),
-            _s("members", type="complex", multi=True, key="value", description="Users of the org",
+            _s("displayName", required=True, uniqueness="server", rule=Text(), filter="displayName",
+               description="Group name (matched by Entra)"),
+            _s("members", type="complex", multi=True, key="value", rule=Members(), description="Users of the org",
                sub=(_s("value", mutability="immutable", case_exact=True, description="User id"),
                     _s("$ref", type="reference", mutability="immutable", reference_types=("User",),
                        description="User URI"),
@@ -197,21 +318,27 @@ GROUP = ResourceSchema(
         ),
     },
     descriptions={GROUP_URN: "Genesys Cloud group (created in Genesys, updated through SCIM)"},
+    common=(
+        Attr("id", mutability="readOnly", returned="always", case_exact=True, filter="id"),
+        Attr("externalId", case_exact=True, rule=Text()),
+        Attr("meta", type="complex", mutability="readOnly"),
+    ),
+    render_order=("displayName", "externalId", "members"),
+    schema_names={GROUP_URN: "Group"},
 )
 
+RESOURCES = (USER, GROUP)
 
-_SCHEMA_NAMES = {USER_URN: "User", ENTERPRISE_URN: "EnterpriseUser", GENESYS_URN: "GenesysUser", GROUP_URN: "Group"}
 
-
-def schema_documents(base: str) -> list[dict[str, Any]]:
+def schema_documents(base: str, resources: tuple[ResourceSchema, ...] = RESOURCES) -> list[dict[str, Any]]:
     """The ``/Schemas`` resources, in a fixed order."""
     docs = []
-    for resource in (USER, GROUP):
+    for resource in resources:
         for urn, attrs in resource.schemas.items():
             docs.append({
                 "schemas": [SCHEMA_URN],
                 "id": urn,
-                "name": _SCHEMA_NAMES[urn],
+                "name": resource.schema_names.get(urn, urn),
                 "description": resource.descriptions.get(urn, urn),
                 "attributes": [a.to_json() for a in attrs],
                 "meta": {"resourceType": "Schema", "location": f"{base}/schemas/{urn}"},
@@ -219,9 +346,9 @@ def schema_documents(base: str) -> list[dict[str, Any]]:
     return docs
 
 
-def resource_type_documents(base: str) -> list[dict[str, Any]]:
+def resource_type_documents(base: str, resources: tuple[ResourceSchema, ...] = RESOURCES) -> list[dict[str, Any]]:
     out = []
-    for resource in (USER, GROUP):
+    for resource in resources:
         doc: dict[str, Any] = {
             "schemas": [RESOURCE_TYPE_URN],
             "id": resource.name,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, g, request
@@ -25,7 +27,7 @@ from .model import PATCH_SCHEMAS, check_schemas
 from .org import PureCloudOrg, TokenInfo, etag
 from .patch import parse_operations
 from .projection import parse_attribute_list, project
-from .schemas import GROUP, LIST_URN, USER, resource_type_documents, schema_documents, service_provider_config
+from .schemas import LIST_URN, ResourceSchema, resource_type_documents, schema_documents, service_provider_config
 
 __all__ = ["scim_bp", "V2_NAME", "V1_NAME"]
 
@@ -34,8 +36,6 @@ log = logging.getLogger(__name__)
 V2_NAME = "purecloud_scim_v2"
 V1_NAME = "purecloud_scim"
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-_USER_ALWAYS = ("userName", "active")
-_GROUP_ALWAYS: tuple[str, ...] = ()
 
 scim_bp = Blueprint("purecloud_scim", __name__)
 
@@ -62,7 +62,8 @@ def _token() -> TokenInfo:
 
 def _base() -> str:
     family = "/api/v2/scim/v2" if request.blueprint == V2_NAME else "/api/v2/scim"
-    return request.host_url.rstrip("/") + family
+    # scheme://host as request.host_url has it, without its IRI decoding (an ASCII host: the same text)
+    return f"{request.scheme}://{request.host}{family}"
 
 
 def _location(base: str):
@@ -156,49 +157,8 @@ def _projection():
             parse_attribute_list(request.args.get("excludedAttributes")))
 
 
-def _user_out(doc: dict, base: str) -> dict:
-    attributes, excluded = _projection()
-    return project(_org().render_user(doc, _location(base)), USER, attributes=attributes, excluded=excluded,
-                   always=_USER_ALWAYS)
-
-
-def _group_out(doc: dict, base: str) -> dict:
-    attributes, excluded = _projection()
-    wants_members = not any(e.lower() == "members" for e in excluded) and (
-        not attributes or any(a.lower().split(".")[0] in ("members", GROUP.core.lower() + ":members") for a in attributes))
-    rendered = _org().render_group(doc, _location(base), members=wants_members)
-    return project(rendered, GROUP, attributes=attributes, excluded=excluded, always=_GROUP_ALWAYS)
-
-
 def _with_etag(data: dict, doc: dict, status: int = 200, extra: dict | None = None) -> Response:
     return _scim(data, status, {"ETag": etag(doc), **(extra or {})})
-
-
-# ---- users -------------------------------------------------------------------
-@scim_bp.get("/<ci('users'):_r>")
-def list_users(_r: str):
-    _token().require_any("directory:user:view", "directory:user:edit", "directory:user:add")
-    org = _org()
-    raw_filter = request.args.get("filter")
-    terms = parse_filter(raw_filter, "User") if raw_filter is not None else None
-    base = _base()
-    with org.store.lock:
-        ids = org.search_users(terms)
-        start, page, _ = _page(ids)
-        resources = [_user_out(org.users.row(i), base) for i in page]
-    return _list(resources, len(ids), start)
-
-
-@scim_bp.post("/<ci('users'):_r>")
-def create_user(_r: str):
-    _token().require_any("directory:user:add")
-    body = _json_body()
-    org = _org()
-    base = _base()
-    with org.store.transaction():
-        doc = org.create_user(body)
-        data = _user_out(doc, base)
-    return _with_etag(data, doc, 201, {"Location": data["meta"]["location"]})
 
 
 def _not_modified(doc: dict) -> bool:
@@ -211,116 +171,155 @@ def _not_modified(doc: dict) -> bool:
     return etag(doc).strip('"') in [v.strip().removeprefix("W/").strip('"') for v in if_none.split(",")]
 
 
-@scim_bp.get("/<ci('users'):_r>/<user_id>")
-def get_user(_r: str, user_id: str):
-    _token().require_any("directory:user:view", "directory:user:edit", "directory:user:add")
-    org = _org()
-    with org.store.lock:
-        doc = org.get_user(user_id)
-        if _not_modified(doc):
-            return Response(status=304, headers={"ETag": etag(doc)})
-        data = _user_out(doc, _base())
-    return _with_etag(data, doc)
+# ---- /Users and /Groups: one handler set --------------------------------------------
+@dataclass(frozen=True)
+class Kind:
+    """What differs between the resource types: the org's operations and catalogue, the
+    permissions of each verb (reference table), and the verbs Genesys refuses."""
+
+    segment: str
+    read: tuple[str, ...]
+    edit: tuple[str, ...]
+    add: tuple[str, ...] = ()       # () : POST is not supported
+    delete: tuple[str, ...] = ()    # () : DELETE is not supported
+    #: v2 listing without a filter is 400 unless the org setting allows it (groups)
+    filter_required: bool = False
+    #: the reason a refused verb gives (405)
+    unsupported: str = ""
+
+    def schema(self, org: PureCloudOrg) -> ResourceSchema:
+        return org.user_schema if self.segment == "users" else org.group_schema
+
+    def table(self, org: PureCloudOrg):
+        return org.users if self.segment == "users" else org.groups
+
+    def get(self, org: PureCloudOrg, ident: str) -> dict:
+        return org.get_user(ident) if self.segment == "users" else org.get_group(ident)
+
+    def search(self, org: PureCloudOrg, terms) -> list[int]:
+        return org.search_users(terms) if self.segment == "users" else org.search_groups(terms)
+
+    def replace(self, org: PureCloudOrg, ident: str, body, if_match: str | None) -> dict:
+        return (org.replace_user if self.segment == "users" else org.replace_group)(ident, body, if_match)
+
+    def patch(self, org: PureCloudOrg, ident: str, operations, if_match: str | None) -> dict:
+        return (org.patch_user if self.segment == "users" else org.patch_group)(ident, operations, if_match)
+
+    def render(self, org: PureCloudOrg, doc: dict, base: str) -> dict:
+        attributes, excluded = _projection()
+        schema = self.schema(org)
+        if self.segment == "users":
+            rendered = org.render_user(doc, _location(base))
+        else:  # members are looked up only when the answer shows them (a group may have thousands)
+            wants_members = not any(e.lower() == "members" for e in excluded) and (
+                not attributes or any(a.lower().split(".")[0] in ("members", schema.core.lower() + ":members")
+                                      for a in attributes))
+            rendered = org.render_group(doc, _location(base), members=wants_members)
+        return project(rendered, schema, attributes=attributes, excluded=excluded, always=schema.always_returned)
 
 
-@scim_bp.put("/<ci('users'):_r>/<user_id>")
-def replace_user(_r: str, user_id: str):
-    _token().require_any("directory:user:edit")
-    body = _json_body()
-    org = _org()
-    with org.store.transaction():
-        doc = org.replace_user(user_id, body, request.headers.get("If-Match"))
-        data = _user_out(doc, _base())
-    return _with_etag(data, doc)
+USERS = Kind("users", read=("directory:user:view", "directory:user:edit", "directory:user:add"),
+             edit=("directory:user:edit",), add=("directory:user:add",), delete=("directory:user:delete",))
+GROUPS = Kind("groups", read=("directory:group:edit",), edit=("directory:group:edit",), filter_required=True,
+              unsupported="Genesys Cloud groups are created and deleted in Genesys (Admin > Groups), and updated through SCIM")
 
 
-@scim_bp.patch("/<ci('users'):_r>/<user_id>")
-def patch_user(_r: str, user_id: str):
-    _token().require_any("directory:user:edit")
-    body = _json_body()
-    if isinstance(body, dict):
-        check_schemas(body, PATCH_SCHEMAS)
-    operations = parse_operations(body)
-    org = _org()
-    with org.store.transaction():
-        doc = org.patch_user(user_id, operations, request.headers.get("If-Match"))
-        data = _user_out(doc, _base())
-    return _with_etag(data, doc)
-
-
-@scim_bp.delete("/<ci('users'):_r>/<user_id>")
-def delete_user(_r: str, user_id: str):
-    _token().require_any("directory:user:delete")
-    _org().delete_user(user_id, request.headers.get("If-Match"))
-    return Response(status=204)
-
-
-# ---- groups ------------------------------------------------------------------
-@scim_bp.get("/<ci('groups'):_r>")
-def list_groups(_r: str):
-    _token().require_any("directory:group:edit")
+def list_resources(kind: Kind, _r: str):
+    _token().require_any(*kind.read)
     org = _org()
     raw_filter = request.args.get("filter")
-    if raw_filter is None and request.blueprint == V2_NAME and org.settings.groups_filter_required:
-        raise ScimError(400, "invalidFilter", "The 'filter' parameter is required on /api/v2/scim/v2/groups "
+    if raw_filter is None and kind.filter_required and request.blueprint == V2_NAME and org.settings.groups_filter_required:
+        raise ScimError(400, "invalidFilter", f"The 'filter' parameter is required on /api/v2/scim/v2/{kind.segment} "
                                               "(for example displayName eq \"Sales\")")
-    terms = parse_filter(raw_filter, "Group") if raw_filter is not None else None
+    terms = parse_filter(raw_filter, kind.schema(org)) if raw_filter is not None else None
     base = _base()
+    table = kind.table(org)
     with org.store.lock:
-        ids = org.search_groups(terms)
+        ids = kind.search(org, terms)
         start, page, _ = _page(ids)
-        resources = [_group_out(org.groups.row(i), base) for i in page]
+        resources = [kind.render(org, table.row(i), base) for i in page]
     return _list(resources, len(ids), start)
 
 
-@scim_bp.get("/<ci('groups'):_r>/<group_id>")
-def get_group(_r: str, group_id: str):
-    _token().require_any("directory:group:edit")
+def create_resource(kind: Kind, _r: str):
+    if not kind.add:
+        _unsupported(kind, None)
+    _token().require_any(*kind.add)
+    body = _json_body()
+    org = _org()
+    base = _base()
+    with org.store.transaction():
+        doc = org.create_user(body)
+        data = kind.render(org, doc, base)
+    return _with_etag(data, doc, 201, {"Location": data["meta"]["location"]})
+
+
+def get_resource(kind: Kind, _r: str, ident: str):
+    _token().require_any(*kind.read)
     org = _org()
     with org.store.lock:
-        doc = org.get_group(group_id)
+        doc = kind.get(org, ident)
         if _not_modified(doc):
             return Response(status=304, headers={"ETag": etag(doc)})
-        data = _group_out(doc, _base())
+        data = kind.render(org, doc, _base())
     return _with_etag(data, doc)
 
 
-@scim_bp.put("/<ci('groups'):_r>/<group_id>")
-def replace_group(_r: str, group_id: str):
-    _token().require_any("directory:group:edit")
+def replace_resource(kind: Kind, _r: str, ident: str):
+    _token().require_any(*kind.edit)
     body = _json_body()
     org = _org()
     with org.store.transaction():
-        doc = org.replace_group(group_id, body, request.headers.get("If-Match"))
-        data = _group_out(doc, _base())
+        doc = kind.replace(org, ident, body, request.headers.get("If-Match"))
+        data = kind.render(org, doc, _base())
     return _with_etag(data, doc)
 
 
-@scim_bp.patch("/<ci('groups'):_r>/<group_id>")
-def patch_group(_r: str, group_id: str):
-    """200 with the group, as the Genesys API documents (Microsoft's guidance expects 204)."""
-    _token().require_any("directory:group:edit")
+def patch_resource(kind: Kind, _r: str, ident: str):
+    """200 with the resource, as the Genesys API documents (Microsoft's guidance expects 204 for groups)."""
+    _token().require_any(*kind.edit)
     body = _json_body()
     if isinstance(body, dict):
         check_schemas(body, PATCH_SCHEMAS)
     operations = parse_operations(body)
     org = _org()
     with org.store.transaction():
-        doc = org.patch_group(group_id, operations, request.headers.get("If-Match"))
-        data = _group_out(doc, _base())
+        doc = kind.patch(org, ident, operations, request.headers.get("If-Match"))
+        data = kind.render(org, doc, _base())
     return _with_etag(data, doc)
 
 
-@scim_bp.route("/<ci('groups'):_r>", methods=["POST"])
-@scim_bp.route("/<ci('groups'):_r>/<group_id>", methods=["DELETE"])
-def groups_not_supported(_r: str, group_id: str | None = None):
-    allow = "GET" if group_id is None else "GET, PUT, PATCH"
-    raise ScimError(405, None, f"{request.method} is not supported on groups: Genesys Cloud groups are created and "
-                               "deleted in Genesys (Admin > Groups), and updated through SCIM",
+def delete_resource(kind: Kind, _r: str, ident: str):
+    if not kind.delete:
+        _unsupported(kind, ident)
+    _token().require_any(*kind.delete)
+    _org().delete_user(ident, request.headers.get("If-Match"))
+    return Response(status=204)
+
+
+def _unsupported(kind: Kind, ident: str | None) -> None:
+    allow = ", ".join(m for m, ok in (("GET", True), ("POST", kind.add), ("PUT", ident), ("PATCH", ident),
+                                      ("DELETE", ident and kind.delete)) if ok)
+    raise ScimError(405, None, f"{request.method} is not supported on {kind.segment}: {kind.unsupported}",
                     headers={"Allow": allow})
 
 
+for _kind in (USERS, GROUPS):
+    _collection, _one = f"/<ci('{_kind.segment}'):_r>", f"/<ci('{_kind.segment}'):_r>/<ident>"
+    scim_bp.add_url_rule(_collection, f"list_{_kind.segment}", partial(list_resources, _kind), methods=["GET"])
+    scim_bp.add_url_rule(_collection, f"create_{_kind.segment}", partial(create_resource, _kind), methods=["POST"])
+    scim_bp.add_url_rule(_one, f"get_{_kind.segment}", partial(get_resource, _kind), methods=["GET"])
+    scim_bp.add_url_rule(_one, f"replace_{_kind.segment}", partial(replace_resource, _kind), methods=["PUT"])
+    scim_bp.add_url_rule(_one, f"patch_{_kind.segment}", partial(patch_resource, _kind), methods=["PATCH"])
+    scim_bp.add_url_rule(_one, f"delete_{_kind.segment}", partial(delete_resource, _kind), methods=["DELETE"])
+
+
 # ---- discovery ----------------------------------------------------------------
+def _resources() -> tuple[ResourceSchema, ...]:
+    org = _org()
+    return (org.user_schema, org.group_schema)
+
+
 def _no_filter() -> None:
     if request.args.get("filter") is not None:
         raise ScimError(403, None, "Filtering is not supported on this endpoint")
@@ -335,13 +334,13 @@ def service_provider(_r: str):
 @scim_bp.get("/<ci('resourcetypes'):_r>")
 def resource_types(_r: str):
     _no_filter()
-    docs = resource_type_documents(_base())
+    docs = resource_type_documents(_base(), _resources())
     return _list(docs, len(docs), 1)
 
 
 @scim_bp.get("/<ci('resourcetypes'):_r>/<name>")
 def resource_type(_r: str, name: str):
-    doc = next((d for d in resource_type_documents(_base()) if d["id"].lower() == name.lower()), None)
+    doc = next((d for d in resource_type_documents(_base(), _resources()) if d["id"].lower() == name.lower()), None)
     if doc is None:
         raise ScimError(404, None, f"Resource type {name} not found")
     return _scim(doc)
@@ -350,13 +349,13 @@ def resource_type(_r: str, name: str):
 @scim_bp.get("/<ci('schemas'):_r>")
 def schemas(_r: str):
     _no_filter()
-    docs = schema_documents(_base())
+    docs = schema_documents(_base(), _resources())
     return _list(docs, len(docs), 1)
 
 
 @scim_bp.get("/<ci('schemas'):_r>/<path:urn>")
 def schema(_r: str, urn: str):
-    doc = next((d for d in schema_documents(_base()) if d["id"].lower() == urn.lower()), None)
+    doc = next((d for d in schema_documents(_base(), _resources()) if d["id"].lower() == urn.lower()), None)
     if doc is None:
         raise ScimError(404, None, f"Schema {urn} not found")
     return _scim(doc)

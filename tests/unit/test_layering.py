@@ -26,14 +26,16 @@ ARCHITECTURE = SIMULATOR.parent / "docs" / "architecture.md"
 LAYERS: dict[str, frozenset[str]] = {
     # the kernel: clock, ids, store, faults, traffic, config and runtime
     "core": frozenset(),
+    # SCIM 2.0 notation both ends of the wire share: the one attribute-path grammar, the URNs
+    "scim": frozenset({"core"}),
     # the client side: ProvsimClient, logins, the in-process transport (Flask-free)
     "client": frozenset({"core"}),
     # the provisioning service (Flask-free); it reaches a target through the client's transport
-    "engine": frozenset({"core", "client"}),
+    "engine": frozenset({"core", "client", "scim"}),
     # the Flask and WSGI glue: helpers every surface shares, middleware, server, TLS, OpenAPI
     "http": frozenset({"core"}),
     # the surfaces (Flask blueprints over services)
-    "purecloud": frozenset({"core", "http"}),
+    "purecloud": frozenset({"core", "http", "scim"}),
     "graph": frozenset({"core", "http", "engine"}),
     "control": frozenset({"core", "http", "engine"}),
     # the recording proxy and its transports
@@ -65,7 +67,7 @@ KNOWN: dict[tuple[str, str], str] = {
 }
 
 #: Units that must not load Flask or werkzeug, even indirectly (checked in a fresh interpreter).
-FLASK_FREE = ("simulator.core", "simulator.engine", "simulator.client")
+FLASK_FREE = ("simulator.core", "simulator.engine", "simulator.client", "simulator.scim")
 
 
 def _unit(module: str) -> str:
@@ -146,7 +148,7 @@ def test_known_exceptions_still_exist():
 
 def test_the_surfaces_and_the_engine_import_no_command_line_nor_client_tool():
     """The fakes and the engine never reach up to the command line, the dashboard or the composition root."""
-    for unit in ("core", "engine", "purecloud", "graph", "control", "http", "client"):
+    for unit in ("core", "scim", "engine", "purecloud", "graph", "control", "http", "client"):
         assert not LAYERS[unit] & {"cli", "app", "web", "scenario", "interception", "pytest_plugin"}, unit
     assert not LAYERS["engine"] & {"graph", "purecloud", "web", "http"}
     assert not LAYERS["purecloud"] & {"client", "graph"} and not LAYERS["graph"] & {"client", "purecloud"}
