@@ -92,8 +92,8 @@ def through_aiohttp(n: int) -> float:
 
 
 def over_socket(n: int, tls: bool) -> float:
-    from simulator.serve import ServerThread
-    from simulator.tls import ensure_tls
+    from simulator.http.server import ServerThread
+    from simulator.http.tls import ensure_tls
 
     app = create_app()
     with tempfile.TemporaryDirectory() as folder:

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/scim_http.py [--users 100000] [--requests 3000] [--threads 4]
 
 Three apps, each behind waitress on 127.0.0.1 (the server ``provsim serve`` runs, through the
-same :class:`simulator.serve.HttpServer`):
+same :class:`simulator.http.server.HttpServer`):
 
 * the floor: a bare Flask app doing the same HTTP round trip with no logic (a GET answering a
   small JSON list, a PATCH reading the JSON body and answering a small JSON object);
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from simulator import create_app  # noqa: E402
 from simulator.core import ProvsimConfig  # noqa: E402
-from simulator.serve import HttpServer, ServerKind  # noqa: E402
+from simulator.http.server import HttpServer, ServerKind  # noqa: E402
 
 from store import user_doc  # noqa: E402
 
@@ -201,7 +201,7 @@ def main() -> None:
 
     result = {
         "python": platform.python_version(),
-        "server": "waitress (simulator.serve.HttpServer, 8 threads)",
+        "server": "waitress (simulator.http.server.HttpServer, 8 threads)",
         "users_stored": args.users,
         "scim2_server_users": args.scim2_users,
         "load_seconds": round(load_s, 1),

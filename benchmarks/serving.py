@@ -28,7 +28,7 @@ import sys, threading
 sys.path.insert(0, {root!r})
 from simulator.app import create_app
 from simulator.core import ProvsimConfig
-from simulator.serve import ServerThread
+from simulator.http.server import ServerThread
 app = create_app(ProvsimConfig(seed=0, rate_limits=False))
 server = ServerThread(app, "127.0.0.1", 0, kind={kind!r}, threads=64)
 server.start()

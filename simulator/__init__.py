@@ -44,7 +44,7 @@ _EXPORTS: dict[str, str] = {
     "ProvsimError": "simulator.core",
     "Runtime": "simulator.core",
     "FaultRule": "simulator.core",
-    "InProcessTransport": "simulator.transport",
+    "InProcessTransport": "simulator.client.transport",
     "ProvsimClient": "simulator.client",
     "ScenarioResult": "simulator.scenario",
     "intercept": "simulator.interception",
@@ -53,10 +53,10 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.app import create_app
     from simulator.client import ProvsimClient
+    from simulator.client.transport import InProcessTransport
     from simulator.core import FaultRule, ProvsimConfig, ProvsimError, Runtime
     from simulator.interception import intercept
     from simulator.scenario import Scenario, ScenarioResult
-    from simulator.transport import InProcessTransport
 
 
 def run_scenario(scenario: str | os.PathLike[str] | Scenario, *, seed: int | None = None,

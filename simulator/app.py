@@ -17,7 +17,7 @@ from flask import Flask
 
 from simulator.core import ProvsimConfig, Runtime, StorageUnavailable
 from simulator.http import CaseInsensitive
-from simulator.middleware import ProvsimMiddleware
+from simulator.http.middleware import ProvsimMiddleware
 
 __all__ = ["create_app"]
 
@@ -61,7 +61,7 @@ def _register_fallback_errors(app: Flask, runtime: Runtime) -> None:
     from flask import Response, request
     from werkzeug.exceptions import HTTPException
 
-    from simulator.middleware import render_error_for
+    from simulator.http.middleware import render_error_for
 
     def respond(status: int, message: str, headers=None) -> Response:
         body, ctype = render_error_for(runtime, request.path, status, message)
@@ -107,7 +107,7 @@ RESERVED_SUFFIXES = (".test", ".example", ".invalid")
 class InProcessHosts:
     """The hosts whose tenant URLs reach this app without a socket: the fixed names, the served
     address, any name under a reserved domain (``http://provsim.test``), and every host this app
-    has been called at through :class:`~simulator.transport.InProcessTransport` (so whatever base
+    has been called at through :class:`~simulator.client.transport.InProcessTransport` (so whatever base
     URL a test's in-process client uses is a working tenant URL)."""
 
     def __init__(self, hosts) -> None:
@@ -216,7 +216,7 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
 def _remember_in_process_hosts(app: Flask, hosts: InProcessHosts) -> None:
     from flask import request
 
-    from simulator.transport import IN_PROCESS_MARK
+    from simulator.core.security import IN_PROCESS_MARK
 
     @app.before_request
     def _remember() -> None:

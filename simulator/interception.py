@@ -6,12 +6,12 @@
         credential = ClientSecretCredential(tenant, client_id, secret)   # login.microsoftonline.com
         graph = GraphServiceClient(credential)                           # graph.microsoft.com
         ...                                                              # api.mypurecloud.com, ...
-        provsim.advance("PT40M")                                         # a ProvsimClient of that simulator
+        provsim.control.advance("PT40M")                                         # a ProvsimClient of that simulator
 
 While the block is active, every request that **httpx** (sync and async), **urllib3** (and so
 **requests**) or **aiohttp** sends to one of :data:`HOSTS` (Microsoft Graph, the Entra login,
 Genesys Cloud's ``api.`` and ``login.`` host of every region) is answered by the simulator's WSGI
-app through :class:`~simulator.transport.InProcessTransport`: no socket, no DNS look-up, no TLS.
+app through :class:`~simulator.client.transport.InProcessTransport`: no socket, no DNS look-up, no TLS.
 A request to any other host raises :class:`InterceptError` naming it, so nothing reaches the
 network by accident.  Leaving the block restores every library as it was.
 
@@ -376,7 +376,7 @@ class Intercept:
     def __enter__(self) -> ProvsimClient:
         from simulator.app import create_app
         from simulator.client import ProvsimClient
-        from simulator.transport import InProcessTransport
+        from simulator.client.transport import InProcessTransport
 
         if self.client is not None:
             raise ProvsimError("this simulator.intercept() is already active; make a new one to nest")

@@ -94,16 +94,16 @@ class ProvisioningJob:
 
     @property
     def service_principal_id(self) -> str:
-        return self.client.service_principal_id()
+        return self.client.graph.service_principal_id()
 
     # the clock
     def advance(self, duration: str) -> dict:
         """Move virtual time by an ISO-8601 duration (``PT40M``); every cycle due on the way runs."""
-        return self.client.advance(duration)
+        return self.client.control.advance(duration)
 
     def next_cycle(self) -> dict:
         """Move virtual time to this job's next scheduled cycle; the clock's answer (``now``, ``ran``)."""
-        return self.client.next_cycle(self.id)
+        return self.client.control.next_cycle(self.id)
 
     def run_cycle(self) -> dict:
         """Run this job's next cycle (moving virtual time to it); its summary: ``initial``,
@@ -116,26 +116,26 @@ class ProvisioningJob:
 
     # the portal's buttons
     def start(self) -> None:
-        self.client.start(self.id)
+        self.client.jobs.start(self.id)
 
     def pause(self) -> None:
-        self.client.pause(self.id)
+        self.client.jobs.pause(self.id)
 
     def restart(self, reset_scope: str | list[str] | None = None) -> None:
-        self.client.restart(self.id, reset_scope)
+        self.client.jobs.restart(self.id, reset_scope)
 
     def provision_on_demand(self, object_id: str, object_type: str = "User") -> dict:
         """Provision one user or group now; Graph's answer with ``key`` and ``value`` parsed."""
-        return self.client.provision_on_demand(self.id, object_id, object_type)
+        return self.client.jobs.provision_on_demand(self.id, object_id, object_type)
 
     def assign(self, principal_id: str, role: str | None = None) -> dict:
         """Assign a user or group to the app (``User`` role by default)."""
-        return self.client.assign(principal_id, role)
+        return self.client.graph.assign(principal_id, role)
 
     # what the portal shows
     def status(self) -> dict:
         """The synchronizationJob with its status (``status()["status"]["code"]``)."""
-        return self.client.job(self.id)
+        return self.client.jobs.get(self.id)
 
     def logs(self, *, action: str | None = None, status: str | None = None) -> list[dict]:
         """This job's provisioning log entries, newest first (``action``: create, update, disable,
@@ -145,7 +145,7 @@ class ProvisioningJob:
             clauses.append(f"provisioningAction eq '{action}'")
         if status:
             clauses.append(f"provisioningStatusInfo/status eq '{status}'")
-        return self.client.logs(filter=" and ".join(clauses), all_pages=True)
+        return self.client.jobs.logs(filter=" and ".join(clauses), all_pages=True)
 
 
 class Faults:
@@ -155,16 +155,16 @@ class Faults:
         self.client = client
 
     def add(self, **rule: Any) -> dict:
-        return self.client.add_fault(**rule)
+        return self.client.control.add_fault(**rule)
 
     def list(self) -> list[dict]:
-        return self.client.faults()
+        return self.client.control.faults()
 
     def remove(self, rule: dict | str) -> None:
-        self.client.remove_fault(rule["id"] if isinstance(rule, dict) else rule)
+        self.client.control.remove_fault(rule["id"] if isinstance(rule, dict) else rule)
 
     def clear(self) -> None:
-        self.client.clear_faults()
+        self.client.control.clear_faults()
 
     @contextmanager
     def active(self, **rule: Any) -> Iterator[dict]:
@@ -187,13 +187,13 @@ class Traffic:
 
     def reset(self) -> None:
         """Count only what comes after this call."""
-        entries = self.client.traffic()
+        entries = self.client.control.traffic()
         self.since = entries[-1]["seq"] if entries else self.since
 
     def requests(self, method: str | None = None, path: str | None = None, *, surface: str | None = None,
                  status: int | None = None) -> list[dict]:
         out = []
-        for entry in self.client.traffic(surface=surface, since=self.since):
+        for entry in self.client.control.traffic(surface=surface, since=self.since):
             if method and entry["method"].upper() != method.upper():
                 continue
             if path and not fnmatch.fnmatchcase(entry["path"].lower(), path.lower()):
@@ -218,7 +218,7 @@ class Traffic:
 
     def _summary(self) -> str:
         """What was called instead: one line per method, path shape (ids as ``{id}``) and status."""
-        entries = self.client.traffic(since=self.since)
+        entries = self.client.control.traffic(since=self.since)
         if not entries:
             return "traffic: no request at all"
         counts: dict[str, int] = {}
@@ -332,7 +332,7 @@ if pytest is not None:
     @pytest.fixture
     def provsim_server(provsim_app):
         """The simulator on a loopback socket (``.url``), stopped after the test."""
-        from simulator.serve import ServerThread
+        from simulator.http.server import ServerThread
 
         server = ServerThread(provsim_app, "127.0.0.1", 0)
         server.start()
@@ -351,7 +351,7 @@ if pytest is not None:
     def _http(app, base_url: str, path: str = "", **kwargs) -> httpx.Client:
         """An httpx client of the simulator at ``base_url`` (+ ``path``): in-process or over the socket."""
         if base_url == IN_PROCESS_URL:
-            from simulator.transport import InProcessTransport
+            from simulator.client.transport import InProcessTransport
 
             return httpx.Client(transport=InProcessTransport(app=app), base_url=base_url + path, **kwargs)
         return httpx.Client(base_url=base_url.rstrip("/") + path, timeout=30, **kwargs)
@@ -378,14 +378,14 @@ if pytest is not None:
     def provsim_graph(provsim_app, provsim_base_url, provsim):
         """``httpx.Client`` for Microsoft Graph: base ``/v1.0/``, an Entra token from the demo app."""
         with _http(provsim_app, provsim_base_url, "/v1.0/",
-                   auth=BearerAuth(lambda: provsim.graph_token(fresh=True))) as client:
+                   auth=BearerAuth(lambda: provsim.graph.token(fresh=True))) as client:
             yield client
 
     @pytest.fixture
     def provsim_genesys(provsim_app, provsim_base_url, provsim):
         """``httpx.Client`` for Genesys SCIM: base ``/api/v2/scim/v2/``, a token from the demo OAuth client."""
         with _http(provsim_app, provsim_base_url, "/api/v2/scim/v2/",
-                   auth=BearerAuth(provsim.genesys_token)) as client:
+                   auth=BearerAuth(provsim.genesys.token)) as client:
             yield client
 
     @pytest.fixture
@@ -394,7 +394,7 @@ if pytest is not None:
         test connection passed, started. ``@pytest.mark.provsim(job={...})`` passes
         ``ProvsimClient.configure`` arguments (``scope="all"``, ``notify=...``, ``start=False``)."""
         options = {"start": True, **(_marker(request).get("job") or {})}
-        return ProvisioningJob(provsim, provsim.configure(**options))
+        return ProvisioningJob(provsim, provsim.jobs.configure(**options))
 
     @pytest.fixture
     def provsim_intercept(provsim_config, provsim_app, provsim):

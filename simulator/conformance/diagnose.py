@@ -15,16 +15,11 @@ from typing import Any
 
 import httpx
 
-from simulator.engine.target_profile import TargetProfile
+from simulator.engine.target_profile import TargetProfile, target_label
 
 from .capture import Exchange
 
 __all__ = ["Diagnosis", "diagnose", "name_target", "target_label", "headline"]
-
-
-def target_label(profile: TargetProfile) -> str:
-    """How the report names the server: "your SCIM server", or Genesys for the genesys profile."""
-    return "Genesys" if profile is TargetProfile.GENESYS else "your SCIM server"
 
 
 #: The engine's and the sync API's ways of naming the target (the PureCloud app's, or the scim profile's).

@@ -154,7 +154,7 @@ def _probe(runner: Any, target: Target, recorder: Recorder, headers: dict[str, s
     mapped: list[tuple[str, str]] = []
     if first_pass and runner.job_id is not None:
         try:
-            mapped = mapped_user_attributes(runner.client.schema(runner.job_id))
+            mapped = mapped_user_attributes(runner.client.jobs.schema(runner.job_id))
         except ProvsimError:  # the story deleted its job
             mapped = []
     with service.targets.transport_for(target.tenant_url) as transport:

@@ -76,7 +76,7 @@ def openapi_document(surface: str):
     """The OpenAPI document of one surface: genesys, graph or control."""
     from flask import current_app
 
-    from simulator.openapi import SURFACES, build_document
+    from simulator.http.openapi import SURFACES, build_document
 
     if surface not in SURFACES:
         raise ControlError(404, "notFound", f"no OpenAPI document {surface!r}; known: {', '.join(SURFACES)}")

@@ -23,11 +23,16 @@ import secrets
 from urllib.parse import urlsplit
 
 __all__ = ["b64url_decode", "host_name", "is_loopback_name", "is_ip_literal", "peer_is_loopback", "host_allowed", "origin_allowed", "random_key", "random_token",
-           "IN_PROCESS_HOSTS", "SERVED_KEY"]
+           "IN_PROCESS_HOSTS", "SERVED_KEY", "IN_PROCESS_MARK"]
 
-#: The WSGI environ key a real server sets (``simulator.serve``): the request came over a socket,
+#: The WSGI environ key a real server sets (``simulator.http.server``): the request came over a socket,
 #: so the in-process host names are not accepted.
 SERVED_KEY = "provsim.served"
+
+#: The WSGI environ key set on every request that came through
+#: :class:`~simulator.client.transport.InProcessTransport`: the app then knows the host it was called at
+#: needs no socket (a tenant URL on it works in-process).
+IN_PROCESS_MARK = "provsim.in_process"
 
 #: Names that only in-process clients use (httpx WSGITransport, Flask's test client); never accepted from a socket.
 IN_PROCESS_HOSTS = frozenset({"provsim.local", "provsim.test", "genesys.provsim.local", "localhost"})

@@ -106,7 +106,7 @@ class TargetFactory:
         if routed is not None:
             transport = routed()
         elif self.is_in_process(base_address):
-            from simulator.transport import InProcessTransport
+            from simulator.client.transport import InProcessTransport
 
             transport = InProcessTransport(app=self.wsgi_app)
         else:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["TargetProfile", "TargetRules", "PROFILE_SETTING", "DEFAULT_PROFILE", "rules_for", "parse_profile"]
+__all__ = ["TargetProfile", "TargetRules", "PROFILE_SETTING", "DEFAULT_PROFILE", "rules_for", "parse_profile", "target_label"]
 
 #: The job setting (``synchronizationJobSettings``) that names a job's target profile.
 PROFILE_SETTING = "TargetProfile"
@@ -75,3 +75,8 @@ def parse_profile(value: str | TargetProfile | None) -> TargetProfile:
 
 def rules_for(value: str | TargetProfile | None) -> TargetRules:
     return _RULES[parse_profile(value)]
+
+
+def target_label(profile: TargetProfile) -> str:
+    """How a report names the target server: "your SCIM server", or Genesys for the genesys profile."""
+    return "Genesys" if profile is TargetProfile.GENESYS else "your SCIM server"

@@ -1,6 +1,6 @@
 """``provsim fixtures generate``: write a generated tenant fixture.
 
-``provsim token graph`` lives in ``simulator/tokens.py`` beside ``token purecloud``.
+``provsim token graph`` lives in ``simulator/cli/token.py`` beside ``token purecloud``.
 """
 
 from __future__ import annotations

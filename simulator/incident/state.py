@@ -235,7 +235,7 @@ class ImportState:
         return self.directory.get_user(obj.id)
 
     def sp_id(self) -> str:
-        return str(self.runner.client.service_principal_id())
+        return str(self.runner.client.graph.service_principal_id())
 
     def target_name(self, obj: LoggedObject, record: LogRecord) -> str | None:
         """The Genesys userName (or group name) of the object, as the logs last showed it."""

@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from simulator.cli import CliError, Context, Reported, bind_failed, pass_context
-from simulator.tls import tls_banner, tls_files, tls_options, upstream_trust
+from simulator.http.tls import tls_banner, tls_files, tls_options, upstream_trust
 
 from .modes import OnMiss, ProxyMode
 
@@ -116,7 +116,7 @@ def proxy(
     tls_dir: Path | None,
 ) -> None:
     """Record, replay or spy on traffic between a client and one upstream."""
-    from simulator.serve import HttpServer, run_until_signal
+    from simulator.http.server import HttpServer, run_until_signal
 
     from .app import ProxyApp, ProxyConfig
     from .cassette import CassetteFormat

@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 
 from simulator.core import Runtime, Surface
 from simulator.http import dumps, runtime
-from simulator.middleware import is_observer
+from simulator.http.middleware import is_observer
 
 from .errors import GenesysApiError, PureCloudError, error_body
 from .org import TokenInfo
@@ -116,7 +116,7 @@ def _authenticate() -> None:
     if request.method == "GET" and is_observer(request.environ):
         # The dashboard drawing its Genesys admin pages: looking must leave no trace, so no token is minted
         # (a story that revokes the client's tokens counts the same with the page open) and no rate is spent.
-        # Only in-process, never over a socket (simulator.middleware.is_observer).
+        # Only in-process, never over a socket (simulator.http.middleware.is_observer).
         g.purecloud_token = _OBSERVER
         return
     info = org.resolve_token(request.headers.get("Authorization"))

@@ -137,7 +137,7 @@ def _logs(runner, spec: dict) -> list[str]:
 
 
 def _outbox(runner, spec: dict) -> list[str]:
-    messages = runner.client.outbox()
+    messages = runner.client.control.outbox()
     out = []
     if "count" in spec and len(messages) != spec["count"]:
         out.append(f"{len(messages)} notification e-mails, expected {spec['count']}")

@@ -151,7 +151,7 @@ class ScenarioRunner:
         """The job as Graph shows it, read in-process: a Graph request would count against a story's
         Graph fault rules (``nth``, ``times``) and could itself be faulted."""
         service = self.runtime.services["provisioning"]
-        return service.get_job(self.client.service_principal_id(), self.require_job())
+        return service.get_job(self.client.graph.service_principal_id(), self.require_job())
 
     def require_job(self) -> str:
         if self.job_id is None:
@@ -245,7 +245,7 @@ class ScenarioRunner:
         failures = [f"step {o.step.index} ({o.step.title or o.step.verb}): {'; '.join(o.problems)}"
                     for o in outcomes if not o.ok]
         job = self._final_job()
-        outbox = self.client.outbox() if self.runtime.services.get("provisioning") is not None else []
+        outbox = self.client.control.outbox() if self.runtime.services.get("provisioning") is not None else []
         if self.tape is not None:
             self.tape.save()
         return ScenarioResult(
@@ -270,7 +270,7 @@ class ScenarioRunner:
         args = self.args(step)
         client_id = args.get("client_id", self.client.genesys_client[0])
         secret = args.get("client_secret", self.client.genesys_client[1])
-        self.vars[args.get("save", "genesys_token")] = self.client.genesys_token(client_id, secret)
+        self.vars[args.get("save", "genesys_token")] = self.client.genesys.token(client_id, secret)
         out.lines.append(f"Genesys OAuth client '{client_id}' -> access token (client credentials grant)")
 
     def do_configure(self, step: Step, out: StepOutcome) -> None:
@@ -279,10 +279,10 @@ class ScenarioRunner:
             self._configure_target(args, out)
             return
         tenant_url = args.get("tenant_url") or f"{self.client.base_url}/api/v2/scim/v2"
-        self.job_token = args.get("secret_token") or self.vars.get("genesys_token") or self.client.genesys_token()
+        self.job_token = args.get("secret_token") or self.vars.get("genesys_token") or self.client.genesys.token()
         scope = args.get("scope", "assigned")
         tested = args.get("test_connection", True)
-        self.job_id = self.client.configure(
+        self.job_id = self.client.jobs.configure(
             tenant_url=tenant_url, secret_token=self.job_token, scope=scope, notify=args.get("notify"),
             delete_threshold=args.get("delete_threshold"),
             skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions")),
@@ -296,7 +296,7 @@ class ScenarioRunner:
         args = self.args(step)
         job_id = self.require_job()
         tested = args.get("test_connection", True)
-        self.job_token = self.client.replace_secret_token(
+        self.job_token = self.client.jobs.replace_secret_token(
             job_id, args.get("token"), client_id=args.get("client_id"), client_secret=args.get("client_secret"),
             test_connection=tested)
         source = "the given token" if args.get("token") else \
@@ -305,30 +305,30 @@ class ScenarioRunner:
 
     def do_job_settings(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
-        self.client.set_settings(self.require_job(), **args)
+        self.client.jobs.set_settings(self.require_job(), **args)
         out.lines.append("Job settings: " + ", ".join(f"{k}={v}" for k, v in args.items()))
 
     def do_quarantine(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
-        self.client.quarantine_on_demand(self.require_job(), args.get("message", ""))
+        self.client.control.quarantine_on_demand(self.require_job(), args.get("message", ""))
         out.lines.append("Microsoft quarantined the job on demand" + (f": {args['message']}" if args.get("message") else ""))
 
     def do_assign(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
-        assignment = self.client.assign(args["principal"], args.get("role"))
+        assignment = self.client.graph.assign(args["principal"], args.get("role"))
         out.lines.append(f"Assigned {assignment.get('principalType', '')} {assignment.get('principalDisplayName')} "
                          f"to the app ({self._role_name(assignment.get('appRoleId'))})")
 
     def do_unassign(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
-        gone = self.client.unassign(args["principal"])
+        gone = self.client.graph.unassign(args["principal"])
         if not gone:
             raise StepFailed(f"{args['principal']} has no assignment to the app")
         out.lines.append(f"Removed {gone[0].get('principalType', '')} {gone[0].get('principalDisplayName')} from the app "
                          f"({', '.join(self._role_name(a.get('appRoleId')) for a in gone)})")
 
     def _role_name(self, role_id: str | None) -> str:
-        roles = self.client.graph("GET", self.client.sp_path(), params={"$select": "appRoles"}).get("appRoles") or []
+        roles = self.client.graph("GET", self.client.graph.sp_path(), params={"$select": "appRoles"}).get("appRoles") or []
         return next((str(r.get("displayName")) for r in roles if r.get("id") == role_id), "Default Access")
 
     def _configure_target(self, args: dict, out: StepOutcome) -> None:
@@ -340,7 +340,7 @@ class ScenarioRunner:
         assert target is not None
         scope = args.get("scope", "assigned")
         self.job_token = target.token or ""
-        self.job_id = self.client.configure(
+        self.job_id = self.client.jobs.configure(
             tenant_url=target.tenant_url, secret_token=self.job_token, scope=scope, notify=args.get("notify"),
             delete_threshold=args.get("delete_threshold"),
             skip_out_of_scope_deletions=bool(args.get("skip_out_of_scope_deletions")),
@@ -351,22 +351,22 @@ class ScenarioRunner:
                          "test connection passed")
 
     def do_start(self, step: Step, out: StepOutcome) -> None:
-        self.client.start(self.require_job())
+        self.client.jobs.start(self.require_job())
         out.lines.append("Provisioning status: On")
 
     def do_pause(self, step: Step, out: StepOutcome) -> None:
-        self.client.pause(self.require_job())
+        self.client.jobs.pause(self.require_job())
         out.lines.append("Provisioning status: Off (paused)")
 
     def do_restart(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
         scope = args.get("resetScope") if isinstance(args, dict) else args
-        self.client.restart(self.require_job(), scope or None)
+        self.client.jobs.restart(self.require_job(), scope or None)
         out.lines.append(f"Restarted provisioning (resetScope: {scope or 'Watermark, Escrows, QuarantineState'})")
 
     def do_advance(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
-        answer = self.client.advance(str(args))
+        answer = self.client.control.advance(str(args))
         ran = [r for r in answer["ran"] if r.get("jobId")]
         out.data = ran
         out.lines.append(f"Advanced {args} to {answer['now']}: {len(ran)} provisioning cycle(s) ran")
@@ -391,7 +391,7 @@ class ScenarioRunner:
     def do_graph(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
         method = args.get("method", "GET")
-        resp = self.client.graph_response(method, args["path"], args.get("body"), ok=self._expected_statuses(args))
+        resp = self.client.graph.response(method, args["path"], args.get("body"), ok=self._expected_statuses(args))
         self._save(args, resp)
         out.lines.append(f"Graph {method} {args['path']} -> {resp.status_code}")
         self._check_body(args, resp, out)
@@ -402,7 +402,7 @@ class ScenarioRunner:
         if self.target is not None and self.target_request is not None and args.get("api") != "platform":
             self._genesys_to_target(args, method, out)
             return
-        call = self.client.genesys_platform_response if args.get("api") == "platform" else self.client.genesys_response
+        call = self.client.genesys.platform_response if args.get("api") == "platform" else self.client.genesys.response
         resp = call(method, args["path"], args.get("body"), token=self.vars.get("genesys_token"),
                     ok=self._expected_statuses(args))
         self._save(args, resp)
@@ -414,7 +414,7 @@ class ScenarioRunner:
         """A story's SCIM step under --target goes to the user's server (docs/target.md): its
         expect_status and expect_body describe Genesys and are not applicable; the report judges
         the answer like any other request."""
-        from simulator.conformance.diagnose import target_label
+        from simulator.engine.target_profile import target_label
 
         assert self.target is not None and self.target_request is not None
         label = target_label(self.target.profile)
@@ -443,38 +443,38 @@ class ScenarioRunner:
 
     def do_fault(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
-        self.client.add_fault(**args)
+        self.client.control.add_fault(**args)
         effect = (f"status {args['status']}" if "status" in args else "drop" if args.get("drop")
                   else f"delay {args.get('delay')}s")
         out.lines.append(f"Fault rule: {args.get('method', '*')} {args.get('path', '*')} -> {effect}")
 
     def do_clear_faults(self, step: Step, out: StepOutcome) -> None:
-        self.client.clear_faults()
+        self.client.control.clear_faults()
         out.lines.append("Fault rules cleared")
 
     def do_revoke_token(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
         if args:
-            revoked = self.client.revoke_genesys_tokens(token=args.get("token"), client_id=args.get("client_id"))
+            revoked = self.client.control.revoke_genesys_tokens(token=args.get("token"), client_id=args.get("client_id"))
         else:
             self.require_job()
-            revoked = self.client.revoke_genesys_tokens(token=self.job_token)
+            revoked = self.client.control.revoke_genesys_tokens(token=self.job_token)
         out.lines.append(f"Genesys token(s) revoked: {revoked}")
 
     def do_expire_tokens(self, step: Step, out: StepOutcome) -> None:
-        out.lines.append(f"Genesys tokens expired: {self.client.expire_genesys_tokens()}")
+        out.lines.append(f"Genesys tokens expired: {self.client.control.expire_genesys_tokens()}")
 
     def do_schema(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
         job_id = self.require_job()
-        self.client.put_schema(job_id, _edit_schema(self.client.schema(job_id), args))
+        self.client.jobs.put_schema(job_id, _edit_schema(self.client.jobs.schema(job_id), args))
         out.lines.append("Schema updated: " + ", ".join(sorted(args)))
 
     def do_provision_on_demand(self, step: Step, out: StepOutcome) -> None:
         args = self.args(step)
         wanted = self._expected_statuses(args) if "expect_status" in args else (200,)
         try:
-            result = self.client.provision_on_demand(self.require_job(), args["object_id"], args.get("type", "User"))
+            result = self.client.jobs.provision_on_demand(self.require_job(), args["object_id"], args.get("type", "User"))
         except ApiError as err:
             if err.status not in wanted:
                 raise

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from simulator import login
+from simulator.client import login
 from simulator.core import ProvsimError
 
 __all__ = ["Fetcher", "Source", "SnapshotError", "GRAPH_PAGE", "SCIM_PAGE"]

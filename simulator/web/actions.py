@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator.client import GALLERY_TEMPLATE_IDS, TEMPLATE_ID, ApiError
-from simulator.login import LoginFailed
+from simulator.client.login import LoginFailed
 
 from . import model
 from .portal import DEMO_PASSWORD, GALLERY_APP_NAME, ActionError, Portal
@@ -97,7 +97,7 @@ def _ran_message(answer: dict, moved: str) -> str:
 @action("clock/advance")
 def advance(portal: Portal, body: dict) -> dict:
     duration = _text(body, "duration", required=True, limit=40, label="the duration")
-    return {"message": _ran_message(portal.actor.advance(duration), f"Advanced {duration}")}
+    return {"message": _ran_message(portal.actor.control.advance(duration), f"Advanced {duration}")}
 
 
 @action("clock/next-cycle")
@@ -110,7 +110,7 @@ def next_cycle(portal: Portal, body: dict) -> dict:
         raise ActionError(409, "NoCycleScheduled", f"job {job_id} has no cycle scheduled (start it first; a paused "
                                                    "or disabled job runs none)")
     # Both times are shown to the second: a cycle due "now" may be a fraction of a second behind the clock.
-    answer = portal.actor.advance("PT0S") if due <= clock["now"] else portal.actor.advance_to(due)
+    answer = portal.actor.control.advance("PT0S") if due <= clock["now"] else portal.actor.control.advance_to(due)
     return {"message": _ran_message(answer, "Ran the next cycle")}
 
 
@@ -120,7 +120,7 @@ def add_app(portal: Portal, body: dict) -> dict:
     """Enterprise applications > New application > PureCloud by Genesys (the gallery template)."""
     try:
         portal.actor.forget()
-        portal.actor.service_principal_id()
+        portal.actor.graph.service_principal_id()
     except ApiError:
         pass
     else:
@@ -138,7 +138,7 @@ def create_job(portal: Portal, body: dict) -> dict:
     portal.sp_id()
     if portal.actor.jobs():
         raise ActionError(409, "jobExists", "the app already has its provisioning job (delete it first to start over)")
-    job = portal.actor.create_job(TEMPLATE_ID)
+    job = portal.actor.jobs.create(TEMPLATE_ID)
     return {"message": f"Provisioning job created from the {GALLERY_APP_NAME} template ({job['id']}). "
                        "Next: the admin credentials.", "jobId": job["id"]}
 
@@ -153,7 +153,7 @@ def _credentials(body: dict, *, token_required: bool) -> tuple[str, str]:
 def save_credentials(portal: Portal, body: dict) -> dict:
     """Save on the provisioning page: admin credentials and settings (``PUT …/synchronization/secrets``)."""
     portal.job_id()
-    saved = {s["key"] for s in portal.actor.secrets()}
+    saved = {s["key"] for s in portal.actor.jobs.secrets()}
     url, token = _credentials(body, token_required="SecretToken" not in saved)
     scope = _text(body, "scope") or "assigned"
     if scope not in ("assigned", "all"):
@@ -185,7 +185,7 @@ def save_credentials(portal: Portal, body: dict) -> dict:
     values += [{"key": "SyncAll", "value": "True" if scope == "all" else "False"},
                {"key": "SkipOutOfScopeDeletions", "value": "True" if _flag(body, "skipOutOfScopeDeletions") else "False"},
                {"key": "SyncNotificationSettings", "value": json.dumps(settings)}]
-    portal.actor.put_secrets(values)
+    portal.actor.jobs.put_secrets(values)
     what = "Admin credentials and settings saved" + ("" if token else " (the saved secret token is kept)")
     return {"message": what + "."}
 
@@ -199,7 +199,7 @@ def test_connection(portal: Portal, body: dict) -> dict:
     if token:
         credentials.append({"key": "SecretToken", "value": token})
     try:
-        portal.actor.graph("POST", portal.actor.job_path(job_id, "/validateCredentials"),
+        portal.actor.graph("POST", portal.actor.jobs.path(job_id, "/validateCredentials"),
                            {"useSavedCredentials": not token, "credentials": credentials}, ok=(204,))
     except ApiError as err:
         raise ActionError(400, err.code or "Request_BadRequest", err.message) from err
@@ -217,7 +217,7 @@ def genesys_token(portal: Portal, body: dict) -> dict:
         raise ActionError(400, "badRequest", "the client secret is required (Genesys showed it once, when the "
                                              "client was created)")
     try:
-        token = portal.actor.genesys_token(client_id, secret)
+        token = portal.actor.genesys.token(client_id, secret)
     except LoginFailed as err:
         raise ActionError(400, "invalid_client", f"Genesys refused the OAuth client '{client_id}': {err.detail}") from err
     return {"message": f"Genesys issued a token to the OAuth client '{client_id}' (client credentials grant): "
@@ -226,13 +226,13 @@ def genesys_token(portal: Portal, body: dict) -> dict:
 
 @action("job/start")
 def start(portal: Portal, body: dict) -> dict:
-    portal.actor.start(portal.job_id())
+    portal.actor.jobs.start(portal.job_id())
     return {"message": "Provisioning status: On. The next cycle runs at the next clock move."}
 
 
 @action("job/pause")
 def pause(portal: Portal, body: dict) -> dict:
-    portal.actor.pause(portal.job_id())
+    portal.actor.jobs.pause(portal.job_id())
     return {"message": "Provisioning status: Off (paused). Nothing is created, updated or removed until it is started."}
 
 
@@ -241,7 +241,7 @@ def restart(portal: Portal, body: dict) -> dict:
     scopes = body.get("resetScope") or []
     if not isinstance(scopes, list) or not all(isinstance(s, str) and s in model.RESET_SCOPES for s in scopes):
         raise ActionError(400, "badRequest", f"resetScope is a list of {', '.join(model.RESET_SCOPES)}")
-    portal.actor.restart(portal.job_id(), ",".join(scopes) if scopes else None)
+    portal.actor.jobs.restart(portal.job_id(), ",".join(scopes) if scopes else None)
     what = ", ".join(scopes) if scopes else "Watermark, Escrows, QuarantineState (the portal's restart)"
     return {"message": f"Provisioning restarted (resetScope: {what}): a new initial cycle runs at the next clock move."}
 
@@ -249,7 +249,7 @@ def restart(portal: Portal, body: dict) -> dict:
 @action("job/delete")
 def delete_job(portal: Portal, body: dict) -> dict:
     job_id = portal.job_id()
-    portal.actor.delete_job(job_id)
+    portal.actor.jobs.delete(job_id)
     return {"message": f"Provisioning job {job_id} deleted with all its state."}
 
 
@@ -260,7 +260,7 @@ def provision_on_demand(portal: Portal, body: dict) -> dict:
     kind = _text(body, "type") or "User"
     if kind not in ("User", "Group"):
         raise ActionError(400, "badRequest", "type is User or Group")
-    result = portal.actor.provision_on_demand(job_id, object_id, kind)
+    result = portal.actor.jobs.provision_on_demand(job_id, object_id, kind)
     key, value = result["key"], result["value"]
     details = key.get("details") or {}
     outcome = key.get("result") or "Unknown"
@@ -290,9 +290,9 @@ def assign(portal: Portal, body: dict) -> dict:
     principal = _guid(body, "principalId", "the user or group")
     portal.sp_id()
     role = _text(body, "role") or None
-    assigned = portal.actor.assign(principal, role)
+    assigned = portal.actor.graph.assign(principal, role)
     roles = {str(r["id"]).lower(): r.get("displayName") for r in portal.actor.graph(
-        "GET", portal.actor.sp_path(), params={"$select": "appRoles"}).get("appRoles") or []}
+        "GET", portal.actor.graph.sp_path(), params={"$select": "appRoles"}).get("appRoles") or []}
     name = roles.get(str(assigned.get("appRoleId")).lower()) or "Default Access"
     message = f"{_display(portal, principal)} assigned to {GALLERY_APP_NAME} with the role {name}."
     if name == "Default Access":
@@ -305,7 +305,7 @@ def assign(portal: Portal, body: dict) -> dict:
 def unassign(portal: Portal, body: dict) -> dict:
     principal = _guid(body, "principalId", "the user or group")
     portal.sp_id()
-    mine = portal.actor.unassign(principal)
+    mine = portal.actor.graph.unassign(principal)
     if not mine:
         raise ActionError(409, "notAssigned", f"{_display(portal, principal)} is not assigned directly to the app")
     return {"message": f"{mine[0].get('principalDisplayName') or principal} removed from {GALLERY_APP_NAME}."}
@@ -335,7 +335,7 @@ def update_user(portal: Portal, body: dict) -> dict:
             patch["accountEnabled"] = enabled
     changed = [k for k in patch]
     if patch:
-        portal.actor.update_user(uid, **patch)
+        portal.actor.graph.update_user(uid, **patch)
     if "managerId" in body:
         manager = _text(body, "managerId")
         old = (current.get("manager") or {}).get("id") or ""
@@ -343,9 +343,9 @@ def update_user(portal: Portal, body: dict) -> dict:
             if manager:
                 if not model.is_guid(manager) or manager == uid:
                     raise ActionError(400, "badRequest", "the manager is another user of the directory")
-                portal.actor.set_manager(uid, manager)
+                portal.actor.graph.set_manager(uid, manager)
             else:
-                portal.actor.remove_manager(uid)
+                portal.actor.graph.remove_manager(uid)
             changed.append("manager")
     name = current.get("displayName") or uid
     if not changed:
@@ -375,21 +375,21 @@ def create_user(portal: Portal, body: dict) -> dict:
 def delete_user(portal: Portal, body: dict) -> dict:
     uid = _guid(body, "id", "the user")
     name = _display(portal, uid)
-    portal.actor.delete_user(uid)
+    portal.actor.graph.delete_user(uid)
     return {"message": f"{name} deleted (soft delete: restorable from deleted users for 30 days)."}
 
 
 @action("directory/user/restore")
 def restore_user(portal: Portal, body: dict) -> dict:
     uid = _guid(body, "id", "the user")
-    user = portal.actor.restore_deleted(uid)
+    user = portal.actor.graph.restore_deleted(uid)
     return {"message": f"{user.get('displayName') or uid} restored with its group memberships and assignments."}
 
 
 @action("directory/user/purge")
 def purge_user(portal: Portal, body: dict) -> dict:
     uid = _guid(body, "id", "the user")
-    portal.actor.purge_deleted(uid)
+    portal.actor.graph.purge_deleted(uid)
     return {"message": "User permanently deleted (as Entra does 30 days after a soft delete): the next cycle "
                        "deletes it in Genesys."}
 
@@ -397,14 +397,14 @@ def purge_user(portal: Portal, body: dict) -> dict:
 @action("directory/group/add-member")
 def add_member(portal: Portal, body: dict) -> dict:
     gid, uid = _guid(body, "groupId", "the group"), _guid(body, "userId", "the user")
-    portal.actor.add_member(gid, uid)
+    portal.actor.graph.add_member(gid, uid)
     return {"message": f"{_display(portal, uid)} added to {_display(portal, gid)}."}
 
 
 @action("directory/group/remove-member")
 def remove_member(portal: Portal, body: dict) -> dict:
     gid, uid = _guid(body, "groupId", "the group"), _guid(body, "userId", "the user")
-    portal.actor.remove_member(gid, uid)
+    portal.actor.graph.remove_member(gid, uid)
     return {"message": f"{_display(portal, uid)} removed from {_display(portal, gid)}."}
 
 
@@ -417,15 +417,15 @@ def fault_preset(portal: Portal, body: dict) -> dict:
     preset = model.FAULT_PRESETS[key]
     notes = {r["note"] for r in preset["rules"]}
     if _flag(body, "on", True):
-        if key in model.active_presets(portal.actor.faults()):
+        if key in model.active_presets(portal.actor.control.faults()):
             return {"message": f"{preset['label']} is already on."}
         for rule in model.preset_rules(key):
-            portal.actor.add_fault(**rule)
+            portal.actor.control.add_fault(**rule)
         return {"message": f"{preset['label']} is on: {preset['description']}"}
     removed = 0
-    for rule in portal.actor.faults():
+    for rule in portal.actor.control.faults():
         if rule.get("note") in notes:
-            portal.actor.remove_fault(rule["id"])
+            portal.actor.control.remove_fault(rule["id"])
             removed += 1
     return {"message": f"{preset['label']} is off ({_plural(removed, 'fault rule')} removed)."}
 
@@ -457,7 +457,7 @@ def add_fault(portal: Portal, body: dict) -> dict:
             rule["times"] = int(times)
         except (TypeError, ValueError, OverflowError):
             raise ActionError(400, "badRequest", "times is a whole number") from None
-    added = portal.actor.add_fault(**rule)
+    added = portal.actor.control.add_fault(**rule)
     effect_text = "drop the connection" if rule.get("drop") else f"answer {rule['status']}"
     return {"message": f"Fault rule added: {method} {rule['path']} -> {effect_text}.", "id": added.get("id")}
 
@@ -465,26 +465,26 @@ def add_fault(portal: Portal, body: dict) -> dict:
 @action("faults/remove")
 def remove_fault(portal: Portal, body: dict) -> dict:
     rule_id = _text(body, "id", required=True, limit=64)
-    portal.actor.remove_fault(rule_id)
+    portal.actor.control.remove_fault(rule_id)
     return {"message": "Fault rule removed."}
 
 
 @action("faults/clear")
 def clear_faults(portal: Portal, body: dict) -> dict:
-    portal.actor.clear_faults()
+    portal.actor.control.clear_faults()
     return {"message": "Every fault rule cleared: Genesys answers normally again."}
 
 
 @action("tokens/expire")
 def expire_tokens(portal: Portal, body: dict) -> dict:
-    count = portal.actor.expire_genesys_tokens()
+    count = portal.actor.control.expire_genesys_tokens()
     return {"message": f"{_plural(count, 'Genesys token')} expired now: the saved secret token no longer works."}
 
 
 @action("tokens/revoke")
 def revoke_tokens(portal: Portal, body: dict) -> dict:
     client_id = portal.actor.genesys_client[0]
-    count = portal.actor.revoke_genesys_tokens(client_id=client_id)
+    count = portal.actor.control.revoke_genesys_tokens(client_id=client_id)
     return {"message": f"{_plural(count, 'token')} of the OAuth client '{client_id}' revoked."}
 
 
@@ -493,7 +493,7 @@ def reset(portal: Portal, body: dict) -> dict:
     if portal.story is not None:
         portal.story.close()
         portal.story = None
-    answer = portal.actor.reset()
+    answer = portal.actor.control.reset()
     portal.observer.forget()
     portal.wire.forget()
     return {"message": f"Simulator reset to the tenant fixture's first state (virtual time {answer['now']})."}

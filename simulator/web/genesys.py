@@ -32,7 +32,7 @@ GROUP_VISIBILITIES = ("public", "members", "owners")
 
 def _read(portal: Portal, path: str, params: dict[str, Any] | None = None) -> Any:
     """A Platform API read by the page's observer: no token minted, no rate spent (looking leaves no trace)."""
-    return portal.observer.genesys_platform("GET", path, params=params, login=False)
+    return portal.observer.genesys.platform("GET", path, params=params, login=False)
 
 
 def _listing(portal: Portal, path: str, params: dict[str, Any] | None = None) -> tuple[list[dict], int]:
@@ -109,7 +109,7 @@ def create_client(portal: Portal, body: dict) -> dict:
         raise ActionError(400, "badRequest", "roles is a list of role ids")
     division = _text(body, "division") or None
     if division is None:
-        division = portal.actor.genesys_platform("GET", "/authorization/divisions/home")["id"]
+        division = portal.actor.genesys.platform("GET", "/authorization/divisions/home")["id"]
     request: dict[str, Any] = {"name": name, "authorizedGrantType": "CLIENT-CREDENTIALS",
                                "description": _text(body, "description", limit=512),
                                "roleDivisions": [{"roleId": r, "divisionId": division} for r in roles]}
@@ -119,7 +119,7 @@ def create_client(portal: Portal, body: dict) -> dict:
             request["accessTokenValiditySeconds"] = int(lifetime)
         except (TypeError, ValueError):
             raise ActionError(400, "badRequest", "the token duration is a whole number of seconds") from None
-    created = portal.actor.genesys_platform("POST", "/oauth/clients", request, ok=(200, 201))
+    created = portal.actor.genesys.platform("POST", "/oauth/clients", request, ok=(200, 201))
     warning = ("" if roles else " It has no roles: its token will get 403 on every SCIM call, and Test Connection "
                                 "will fail (tutorial step 2.1).")
     return {"message": f"OAuth client '{created['name']}' created. Copy the client secret now: Genesys shows it "
@@ -134,7 +134,7 @@ def delete_client(portal: Portal, body: dict) -> dict:
     if client_id == portal.actor.genesys_client[0]:
         raise ActionError(409, "bootstrapClient", f"'{client_id}' is the admin client this page works as: deleting "
                                                   "it would lock the page out of Genesys")
-    portal.actor.genesys_platform("DELETE", f"/oauth/clients/{client_id}", ok=(204,))
+    portal.actor.genesys.platform("DELETE", f"/oauth/clients/{client_id}", ok=(204,))
     return {"message": "OAuth client deleted: Genesys revoked its tokens, so a secret token Entra saved from it "
                        "now gets 401 (the next cycle quarantines the job)."}
 
@@ -154,7 +154,7 @@ def _group_fields(body: dict) -> dict:
 @action("genesys/group/create")
 def create_group(portal: Portal, body: dict) -> dict:
     """Admin > Directory > Groups > Add (tutorial step 2.3: the name of an Entra group, exactly)."""
-    created = portal.actor.genesys_platform("POST", "/groups", _group_fields(body), ok=(200, 201))
+    created = portal.actor.genesys.platform("POST", "/groups", _group_fields(body), ok=(200, 201))
     return {"message": f"Genesys group '{created['name']}' created: Entra updates a group it finds with this name "
                        "(it never creates one).", "id": created["id"]}
 
@@ -171,7 +171,7 @@ def rename_group(portal: Portal, body: dict) -> dict:
     if "description" in body:
         update["description"] = _text(body, "description", limit=1024)
     try:
-        renamed = portal.actor.genesys_platform("PUT", f"/groups/{group_id}", update, ok=(200,))
+        renamed = portal.actor.genesys.platform("PUT", f"/groups/{group_id}", update, ok=(200,))
     except ApiError as err:
         if err.status == 409 and "version" in err.message:
             raise ActionError(409, "staleEdit", f"Not saved: the group changed since you opened it ({err.message}) "
@@ -185,5 +185,5 @@ def rename_group(portal: Portal, body: dict) -> dict:
 @action("genesys/group/delete")
 def delete_group(portal: Portal, body: dict) -> dict:
     group_id = _text(body, "id", required=True, limit=64, label="the group")
-    portal.actor.genesys_platform("DELETE", f"/groups/{group_id}", ok=(204,))
+    portal.actor.genesys.platform("DELETE", f"/groups/{group_id}", ok=(204,))
     return {"message": "Genesys group deleted with its memberships: its Entra group is missing in Genesys again."}

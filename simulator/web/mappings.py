@@ -253,8 +253,8 @@ def load(portal: Portal) -> dict:
             job_id = _observed_job(portal)
         except ActionError as err:
             return {"missing": err.message, "objectMappings": []}
-        job = portal.observer.job(job_id)
-        return view(portal.observer.schema(job_id), job)
+        job = portal.observer.jobs.get(job_id)
+        return view(portal.observer.jobs.schema(job_id), job)
 
 
 def _observed_job(portal: Portal) -> str:
@@ -280,7 +280,7 @@ def compare(portal: Portal, user_id: str) -> dict:
     """The Directory's side-by-side view of one user: Entra, mapped, Genesys (differences marked)."""
     with portal.lock:
         job_id = _observed_job(portal)
-        page = view(portal.observer.schema(job_id), portal.observer.job(job_id))
+        page = view(portal.observer.jobs.schema(job_id), portal.observer.jobs.get(job_id))
         users = next((om for om in page["objectMappings"] if om["sourceObject"] == "User"), None)
         if users is None:
             raise ActionError(409, "noUserMapping", "the job's schema has no object mapping for users")
@@ -295,7 +295,7 @@ def compare(portal: Portal, user_id: str) -> dict:
             if not expression:
                 mapped[row["target"]] = {"value": row["default"], "input": None}
                 continue
-            answer = portal.observer.parse_expression(job_id, expression, inputs)
+            answer = portal.observer.jobs.parse_expression(job_id, expression, inputs)
             result = answer.get("evaluationResult") or []
             error = (answer.get("error") or {}).get("message") if not answer.get("evaluationSucceeded") else None
             value: Any = result[0] if len(result) == 1 else (result or None)
@@ -354,7 +354,7 @@ def _source(portal: Portal, job_id: str, row: Mapping[str, Any], label: str, pro
         problems.append({"target": label, "message": "an Expression mapping needs an expression"})
         return None
     # The portal's expression builder parses what was typed; the schema stores the parsed tree with its text.
-    answer = portal.actor.parse_expression(job_id, text)
+    answer = portal.actor.jobs.parse_expression(job_id, text)
     if not answer.get("parsingSucceeded"):
         problems.append({"target": label, "message": str((answer.get("error") or {}).get("message")
                                                          or "the expression does not parse")})
@@ -392,7 +392,7 @@ def save(portal: Portal, body: dict) -> dict:
     """Save on an object mapping's page: the whole schema, PUT back (every problem named where it is)."""
     job_id = portal.job_id()
     name = _text(body, "objectMapping", required=True, limit=256, label="the object mapping")
-    schema = portal.actor.schema(job_id)
+    schema = portal.actor.jobs.schema(job_id)
     rule = (schema.get("synchronizationRules") or [{}])[0]
     mapping = next((om for om in rule.get("objectMappings") or [] if om.get("name") == name), None)
     if mapping is None:
@@ -437,7 +437,7 @@ def save(portal: Portal, body: dict) -> dict:
     mapping.update({"enabled": _flag(body, "enabled", True), "flowTypes": ", ".join(flows) or "",
                     "attributeMappings": attribute_mappings, "scope": scope})
     try:
-        portal.actor.put_schema(job_id, schema)
+        portal.actor.jobs.put_schema(job_id, schema)
     except ApiError as err:
         details = _details(err)
         raise ActionError(400, err.code or "BadRequest", err.message, details=details) from err
@@ -469,11 +469,11 @@ def test_expression(portal: Portal, body: dict) -> dict:
     who = None
     if body.get("userId"):
         user_id = _guid(body, "userId", "the test user")
-        page = view(portal.actor.schema(job_id), {"id": job_id})
+        page = view(portal.actor.jobs.schema(job_id), {"id": job_id})
         users: dict = next((om for om in page["objectMappings"] if om["sourceObject"] == "User"), {})
         user, values = _user_values(portal, portal.actor, user_id, users)
         properties, who = _expression_input(values), user.get("displayName")
-    answer = portal.actor.parse_expression(job_id, expression, properties)
+    answer = portal.actor.jobs.parse_expression(job_id, expression, properties)
     error = answer.get("error") or {}
     result = answer.get("evaluationResult") or []
     if not answer.get("parsingSucceeded"):
@@ -516,7 +516,7 @@ def save_settings(portal: Portal, body: dict) -> dict:
         raise ActionError(400, "BadRequest", _summary(problems), details=problems)
     if not pairs:
         raise ActionError(400, "badRequest", "no setting has a value to save")
-    portal.actor.graph("PATCH", portal.actor.job_path(job_id), {"synchronizationJobSettings": pairs})
+    portal.actor.graph("PATCH", portal.actor.jobs.path(job_id), {"synchronizationJobSettings": pairs})
     return {"message": f"Job settings saved ({', '.join(p['name'] for p in pairs)})."}
 
 

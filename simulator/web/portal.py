@@ -8,7 +8,7 @@ and ``/_provsim`` (clock, faults, tokens, outbox, traffic), sent in-process thro
 - ``actor`` makes the trainer's clicks happen: its requests are real traffic (they land in
   the traffic log and fault rules apply to them), as the portal's own Graph calls would;
 - ``observer`` reads what the page draws: its requests carry
-  :data:`~simulator.middleware.OBSERVER_MARK`, so drawing the page neither trips a fault
+  :data:`~simulator.http.middleware.OBSERVER_MARK`, so drawing the page neither trips a fault
   rule (a rule's ``times`` would count the page's reads) nor fills the traffic log.
 
 The Genesys org is read through its public export (``services["purecloud"].export_state``),
@@ -31,8 +31,8 @@ from simulator.client import IN_PROCESS_BASE, ApiError, ProvsimClient
 
 if TYPE_CHECKING:
     from .stories import StorySession
-from simulator.middleware import OBSERVER_MARK
-from simulator.transport import InProcessTransport
+from simulator.client.transport import InProcessTransport
+from simulator.http.middleware import OBSERVER_MARK
 
 from . import model, plain
 from .wire import WireWatch, engine_exchanges
@@ -110,14 +110,14 @@ class Portal:
     def _sp(self) -> str | None:
         self.observer.forget()  # the app may have been added, or the simulator reset, since the last read
         try:
-            return self.observer.service_principal_id()
+            return self.observer.graph.service_principal_id()
         except ApiError as err:
             if err.status == 404:
                 return None
             raise
 
     def _all_logs(self, flt: str) -> list[dict]:
-        return self.observer.graph_pages("/auditLogs/provisioning", params={"$filter": flt, "$top": str(_LOG_PAGE)})
+        return self.observer.graph.pages("/auditLogs/provisioning", params={"$filter": flt, "$top": str(_LOG_PAGE)})
 
     def snapshot(self) -> dict:
         """Everything the page draws but the provisioning logs list (:meth:`logs`), at one revision."""
@@ -281,7 +281,7 @@ class Portal:
         if until == since:
             return {"state": "none", "exchanges": [], "note": "No request to Genesys: the service decided this "
                                                               "without calling Genesys."}
-        seen = self.observer.traffic(since=since, until=until)
+        seen = self.observer.control.traffic(since=since, until=until)
         exchanges = engine_exchanges(seen, agent=USER_AGENT, scim_path=SCIM_PATH)
         gone = not seen or seen[0]["seq"] > since + 1
         note = ("The traffic log has dropped some of these requests (it keeps the newest 10,000)." if gone else "")
@@ -290,7 +290,7 @@ class Portal:
         return {"state": "partial" if gone else "complete", "exchanges": exchanges, "note": note}
 
     def outbox_message(self, message_id: str) -> dict:
-        for message in self.observer.outbox(raw=True):
+        for message in self.observer.control.outbox(raw=True):
             if message.get("id") == message_id:
                 parsed = message_from_string(message.get("eml") or "", policy=default_policy)
                 body = parsed.get_body(preferencelist=("plain",))
@@ -317,7 +317,7 @@ class Portal:
     def sp_id(self) -> str:
         self.actor.forget()
         try:
-            return self.actor.service_principal_id()
+            return self.actor.graph.service_principal_id()
         except ApiError as err:
             raise ActionError(409, "noApp", f"the tenant has no {GALLERY_APP_NAME} enterprise app yet: add it from "
                                             "the gallery first (Setup)") from err

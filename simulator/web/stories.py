@@ -121,7 +121,7 @@ class StorySession:
         if portal.story is not None:
             portal.story.close()
             portal.story = None
-        portal.actor.reset()
+        portal.actor.control.reset()
         portal.observer.forget()
         portal.wire.forget()
         session = cls(portal, scenario)

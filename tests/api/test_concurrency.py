@@ -13,7 +13,7 @@ from tinydb import TinyDB
 
 from simulator import create_app
 from simulator.core import ProvsimConfig
-from simulator.serve import ServerThread
+from simulator.http.server import ServerThread
 
 THREADS = 8
 USERS_PER_THREAD = 15

@@ -1,6 +1,6 @@
 """The /_provsim control API: clock, reset, snapshot, faults, traffic."""
 
-from simulator import login
+from simulator.client import login
 
 
 def _token(http):

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from simulator.cli import cli as provsim
-from simulator.job_cli import format_status
+from simulator.cli.job import format_status
 
 
 @pytest.fixture

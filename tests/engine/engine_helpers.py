@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from simulator.client import ProvsimClient
-from simulator.login import DEMO_GENESYS
+from simulator.client.login import DEMO_GENESYS
 
 BASE = "http://provsim.local"
 TENANT_URL = f"{BASE}/api/v2/scim/v2"

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from simulator import login
 from simulator.app import create_app
+from simulator.client import login
 from simulator.core import ProvsimConfig
-from simulator.serve import ServerThread, _AccessLog
+from simulator.http.server import AccessLog, ServerThread
 
 TENANT = "contoso.onmicrosoft.com"
 
@@ -32,7 +32,7 @@ def logged_server(tmp_path):
     file) and ``.access`` (what the access log wrote), for the secret scans that grep everything provsim writes."""
     state = tmp_path / "state.json"
     app = create_app(ProvsimConfig(seed=0, state_path=state))
-    app.wsgi_app = _AccessLog(app.wsgi_app)  # serve --access-log
+    app.wsgi_app = AccessLog(app.wsgi_app)  # serve --access-log
     access = io.StringIO()
     handler = logging.StreamHandler(access)
     access_logger = logging.getLogger("provsim.access")

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from simulator import login
 from simulator.app import create_app
+from simulator.client import login
 from simulator.core import ProvsimConfig, Store, StoreError
 from simulator.core.traffic import TrafficLog
 
@@ -126,7 +126,7 @@ def test_obs3_a_dns_rebound_host_cannot_read_the_snapshot(served):
 
 
 def test_obs3_serve_warns_when_it_binds_a_non_loopback_address():
-    from simulator.serve import exposure_warning
+    from simulator.cli.serve import exposure_warning
 
     assert exposure_warning("127.0.0.1") is None and exposure_warning("::1") is None
     assert exposure_warning("localhost") is None
@@ -167,8 +167,8 @@ def test_obs4_forged_or_foreign_graph_tokens_are_refused(http, runtime):
 def test_obs4_genesys_tokens_must_be_issued_by_the_fake_and_random_keys_make_them_unpredictable():
     import httpx
 
+    from simulator.client.transport import InProcessTransport
     from simulator.core.security import random_key
-    from simulator.http import InProcessTransport
 
     def token_of(app):
         with httpx.Client(transport=InProcessTransport(app=app), base_url="http://provsim.local") as c:

@@ -10,10 +10,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
-from simulator import login
 from simulator.app import create_app
+from simulator.client import login
 from simulator.core import ProvsimConfig, Store
-from simulator.openapi import SURFACES, described_routes, openapi_path
+from simulator.http.openapi import SURFACES, described_routes, openapi_path
 
 TENANT = "contoso.onmicrosoft.com"
 
@@ -31,7 +31,7 @@ def fuzz_app(tmp_path_factory):
 def auth(fuzz_app):
     import httpx
 
-    from simulator.http import InProcessTransport
+    from simulator.client.transport import InProcessTransport
 
     with httpx.Client(transport=InProcessTransport(app=fuzz_app), base_url="http://provsim.local") as c:
         return {"genesys": login.genesys_token(c)["access_token"], "graph": login.graph_token(c, TENANT)["access_token"]}

@@ -24,10 +24,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator import login
 from simulator.app import create_app
+from simulator.client import login
+from simulator.client.transport import InProcessTransport
 from simulator.core import ProvsimConfig, Store, StoreError
-from simulator.transport import InProcessTransport
 
 TENANT = "contoso.onmicrosoft.com"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -180,7 +180,7 @@ def test_obs2_allow_remote_control_opens_it_loudly_and_the_host_check_stays_a_se
 
 
 def test_obs2_every_widening_of_the_local_only_rule_is_said_at_start():
-    from simulator.serve import exposure_warning
+    from simulator.cli.serve import exposure_warning
 
     assert exposure_warning("127.0.0.1") is None
     assert "--allow-host dev.example" in exposure_warning("127.0.0.1", allow_hosts=("dev.example",))

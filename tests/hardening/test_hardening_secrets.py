@@ -9,7 +9,7 @@ import base64
 
 import httpx
 
-from simulator import login
+from simulator.client import login
 from simulator.proxy.app import ProxyApp, ProxyConfig
 from simulator.proxy.check import check_cassette
 from simulator.proxy.modes import ProxyMode

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator import login
+from simulator.client import login
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -207,7 +207,7 @@ def test_housekeeping_survives_failing_rounds_and_reports_them_in_health(served,
 
 
 def test_housekeeping_survives_a_failing_wall_clock_tick(served, monkeypatch):
-    from simulator.serve import Housekeeping
+    from simulator.http.server import Housekeeping
 
     runtime = served.app.extensions["provsim"]
 

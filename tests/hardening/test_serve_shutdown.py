@@ -12,7 +12,7 @@ import socket
 import threading
 
 from simulator.app import create_app
-from simulator.serve import HttpServer
+from simulator.http.server import HttpServer
 
 
 def test_stopping_a_server_with_open_keep_alive_clients_logs_no_bad_descriptor(caplog):

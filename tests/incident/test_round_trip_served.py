@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from simulator import ProvsimClient, create_app
 from simulator.cli import cli as provsim
 from simulator.core import ProvsimConfig
+from simulator.http.server import ServerThread
 from simulator.scenario.model import load_scenario
-from simulator.serve import ServerThread
 
 pytestmark = pytest.mark.slow
 

@@ -209,7 +209,7 @@ def fake_proxy_server(monkeypatch: pytest.MonkeyPatch, port: int = 18090) -> dic
     """Stand in for provsim serve's ``HttpServer`` under ``provsim proxy``: the command builds its
     app and server and "serves" until an immediate stop signal. Returns what it saw (host, port,
     ssl, app, and the server it ran)."""
-    import simulator.serve
+    import simulator.http.server
 
     seen: dict = {}
 
@@ -218,11 +218,11 @@ def fake_proxy_server(monkeypatch: pytest.MonkeyPatch, port: int = 18090) -> dic
             self.port = port
             seen.update(host=host, port=port_, ssl=ssl_context, app=app)
 
-    monkeypatch.setattr(simulator.serve, "HttpServer", FakeServer)
+    monkeypatch.setattr(simulator.http.server, "HttpServer", FakeServer)
     def run_until_signal(server, ready=None) -> None:
         if ready is not None:
             ready()
         seen.update(ran=server)
 
-    monkeypatch.setattr(simulator.serve, "run_until_signal", run_until_signal)
+    monkeypatch.setattr(simulator.http.server, "run_until_signal", run_until_signal)
     return seen

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from vcr.request import Request
 
 from simulator.cli import cli as provsim
+from simulator.http.server import HttpServer
 from simulator.proxy.app import ProxyApp, ProxyConfig
 from simulator.proxy.cassette import Interaction, make_response, save_interactions
 from simulator.proxy.diff import DiffOptions, diff_interactions
 from simulator.proxy.matchers import make_body_matcher
-from simulator.serve import HttpServer
 
 from proxy_helpers import fake_proxy_server, make_upstream, serve
 

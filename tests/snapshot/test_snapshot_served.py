@@ -21,7 +21,7 @@ from simulator.cli import cli as provsim
 from simulator.core import ProvsimConfig
 from simulator.graph.cli import write_fixture
 from simulator.graph.generate import generate_tenant
-from simulator.serve import ServerThread
+from simulator.http.server import ServerThread
 from simulator.snapshot.pseudonym import STRUCTURAL_TOKENS, tokens
 
 pytestmark = pytest.mark.slow

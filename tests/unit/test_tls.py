@@ -1,4 +1,4 @@
-"""simulator.tls: the local CA of ``serve --tls`` (made once, reused), and HTTPS on the shared server
+"""simulator.http.tls: the local CA of ``serve --tls`` (made once, reused), and HTTPS on the shared server
 class with plain http answered, not dropped (issue 22). The CLI and the SDKs: tests/tls/."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import ssl
 import httpx
 import pytest
 
-from simulator.serve import ServerKind, ServerThread
-from simulator.tls import TlsError, ensure_tls
+from simulator.http.server import ServerKind, ServerThread
+from simulator.http.tls import TlsError, ensure_tls
 
 
 def test_the_ca_is_made_once_and_reused_the_server_certificate_each_time(tmp_path):

@@ -30,7 +30,7 @@ def test_tokens_are_deterministic_per_seed(app, config):
     import httpx
 
     from simulator import create_app
-    from simulator.http import InProcessTransport
+    from simulator.client.transport import InProcessTransport
 
     def first_token(a):
         with httpx.Client(transport=InProcessTransport(app=a), base_url="http://x") as c:
@@ -138,7 +138,7 @@ def test_rate_limit_switch_in_the_fixture(runtime):
     import httpx
 
     from simulator import create_app
-    from simulator.http import InProcessTransport
+    from simulator.client.transport import InProcessTransport
 
     fixture = dict(runtime.fixture)
     fixture["purecloud"] = {**fixture["purecloud"], "org": {**fixture["purecloud"]["org"], "rateLimitEnabled": False}}

@@ -161,7 +161,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 # ------------------------------------------------------------- the command-line side (serve, proxy)
 def tls_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--tls`` and ``--tls-dir DIR`` (serve and proxy): HTTPS with the local CA of :mod:`simulator.tls`."""
+    """``--tls`` and ``--tls-dir DIR`` (serve and proxy): HTTPS with the local CA of :mod:`simulator.http.tls`."""
     import click
 
     command = click.option("--tls-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -42,8 +42,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from simulator.core import DroppedConnection, Runtime
-from simulator.core.security import SERVED_KEY, host_allowed, is_ip_literal, origin_allowed, peer_is_loopback
-from simulator.transport import IN_PROCESS_MARK
+from simulator.core.security import (
+    IN_PROCESS_MARK,
+    SERVED_KEY,
+    host_allowed,
+    is_ip_literal,
+    origin_allowed,
+    peer_is_loopback,
+)
 
 __all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "is_observer", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
            "strict_json_problem", "render_error_for"]

@@ -39,10 +39,9 @@ from typing import Any
 import click
 
 from simulator import client as client_module
-from simulator import login
 from simulator.cli import CliError, Context, confirm, emit, pass_context
-from simulator.client import ApiError, ProvsimClient, Unreachable, job_secrets
-from simulator.login import DEMO_GENESYS
+from simulator.client import ApiError, ProvsimClient, Unreachable, job_secrets, login
+from simulator.client.login import DEMO_GENESYS
 
 __all__ = ["job_group", "schema_group", "outbox_command", "JobCliError", "ServerUnreachable", "Session", "format_status"]
 
@@ -304,16 +303,16 @@ def create_command(ctx: Context, session: Session, client: ProvsimClient, scope:
     """
     tenant_url = (tenant_url or f"{session.base}{client_module.SCIM_PATH}").rstrip("/")
     existing = client.jobs()
-    job_id = existing[0]["id"] if existing else client.create_job()["id"]
+    job_id = existing[0]["id"] if existing else client.jobs.create()["id"]
     token = secret_token or _genesys_token(client, tenant_url, genesys_client_id, genesys_client_secret)
-    client.put_secrets(job_secrets(tenant_url, token, scope=scope, notify=notify, delete_threshold=delete_threshold))
+    client.jobs.put_secrets(job_secrets(tenant_url, token, scope=scope, notify=notify, delete_threshold=delete_threshold))
     try:
-        client.validate_credentials(job_id)
+        client.jobs.validate_credentials(job_id)
     except ApiError as err:
         raise JobCliError(f"job {job_id} was {'saved' if existing else 'created'} but the connection test failed: {err}") from err
     if start_now:
-        client.start(job_id)
-    summary = {"jobId": job_id, "created": not existing, "servicePrincipalId": client.service_principal_id(),
+        client.jobs.start(job_id)
+    summary = {"jobId": job_id, "created": not existing, "servicePrincipalId": client.graph.service_principal_id(),
                "templateId": client_module.TEMPLATE_ID, "tenantUrl": tenant_url,
                "scope": scope, "notify": notify, "deleteThreshold": delete_threshold, "connectionTested": True,
                "started": start_now}
@@ -340,16 +339,16 @@ def secret_command(ctx: Context, session: Session, client: ProvsimClient, job: s
     """Re-enter the Secret Token (Admin Credentials), e.g. after the Genesys token was revoked or expired.
 
     The other credentials (tenant URL, scope, notifications) stay as saved."""
-    job_id = client.job_id(job)
-    saved = {s["key"]: s.get("value") for s in client.secrets()}
+    job_id = client.jobs.id_of(job)
+    saved = {s["key"]: s.get("value") for s in client.jobs.secrets()}
     tenant_url = saved.get("BaseAddress")
     if not tenant_url:
         raise JobCliError(f"job {job_id} has no tenant URL yet: set it up with `provsim job create`")
     token = secret_token or _genesys_token(client, tenant_url, genesys_client_id, genesys_client_secret)
-    client.put_secrets([{"key": "SecretToken", "value": token}])
+    client.jobs.put_secrets([{"key": "SecretToken", "value": token}])
     if test_connection:
         try:
-            client.validate_credentials(job_id)
+            client.jobs.validate_credentials(job_id)
         except ApiError as err:
             raise JobCliError(f"the secret token of job {job_id} was saved but the connection test failed: {err}") from err
     emit(ctx, {"jobId": job_id, "tenantUrl": tenant_url, "secretTokenSaved": True, "connectionTested": test_connection},
@@ -362,9 +361,9 @@ def secret_command(ctx: Context, session: Session, client: ProvsimClient, job: s
 @_connection_options
 def delete_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, yes: bool) -> None:
     """Delete the provisioning job (its schedule, watermark and escrows go with it; provisioning logs stay)."""
-    job_id = client.job_id(job)
+    job_id = client.jobs.id_of(job)
     confirm(ctx, yes, f"Delete provisioning job {job_id}?", what=f"job delete would delete provisioning job {job_id}")
-    client.delete_job(job_id)
+    client.jobs.delete(job_id)
     emit(ctx, {"jobId": job_id, "deleted": True}, f"job {job_id}: deleted")
 
 
@@ -372,7 +371,7 @@ def _genesys_token(client: ProvsimClient, tenant_url: str, client_id: str, clien
     """A Genesys token from the login of the org behind ``tenant_url`` (``{api}/oauth/token``)."""
     api = tenant_url.split("/api/v2/scim", 1)[0].rstrip("/")
     try:
-        return client.genesys_token(client_id, client_secret, base=api)
+        return client.genesys.token(client_id, client_secret, base=api)
     except Unreachable as err:
         raise ServerUnreachable(f"{err}; pass --secret-token instead") from err
     except login.LoginFailed as err:
@@ -384,8 +383,8 @@ def _genesys_token(client: ProvsimClient, tenant_url: str, client_id: str, clien
 @_connection_options
 def start_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
     """Turn provisioning on: the initial cycle runs now (at the next clock advance), then every 40 minutes."""
-    job_id = client.job_id(job)
-    client.start(job_id)
+    job_id = client.jobs.id_of(job)
+    client.jobs.start(job_id)
     emit(ctx, {"jobId": job_id, "started": True}, f"job {job_id}: started (provisioning status On)")
 
 
@@ -394,8 +393,8 @@ def start_command(ctx: Context, session: Session, client: ProvsimClient, job: st
 @_connection_options
 def pause_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
     """Turn provisioning off; the watermark and connector data are kept."""
-    job_id = client.job_id(job)
-    client.pause(job_id)
+    job_id = client.jobs.id_of(job)
+    client.jobs.pause(job_id)
     emit(ctx, {"jobId": job_id, "paused": True}, f"job {job_id}: paused (provisioning status Off)")
 
 
@@ -407,8 +406,8 @@ def pause_command(ctx: Context, session: Session, client: ProvsimClient, job: st
 @_connection_options
 def restart_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, reset_scope: str | None) -> None:
     """Restart provisioning: clear state and run an initial cycle again."""
-    job_id = client.job_id(job)
-    client.restart(job_id, reset_scope)
+    job_id = client.jobs.id_of(job)
+    client.jobs.restart(job_id, reset_scope)
     emit(ctx, {"jobId": job_id, "restarted": True, "resetScope": reset_scope},
          f"job {job_id}: restarted (resetScope {reset_scope or 'Watermark, Escrows, QuarantineState'})")
 
@@ -418,7 +417,7 @@ def restart_command(ctx: Context, session: Session, client: ProvsimClient, job: 
 @_connection_options
 def status_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
     """The job's synchronizationStatus: last cycle, counts, quarantine, steady state."""
-    data = client.job(client.job_id(job))
+    data = client.jobs.get(client.jobs.id_of(job))
     emit(ctx, data, format_status(data))
 
 
@@ -438,7 +437,7 @@ def logs_command(ctx: Context, session: Session, client: ProvsimClient, action: 
         clauses.append(f"provisioningStatusInfo/status eq '{status}'")
     if job:
         clauses.append("jobId eq '" + job.replace("'", "''") + "'")
-    entries = client.logs(filter=" and ".join(clauses) or None, top=top)
+    entries = client.jobs.logs(filter=" and ".join(clauses) or None, top=top)
     emit(ctx, entries, "\n".join(_log_line(e) for e in entries) if entries else "no provisioning log entries")
 
 
@@ -447,7 +446,7 @@ def logs_command(ctx: Context, session: Session, client: ProvsimClient, action: 
 @_connection_options
 def advance_command(ctx: Context, session: Session, client: ProvsimClient, duration: str) -> None:
     """Move virtual time by DURATION (ISO-8601: PT40M, PT2H, P1D) and run the cycles that fall due."""
-    data = client.advance(duration)
+    data = client.control.advance(duration)
     ran = data.get("ran", [])
     lines = [f"advanced {duration}: now {data.get('now')}; {len(ran)} scheduled job(s) ran"]
     lines += ["  " + _cycle_line(r) for r in ran]
@@ -459,7 +458,7 @@ def advance_command(ctx: Context, session: Session, client: ProvsimClient, durat
 @_connection_options
 def outbox_command(ctx: Context, session: Session, client: ProvsimClient, raw: bool) -> None:
     """Notification e-mails the provisioning service sent (quarantine, ...)."""
-    messages = client.outbox(raw=raw)
+    messages = client.control.outbox(raw=raw)
     if not messages:
         emit(ctx, messages, "the outbox is empty")
         return
@@ -497,8 +496,8 @@ def _schema_summary(schema: dict) -> tuple[int, int]:
 @_connection_options
 def schema_get_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None, out: Path | None) -> None:
     """Export the job's schema as JSON (to stdout, or --out FILE)."""
-    job_id = client.job_id(job)
-    schema = client.schema(job_id)
+    job_id = client.jobs.id_of(job)
+    schema = client.jobs.schema(job_id)
     if out is None:
         emit(ctx, schema)
         return
@@ -534,9 +533,9 @@ def _read_schema(path: str) -> dict:
 def schema_put_command(ctx: Context, session: Session, client: ProvsimClient, file: str, job: str | None) -> None:
     """Save FILE (JSON, `-` for stdin) as the job's schema; the job starts over with an initial cycle."""
     schema = _read_schema(file)
-    job_id = client.job_id(job)
+    job_id = client.jobs.id_of(job)
     try:
-        client.put_schema(job_id, schema)
+        client.jobs.put_schema(job_id, schema)
     except ApiError as err:
         details = (err.body or {}).get("error", {}).get("details") if isinstance(err.body, dict) else None
         problems = [d.get("message", "") for d in details or [] if isinstance(d, dict)] or [err.message]

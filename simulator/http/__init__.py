@@ -1,6 +1,13 @@
-"""Flask-side helpers shared by every surface: the runtime accessor, JSON
-responses with a fixed key order, a case-insensitive URL converter, and (re-exported from
-``simulator.transport``) the in-process httpx transport.
+"""The Flask and WSGI glue between a socket and the surfaces.
+
+This module holds the Flask-side helpers every surface shares: the runtime accessor, JSON
+responses with a fixed key order and a case-insensitive URL converter.  Beside it:
+
+* :mod:`simulator.http.middleware` - the WSGI middleware around the whole app (limits, guard,
+  fault rules, traffic log, the last-resort error answer);
+* :mod:`simulator.http.server` - the HTTP server (waitress) and its housekeeping thread;
+* :mod:`simulator.http.tls` - the local certificate authority of ``--tls``;
+* :mod:`simulator.http.openapi` - the OpenAPI documents built from the app's URL map.
 """
 
 from __future__ import annotations
@@ -13,9 +20,8 @@ from flask import Response, current_app
 from werkzeug.routing import BaseConverter
 
 from simulator.core import Runtime
-from simulator.transport import InProcessTransport  # re-exported: it used to live here
 
-__all__ = ["runtime", "json_response", "CaseInsensitive", "InProcessTransport", "dumps"]
+__all__ = ["runtime", "json_response", "CaseInsensitive", "dumps"]
 
 
 def runtime() -> Runtime:

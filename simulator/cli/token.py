@@ -18,7 +18,7 @@ from simulator.cli import Context, emit, pass_context
 
 __all__ = ["token_group", "purecloud_token", "graph_token", "emit_token"]
 
-from simulator.login import DEMO_GENESYS
+from simulator.client.login import DEMO_GENESYS
 
 _DEMO_ID, _DEMO_SECRET = DEMO_GENESYS
 
@@ -39,7 +39,7 @@ def token_group() -> None:
 @pass_context
 def purecloud_token(ctx: Context, client_id: str, client_secret: str, url: str | None, fixture: str, seed: int) -> None:
     """Client-credentials token for Genesys Cloud (HTTP Basic, grant_type=client_credentials)."""
-    from simulator.login import genesys_token
+    from simulator.client.login import genesys_token
 
     emit_token(ctx, url, fixture, seed, lambda client, base: genesys_token(client, client_id, client_secret, base=base))
 
@@ -59,7 +59,7 @@ def purecloud_token(ctx: Context, client_id: str, client_secret: str, url: str |
 def graph_token(ctx: Context, tenant: str, client_id: str, client_secret: str, scope: str, url: str | None,
                 fixture: str, seed: int) -> None:
     """Client-credentials token for Microsoft Graph from the Entra login endpoint."""
-    from simulator.login import graph_token
+    from simulator.client.login import graph_token
 
     emit_token(ctx, url, fixture, seed,
                lambda client, base: graph_token(client, tenant, client_id, client_secret, scope=scope, base=base))
@@ -69,7 +69,7 @@ def emit_token(ctx: Context, url: str | None, fixture: str, seed: int, login) ->
     """Run ``login(client, base)`` against ``url``, or a fresh in-process tenant, and print the token."""
     import httpx
 
-    from simulator.login import LoginFailed
+    from simulator.client.login import LoginFailed
 
     try:
         if url:
@@ -77,8 +77,8 @@ def emit_token(ctx: Context, url: str | None, fixture: str, seed: int, login) ->
                 body = login(client, url)
         else:
             from simulator.app import create_app
+            from simulator.client.transport import InProcessTransport
             from simulator.core import ProvsimConfig
-            from simulator.http import InProcessTransport
 
             app = create_app(ProvsimConfig(seed=seed, fixture=fixture))
             with httpx.Client(transport=InProcessTransport(app=app), base_url="http://provsim.local") as client:

@@ -1,8 +1,9 @@
 """``provsim``: the command line.
 
-Nouns are groups, verbs are commands (``provsim cassette diff``).  Commands
-live beside what they drive (``simulator/graph/cli.py``, ``simulator/proxy/cli.py``, ...) and are
-loaded only when used, so ``provsim --help`` stays fast and one surface's
+Nouns are groups, verbs are commands (``provsim cassette diff``).  This package holds the
+commands of the simulator as a whole (``serve``, ``job``/``outbox``, ``token``, ``tour``); a
+command about one part lives beside what it drives (``simulator/graph/cli.py``,
+``simulator/proxy/cli.py``, ...).  Every command is loaded only when used, so ``provsim --help`` stays fast and one surface's
 missing extra never breaks another's command.  Every command that prints
 results takes ``--json``; failures exit non-zero with a readable message.
 
@@ -40,16 +41,16 @@ EXIT_INTERRUPTED = 130
 
 #: command name -> "module:attribute" (loaded lazily)
 _COMMANDS = {
-    "serve": "simulator.serve:serve_command",
+    "serve": "simulator.cli.serve:serve_command",
     "demo": "simulator.scenario.cli:demo_command",
-    "tour": "simulator.tour:tour_command",
-    "token": "simulator.tokens:token_group",
+    "tour": "simulator.cli.tour:tour_command",
+    "token": "simulator.cli.token:token_group",
     "fixtures": "simulator.graph.cli:fixtures_group",
     "proxy": "simulator.proxy.cli:proxy",
     "cassette": "simulator.proxy.cli:cassette",
     "scenario": "simulator.scenario.cli:scenario_group",
-    "job": "simulator.job_cli:job_group",
-    "outbox": "simulator.job_cli:outbox_command",
+    "job": "simulator.cli.job:job_group",
+    "outbox": "simulator.cli.job:outbox_command",
     "snapshot": "simulator.snapshot.cli:snapshot_command",
     "incident": "simulator.incident.cli:incident_group",
 }
@@ -303,7 +304,3 @@ def cli(ctx: click.Context, as_json: bool, verbose: int) -> None:
 
 def main() -> None:  # console script entry point
     cli(prog_name="provsim")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

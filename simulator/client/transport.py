@@ -12,12 +12,10 @@ from typing import Any
 import httpx
 
 from simulator.core import DroppedConnection
+from simulator.core.security import IN_PROCESS_MARK  # re-exported: where the mark is set
 
 __all__ = ["InProcessTransport", "IN_PROCESS_MARK"]
 
-#: WSGI environ key set on every request that came through :class:`InProcessTransport`: the app
-#: then knows the host it was called at needs no socket (a tenant URL on it works in-process).
-IN_PROCESS_MARK = "provsim.in_process"
 
 
 class InProcessTransport(httpx.WSGITransport):

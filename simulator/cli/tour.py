@@ -73,8 +73,8 @@ def run_tour(*, seed: int = 0, fixture: str = "contoso") -> list[Step]:
     import httpx
 
     from simulator.app import create_app
+    from simulator.client.transport import InProcessTransport
     from simulator.core import ProvsimConfig
-    from simulator.http import InProcessTransport
 
     app = create_app(ProvsimConfig(seed=seed, fixture=fixture))
     with httpx.Client(transport=InProcessTransport(app=app), base_url="http://provsim.local") as http:
