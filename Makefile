@@ -31,9 +31,10 @@ $(LINTERS): $(RUNTIME)
 run: $(RUNTIME)
 	$(VENV)/bin/provsim demo
 
-## The whole test suite (what CI runs).
+## The whole test suite (what CI runs), spread over the cores: each test file stays in one worker
+## (--dist loadfile), so a file's module fixtures (a served tenant, an npm install) are built once.
 test: $(TESTS)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --dist loadfile
 
 ## The inner loop: everything but the slow (wheel, 10,000-user tenant, served fuzzing) and browser tests,
 ## spread over the cores.
