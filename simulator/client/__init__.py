@@ -70,9 +70,10 @@ from simulator.client.genesys import GenesysApi
 from simulator.client.graph import GraphApi
 from simulator.client.jobs import JobsApi
 from simulator.client.login import DEMO_GENESYS, DEMO_GRAPH
+from simulator.core import ProvsimError  # the base of every client error, importable from here as before the split
 
 __all__ = [
-    "ProvsimClient", "ApiError", "Unreachable", "job_secrets", "GraphApi", "GenesysApi", "JobsApi", "ControlApi",
+    "ProvsimClient", "ProvsimError", "ApiError", "Unreachable", "job_secrets", "GraphApi", "GenesysApi", "JobsApi", "ControlApi",
     "DEPRECATED_NAMES", "IN_PROCESS_BASE", "DEFAULT_URL", "DEFAULT_TENANT", "TEMPLATE_ID", "RESET_SCOPES", "SCIM_PATH",
     "PLATFORM_PATH", "ODATA_OBJECT", "GALLERY_TEMPLATE_IDS", "DEFAULT_ACCESS_ROLE", "login",
 ]

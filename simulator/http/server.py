@@ -142,6 +142,14 @@ class HttpServer:
         else:
             self._server.serve_forever()
 
+    def _hand_to_loop(self, thunk: Callable[[], None]) -> bool:
+        """Run ``thunk`` in waitress' loop thread; False when its trigger is already closed."""
+        try:
+            self._server.trigger.pull_trigger(thunk)
+        except OSError:
+            return False
+        return True
+
     def shutdown(self) -> None:
         """Stop accepting; requests in flight finish first."""
         if self.kind is ServerKind.CHEROOT:
@@ -157,10 +165,10 @@ class HttpServer:
                 return
             from waitress import wasyncore
 
-            # stop accepting (the listening socket only: the server's own close() shuts the trigger too)
-            server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))
-            server.task_dispatcher.shutdown(timeout=10)  # requests in flight finish
             closed = threading.Event()
+
+            def stop_accepting() -> None:  # the listening socket only: the server's close() shuts the trigger too
+                wasyncore.dispatcher.close(server)
 
             def close_channels() -> None:  # then the loop has nothing left and returns
                 try:
@@ -169,8 +177,15 @@ class HttpServer:
                 finally:
                     closed.set()
 
-            server.trigger.pull_trigger(close_channels)
-            closed.wait(timeout=10)
+            if self._hand_to_loop(stop_accepting):
+                server.task_dispatcher.shutdown(timeout=10)  # requests in flight finish
+                if self._hand_to_loop(close_channels):
+                    closed.wait(timeout=10)
+                    return
+            # The trigger is gone (the loop closed it while ending): close what is left from here.
+            server.task_dispatcher.shutdown(timeout=10)
+            for channel in list(server._map.values()):
+                channel.handle_close()
         else:
             self._server.shutdown()
             self._server.server_close()
