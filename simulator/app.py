@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 
 from simulator.core import ProvsimConfig, Runtime, StorageUnavailable
+from simulator.core.services import DIRECTORY, PROVISIONING
 from simulator.http import CaseInsensitive
 from simulator.http.middleware import ProvsimMiddleware
 
@@ -174,7 +175,7 @@ class OutboundPolicy:
 
 def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     """The Entra provisioning service, reading this app's directory and writing over httpx."""
-    if "provisioning" in runtime.services:
+    if runtime.find(PROVISIONING) is not None:
         return
     import httpx
 
@@ -183,14 +184,14 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     from simulator.engine.service import ProvisioningService, TargetFactory
     from simulator.graph import reader_for
 
-    directory = runtime.services["directory"]
+    directory = runtime.service(DIRECTORY)
     served = httpx.URL(runtime.config.base_url)
     hosts = InProcessHosts(IN_PROCESS_HOSTS + (f"{served.host}:{served.port}",))
     _remember_in_process_hosts(app, hosts)
-    extra = runtime.config.extra
-    wrapper = extra.get("target_transport_wrapper")
-    if extra.get("outbound_restricted"):
-        policy = OutboundPolicy(hosts, tuple(extra.get("allowed_targets") or ()))
+    config = runtime.config
+    wrapper = config.target_transport_wrapper
+    if config.outbound_restricted:
+        policy = OutboundPolicy(hosts, config.allowed_targets)
         inner = wrapper
 
         def wrapper(transport: Any) -> Any:  # the guard outermost: nothing it refuses is sent or recorded
@@ -199,12 +200,12 @@ def _start_provisioning_service(app: Flask, runtime: Runtime) -> None:
     service = ProvisioningService(
         runtime, GraphDirectorySource(reader_for(runtime)),
         TargetFactory(in_process_hosts=hosts, wsgi_app=app, transport_wrapper=wrapper,
-                      routes=dict(extra.get("target_routes") or {})),
+                      routes=dict(config.target_routes)),
         service_principal=directory.get_service_principal, tenant_id=directory.tenant_id,
-        outbox=Outbox(runtime.store, runtime.ids.stream("outbox"), folder=extra.get("outbox_dir"),
-                      smtp=SmtpTarget.parse(extra["smtp"]) if extra.get("smtp") else None),
+        outbox=Outbox(runtime.store, runtime.ids.stream("outbox"), folder=config.outbox_dir,
+                      smtp=SmtpTarget.parse(config.smtp) if config.smtp else None),
     )
-    runtime.services["provisioning"] = service
+    runtime.register(PROVISIONING, service)
     service.rehydrate()
 
     from simulator.engine.fixture_jobs import seed_jobs

@@ -316,14 +316,14 @@ if pytest is not None:
 
     @pytest.fixture
     def _provsim_tap(provsim_config) -> TargetTap:
-        return TargetTap(provsim_config.extra.get("target_transport_wrapper"))
+        return TargetTap(provsim_config.target_transport_wrapper)
 
     @pytest.fixture
     def provsim_app(provsim_config, _provsim_tap):
         """The simulator as a WSGI app (every surface; its own runtime)."""
         from simulator.app import create_app
 
-        return create_app(provsim_config.with_(extra={**provsim_config.extra, "target_transport_wrapper": _provsim_tap}))
+        return create_app(provsim_config.with_(target_transport_wrapper=_provsim_tap))
 
     @pytest.fixture
     def provsim_runtime(provsim_app):

@@ -72,7 +72,7 @@ def edge_options(command: Callable) -> Callable:
 
 def edge_config(host: str, *, allow_hosts: tuple[str, ...] = (), allow_remote_control: bool = False,
                 allow_targets: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``ProvsimConfig.extra`` entries for the network edge of a server bound to ``host``."""
+    """:class:`ProvsimConfig` fields for the network edge of a server bound to ``host``."""
     return {"allowed_hosts": tuple(allow_hosts) + (() if _wildcard(host) else (host,)),
             "allow_remote_control": allow_remote_control,
             "outbound_restricted": not is_loopback(host), "allowed_targets": tuple(allow_targets)}
@@ -115,15 +115,15 @@ def serve_command(ctx: Context, host: str, port: int, state: Path | None, seed: 
                 SmtpTarget.parse(smtp)
             except ValueError as err:
                 raise click.BadParameter(str(err), param_hint="--smtp") from err
-        extra: dict[str, Any] = {"smtp": smtp, "outbox_dir": outbox_dir, "fsync": fsync,
-                                 **edge_config(host, allow_hosts=allow_hosts, allow_remote_control=allow_remote_control,
-                                               allow_targets=allow_targets)}
+        edge: dict[str, Any] = {"smtp": smtp, "outbox_dir": outbox_dir, "fsync": fsync,
+                                **edge_config(host, allow_hosts=allow_hosts, allow_remote_control=allow_remote_control,
+                                              allow_targets=allow_targets)}
         if random_keys:
             from simulator.core.security import random_key
 
-            extra["signing_key"] = random_key()
+            edge["signing_key"] = random_key()
         config = ProvsimConfig(seed=seed, fixture=fixture, state_path=state, wall_clock=wall_clock, clock_scale=scale,
-                               base_url=f"{'https' if tls_material else 'http'}://{host}:{port}", rate_limits=not no_rate_limit, extra=extra)
+                               base_url=f"{'https' if tls_material else 'http'}://{host}:{port}", rate_limits=not no_rate_limit, **edge)
         app = create_app(config)
         if access_log:
             app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented middleware hook

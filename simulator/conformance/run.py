@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from simulator.core import ProvsimError
+from simulator.core.services import PROVISIONING
 from simulator.engine.target_profile import TargetProfile, rules_for
 
 from .capture import Recorder
@@ -101,7 +102,7 @@ def _story_requests(runner: Any, target: Target, recorder: Recorder,
     user's server (path relative to the tenant URL, with its token), recorded as the story's."""
 
     def send(method: str, path: str, body: Any) -> httpx.Response | None:
-        service = runner.runtime.services["provisioning"]
+        service = runner.runtime.service(PROVISIONING)
         url = httpx.URL(target.base + "/" + path.lstrip("/"))
         url = url.copy_merge_params(httpx.URL(target.tenant_url).params)
         recorder.source = "story"
@@ -147,7 +148,7 @@ def _probe(runner: Any, target: Target, recorder: Recorder, headers: dict[str, s
            seed: int) -> None:
     """After a pass: read back users the engine deleted, page through users and groups, then the
     validator's probes (validator.py)."""
-    service = runner.runtime.services["provisioning"]
+    service = runner.runtime.service(PROVISIONING)
     deleted = [ex.path for ex in recorder.exchanges
                if ex.phase == recorder.phase and ex.source == "engine" and ex.method == "DELETE"
                and ex.path.lower().startswith("/users/") and ex.status in (200, 204)]

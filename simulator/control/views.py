@@ -21,6 +21,7 @@ from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException
 
 from simulator.core import ConfigError, FaultRule, ProvsimError, isoformat, parse_datetime, parse_duration
+from simulator.core.services import HOUSEKEEPING, PROVISIONING, PURECLOUD
 from simulator.http import json_response, runtime
 
 __all__ = ["bp", "init_app", "clock_delta", "ControlError"]
@@ -63,12 +64,12 @@ def health():
     """``status`` is ``ok``, or ``degraded`` while background work fails (its last error is shown)."""
     rt = runtime()
     store = rt.store.status()
-    services = rt.health()  # scheduledJobFailures, and each service's own report (housekeeping, provisioning)
-    house = services.get("housekeeping")
+    reports = rt.health()  # scheduledJobFailures, and each service's own report (housekeeping, provisioning)
+    house = reports.get(HOUSEKEEPING.name)
     failing = bool(store.get("lastError")) or bool(house and house["state"] == "failing")
     return json_response({"status": "degraded" if failing else "ok", "now": rt.now_iso(), "seed": rt.config.seed,
                           "fixture": rt.fixture.get("_path"), "surfaces": [s.name for s in rt.surfaces], "store": store,
-                          **services})
+                          **reports})
 
 
 @bp.get("/openapi/<surface>.json")
@@ -254,7 +255,7 @@ def faults_delete(rule_id: str):
 @bp.post("/purecloud/tokens/revoke")
 def purecloud_revoke():
     """Revoke one Genesys token (``{"token": ...}``) or every token of a client (``{"client_id": ...}``)."""
-    org = runtime().services.get("purecloud")
+    org = runtime().find(PURECLOUD)
     body = _json_body()
     if org is None:
         raise ControlError(404, "notFound", "this simulator has no Genesys org")
@@ -270,7 +271,7 @@ def purecloud_revoke():
 @bp.post("/purecloud/tokens/expire")
 def purecloud_expire():
     """Every Genesys token expires now."""
-    org = runtime().services.get("purecloud")
+    org = runtime().find(PURECLOUD)
     if org is None:
         raise ControlError(404, "notFound", "this simulator has no Genesys org")
     return json_response({"expired": org.expire_all_tokens()})
@@ -281,7 +282,7 @@ def provisioning_quarantine(job_id: str):
     """Quarantine a job as Microsoft does by hand (reason QuarantinedOnDemand)."""
     from simulator.engine.service import SyncApiError
 
-    service = runtime().services.get("provisioning")
+    service = runtime().find(PROVISIONING)
     if service is None:
         raise ControlError(404, "notFound", "this simulator has no provisioning service")
     try:
@@ -307,7 +308,7 @@ def traffic():
 @bp.get("/outbox")
 def outbox():
     """The provisioning service's notification e-mails, oldest first; ``?raw=1`` adds each ``eml``."""
-    service = runtime().services.get("provisioning")
+    service = runtime().find(PROVISIONING)
     box = getattr(service, "outbox", None)
     messages = box.messages() if box is not None else []
     raw = request.args.get("raw", "").lower() in ("1", "true", "yes")

@@ -5,7 +5,8 @@ Only the CLI reads the environment; everything else gets a :class:`ProvsimConfig
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,20 @@ class ProvsimConfig:
     wall_clock / clock_scale: let time pass by itself (``serve`` for demos).
     base_url: the public base URL used for absolute links when no request is at hand.
     rate_limits: enforce Genesys' 300 requests/minute per token (and other limits).
+
+    The rest are ``serve``'s options and the wiring tests and the pytest plugin use:
+
+    fsync: fsync the journal on every write (survives power loss, not only a killed process).
+    signing_key: sign Graph tokens and derive Genesys tokens from this key (``serve --random-keys``).
+    smtp / outbox_dir: where notification e-mails go besides the outbox (``HOST:PORT``; a folder of .eml files).
+    allowed_hosts / allow_remote_control: the Host names and peers the control API and dashboard answer.
+    outbound_restricted / allowed_targets: a server bound beyond loopback reaches only these targets.
+    target_routes / target_transport_wrapper: where the provisioning service's requests go, and a wrapper
+        around its transport (scenario tapes, the pytest plugin's recorder).
+    graph_remove_non_member_status: 404 (the documented answer) or 400 for removing a group member that
+        is not one (docs/fidelity.md).
+    extra: the same settings by name, as provsim took them before these fields (``"graph.remove_non_member_status"``
+        for the last); an entry fills a field left at its default.  Kept for one release.
     """
 
     seed: int = 0
@@ -61,8 +76,26 @@ class ProvsimConfig:
     base_url: str = "http://127.0.0.1:8080"
     rate_limits: bool = True
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Like ``extra`` before them, these do not take part in equality: two configs that build the same
+    # tenant from the same seed compare equal.
+    fsync: bool = field(default=False, compare=False)
+    signing_key: bytes | None = field(default=None, compare=False)
+    smtp: str | None = field(default=None, compare=False)
+    outbox_dir: Path | None = field(default=None, compare=False)
+    allowed_hosts: tuple[str, ...] = field(default=(), compare=False)
+    allow_remote_control: bool = field(default=False, compare=False)
+    outbound_restricted: bool = field(default=False, compare=False)
+    allowed_targets: tuple[str, ...] = field(default=(), compare=False)
+    target_routes: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    target_transport_wrapper: Callable[[Any], Any] | None = field(default=None, compare=False)
+    graph_remove_non_member_status: int = field(default=404, compare=False)
 
     def __post_init__(self) -> None:
+        defaults = {f.name: f.default for f in fields(self)}
+        for key, value in self.extra.items():
+            name = _EXTRA_NAMES.get(key, key)
+            if name in _TYPED_EXTRA and value is not None and getattr(self, name) in (defaults[name], {}):
+                object.__setattr__(self, name, _EXTRA_TYPES.get(name, _same)(value))
         if not isinstance(self.seed, int):
             raise ConfigError(f"seed must be an integer, got {self.seed!r}")
         if self.clock_scale <= 0:
@@ -70,3 +103,17 @@ class ProvsimConfig:
 
     def with_(self, **changes: Any) -> ProvsimConfig:
         return replace(self, **changes)
+
+
+#: ``extra`` names that differ from their field's.
+_EXTRA_NAMES = {"graph.remove_non_member_status": "graph_remove_non_member_status"}
+#: The fields an ``extra`` entry may fill.
+_TYPED_EXTRA = frozenset({"fsync", "signing_key", "smtp", "outbox_dir", "allowed_hosts", "allow_remote_control",
+                          "outbound_restricted", "allowed_targets", "target_routes", "target_transport_wrapper",
+                          "graph_remove_non_member_status"})
+#: How an ``extra`` value becomes its field's type.
+_EXTRA_TYPES: dict[str, Callable[[Any], Any]] = {"allowed_hosts": tuple, "allowed_targets": tuple, "outbox_dir": Path}
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -16,11 +16,12 @@ import base64
 import json
 import logging
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import yaml
 
@@ -29,6 +30,7 @@ from .config import ProvsimConfig, resolve_fixture
 from .errors import FixtureError, StoreError
 from .faults import FaultInjector
 from .ids import IdFactory, export_state, import_state
+from .services import ServiceKey
 from .store import Store
 from .traffic import TrafficLog
 from .yamlsafe import safe_load
@@ -38,6 +40,7 @@ __all__ = ["Runtime", "Surface", "load_fixture"]
 log = logging.getLogger(__name__)
 
 ErrorRenderer = Callable[[int, str], tuple[bytes, str]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,7 +50,7 @@ class Surface:
     name: str
     prefixes: tuple[str, ...]
     render_error: ErrorRenderer
-    seed: Callable[[Runtime, dict[str, Any]], None] | None = None
+    seed: Callable[[Runtime, dict[str, Any]], object] | None = None  # what it returns is ignored
     case_insensitive: bool = False
 
 
@@ -84,7 +87,7 @@ class Runtime:
         self.config = config or ProvsimConfig()
         self.fixture = fixture if fixture is not None else load_fixture(self.config.fixture)
         self.ids = IdFactory(self.config.seed)
-        self.store = Store(self.config.state_path, fsync=bool(self.config.extra.get("fsync")))
+        self.store = Store(self.config.state_path, fsync=self.config.fsync)
         start = self._start_time()
         self.clock: WallClock | VirtualClock
         if self.config.wall_clock:
@@ -95,7 +98,7 @@ class Runtime:
         self.traffic = TrafficLog()
         self.surfaces: list[Surface] = []
         self.seeders: list[tuple[str, Callable[[Runtime, dict[str, Any]], None]]] = []
-        self.services: dict[str, Any] = {}
+        self._services: dict[str, Any] = {}
         self._resumed = False
         self._journaled: dict[tuple[Any, ...], Any] = {}
         self.store.commit_meta = self._commit_meta
@@ -138,7 +141,7 @@ class Runtime:
         self.seeders = [s for s in self.seeders if s[0] != name] + [(name, seed)]
         self._seed(name, seed)
 
-    def _seed(self, name: str, seed: Callable[[Runtime, dict[str, Any]], None]) -> None:
+    def _seed(self, name: str, seed: Callable[[Runtime, dict[str, Any]], object]) -> None:
         if not self._resumed and not self.store.meta().get(f"seeded:{name}"):
             with self.store.transaction():
                 seed(self, self.fixture)
@@ -153,6 +156,37 @@ class Runtime:
                 if lowered.startswith(prefix.lower()) and len(prefix) > best_len:
                     best, best_len = surface, len(prefix)
         return best
+
+    # ---- services ---------------------------------------------------------
+    def register(self, key: ServiceKey[T], service: T, *, replace: bool = False) -> T:
+        """Hold ``service`` under ``key`` and return it.  Registering the same object again is a no-op;
+        another object under a taken key is refused (two directories in one simulator would each see
+        half the writes) unless ``replace`` says the new one takes over (a restarted server's housekeeping)."""
+        held = self._services.get(key.name)
+        if held is not None and held is not service and not replace:
+            raise ValueError(f"runtime already holds a {key.name!r} service ({type(held).__name__}); "
+                             "pass replace=True to swap it")
+        self._services[key.name] = service
+        return service
+
+    def service(self, key: ServiceKey[T]) -> T:
+        """The service registered under ``key``; :class:`LookupError` naming it when there is none."""
+        try:
+            found: T = self._services[key.name]
+        except KeyError:
+            raise LookupError(f"no {key.name!r} service in this runtime (its surface was not set up)") from None
+        return found
+
+    def find(self, key: ServiceKey[T]) -> T | None:
+        """The service registered under ``key``, or None (an app built without that surface)."""
+        found: T | None = self._services.get(key.name)
+        return found
+
+    @property
+    def services(self) -> Mapping[str, Any]:
+        """Every service by name, read-only.  Kept for code written before :meth:`service` (tests, pytest
+        plugin users); deprecated: look a service up with its typed key, ``runtime.service(DIRECTORY)``."""
+        return MappingProxyType(self._services)
 
     # ---- lifecycle ------------------------------------------------------
     def now_iso(self) -> str:
@@ -206,7 +240,7 @@ class Runtime:
         """What ``/_provsim/health`` shows beside its own fields: scheduled jobs that failed on the
         clock, and each service's own ``health()`` (the provisioning service's job runner)."""
         out: dict[str, Any] = {"scheduledJobFailures": list(getattr(self.clock, "failures", ()))}
-        for name, service in sorted(self.services.items()):
+        for name, service in sorted(self._services.items()):
             report = getattr(service, "health", None)
             if callable(report):
                 out[name] = report()
@@ -221,7 +255,7 @@ class Runtime:
             self.faults = FaultInjector(self.ids.stream("faults"))
             self.traffic.clear()
             self.clock.reset(self._start_time())
-            for service in list(self.services.values()):
+            for service in list(self._services.values()):
                 if hasattr(service, "on_reset"):
                     service.on_reset()
             self._resumed = False

@@ -1,7 +1,7 @@
 """The Microsoft Graph v1.0 and Entra login fake.
 
     init_app(app)         registers /v1.0 (Graph) and /{tenant}/... (Entra login) on a provsim app
-    Directory             the directory as a service (runtime.services["directory"])
+    Directory             the directory as a service (runtime.service(DIRECTORY))
     DirectoryReader       the engine's narrow view of it (StoreDirectoryReader implements it)
     graph_blueprint       build a blueprint wired like Graph (extensions: the synchronization API)
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Flask
 
 from simulator.core import Surface
+from simulator.core.services import DIRECTORY, GRAPH
 from simulator.http import dumps
 
 from .auth import GraphClient, TokenIssuer
@@ -65,7 +66,7 @@ def render_graph_error(runtime):
 
 def reader_for(runtime) -> StoreDirectoryReader:
     """The :class:`DirectoryReader` over a runtime's directory (what the engine is given)."""
-    return StoreDirectoryReader(runtime.services["directory"])
+    return StoreDirectoryReader(runtime.service(DIRECTORY))
 
 
 def init_app(app: Flask) -> None:
@@ -74,19 +75,19 @@ def init_app(app: Flask) -> None:
     from .views import build_blueprint, graph_blueprint  # noqa: F401  (re-exported below)
 
     runtime = app.extensions["provsim"]
-    directory = runtime.services.get("directory")
+    directory = runtime.find(DIRECTORY)
     if directory is None:
         directory = Directory(runtime)
-        runtime.services["directory"] = directory
-    service = runtime.services.get("graph")
+        runtime.register(DIRECTORY, directory)
+    service = runtime.find(GRAPH)
     if service is None:
         service = GraphService.build(runtime, directory)
-        runtime.services["graph"] = service
+        runtime.register(GRAPH, service)
 
     app.register_blueprint(build_blueprint())
     app.register_blueprint(login.bp)
     runtime.add_surface(Surface(name="graph", prefixes=("/v1.0",), render_error=render_graph_error(runtime),
-                                seed=lambda rt, fixture: rt.services["directory"].seed(fixture)))
+                                seed=lambda rt, fixture: rt.service(DIRECTORY).seed(fixture)))
     runtime.add_surface(Surface(name="entra-login", prefixes=service.login_prefixes + ("/common/", "/organizations/"),
                                 render_error=login.render_login_error(runtime)))
 

@@ -20,6 +20,7 @@ import binascii
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
+from simulator.core.services import GRAPH
 from simulator.http import dumps, runtime
 
 from .errors import LoginError
@@ -33,7 +34,7 @@ _JSON = "application/json; charset=utf-8"
 
 
 def _service():
-    return runtime().services["graph"]
+    return runtime().service(GRAPH)
 
 
 def login_error_body(status: int, error: str, aadsts: int, description: str, *, correlation_id: str | None = None,

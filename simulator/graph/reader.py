@@ -6,7 +6,7 @@ the same change feed that Graph delta exposes, so an engine cycle costs what
 changed since its watermark, exactly like the real provisioning service's
 incremental cycles.
 
-    reader = StoreDirectoryReader(runtime.services["directory"])
+    reader = StoreDirectoryReader(runtime.service(DIRECTORY))
     snapshot = reader.full_sync()                     # initial cycle
     ...
     changes = reader.changes_since(snapshot.watermark)  # incremental cycle

@@ -1,7 +1,7 @@
 """The Graph surface's per-runtime state: tenant identity, app clients, token issuer.
 
-Lives in ``runtime.services["graph"]`` beside the :class:`Directory`
-(``runtime.services["directory"]``); built by :func:`simulator.graph.init_app`.
+Lives in ``runtime.service(GRAPH)`` beside the :class:`Directory`
+(``runtime.service(DIRECTORY)``); built by :func:`simulator.graph.init_app`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class GraphService:
         except KeyError as err:
             raise ConfigError(f"tenant.clients[]: every client needs {err.args[0]!r}") from err
         issuer = TokenIssuer(seed=runtime.config.seed, tenant_id=directory.tenant_id, clock=runtime.clock,
-                             ids=runtime.ids.stream("entra-login"), signing_key=runtime.config.extra.get("signing_key"))
+                             ids=runtime.ids.stream("entra-login"), signing_key=runtime.config.signing_key)
         service = cls(tenant_id=directory.tenant_id, domain=directory.domains[0], domains=directory.domains,
                       display_name=str(tenant.get("displayName") or directory.domains[0]), clients=clients,
                       issuer=issuer, directory=directory)

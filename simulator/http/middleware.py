@@ -50,6 +50,7 @@ from simulator.core.security import (
     origin_allowed,
     peer_is_loopback,
 )
+from simulator.core.services import PURECLOUD
 
 __all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "is_observer", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
            "strict_json_problem", "render_error_for"]
@@ -235,7 +236,7 @@ class ProvsimMiddleware:
             limit = BODY_LIMITS["control-restore"] if path.rstrip("/").endswith("/snapshot/restore") else BODY_LIMITS["control"]
             return limit, limit
         if surface_name and surface_name.startswith("purecloud"):
-            org = self.runtime.services.get("purecloud")
+            org = self.runtime.find(PURECLOUD)
             if org is None:
                 return BODY_LIMITS[None], BODY_LIMITS[None]
             # The SCIM views answer 413 themselves (same shape); keep a margin so they still see the body,
@@ -357,8 +358,8 @@ class ProvsimMiddleware:
         if not guarded:
             return
         served = bool(environ.get(SERVED_KEY))
-        extra = self.runtime.config.extra
-        if served and not extra.get("allow_remote_control") and not peer_is_loopback(environ.get("REMOTE_ADDR")):
+        config = self.runtime.config
+        if served and not config.allow_remote_control and not peer_is_loopback(environ.get("REMOTE_ADDR")):
             raise _Refusal(403, "The simulator's control API and dashboard answer only loopback peers; "
                                 f"{environ.get('REMOTE_ADDR') or 'an unknown peer'} is not one "
                                 "(serve --allow-remote-control opens them to the network).")
@@ -366,9 +367,9 @@ class ProvsimMiddleware:
         # base URL it uses is this app's, so only the Origin check applies to it.
         in_process = bool(environ.get(IN_PROCESS_MARK)) and not served
         host = environ.get("HTTP_HOST") or ""
-        allowed = tuple(extra.get("allowed_hosts") or ())
+        allowed = config.allowed_hosts
         # Opened to the network, the server is reached by its addresses; an IP literal cannot be DNS-rebound.
-        literal_ok = bool(extra.get("allow_remote_control")) and is_ip_literal(host)
+        literal_ok = config.allow_remote_control and is_ip_literal(host)
         if not in_process and not literal_ok and not host_allowed(host, allowed=allowed, served=served):
             raise _Refusal(403, f"The simulator's control API and dashboard answer only loopback host names; "
                                 f"{host or 'no Host'!r} is not one (serve --allow-host NAME adds one).")

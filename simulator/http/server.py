@@ -31,6 +31,7 @@ from enum import Enum
 from typing import Any
 
 from simulator.core.security import SERVED_KEY
+from simulator.core.services import HOUSEKEEPING
 
 __all__ = ["ServerThread", "HttpServer", "ServerKind", "Housekeeping", "run_until_signal", "AccessLog", "access_logger"]
 
@@ -216,7 +217,7 @@ class Housekeeping:
 
     def start(self) -> None:
         self.runtime.store.auto_compact = False  # compaction happens here, not in request threads
-        self.runtime.services["housekeeping"] = self
+        self.runtime.register(HOUSEKEEPING, self, replace=True)  # the newest server's housekeeping reports
         self.state = "running"
         self._thread.start()
 

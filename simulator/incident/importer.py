@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from simulator.core.services import DIRECTORY
+
 from .admin import AdminActions
 from .attributes import AttributeMap, user_mappings
 from .changes import SourceChanges
@@ -164,7 +166,7 @@ class _Importer(TenantBuilder, AdminActions, SourceChanges, FaultPlanner):
                             steps=[], path=self.out, tenant_path=fixture_path)
         self.runner = ScenarioRunner(scenario)
         self.runtime = self.runner.runtime
-        self.directory = self.runtime.services["directory"]
+        self.directory = self.runtime.service(DIRECTORY)
         self.plan_actions(runs)
         self.configure(runs)
         started = False

@@ -1,8 +1,8 @@
 """The Genesys Cloud (PureCloud) fake: SCIM 2.0 at ``/api/v2/scim/v2`` and
 ``/api/v2/scim``, client-credentials login at ``/oauth/token``.
 
-    from simulator.purecloud import PureCloudOrg, ScimError
-    org = app.extensions["provsim"].services["purecloud"]
+    from simulator.core.services import PURECLOUD
+    org = app.extensions["provsim"].service(PURECLOUD)
     token = org.issue_token("provsim-purecloud-client")["access_token"]
 
 Parts, one reason to change each: :mod:`.org` (the org's state and rules),
@@ -18,6 +18,7 @@ from __future__ import annotations
 from flask import Flask
 
 from simulator.core import Runtime, Surface
+from simulator.core.services import PURECLOUD
 
 from .errors import GenesysApiError, OAuthError, PureCloudError, ScimError, error_body, scim_error_body
 from .org import OrgSettings, PureCloudOrg, TokenInfo, seed_org
@@ -57,8 +58,8 @@ def init_app(app: Flask) -> None:
     from .views import V1_NAME, V2_NAME, scim_bp
 
     runtime: Runtime = app.extensions["provsim"]
-    if "purecloud" not in runtime.services:
-        runtime.services["purecloud"] = PureCloudOrg(runtime)
+    if runtime.find(PURECLOUD) is None:
+        runtime.register(PURECLOUD, PureCloudOrg(runtime))
     app.register_blueprint(scim_bp, url_prefix=SCIM_V2_PREFIX, name=V2_NAME)
     app.register_blueprint(scim_bp, url_prefix=SCIM_V1_PREFIX, name=V1_NAME)
     app.register_blueprint(oauth_bp)

@@ -17,6 +17,7 @@ from urllib.parse import unquote_plus
 from flask import Blueprint, request
 from werkzeug.exceptions import HTTPException
 
+from simulator.core.services import PURECLOUD
 from simulator.http import json_response, runtime
 
 from .errors import OAuthError
@@ -89,7 +90,7 @@ def token():
         client_id, secret = form.get("client_id"), form.get("client_secret")
     if not client_id:
         raise OAuthError(401, "invalid_client", "client authentication failed: no client credentials")
-    org = runtime().services["purecloud"]
+    org = runtime().service(PURECLOUD)
     client = org.authenticate_client(client_id, secret)
     resp = json_response(org.issue_token(client["clientId"]))
     resp.headers["Cache-Control"] = "no-store"

@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from simulator.core import Index, Runtime, SlidingWindowLimiter, isoformat
+from simulator.core.services import PURECLOUD
 
 from .errors import GenesysApiError, OAuthError, ScimError
 from .filter import Term
@@ -203,7 +204,7 @@ class PureCloudOrg:
 
     def _new_token(self) -> str:
         token = self.runtime.ids.stream("purecloud-tokens").token()
-        key = self.runtime.config.extra.get("signing_key")
+        key = self.runtime.config.signing_key
         if key:  # serve --random-keys: a token nobody can compute from the seed
             token = base64.urlsafe_b64encode(hmac.new(key, token.encode(), hashlib.sha256).digest()).decode().rstrip("=")
         return token
@@ -556,7 +557,7 @@ def secret_digest(secret: str) -> str:
 
 def seed_org(runtime: Runtime, fixture: dict) -> None:
     """``Surface.seed``: build the org of the tenant fixture."""
-    runtime.services["purecloud"].seed(fixture)
+    runtime.service(PURECLOUD).seed(fixture)
 
 
 def _bare_version(tag: str) -> str:

@@ -29,6 +29,7 @@ from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from simulator.core import Runtime, Surface
+from simulator.core.services import PURECLOUD, PURECLOUD_PLATFORM
 from simulator.http import dumps, runtime
 from simulator.http.middleware import is_observer
 
@@ -66,7 +67,7 @@ platform_bp = Blueprint("purecloud_platform", __name__)
 
 # ---- plumbing ----------------------------------------------------------------------
 def _service() -> PlatformService:
-    return runtime().services["purecloud-platform"]
+    return runtime().service(PURECLOUD_PLATFORM)
 
 
 def _token() -> TokenInfo:
@@ -378,8 +379,8 @@ def _error_renderer(rt: Runtime):
 def init_platform(app: Flask) -> None:
     """Register the Platform API blueprint and its surface (after the SCIM fake's ``init_app``)."""
     rt: Runtime = app.extensions["provsim"]
-    if "purecloud-platform" not in rt.services:
-        rt.services["purecloud-platform"] = PlatformService(rt, rt.services["purecloud"])
+    if rt.find(PURECLOUD_PLATFORM) is None:
+        rt.register(PURECLOUD_PLATFORM, PlatformService(rt, rt.service(PURECLOUD)))
     app.register_blueprint(platform_bp)
     rt.add_surface(Surface(name="purecloud-platform", prefixes=PLATFORM_PREFIXES, render_error=_error_renderer(rt),
                            seed=seed_platform))

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from simulator.core import Index, Runtime, isoformat
+from simulator.core.services import PURECLOUD_PLATFORM
 
 from .errors import GenesysApiError
 from .org import PureCloudOrg, secret_digest
@@ -52,7 +53,7 @@ def not_found(kind: str, ident: str) -> GenesysApiError:
 
 
 class PlatformService:
-    """The Platform API's view of one org (``runtime.services["purecloud-platform"]``)."""
+    """The Platform API's view of one org (``runtime.service(PURECLOUD_PLATFORM)``)."""
 
     def __init__(self, runtime: Runtime, org: PureCloudOrg) -> None:
         self.runtime = runtime
@@ -392,4 +393,4 @@ class PlatformService:
 
 def seed_platform(runtime: Runtime, fixture: dict) -> None:
     """``Surface.seed``: the Platform API's own tables (divisions)."""
-    runtime.services["purecloud-platform"].seed(fixture)
+    runtime.service(PURECLOUD_PLATFORM).seed(fixture)

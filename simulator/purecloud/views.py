@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from simulator.core.services import PURECLOUD
 from simulator.http import dumps, runtime
 
 from .errors import SCIM_CONTENT_TYPE, PureCloudError, ScimError
@@ -53,7 +54,7 @@ _KNOWN = [
 
 # ---- plumbing ----------------------------------------------------------------
 def _org() -> PureCloudOrg:
-    return runtime().services["purecloud"]
+    return runtime().service(PURECLOUD)
 
 
 def _token() -> TokenInfo:

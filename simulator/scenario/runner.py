@@ -27,6 +27,7 @@ import httpx
 
 from simulator.client import ApiError, ProvsimClient
 from simulator.core import ProvsimConfig, ProvsimError
+from simulator.core.services import DIRECTORY, PROVISIONING, PURECLOUD
 from simulator.proxy.cassette import Interaction, interactions_text, save_interactions
 from simulator.proxy.transports import RecordingTransport
 
@@ -126,7 +127,7 @@ class ScenarioRunner:
         self.cycles: list[dict] = []
         self._initial: dict[str, bool] = {}
         self.log_entries: list[dict] = []
-        service = self.runtime.services.get("provisioning")
+        service = self.runtime.find(PROVISIONING)
         if service is not None:
             service.listeners.append(self._on_engine_event)
 
@@ -144,13 +145,13 @@ class ScenarioRunner:
 
     def genesys_state(self, resource: str) -> list[dict]:
         """Every Genesys user or group as stored, read in-process (no SCIM request: see the module doc)."""
-        org = self.runtime.services.get("purecloud")
+        org = self.runtime.find(PURECLOUD)
         return org.export_state(resource) if org is not None and hasattr(org, "export_state") else []
 
     def job_view(self) -> dict:
         """The job as Graph shows it, read in-process: a Graph request would count against a story's
         Graph fault rules (``nth``, ``times``) and could itself be faulted."""
-        service = self.runtime.services["provisioning"]
+        service = self.runtime.service(PROVISIONING)
         return service.get_job(self.client.graph.service_principal_id(), self.require_job())
 
     def require_job(self) -> str:
@@ -183,7 +184,7 @@ class ScenarioRunner:
             return str(self.vars[name])
         if name in ("genesys_user", "genesys_group"):
             return self._genesys_id(name, key)
-        directory = self.runtime.services["directory"]
+        directory = self.runtime.service(DIRECTORY)
         object_id = directory.fixture_id(key) if name in ("user", "upn", "group", "sp") else None
         if object_id is None:
             raise StepFailed(f"${{{name}:{key}}} names no object of the tenant fixture")
@@ -222,7 +223,7 @@ class ScenarioRunner:
 
     def close(self) -> None:
         """Stop observing the provisioning service (a runner on a long-lived app, see ``app``)."""
-        service = self.runtime.services.get("provisioning")
+        service = self.runtime.find(PROVISIONING)
         if service is not None and self._on_engine_event in service.listeners:
             service.listeners.remove(self._on_engine_event)
 
@@ -245,7 +246,7 @@ class ScenarioRunner:
         failures = [f"step {o.step.index} ({o.step.title or o.step.verb}): {'; '.join(o.problems)}"
                     for o in outcomes if not o.ok]
         job = self._final_job()
-        outbox = self.client.control.outbox() if self.runtime.services.get("provisioning") is not None else []
+        outbox = self.client.control.outbox() if self.runtime.find(PROVISIONING) is not None else []
         if self.tape is not None:
             self.tape.save()
         return ScenarioResult(

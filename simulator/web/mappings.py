@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from simulator.client import ApiError
+from simulator.core.services import PURECLOUD
 from simulator.engine.job_settings import SETTING_NAMES, SettingError, check_setting, describe
 from simulator.engine.mappings import scim_get
 from simulator.engine.scoping import ScopingOperator
@@ -238,7 +239,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _reference_names(portal: Portal) -> dict[str, str]:
     """Object id -> display name, for references (manager): Entra ids and the Genesys ids of the same people."""
-    org = portal.runtime.services.get("purecloud")
+    org = portal.runtime.find(PURECLOUD)
     names = {u["id"]: u.get("displayName") or u.get("userName") for u in org.export_state("Users")} if org else {}
     for u in portal.observer.graph("GET", "/users", params={"$select": "id,displayName", "$top": "999"}).get("value", []):
         names[u["id"]] = u.get("displayName")
@@ -304,7 +305,7 @@ def compare(portal: Portal, user_id: str) -> dict:
             attrs = [a for a in _attribute_names(expression)]
             mapped[row["target"]] = {"value": value, "error": error,
                                      "input": "; ".join(f"{a} = {_shown(values.get(a))}" for a in attrs) or None}
-        org = portal.runtime.services.get("purecloud")
+        org = portal.runtime.find(PURECLOUD)
         genesys = None
         if org is not None:
             upn = str(user.get("userPrincipalName") or "").casefold()

@@ -11,7 +11,7 @@ and ``/_provsim`` (clock, faults, tokens, outbox, traffic), sent in-process thro
   :data:`~simulator.http.middleware.OBSERVER_MARK`, so drawing the page neither trips a fault
   rule (a rule's ``times`` would count the page's reads) nor fills the traffic log.
 
-The Genesys org is read through its public export (``services["purecloud"].export_state``),
+The Genesys org is read through its public export (``runtime.service(PURECLOUD).export_state``),
 the same read the scenario runner uses: a SCIM read would count against Genesys' rate limit.
 Nothing here reads the provisioning engine's tables.
 """
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from simulator.client import IN_PROCESS_BASE, ApiError, ProvsimClient
+from simulator.core.services import PURECLOUD
 
 if TYPE_CHECKING:
     from .stories import StorySession
@@ -202,7 +203,7 @@ class Portal:
                        if sp_id else [])
         scope = model.ScopeInputs(assignments=assignments, roles={r["id"].lower(): r["displayName"] for r in roles},
                                   group_members=members, groups={g["id"]: g for g in groups}, sync_all=sync_all)
-        org = self.runtime.services.get("purecloud")
+        org = self.runtime.find(PURECLOUD)
         genesys_users = org.export_state("Users") if org is not None else []
         genesys_groups = org.export_state("Groups") if org is not None else []
         created: dict[str, str] = {}

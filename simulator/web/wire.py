@@ -19,6 +19,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from simulator.core.services import PROVISIONING
+
 __all__ = ["WireWatch", "KEPT"]
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ class WireWatch:
         self.ranges: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._mark = runtime.traffic.seq
         self._lock = threading.Lock()
-        service = runtime.services.get("provisioning")
+        service = runtime.find(PROVISIONING)
         if service is not None:
             service.listeners.append(self.on_event)
 

@@ -4,7 +4,7 @@ app-role assignments, deleted items and the change feed.  No Flask here.
 The Graph views, the seeding code, scenarios and (through
 :mod:`simulator.graph.reader`) the provisioning engine all go through the
 :class:`Directory`; nothing else touches its tables.  It lives in
-``runtime.services["directory"]`` and holds one entity set per Graph collection,
+``runtime.service(DIRECTORY)`` and holds one entity set per Graph collection,
 each in its own module and owning its store table(s) (``simulator.core.store``
 tables, every lookup through an index)::
 
@@ -36,7 +36,7 @@ they will be removed in the next release; call the entity set instead
 
 Other code adds Graph routes (the synchronization API) with
 :func:`simulator.graph.graph_blueprint`; it reaches this service through
-``runtime.services["directory"]``.
+``runtime.service(DIRECTORY)``.
 """
 
 from __future__ import annotations

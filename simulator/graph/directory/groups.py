@@ -162,7 +162,7 @@ class Groups(EntitySet):
         with self.store.transaction():
             group = self.require(group_id)
             if not self.is_member(group["id"], member_id):
-                if self.directory.runtime.config.extra.get("graph.remove_non_member_status") == 400:
+                if self.directory.runtime.config.graph_remove_non_member_status == 400:
                     raise BadRequest(REMOVED_MEMBER_MESSAGE)
                 raise ResourceNotFound.for_id(member_id)
             self.unlink(group["id"], member_id)

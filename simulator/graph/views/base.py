@@ -26,6 +26,7 @@ from flask import Blueprint, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from simulator.core import isoformat
+from simulator.core.services import DIRECTORY, GRAPH
 from simulator.http import dumps, runtime
 
 from ..auth import GraphClient
@@ -45,11 +46,11 @@ ODATA_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE7
 # ---------------------------------------------------------------------- accessors
 def service():
     """The Graph service bundle of this app (directory, token issuer, clients)."""
-    return runtime().services["graph"]
+    return runtime().service(GRAPH)
 
 
 def directory() -> Directory:
-    return runtime().services["directory"]
+    return runtime().service(DIRECTORY)
 
 
 def public_base() -> str:

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
+from simulator.core.services import PROVISIONING
 from simulator.engine.errors import EngineError
 from simulator.engine.logs import known_property
 from simulator.engine.service import SyncApiError
@@ -39,7 +40,7 @@ __all__ = ["register"]
 
 
 def _service():
-    service = runtime().services.get("provisioning")
+    service = runtime().find(PROVISIONING)
     if service is None:
         raise GraphError("The provisioning service is not running in this simulator.", status=503, code="ServiceNotAvailable")
     return service
@@ -216,7 +217,8 @@ def _log_order(text: str, entries: list[dict]) -> list[dict]:
 
 @requires("auditLog")
 def provisioning_logs() -> Response:
-    entries = runtime().services["provisioning"].logs() if "provisioning" in runtime().services else []
+    service = runtime().find(PROVISIONING)
+    entries = service.logs() if service is not None else []
     args = request.args
     if "$filter" in args:
         predicate = parse_filter(args["$filter"], PROVISIONING_LOGS).matches
