@@ -39,12 +39,12 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from simulator.core import isoformat
 
-from .connector_store import ConnectorEntry, LinkState
-from .errors import EngineError, ExpressionError
-from .logs import ErrorInformation, LogEntry
-from .mappings import DesiredAttributes
-from .source import AppRole, Assignment, DirectorySource, ServicePrincipal, SourceObject
-from .target import (
+from ..connector_store import ConnectorEntry, LinkState
+from ..errors import EngineError, ExpressionError
+from ..logs import ErrorInformation, LogEntry
+from ..mappings import DesiredAttributes
+from ..source import AppRole, Assignment, DirectorySource, ServicePrincipal, SourceObject
+from ..target import (
     GROUP_PATH,
     INCOMPATIBLE,
     USER_PATH,
@@ -54,12 +54,12 @@ from .target import (
     encode_body,
     max_request_bytes,
 )
-from .target_profile import DEFAULT_PROFILE, TargetRules, rules_for
+from ..target_profile import DEFAULT_PROFILE, TargetRules, rules_for
 
 if TYPE_CHECKING:
-    from .connector_store import ConnectorCache
-    from .escrow import EscrowBook
-    from .job_mappings import JobMappings
+    from ..connector_store import ConnectorCache
+    from ..escrow import EscrowBook
+    from ..job_mappings import JobMappings
 
 __all__ = ["CycleContext", "CycleResult", "run_cycle", "QuarantineSignal", "DEFAULT_ACCESS_ROLE",
            "process_user", "process_group", "resolve_manager", "resolve_members", "guarded"]
