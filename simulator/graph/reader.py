@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from simulator.core.security import b64url_decode
-from simulator.core.store import _clone
+from simulator.core.table import _clone
 
 from .directory import Directory, is_guid
 
