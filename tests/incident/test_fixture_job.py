@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from simulator.core import load_fixture
-from simulator.graph.cli import write_fixture
+from simulator.graph.generate import write_fixture
 from simulator.incident import import_logs, read_logs, replay
 from simulator.incident.importer import ImportOptions
 from simulator.scenario import ScenarioRunner, load_scenario

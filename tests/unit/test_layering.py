@@ -63,7 +63,6 @@ LAYERS: dict[str, frozenset[str]] = {
 #: (delete it here) and when a new one appears.
 KNOWN: dict[tuple[str, str], str] = {
     ("scenario", "app"): "ScenarioRunner builds a fresh simulator when no app is given (app -> web -> scenario -> app)",
-    ("incident", "cli"): "the importer writes its tenant with write_fixture, which lives in simulator/graph/cli.py",
 }
 
 #: Units that must not load Flask or werkzeug, even indirectly (checked in a fresh interpreter).
