@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import graphlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -162,6 +163,18 @@ def test_the_surfaces_and_the_engine_import_no_command_line_nor_client_tool():
         assert not LAYERS[unit] & {"cli", "app", "web", "scenario", "interception", "pytest_plugin"}, unit
     assert not LAYERS["engine"] & {"graph", "purecloud", "web", "http"}
     assert not LAYERS["purecloud"] & {"client", "graph"} and not LAYERS["graph"] & {"client", "purecloud"}
+
+
+def test_docs_architecture_layer_table_is_this_table():
+    """The "Layers" section of docs/architecture.md shows LAYERS as a table (unit | may import), row for row."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text[text.index("\n## Layers\n"):]
+    section = section[:section.index("\n## ", 1)]
+    rows = re.findall(r"^\| ([a-z_]+) \| ([a-z_, ]+) \|$", section, flags=re.M)
+    documented = {unit: frozenset() if imports == "nothing" else frozenset(imports.split(", ")) for unit, imports in rows}
+    assert len(rows) == len(documented), "a unit has two rows"
+    assert documented == LAYERS, {unit: (sorted(documented.get(unit, ())), sorted(LAYERS.get(unit, ())))
+                                  for unit in set(documented) | set(LAYERS) if documented.get(unit) != LAYERS.get(unit)}
 
 
 def test_every_package_is_named_in_docs_architecture():
