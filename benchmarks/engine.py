@@ -79,7 +79,7 @@ def make_tenant(users: int, shape: str, groups: int, members: int, seed: int, ou
         app["assignments"] = assignments
         data["purecloud"]["groups"] = [{"name": g["displayName"], "description": f"{g['displayName']} (pre-created)",
                                         "type": "official", "visibility": "public"} for g in directory["groups"]]
-    from simulator.graph.cli import write_fixture
+    from simulator.graph.generate import write_fixture
 
     write_fixture(data, out)
     enabled = sum(1 for u in directory["users"] if u["accountEnabled"])

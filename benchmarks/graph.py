@@ -30,8 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from simulator import create_app  # noqa: E402
 from simulator.core import ProvsimConfig  # noqa: E402
-from simulator.graph.cli import write_fixture  # noqa: E402
-from simulator.graph.generate import generate_tenant  # noqa: E402
+from simulator.graph.generate import generate_tenant, write_fixture  # noqa: E402
 
 
 def build(users: int, workdir: Path, seed: int):

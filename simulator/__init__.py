@@ -69,10 +69,11 @@ def run_scenario(scenario: str | os.PathLike[str] | Scenario, *, seed: int | Non
     file raises :class:`~simulator.scenario.ScenarioInvalid` listing every problem (file:line:column)
     before anything runs; a failed expectation is in ``result.failures``, not an exception.
     """
-    from simulator.scenario import Scenario, ScenarioRunner, load_scenario
+    from simulator.app import scenario_runner
+    from simulator.scenario import Scenario, load_scenario
 
     story = scenario if isinstance(scenario, Scenario) else load_scenario(os.fspath(scenario))
-    return ScenarioRunner(story, seed=seed, progress=progress).run()
+    return scenario_runner(story, seed=seed, progress=progress).run()
 
 
 def __getattr__(name: str) -> Any:

@@ -6,12 +6,15 @@
     /                                                       dashboard (simulator.web)
 
 Nothing happens at import time; every app owns its own :class:`Runtime`.
+
+The layers below build no app themselves: what needs a fresh simulator is handed a builder from
+here (:func:`fresh_app`), and :func:`scenario_runner` is the scenario runner on one.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -20,7 +23,11 @@ from simulator.core.services import DIRECTORY, PROVISIONING
 from simulator.http import CaseInsensitive
 from simulator.http.middleware import ProvsimMiddleware
 
-__all__ = ["create_app"]
+if TYPE_CHECKING:  # pragma: no cover
+    from simulator.scenario.model import Scenario
+    from simulator.scenario.runner import ScenarioRunner
+
+__all__ = ["create_app", "fresh_app", "scenario_runner"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,23 @@ def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None =
     web.watch(app)  # the dashboard notes which requests each provisioning log entry stands for, from the start
     app.wsgi_app = ProvsimMiddleware(app.wsgi_app, runtime)  # type: ignore[method-assign]  # Flask types wsgi_app as a method; wrapping it is the documented way to add middleware
     return app
+
+
+def fresh_app(config: ProvsimConfig, fixture: dict[str, Any] | None = None) -> Flask:
+    """A fresh simulator for ``config``: the scenario runner's builder (:data:`simulator.scenario.runner.AppBuilder`).
+
+    ``fixture`` is a tenant already in memory (a story's generated one); None: the runtime reads
+    ``config.fixture``."""
+    return create_app(runtime=Runtime(config, fixture=fixture))
+
+
+def scenario_runner(scenario: Scenario, **options: Any) -> ScenarioRunner:
+    """A :class:`~simulator.scenario.runner.ScenarioRunner` on a fresh simulator built for ``scenario``
+    (``options``: the runner's ``seed``, ``progress``, ``extra``, ``record_target``, ``record_to``,
+    ``target``), as ``provsim scenario run`` runs one: ``scenario_runner(load_scenario("demo")).run()``."""
+    from simulator.scenario.runner import ScenarioRunner
+
+    return ScenarioRunner(scenario, build=fresh_app, **options)
 
 
 def _register_fallback_errors(app: Flask, runtime: Runtime) -> None:

@@ -55,8 +55,9 @@ def run_target(scenario: Any = None, server: Any = None, *, token: str | None = 
     the tenant URL an in-process app is reached at (default ``http://scim.target.invalid``).
     ``record_target``: also record the engine's traffic into this vcrpy cassette (scrubbed).
     """
+    from simulator.app import scenario_runner
     from simulator.scenario.model import Scenario, load_scenario
-    from simulator.scenario.runner import ScenarioRunner, TargetTape
+    from simulator.scenario.runner import TargetTape
 
     if server is None:
         raise TypeError("run_target needs a server: a tenant URL, a WSGI or ASGI app, or a Target")
@@ -79,8 +80,8 @@ def run_target(scenario: Any = None, server: Any = None, *, token: str | None = 
         for number, (name, flag) in enumerate(PASSES):
             this = target.with_flag(flag)
             recorder.phase, recorder.source = name, "engine"
-            runner = ScenarioRunner(story, seed=used_seed, target=this, progress=progress,
-                                    extra={"target_routes": routes, "target_transport_wrapper": wrap})
+            runner = scenario_runner(story, seed=used_seed, target=this, progress=progress,
+                                     extra={"target_routes": routes, "target_transport_wrapper": wrap})
             runner.target_request = _story_requests(runner, this, recorder, headers)
             try:
                 result = runner.run()

@@ -159,12 +159,12 @@ class _Importer(TenantBuilder, AdminActions, SourceChanges, FaultPlanner):
 
     # ---------------------------------------------------------------- running the story
     def _recreate(self, runs: list[Run], fixture_path: Path, start: datetime) -> None:
+        from simulator.app import scenario_runner
         from simulator.scenario.model import Scenario
-        from simulator.scenario.runner import ScenarioRunner
 
         scenario = Scenario(name=self.out.stem, description="", tenant=str(fixture_path), seed=self.options.seed,
                             steps=[], path=self.out, tenant_path=fixture_path)
-        self.runner = ScenarioRunner(scenario)
+        self.runner = scenario_runner(scenario)
         self.runtime = self.runner.runtime
         self.directory = self.runtime.service(DIRECTORY)
         self.plan_actions(runs)

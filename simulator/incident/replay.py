@@ -36,9 +36,9 @@ class ReplayResult:
 def replay(story: str | Path, logs: LogSet | str | Path, *,
            progress: Callable[[str, int, int], None] | None = None) -> ReplayResult:
     """Run ``story`` from its start and compare its provisioning logs with ``logs``."""
+    from simulator.app import scenario_runner
     from simulator.scenario.errors import ScenarioError, ScenarioInvalid
     from simulator.scenario.model import load_scenario
-    from simulator.scenario.runner import ScenarioRunner
 
     path = Path(story)
     real = logs if isinstance(logs, LogSet) else read_logs(logs)
@@ -49,7 +49,7 @@ def replay(story: str | Path, logs: LogSet | str | Path, *,
                            [p.to_dict() for p in err.problems]) from err
     except ScenarioError as err:
         raise StoryInvalid(str(path), str(err)) from err
-    result = ScenarioRunner(scenario, progress=progress).run()
+    result = scenario_runner(scenario, progress=progress).run()
     simulated = records_from_docs(result.logs)
     comparison = compare(real.records, simulated, not_modelled=not_modelled_ids(path.read_text(encoding="utf-8")))
     return ReplayResult(comparison, list(result.failures))

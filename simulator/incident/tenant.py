@@ -246,7 +246,7 @@ class TenantBuilder(ImportState):
                     break
 
     def write_fixture(self, fixture: dict[str, Any], path: Path) -> None:
-        from simulator.graph.cli import write_fixture
+        from simulator.graph.generate import write_fixture
 
         path.parent.mkdir(parents=True, exist_ok=True)
         write_fixture(fixture, path)

@@ -99,15 +99,16 @@ def _write(path: Path, text: str) -> None:
 def run_scenario_command(ctx: Context, name: str, seed: int | None, out: Path | None, progress: bool | None,
                          record_target: Path | None = None, junit: Path | None = None) -> None:
     """Load (exit 2 when the file is invalid), run, print the report; exit 1 when a step failed."""
+    from simulator.app import scenario_runner
+
     from .junit import render_junit
     from .report import render_json, render_text
-    from .runner import ScenarioRunner
 
     scenario = _load(ctx, name, junit)
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Progress(show)
     try:
-        result = ScenarioRunner(scenario, progress=bar, seed=seed, record_target=record_target).run()
+        result = scenario_runner(scenario, progress=bar, seed=seed, record_target=record_target).run()
     finally:
         bar.close()
     _print_report(ctx, render_json(result) if ctx.as_json else render_text(result), out,
@@ -297,6 +298,8 @@ def golden_command(ctx: Context, names: tuple[str, ...], folder: Path, check: bo
     A story whose expectations do not all hold is not recorded (exit 1). `make goldens` runs this
     for the whole library into cassettes/scenarios.
     """
+    from simulator.app import fresh_app
+
     from .golden import compare, record, write
     from .model import scenario_paths
 
@@ -304,7 +307,7 @@ def golden_command(ctx: Context, names: tuple[str, ...], folder: Path, check: bo
     chosen = [_load(ctx, name, None) for name in names] if names else [_load(ctx, str(p), None) for p in scenario_paths()]
     items, lines, failed = [], [], False
     for scenario in chosen:
-        run = record(scenario)
+        run = record(scenario, build=fresh_app)
         if not run.ok:
             failed = True
             items.append({"name": scenario.name, "ok": False, "failures": run.result.failures})

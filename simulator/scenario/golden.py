@@ -24,7 +24,7 @@ sends about 28,900 requests, a 52 MB cassette) keeps instead:
     report's digest, its first lines and its summary (the whole report runs to megabytes).
 
 Nothing here reads a clock or a random source: two runs of a story, in two processes, write the
-same bytes.  :func:`record` runs a story in this process; :func:`write` and :func:`compare` are the
+same bytes.  :func:`record` runs a story in this process (on a simulator the caller's builder makes); :func:`write` and :func:`compare` are the
 two uses (``make goldens`` and the test suite, through ``provsim scenario golden``).
 """
 
@@ -41,7 +41,7 @@ from pathlib import Path
 import yaml
 
 from .model import Scenario, load_scenario
-from .runner import ScenarioResult, ScenarioRunner, TargetTape
+from .runner import AppBuilder, ScenarioResult, ScenarioRunner, TargetTape
 
 __all__ = ["GoldenRun", "record", "write", "compare", "golden_paths", "golden_path", "FULL_LIMIT", "HEAD", "BLOCK",
            "ELSEWHERE"]
@@ -72,13 +72,14 @@ class GoldenRun:
         return self.result.ok
 
 
-def record(scenario: Scenario | str | Path, *, progress=None) -> GoldenRun:
-    """Run the story in this process, recording the engine's traffic, and render its goldens."""
+def record(scenario: Scenario | str | Path, *, build: AppBuilder, progress=None) -> GoldenRun:
+    """Run the story in this process on a fresh simulator ``build`` makes (:func:`simulator.app.fresh_app`),
+    recording the engine's traffic, and render its goldens."""
     from .report import render_text
 
     story = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     tape = TargetTape()
-    result = ScenarioRunner(story, record_target=tape, progress=progress).run()
+    result = ScenarioRunner(story, build=build, record_target=tape, progress=progress).run()
     report = render_text(result)
     if len(tape.interactions) <= FULL_LIMIT:
         files = {f"{story.name}.report.txt": report, f"{story.name}.yaml": tape.text()}

@@ -35,7 +35,7 @@ from .errors import ExpectationFailed, StepFailed
 from .model import Scenario, Step
 from .validate import REFERENCE
 
-__all__ = ["ScenarioRunner", "ScenarioResult", "StepOutcome", "TargetTape", "ExpectationFailed", "StepFailed"]
+__all__ = ["AppBuilder", "ScenarioRunner", "ScenarioResult", "StepOutcome", "TargetTape", "ExpectationFailed", "StepFailed"]
 
 _DEFAULT_OK = (200, 201, 204)
 
@@ -83,11 +83,22 @@ class ScenarioResult:
         return self.scenario.steps[len(self.outcomes):]
 
 
+#: Builds a fresh simulator for a story: ``build(config, fixture)`` -> a provsim app, where ``fixture`` is
+#: the tenant the story generates (``generate:``), or None when ``config.fixture`` names the file to read.
+#: The composition root has the one: :func:`simulator.app.fresh_app`.
+AppBuilder = Callable[[ProvsimConfig, dict | None], Any]
+
+
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, *, progress: Callable[[str, int, int], None] | None = None,
                  seed: int | None = None, record_to=None, extra: dict | None = None, record_target=None,
-                 app: Any = None, target: Any = None) -> None:
-        """A runner on a fresh simulator built for the scenario, or (``app``) on an existing provsim app.
+                 app: Any = None, build: AppBuilder | None = None, target: Any = None) -> None:
+        """A runner on an existing provsim app (``app``), or on a fresh simulator ``build`` makes for the scenario.
+
+        The scenario layer knows no app factory (the composition root, ``simulator.app``, stands above
+        it): a fresh simulator comes from ``build``, and :func:`simulator.app.scenario_runner` is this
+        runner with the composition root's builder (``scenario_runner(scenario)`` where one used to write
+        ``ScenarioRunner(scenario)``).
 
         With ``app`` (the dashboard's Scenarios panel steps a story on the app it serves) the app's
         own tenant, seed and state are used as they are: the caller resets it first if the story
@@ -105,17 +116,16 @@ class ScenarioRunner:
         self.target_request: Callable[[str, str, Any], httpx.Response | None] | None = None
         self.tape: TargetTape | None = None
         if app is None:
-            from simulator.app import create_app
-            from simulator.core import Runtime
-
+            if build is None:
+                raise TypeError("ScenarioRunner needs an app (app=) or a builder of a fresh simulator (build=): "
+                                "for a fresh simulator use simulator.app.scenario_runner(scenario, ...)")
             extra = dict(extra or {})
             if record_target is not None:
                 self.tape = record_target if isinstance(record_target, TargetTape) else TargetTape(record_target)
                 extra["target_transport_wrapper"] = self.tape.wrap
             self.config = ProvsimConfig(seed=scenario.seed if seed is None else seed,
                                         fixture=scenario.tenant_path or scenario.tenant, extra=extra)
-            fixture = scenario.fixture()  # a generated tenant is built here; a file is read by the runtime
-            app = create_app(runtime=Runtime(self.config, fixture=fixture)) if fixture is not None else create_app(self.config)
+            app = build(self.config, scenario.fixture())  # a generated tenant is built here; a file is read by the runtime
         else:
             self.config = app.extensions["provsim"].config
         self.app = app

@@ -86,7 +86,7 @@ def snapshot_command(ctx: Context, tenant: str, client_id: str, client_secret: s
     numbers, ids and free text become deterministic pseudonyms. Load it with
     `provsim serve --fixture FILE`; enter the Secret Token again (`provsim job secret`) and start.
     """
-    from simulator.graph.cli import write_fixture
+    from simulator.graph.generate import write_fixture
 
     from . import SnapshotError, SnapshotOptions, Source, genesys_urls, take_snapshot
 

@@ -16,8 +16,7 @@ import pytest
 from simulator import create_app
 from simulator.client import ProvsimClient
 from simulator.core import ProvsimConfig, parse_datetime
-from simulator.graph.cli import write_fixture
-from simulator.graph.generate import generate_tenant
+from simulator.graph.generate import generate_tenant, write_fixture
 from simulator.scenario.model import load_scenario
 
 from engine_helpers import ENTERPRISE, MANAGER, PATCH_OP, TENANT_URL, Provisioning, expression, user_mapping_for

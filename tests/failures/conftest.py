@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from told import Told
 
+from simulator.app import scenario_runner
 from simulator.scenario.model import load_scenario
-from simulator.scenario.runner import ScenarioRunner, TargetTape
+from simulator.scenario.runner import TargetTape
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def story():
     def run(name: str, **extra) -> Told:
         key = (name, tuple(sorted(extra.items())))
         if key not in told:
-            runner = ScenarioRunner(load_scenario(name), record_target=TargetTape(), extra=extra or None)
+            runner = scenario_runner(load_scenario(name), record_target=TargetTape(), extra=extra or None)
             result = runner.run()
             assert result.ok, "\n".join(result.failures)
             told[key] = Told(runner, result)

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import yaml
 
+from simulator.app import scenario_runner
 from simulator.core import load_fixture
-from simulator.graph.cli import write_fixture
+from simulator.graph.generate import write_fixture
 from simulator.incident import import_logs, read_logs, replay
 from simulator.incident.importer import ImportOptions
-from simulator.scenario import ScenarioRunner, load_scenario
+from simulator.scenario import load_scenario
 
 TITLE = 'Join(" - ", [jobTitle], [department])'
 
@@ -36,7 +37,7 @@ def _production(tmp: Path) -> Path:
             {"start": {}}, {"advance": "PT1M"},
             {"graph": {"method": "PATCH", "path": "/users/${user:alex}", "body": {"jobTitle": "Account Director"}}},
             {"advance": "PT40M"}]}, sort_keys=False), encoding="utf-8")
-    logs = ScenarioRunner(load_scenario(story)).run().logs
+    logs = scenario_runner(load_scenario(story)).run().logs
     path = tmp / "logs.json"
     path.write_text(json.dumps(logs), encoding="utf-8")
     return path

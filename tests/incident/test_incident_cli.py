@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from simulator.app import scenario_runner
 from simulator.cli import cli as provsim
-from simulator.scenario import ScenarioRunner, load_scenario
+from simulator.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def outage(tmp_path_factory) -> dict:
     """genesys-outage's logs (twelve hours of 503s: six failed cycles, quarantine, the next day's attempt
     succeeds), imported once."""
     folder = tmp_path_factory.mktemp("outage")
-    logs = ScenarioRunner(load_scenario("genesys-outage")).run().logs
+    logs = scenario_runner(load_scenario("genesys-outage")).run().logs
     path = folder / "logs.json"
     path.write_text(json.dumps(list(reversed(logs))), encoding="utf-8")  # the portal's plain array
     result = CliRunner().invoke(provsim, ["incident", "import", str(path), "--fixture", "contoso",

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from simulator.app import scenario_runner
 from simulator.core import load_fixture
-from simulator.graph.cli import write_fixture
+from simulator.graph.generate import write_fixture
 from simulator.incident import import_logs, read_logs, replay
 from simulator.incident.importer import ImportOptions
-from simulator.scenario import ScenarioRunner, load_scenario
+from simulator.scenario import load_scenario
 from simulator.scenario.model import scenario_paths
 
 
@@ -31,7 +32,7 @@ def _library_logs(name: str, tmp: Path) -> tuple[Path, str]:
     path = next(p for p in scenario_paths() if p.stem == name)
     scenario = load_scenario(path)
     logs = tmp / f"{name}.json"
-    logs.write_text(json.dumps({"value": list(reversed(ScenarioRunner(scenario).run().logs))}), encoding="utf-8")
+    logs.write_text(json.dumps({"value": list(reversed(scenario_runner(scenario).run().logs))}), encoding="utf-8")
     return logs, str(scenario.tenant_path or scenario.tenant)
 
 
@@ -72,7 +73,7 @@ def _production_logs(tmp: Path) -> Path:
         {"graph": {"method": "PATCH", "path": "/users/${user:alex}", "body": {"jobTitle": "Account Director"}}},
         {"advance": "PT40M"}]}, sort_keys=False), encoding="utf-8")
     path = tmp / "logs.json"
-    path.write_text(json.dumps(ScenarioRunner(load_scenario(story)).run().logs), encoding="utf-8")
+    path.write_text(json.dumps(scenario_runner(load_scenario(story)).run().logs), encoding="utf-8")
     return path
 
 
@@ -130,7 +131,7 @@ def _outage_logs(tmp: Path, settings: dict | None) -> Path:
     story.write_text(yaml.safe_dump({"name": "production", "tenant": "contoso", "seed": 0, "steps": steps},
                                     sort_keys=False), encoding="utf-8")
     path = tmp / "logs.json"
-    path.write_text(json.dumps(ScenarioRunner(load_scenario(story)).run().logs), encoding="utf-8")
+    path.write_text(json.dumps(scenario_runner(load_scenario(story)).run().logs), encoding="utf-8")
     return path
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from simulator.app import scenario_runner
 from simulator.incident import import_logs, read_logs, replay
 from simulator.incident.importer import ImportOptions
-from simulator.scenario import ScenarioRunner, load_scenario
+from simulator.scenario import load_scenario
 from simulator.scenario.model import scenario_paths
 
 pytestmark = pytest.mark.slow
@@ -43,7 +44,7 @@ def test_every_failure_story_round_trips(tmp_path: Path) -> None:
         if path.stem in TOO_BIG:
             continue
         scenario = load_scenario(path)
-        logs = ScenarioRunner(scenario).run().logs
+        logs = scenario_runner(scenario).run().logs
         if not (_failed(logs) or _breaks_things(path)):
             continue
         folder = tmp_path / path.stem

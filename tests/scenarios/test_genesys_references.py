@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.scenario import ScenarioRunner, load_scenario
+from simulator.app import scenario_runner
+from simulator.scenario import load_scenario
 from simulator.scenario.errors import ScenarioInvalid
 
 STORY = """\
@@ -32,14 +33,14 @@ steps:
 def test_a_fault_on_one_genesys_user(tmp_path: Path) -> None:
     story = tmp_path / "story.yaml"
     story.write_text(STORY, encoding="utf-8")
-    result = ScenarioRunner(load_scenario(story)).run()
+    result = scenario_runner(load_scenario(story)).run()
     assert result.ok, result.failures
 
 
 def test_a_genesys_object_that_is_not_there_stops_the_story(tmp_path: Path) -> None:
     story = tmp_path / "story.yaml"
     story.write_text(STORY.replace("alex.wilber@contoso.com}", "nobody@contoso.com}"), encoding="utf-8")
-    result = ScenarioRunner(load_scenario(story)).run()
+    result = scenario_runner(load_scenario(story)).run()
     assert not result.ok
     assert "Genesys has no user with userName 'nobody@contoso.com' now" in result.failures[0]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from simulator.app import fresh_app
 from simulator.scenario import golden
 
 GOLDENS = Path(__file__).resolve().parents[2] / "cassettes" / "scenarios"
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def run():
-    return golden.record("large-tenant-10k")
+    return golden.record("large-tenant-10k", build=fresh_app)
 
 
 def test_the_first_cycle_of_10k_users_holds_every_expectation(run):

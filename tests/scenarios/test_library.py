@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.app import fresh_app
 from simulator.proxy.cassette import load_interactions, save_interactions
 from simulator.scenario import golden
 from simulator.scenario.model import load_scenario, scenario_paths
@@ -30,7 +31,7 @@ _RUNS: dict[str, golden.GoldenRun] = {}
 def run_of(name: str) -> golden.GoldenRun:
     """The story's run, once per test session module (the stories are deterministic: one run serves every test)."""
     if name not in _RUNS:
-        _RUNS[name] = golden.record(name)
+        _RUNS[name] = golden.record(name, build=fresh_app)
     return _RUNS[name]
 
 
@@ -89,7 +90,7 @@ def test_a_changed_mapping_schema_fails_the_golden_diff_with_a_readable_message(
     assert modified != text
     story = tmp_path / "attribute-sync.yaml"
     story.write_text(modified, encoding="utf-8")
-    run = golden.record(story)
+    run = golden.record(story, build=fresh_app)
     problems = golden.compare(run, GOLDENS)
     report, cassette = sorted(problems, key=lambda p: not p.startswith("the report"))
     assert report.startswith(f"the report differs from {GOLDENS / 'attribute-sync.report.txt'}:\n")

@@ -227,3 +227,22 @@ def test_expectations_observe_without_changing_the_story(cli, tmp_path):
         assert result.exit_code == 0, result.output
         cassettes.append(cassette.read_bytes())
     assert cassettes[0] == cassettes[1]
+
+
+def test_a_runner_without_an_app_is_built_by_the_composition_root():
+    """The scenario layer builds no app (the app -> web -> scenario cycle is broken): a runner is given
+    an app or a builder, and ``simulator.app.scenario_runner`` is the one on a fresh simulator."""
+    from simulator.app import create_app, fresh_app, scenario_runner
+    from simulator.scenario.runner import ScenarioRunner
+
+    story = model.load_scenario("demo")
+    with pytest.raises(TypeError, match=r"simulator\.app\.scenario_runner"):
+        ScenarioRunner(story)
+    runner = scenario_runner(story, seed=7)
+    assert runner.config.seed == 7 and runner.config.fixture == (story.tenant_path or story.tenant)
+    assert runner.runtime.config is runner.config
+    built = []
+    ScenarioRunner(story, build=lambda config, fixture: built.append((config, fixture)) or fresh_app(config, fixture))
+    assert [(c.seed, f) for c, f in built] == [(story.seed, None)]
+    app = create_app(seed=3)
+    assert ScenarioRunner(story, app=app).runtime is app.extensions["provsim"]

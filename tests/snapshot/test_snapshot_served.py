@@ -19,8 +19,7 @@ import yaml
 from simulator import ProvsimClient, create_app
 from simulator.cli import cli as provsim
 from simulator.core import ProvsimConfig
-from simulator.graph.cli import write_fixture
-from simulator.graph.generate import generate_tenant
+from simulator.graph.generate import generate_tenant, write_fixture
 from simulator.http.server import ServerThread
 from simulator.snapshot.pseudonym import STRUCTURAL_TOKENS, tokens
 

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from scim2_apps import LIFECYCLE, make_scim2_app
 
+from simulator.app import scenario_runner
 from simulator.client import ProvsimClient, ProvsimError
 from simulator.conformance import Target
 from simulator.engine.target_profile import TargetProfile, parse_profile, rules_for
@@ -43,8 +44,8 @@ def _groups(server) -> dict[str, dict]:
 
 def _runner(app, *, profile="scim") -> ScenarioRunner:
     routes, _free = Target.of(app, profile=profile).route()
-    return ScenarioRunner(load_scenario(str(LIFECYCLE)), target=Target.of(app, profile=profile),
-                          extra={"target_routes": routes})
+    return scenario_runner(load_scenario(str(LIFECYCLE)), target=Target.of(app, profile=profile),
+                           extra={"target_routes": routes})
 
 
 def test_scim_profile_creates_deletes_and_renames_groups():

@@ -6,8 +6,7 @@ import pytest
 
 from simulator import create_app
 from simulator.core import ProvsimConfig
-from simulator.graph.cli import write_fixture
-from simulator.graph.generate import generate_tenant
+from simulator.graph.generate import generate_tenant, write_fixture
 
 from graph_helpers import GraphActions, get_token
 
