@@ -66,7 +66,7 @@ class _TemplateType(EntityType):
 
 
 APPLICATION_TEMPLATE = _TemplateType(
-    name="microsoft.graph.applicationTemplate", resource="ApplicationTemplate", collection="applicationTemplates",
+    resource="ApplicationTemplate",
     properties={"id": "string", "displayName": "string", "homePageUrl": "string",
                 "supportedSingleSignOnModes": "string[]", "supportedProvisioningTypes": "string[]",
                 "logoUrl": "string", "categories": "string[]", "publisher": "string", "description": "string"},
