@@ -2,9 +2,10 @@
 
 One table per entity type: which properties exist, which a client may write,
 which ``GET /users`` returns without ``$select`` (Graph returns a small
-default set for users; the other types here return every property), and which
-``$filter`` accepts.  The Directory validates writes against it and the views
-shape responses with it, so a property is added in one place.
+default set for users, the rest only when selected; the other types here
+return every property), and which ``$filter`` accepts.  The Directory
+validates writes against it and the views shape responses with it, so a
+property is added in one place.
 """
 
 from __future__ import annotations
