@@ -378,24 +378,24 @@ def _genesys_token(client: ProvsimClient, tenant_url: str, client_id: str, clien
         raise JobCliError(f"Genesys token request to {api}/oauth/token failed ({err.status}): {err.detail}") from err
 
 
-@job_group.command("start")
-@_job_argument
-@_connection_options
-def start_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
-    """Turn provisioning on: the initial cycle runs now (at the next clock advance), then every 40 minutes."""
-    job_id = client.jobs.id_of(job)
-    client.jobs.start(job_id)
-    emit(ctx, {"jobId": job_id, "started": True}, f"job {job_id}: started (provisioning status On)")
+def _switch_command(verb: str, done: str, status: str, doc: str) -> click.Command:
+    """``job start`` and ``job pause``: one command each that turns provisioning On or Off."""
+
+    @job_group.command(verb, help=doc)
+    @_job_argument
+    @_connection_options
+    def command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
+        job_id = client.jobs.id_of(job)
+        getattr(client.jobs, verb)(job_id)
+        emit(ctx, {"jobId": job_id, done: True}, f"job {job_id}: {done} (provisioning status {status})")
+
+    return command
 
 
-@job_group.command("pause")
-@_job_argument
-@_connection_options
-def pause_command(ctx: Context, session: Session, client: ProvsimClient, job: str | None) -> None:
-    """Turn provisioning off; the watermark and connector data are kept."""
-    job_id = client.jobs.id_of(job)
-    client.jobs.pause(job_id)
-    emit(ctx, {"jobId": job_id, "paused": True}, f"job {job_id}: paused (provisioning status Off)")
+start_command = _switch_command("start", "started", "On", "Turn provisioning on: the initial cycle runs now "
+                                "(at the next clock advance), then every 40 minutes.")
+pause_command = _switch_command("pause", "paused", "Off", "Turn provisioning off; the watermark and connector data "
+                                "are kept.")
 
 
 @job_group.command("restart")

@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
+from simulator.engine import scim_bodies
 from simulator.engine.errors import ExpressionError, SchemaError, ScopingFilterError
 from simulator.engine.expressions import (
     IGNORE_FLOW,
@@ -41,22 +42,8 @@ from simulator.engine.expressions import (
     from_mapping_source,
     select_unique_value_message,
 )
-from simulator.engine.scim_bodies import (
-    CORE_GROUP_SCHEMA,
-    CORE_USER_SCHEMA,
-    ENTERPRISE_USER_SCHEMA,
-    GENESYS_USER_SCHEMA,
-    PATCH_OP_SCHEMA,
-    AttributeChange,
-    PatchOp,
-    build_create,
-    build_members_patch,
-    build_patch,
-    diff,
-    scim_get,
-    scim_set,
-    target_values,
-)
+from simulator.engine.scim_bodies import *  # noqa: F403  # re-exports scim_bodies.__all__ (see __all__ below)
+from simulator.engine.scim_bodies import AttributeChange, diff
 from simulator.engine.scoping import ScopingFilter, parse_scoping_filter
 
 __all__ = [
@@ -65,31 +52,18 @@ __all__ = [
     "TARGET_DIRECTORY",
     "USER_MAPPING_NAME",
     "GROUP_MAPPING_NAME",
-    "CORE_USER_SCHEMA",
-    "CORE_GROUP_SCHEMA",
-    "ENTERPRISE_USER_SCHEMA",
-    "GENESYS_USER_SCHEMA",
-    "PATCH_OP_SCHEMA",
     "FlowType",
-    "PatchOp",
     "AttributeDefinition",
     "CompiledAttributeMapping",
     "CompiledObjectMapping",
     "CompiledMappings",
     "DesiredAttributes",
-    "AttributeChange",
     "default_schema",
     "validate_schema",
     "problem_details",
     "compile_mappings",
-    "diff",
-    "build_patch",
-    "build_members_patch",
-    "build_create",
-    "scim_get",
-    "scim_set",
-    "target_values",
 ]
+__all__ += scim_bodies.__all__  # the SCIM side of the mappings, re-exported whole
 
 SCHEMA_FILE: Final = Path(__file__).with_name("schema_purecloud.json")
 SOURCE_DIRECTORY: Final = "Azure Active Directory"

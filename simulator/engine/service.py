@@ -126,7 +126,6 @@ class ProvisioningService:
         self.source = source
         self.targets = targets
         self.lookup_sp = service_principal
-        self.tenant_id = tenant_id
         self.ids = runtime.ids.stream("engine")
         self.jobs = JobBook(runtime.store, Environment(now=runtime.clock.now,
                                                        random=runtime.ids.stream(EXPRESSION_STREAM)))

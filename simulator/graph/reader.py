@@ -279,23 +279,20 @@ class StoreDirectoryReader:
                         gone[(kind, oid)] = "deleted"
                     elif op in ("created", "restored"):
                         gone.pop((kind, oid), None)
-            users, groups, removed = [], [], []
-            for uid in user_ids:
-                doc = d.users.table.find("id", uid)
-                if doc is not None:
-                    users.append(self._user(dict(doc)))
-                elif ("user", uid) not in gone:
-                    gone[("user", uid)] = "changed" if d.deleted_items.get(uid) else "deleted"
-            for gid in group_ids:
-                doc = d.groups.table.find("id", gid)
-                if doc is not None:
-                    groups.append(self._group(dict(doc)))
-                elif ("group", gid) not in gone:
-                    gone[("group", gid)] = "changed" if d.deleted_items.get(gid) else "deleted"
+            users: list[dict | None] = []
+            groups: list[dict | None] = []
+            removed: list[Removed] = []
+            tables = {"user": d.users.table, "group": d.groups.table}
+            for kind, ids, shape, found in (("user", user_ids, self._user, users),
+                                            ("group", group_ids, self._group, groups)):
+                for oid in ids:
+                    doc = tables[kind].find("id", oid)
+                    if doc is not None:
+                        found.append(shape(dict(doc)))
+                    elif (kind, oid) not in gone:
+                        gone[(kind, oid)] = "changed" if d.deleted_items.get(oid) else "deleted"
             for (kind, oid), reason in gone.items():
-                if kind == "user" and d.users.table.find("id", oid) is not None:
-                    continue
-                if kind == "group" and d.groups.table.find("id", oid) is not None:
+                if kind in tables and tables[kind].find("id", oid) is not None:
                     continue
                 removed.append(Removed(oid, kind, reason))  # type: ignore[arg-type]  # feed kinds and reasons are the Literals' values
             return ChangeSet(users, groups, removed, memberships, assignments, encode_watermark(now))  # type: ignore[arg-type]  # as above: lists of dicts, never None

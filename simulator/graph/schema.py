@@ -2,9 +2,10 @@
 
 One table per entity type: which properties exist, which a client may write,
 which ``GET /users`` returns without ``$select`` (Graph returns a small
-default set for users; everything else must be selected), and which
-``$filter`` accepts.  The Directory validates writes against it and the views
-shape responses with it, so a property is added in one place.
+default set for users, the rest only when selected; the other types here
+return every property), and which ``$filter`` accepts.  The Directory
+validates writes against it and the views shape responses with it, so a
+property is added in one place.
 """
 
 from __future__ import annotations
@@ -19,15 +20,28 @@ STR, BOOL, STRLIST, OBJ, OBJLIST, DATETIME = "string", "boolean", "string[]", "o
 
 @dataclass(frozen=True)
 class EntityType:
-    name: str                                 # microsoft.graph.user
     resource: str                             # User (as Graph names it in messages)
-    collection: str                           # users
     properties: dict[str, str]                # name -> type, in the order responses list them
     writable: frozenset[str]
-    defaults: tuple[str, ...]                 # returned without $select
     filterable: frozenset[str]
+    #: returned without $select; left out, every property (in the order of ``properties``)
+    defaults: tuple[str, ...] = ()
     searchable: frozenset[str] = frozenset()
     orderable: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.defaults:
+            object.__setattr__(self, "defaults", tuple(self.properties))
+
+    @property
+    def name(self) -> str:
+        """The OData type name, ``microsoft.graph.servicePrincipal``: the resource name in camelCase."""
+        return f"microsoft.graph.{self.resource[0].lower()}{self.resource[1:]}"
+
+    @property
+    def collection(self) -> str:
+        """The entity set, ``servicePrincipals``: the type name in the plural (every type here follows the rule)."""
+        return f"{self.resource[0].lower()}{self.resource[1:]}s"
 
     @property
     def odata_type(self) -> str:
@@ -57,9 +71,7 @@ class EntityType:
 
 
 USER = EntityType(
-    name="microsoft.graph.user",
     resource="User",
-    collection="users",
     properties={
         "id": STR, "deletedDateTime": DATETIME, "accountEnabled": BOOL, "ageGroup": STR, "businessPhones": STRLIST,
         "city": STR, "companyName": STR, "country": STR, "createdDateTime": DATETIME, "department": STR,
@@ -91,9 +103,7 @@ USER = EntityType(
 )
 
 GROUP = EntityType(
-    name="microsoft.graph.group",
     resource="Group",
-    collection="groups",
     properties={
         "id": STR, "deletedDateTime": DATETIME, "classification": STR, "createdDateTime": DATETIME,
         "description": STR, "displayName": STR, "groupTypes": STRLIST, "isAssignableToRole": BOOL, "mail": STR,
@@ -103,10 +113,6 @@ GROUP = EntityType(
     writable=frozenset({"classification", "description", "displayName", "groupTypes", "isAssignableToRole",
                         "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState",
                         "securityEnabled", "visibility"}),
-    defaults=("id", "deletedDateTime", "classification", "createdDateTime", "description", "displayName",
-              "groupTypes", "isAssignableToRole", "mail", "mailEnabled", "mailNickname", "membershipRule",
-              "membershipRuleProcessingState", "proxyAddresses", "securityEnabled", "securityIdentifier",
-              "visibility"),
     filterable=frozenset({"id", "displayName", "mail", "mailEnabled", "mailNickname", "securityEnabled",
                           "groupTypes", "createdDateTime", "description", "proxyAddresses"}),
     searchable=frozenset({"displayName", "description", "mail", "mailNickname"}),
@@ -114,9 +120,7 @@ GROUP = EntityType(
 )
 
 SERVICE_PRINCIPAL = EntityType(
-    name="microsoft.graph.servicePrincipal",
     resource="ServicePrincipal",
-    collection="servicePrincipals",
     properties={
         "id": STR, "deletedDateTime": DATETIME, "accountEnabled": BOOL, "appDisplayName": STR, "appId": STR,
         "applicationTemplateId": STR, "appOwnerOrganizationId": STR, "appRoleAssignmentRequired": BOOL,
@@ -126,10 +130,6 @@ SERVICE_PRINCIPAL = EntityType(
     },
     writable=frozenset({"accountEnabled", "appId", "appRoleAssignmentRequired", "appRoles", "displayName",
                         "notificationEmailAddresses", "preferredSingleSignOnMode", "tags"}),
-    defaults=("id", "deletedDateTime", "accountEnabled", "appDisplayName", "appId", "applicationTemplateId",
-              "appOwnerOrganizationId", "appRoleAssignmentRequired", "appRoles", "displayName",
-              "notificationEmailAddresses", "preferredSingleSignOnMode", "servicePrincipalNames",
-              "servicePrincipalType", "tags"),
     filterable=frozenset({"id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "tags",
                           "applicationTemplateId"}),
     searchable=frozenset({"displayName"}),
@@ -137,34 +137,26 @@ SERVICE_PRINCIPAL = EntityType(
 )
 
 APPLICATION = EntityType(
-    name="microsoft.graph.application",
     resource="Application",
-    collection="applications",
     properties={
         "id": STR, "deletedDateTime": DATETIME, "appId": STR, "applicationTemplateId": STR, "appRoles": OBJLIST,
         "createdDateTime": DATETIME, "displayName": STR, "identifierUris": STRLIST, "signInAudience": STR,
         "tags": STRLIST,
     },
     writable=frozenset({"appRoles", "displayName", "identifierUris", "signInAudience", "tags"}),
-    defaults=("id", "deletedDateTime", "appId", "applicationTemplateId", "appRoles", "createdDateTime",
-              "displayName", "identifierUris", "signInAudience", "tags"),
     filterable=frozenset({"id", "appId", "displayName", "applicationTemplateId", "tags"}),
     searchable=frozenset({"displayName"}),
     orderable=frozenset({"displayName"}),
 )
 
 APP_ROLE_ASSIGNMENT = EntityType(
-    name="microsoft.graph.appRoleAssignment",
     resource="AppRoleAssignment",
-    collection="appRoleAssignments",
     properties={
         "id": STR, "deletedDateTime": DATETIME, "appRoleId": STR, "createdDateTime": DATETIME,
         "principalDisplayName": STR, "principalId": STR, "principalType": STR, "resourceDisplayName": STR,
         "resourceId": STR,
     },
     writable=frozenset({"appRoleId", "principalId", "resourceId"}),
-    defaults=("id", "deletedDateTime", "appRoleId", "createdDateTime", "principalDisplayName", "principalId",
-              "principalType", "resourceDisplayName", "resourceId"),
     filterable=frozenset({"id", "appRoleId", "principalId", "principalType", "resourceId", "principalDisplayName"}),
 )
 

@@ -131,9 +131,8 @@ class UpstreamError(ProxyError):
 
 
 class UpstreamUnavailable(UpstreamError):
-    """Connection refused, DNS failure, TLS failure, connection dropped: 502 Bad Gateway."""
+    """Connection refused, DNS failure, TLS failure, connection dropped: 502 Bad Gateway (UpstreamError's status)."""
 
-    status = 502
     code = "upstream_unavailable"
 
 

@@ -12,7 +12,7 @@ from ..target import GROUP_PATH, TargetError
 from .context import DELETE, UPDATE, CycleContext, CycleResult
 from .groups import apply_membership_changes, process_group, resolve_members
 from .scope import group_scope, mapping_source, user_scope
-from .steps import _linked, guarded
+from .steps import guarded, linked
 from .users import process_user, resolve_manager
 
 log = logging.getLogger(__name__)
@@ -85,9 +85,9 @@ def run_cycle(ctx: CycleContext, *, initial: bool, watermark: str | None) -> Cyc
 
     relinked: list[str] = []  # users linked in this cycle by an escrow retry: their memberships follow
     for user_id in user_ids:
-        was_linked = user_id in retries and _linked(ctx.cache.get(user_id))
+        was_linked = user_id in retries and linked(ctx.cache.get(user_id))
         guarded(ctx, result, "User", user_id, process_user, removed.get(user_id))
-        if user_id in retries and not was_linked and _linked(ctx.cache.get(user_id)):
+        if user_id in retries and not was_linked and linked(ctx.cache.get(user_id)):
             relinked.append(user_id)
         done += 1
         if ctx.progress:

@@ -10,21 +10,9 @@ from typing import Any
 from ..connector_store import ConnectorEntry, LinkState
 from ..logs import ErrorInformation, LogEntry
 from ..target import GROUP_PATH, INCOMPATIBLE, ErrorClass, TargetError, encode_body, max_request_bytes
+from . import steps
 from .context import SKIPPED, UPDATE, CycleContext, CycleResult
 from .scope import group_scope, mapping_source
-from .steps import (
-    _NOT_CREATED,
-    _change_triples,
-    _clear_escrow,
-    _delete_object,
-    _emit,
-    _handle_failure,
-    _linked,
-    _nothing_to_change,
-    _patch,
-    _send_create,
-    _skip,
-)
 
 
 def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal: str | None) -> None:
@@ -48,7 +36,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
                            "deleting groups, so the Genesys group is left as it is")
             ctx.cache.remove(group_id)
             result.skipped += 1
-            _emit(ctx, result, log_entry)
+            steps.emit(ctx, result, log_entry)
         return
     if not decision.in_scope:
         if entry_cache is not None and ctx.rules.deletes_groups and entry_cache.linked \
@@ -62,7 +50,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             log_entry.skip(ErrorInformation("NotEffectivelyEntitled", "; ".join(decision.reasons)))
             log_entry.step("scoping", "skipped", "Group is not in scope: " + "; ".join(decision.reasons))
             result.skipped += 1
-            _emit(ctx, result, log_entry)
+            steps.emit(ctx, result, log_entry)
         return
     result.entitled += 1
     log_entry.step("scoping", "success", "Group is in scope (assigned to the application)")
@@ -74,7 +62,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             current = ctx.target.get(GROUP_PATH, entry_cache.target_id, exclude_members=True)
         except TargetError as err:
             log_entry.action = "update"
-            _handle_failure(ctx, result, log_entry, err)
+            steps.handle_failure(ctx, result, log_entry, err)
             return
     found_again = ctx.found_groups.pop(group_id, None)
     if current is None and found_again is not None:
@@ -88,7 +76,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
                 found = ctx.target.find(GROUP_PATH, target_attr, value, exclude_members=True)
             except TargetError as err:
                 log_entry.action = "update"
-                _handle_failure(ctx, result, log_entry, err)
+                steps.handle_failure(ctx, result, log_entry, err)
                 return
             log_entry.step("matching", "success", f"Searched PureCloud by Genesys for a Group with {target_attr} '{value}': "
                            + (f"found {len(found)}" if found else "none found"), matchingAttribute=target_attr)
@@ -97,7 +85,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
                                         f"More than one Genesys group is named '{value}'", 200, ErrorClass.ESCROW, "GET",
                                         GROUP_PATH)
                 log_entry.action = "update"
-                _handle_failure(ctx, result, log_entry, ambiguous)
+                steps.handle_failure(ctx, result, log_entry, ambiguous)
                 return
             if found:
                 current = found[0]
@@ -119,7 +107,7 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
             recommended_action=f"Create the Genesys group '{name}'."))
         log_entry.step("export", "skipped", f"No Genesys group named '{name}': groups are never created in PureCloud by Genesys")
         result.skipped += 1
-        _emit(ctx, result, log_entry)
+        steps.emit(ctx, result, log_entry)
         return
     target_id = current["id"]
     newly_linked = entry_cache is None or entry_cache.target_id != target_id
@@ -135,35 +123,35 @@ def process_group(ctx: CycleContext, result: CycleResult, group_id: str, removal
     log_entry.action = "update"
     if not changes:
         if newly_linked or ctx.initial:
-            _nothing_to_change(ctx, result, log_entry, f"Linked to the Genesys group '{current.get('displayName')}'"
-                               if newly_linked else f"The Genesys group '{current.get('displayName')}' is as it should be")
-        _clear_escrow(ctx, group_id)
+            steps.nothing_to_change(ctx, result, log_entry, f"Linked to the Genesys group '{current.get('displayName')}'"
+                                    if newly_linked else f"The Genesys group '{current.get('displayName')}' is as it should be")
+        steps.clear_escrow(ctx, group_id)
         return
     if not ctx.allows("Group", UPDATE):
-        _skip(ctx, result, log_entry, UPDATE, f"Group '{current.get('displayName')}' should be updated in PureCloud by Genesys")
+        steps.skip(ctx, result, log_entry, UPDATE, f"Group '{current.get('displayName')}' should be updated in PureCloud by Genesys")
         return
     body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
-    if not _patch(ctx, result, log_entry, GROUP_PATH, target_id, body):
+    if not steps.patch(ctx, result, log_entry, GROUP_PATH, target_id, body):
         return
-    log_entry.modified = _change_triples(changes)
+    log_entry.modified = steps.change_triples(changes)
     log_entry.step("export", "success", f"Group '{current.get('displayName')}' was updated in PureCloud by Genesys")
     result.exported += 1
-    _emit(ctx, result, log_entry)
-    _clear_escrow(ctx, group_id)
+    steps.emit(ctx, result, log_entry)
+    steps.clear_escrow(ctx, group_id)
 
 
 def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, group_id: str, name: str,
                   values: Mapping[str, Any]) -> None:
     """``POST /Groups`` with ``externalId`` and ``displayName``, never members ("Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID" (Microsoft Learn), Groups):
     the reference pass adds them once the group is linked."""
-    created = _send_create(ctx, result, log_entry, "Group", values, f"Group '{name}' is in scope and not in the app")
-    if created is _NOT_CREATED:
+    created = steps.send_create(ctx, result, log_entry, "Group", values, f"Group '{name}' is in scope and not in the app")
+    if created is steps.NOT_CREATED:
         return
     target_id = created.get("id") if isinstance(created, dict) else None
     if not target_id:
         err = TargetError(INCOMPATIBLE, "The app created the group but its answer has no id", 201, ErrorClass.ESCROW,
                           "POST", GROUP_PATH, created)
-        _handle_failure(ctx, result, log_entry, err)
+        steps.handle_failure(ctx, result, log_entry, err)
         return
     ctx.cache.put(group_id, "Group", target_id, name, values.get("displayName", name), state=LinkState.ACTIVE)
     result.linked_groups.add(group_id)
@@ -172,8 +160,8 @@ def _create_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, g
     log_entry.modified = [(attr, None, value) for attr, value in values.items()]
     log_entry.step("export", "success", f"Group '{name}' was created in the app", TargetId=target_id)
     result.exported += 1
-    _emit(ctx, result, log_entry)
-    _clear_escrow(ctx, group_id)
+    steps.emit(ctx, result, log_entry)
+    steps.clear_escrow(ctx, group_id)
 
 
 def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, entry_cache: ConnectorEntry, why: str) -> None:
@@ -181,8 +169,8 @@ def _delete_group(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, e
     log_entry.action = "delete"
     log_entry.target_id = entry_cache.target_id or ""
     log_entry.target_name = entry_cache.target_name or ""
-    _delete_object(ctx, result, log_entry, entry_cache.source_id, GROUP_PATH, entry_cache.target_id or "", why=why,
-                   done=f"{why}; the group was deleted in the app")
+    steps.delete_object(ctx, result, log_entry, entry_cache.source_id, GROUP_PATH, entry_cache.target_id or "", why=why,
+                        done=f"{why}; the group was deleted in the app")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +199,7 @@ def resolve_members(ctx: CycleContext, result: CycleResult, group_id: str) -> No
         if member_type != "User":
             continue  # nested groups are not provisioned (How Application Provisioning works, Scoping)
         member = ctx.cache.get(member_id)
-        if not _linked(member) or member.target_id is None:
+        if not steps.linked(member) or member.target_id is None:
             continue
         if member.managed:
             desired[member.target_id] = None
@@ -233,7 +221,7 @@ def apply_membership_changes(ctx: CycleContext, result: CycleResult, group_id: s
     to_remove: list[str] = []
     for member_id, op in changes.items():
         member = ctx.cache.get(member_id)
-        if not _linked(member) or member.target_id is None:
+        if not steps.linked(member) or member.target_id is None:
             continue  # not provisioned (out of scope, or failed): added by a later restart (known issue)
         if op == "added":
             if member.target_id not in have and member.managed and member_id not in result.restored_users:
@@ -252,8 +240,8 @@ def _write_members(ctx: CycleContext, result: CycleResult, entry: ConnectorEntry
     log_entry = LogEntry("update", "Group", group_id, entry.display_name or group_id, target_id=target_id,
                          target_name=entry.target_name or "")
     if not ctx.allows("Group", UPDATE):
-        _skip(ctx, result, log_entry, UPDATE, f"{len(to_add)} members should be added to and {len(to_remove)} removed "
-              f"from the group in PureCloud by Genesys")
+        steps.skip(ctx, result, log_entry, UPDATE, f"{len(to_add)} members should be added to and {len(to_remove)} removed "
+                   f"from the group in PureCloud by Genesys")
         return
     current = list(entry.members)
     added: list[str] = []
@@ -291,7 +279,7 @@ def _write_members(ctx: CycleContext, result: CycleResult, entry: ConnectorEntry
     if error is not None:
         log_entry.step("referenceResolution", "failure", f"{len(added)} members added and {len(removed)} removed in "
                        f"{requests} PATCH requests before the failure", Added=str(len(added)), Removed=str(len(removed)))
-        _handle_failure(ctx, result, log_entry, error, reference=True)
+        steps.handle_failure(ctx, result, log_entry, error, reference=True)
         return
     log_entry.modified = [("members", f"{len(current)} members", f"{len(current) - len(removed) + len(added)} members "
                                                                   f"(+{len(added)} -{len(removed)})")]
@@ -299,8 +287,8 @@ def _write_members(ctx: CycleContext, result: CycleResult, entry: ConnectorEntry
                    + (f" in {requests} PATCH requests" if requests > 1 else ""),
                    Added=",".join(added), Removed=",".join(removed))
     result.exported += 1
-    _emit(ctx, result, log_entry)
-    _clear_escrow(ctx, group_id, kind="reference")
+    steps.emit(ctx, result, log_entry)
+    steps.clear_escrow(ctx, group_id, kind="reference")
 
 
 def _member_batch(ctx: CycleContext, pending: list[tuple[str, str]]) -> list[tuple[str, str]]:

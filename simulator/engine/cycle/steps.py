@@ -19,7 +19,7 @@ from .context import _ACTION_LABEL, CREATE, DELETE, SKIPPED, CycleContext, Cycle
 log = logging.getLogger(__name__)
 
 
-def _linked(entry: ConnectorEntry | None) -> TypeGuard[ConnectorEntry]:
+def linked(entry: ConnectorEntry | None) -> TypeGuard[ConnectorEntry]:
     return entry is not None and entry.linked
 
 
@@ -61,15 +61,15 @@ def _object_error(ctx: CycleContext, result: CycleResult, object_type: str, obje
     else:
         failure = TargetError("InternalError", f"The provisioning service failed on this {object_type.lower()}: "
                               f"{type(err).__name__}: {err}", engine=True)
-    _handle_failure(ctx, result, entry, failure, reference=reference)
+    handle_failure(ctx, result, entry, failure, reference=reference)
 
 
-def _emit(ctx: CycleContext, result: CycleResult, entry: LogEntry) -> None:
+def emit(ctx: CycleContext, result: CycleResult, entry: LogEntry) -> None:
     result.count(f"{entry.action}:{entry.status}")
     ctx.emit(entry)
 
 
-def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err: TargetError, *, reference: bool = False) -> None:
+def handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err: TargetError, *, reference: bool = False) -> None:
     entry.fail(err.to_error_information())
     if err.fault:
         entry.fault = err.fault
@@ -88,7 +88,7 @@ def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err
         result.target_codes[err.code] = result.target_codes.get(err.code, 0) + 1
         result.target_fault = err.fault or result.target_fault
     if err.error_class == ErrorClass.QUARANTINE:
-        _emit(ctx, result, entry)
+        emit(ctx, result, entry)
         raise QuarantineSignal(err)
     if ctx.escrow is not None:
         held = ctx.escrow.put(entry.source_id, entry.object_type, err.code, err.message, reference=reference,
@@ -98,10 +98,10 @@ def _handle_failure(ctx: CycleContext, result: CycleResult, entry: LogEntry, err
         entry.step("processing", "failure", f"The change is in escrow (attempt {held.attempts}); {when}",
                    Attempt=str(held.attempts), NextRetry=str(retry))
         result.escrowed += 1
-    _emit(ctx, result, entry)
+    emit(ctx, result, entry)
 
 
-def _skip(ctx: CycleContext, result: CycleResult, entry: LogEntry, action: str, description: str) -> None:
+def skip(ctx: CycleContext, result: CycleResult, entry: LogEntry, action: str, description: str) -> None:
     """A target object action that is off: logged as Skipped, nothing sent."""
     label = _ACTION_LABEL[action]
     entry.skip(ErrorInformation(SKIPPED, (
@@ -110,10 +110,10 @@ def _skip(ctx: CycleContext, result: CycleResult, entry: LogEntry, action: str, 
         recommended_action=f"Turn the '{label}' target object action on if PureCloud by Genesys should get this change."))
     entry.step("export", "skipped", f"Target object action '{label}' is off: nothing was sent", TargetObjectAction=label)
     result.skipped += 1
-    _emit(ctx, result, entry)
+    emit(ctx, result, entry)
 
 
-def _stage_delete(ctx: CycleContext, result: CycleResult, log_entry: LogEntry) -> None:
+def stage_delete(ctx: CycleContext, result: CycleResult, log_entry: LogEntry) -> None:
     log_entry.action = "stagedDelete"
     log_entry.skip(ErrorInformation("TooManyDeletes", (
         f"The cycle would disable or delete more objects than the accidental-deletion threshold "
@@ -121,10 +121,10 @@ def _stage_delete(ctx: CycleContext, result: CycleResult, log_entry: LogEntry) -
         recommended_action="Check the changes in Entra ID; then allow the deletes (restart with resetScope ForceDeletes)."))
     log_entry.step("export", "skipped", "Staged: held back by the accidental-deletion guard")
     result.staged_deletes += 1
-    _emit(ctx, result, log_entry)
+    emit(ctx, result, log_entry)
 
 
-def _nothing_to_change(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, description: str) -> None:
+def nothing_to_change(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, description: str) -> None:
     """A full cycle looked at an object and found it as it should be: Microsoft's documented outcome is
     ``Skipped`` with ``EntrySynchronizationSkipped`` ("the user already existing in the target system
     with no further changes required", M:howto-analyze-provisioning-logs)."""
@@ -133,10 +133,10 @@ def _nothing_to_change(ctx: CycleContext, result: CycleResult, log_entry: LogEnt
                                     "with no further changes required."))
     log_entry.step("export", "skipped", f"{description}: nothing to change")
     result.skipped += 1
-    _emit(ctx, result, log_entry)
+    emit(ctx, result, log_entry)
 
 
-def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
+def change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
     out: list[tuple[str, Any, Any]] = []
     for c in changes:
         if isinstance(c, dict):
@@ -148,66 +148,66 @@ def _change_triples(changes: Any) -> list[tuple[str, Any, Any]]:
     return out
 
 
-def _patch(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, resource: str, target_id: str, body: dict[str, Any],
-           *, reference: bool = False) -> bool:
+def patch(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, resource: str, target_id: str, body: dict[str, Any],
+          *, reference: bool = False) -> bool:
     """Send one PATCH; a failure is logged, escrowed or quarantines (False means stop here)."""
     try:
         ctx.target.patch(resource, target_id, body)
     except TargetError as err:
-        _handle_failure(ctx, result, log_entry, err, reference=reference)
+        handle_failure(ctx, result, log_entry, err, reference=reference)
         return False
     return True
 
 
-def _clear_escrow(ctx: CycleContext, object_id: str, *, kind: str | None = "object") -> None:
+def clear_escrow(ctx: CycleContext, object_id: str, *, kind: str | None = "object") -> None:
     """The object's own change went through (``kind="object"``), or its reference update did
     (``"reference"``): its escrow entry of that kind is done."""
     if ctx.escrow is not None:
         ctx.escrow.clear(object_id, kind=kind)
 
 
-#: :func:`_send_create` sent nothing, or the create failed (already logged)
-_NOT_CREATED = object()
+#: :func:`send_create` sent nothing, or the create failed (already logged)
+NOT_CREATED = object()
 
 
-def _send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: Mapping[str, Any],
-                 why: str) -> Any:
-    """``POST`` the object (unless the Create action is off); the answer, or :data:`_NOT_CREATED`."""
+def send_create(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_type: str, values: Mapping[str, Any],
+                why: str) -> Any:
+    """``POST`` the object (unless the Create action is off); the answer, or :data:`NOT_CREATED`."""
     log_entry.action = "create"
     if not ctx.allows(object_type, CREATE):
-        _skip(ctx, result, log_entry, CREATE, why)
-        return _NOT_CREATED
+        skip(ctx, result, log_entry, CREATE, why)
+        return NOT_CREATED
     try:
         return ctx.target.create(USER_PATH if object_type == "User" else GROUP_PATH,
                                  ctx.mappings.build_create(object_type, values))
     except TargetError as err:
-        _handle_failure(ctx, result, log_entry, err)
-        return _NOT_CREATED
+        handle_failure(ctx, result, log_entry, err)
+        return NOT_CREATED
 
 
-def _delete_object(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_id: str, resource: str,
-                   target_id: str, *, why: str, done: str) -> None:
+def delete_object(ctx: CycleContext, result: CycleResult, log_entry: LogEntry, object_id: str, resource: str,
+                  target_id: str, *, why: str, done: str) -> None:
     """``DELETE /Users|Groups/{id}`` unless the Delete action is off (the link goes, the target object stays)
     or the accidental-deletion guard holds it back; a 404 (already gone) counts as deleted."""
     object_type = "User" if resource == USER_PATH else "Group"
     if not ctx.allows(object_type, DELETE):
         # The Entra object is gone for good: the link goes too; the target object stays as it is.
         ctx.cache.remove(object_id)
-        _clear_escrow(ctx, object_id, kind=None)
-        _skip(ctx, result, log_entry, DELETE, why)
+        clear_escrow(ctx, object_id, kind=None)
+        skip(ctx, result, log_entry, DELETE, why)
         return
     if result.too_many_deletes:
-        _stage_delete(ctx, result, log_entry)
+        stage_delete(ctx, result, log_entry)
         return
     try:
         ctx.target.delete(resource, target_id)
     except TargetError as err:
         if err.status != 404:
-            _handle_failure(ctx, result, log_entry, err)
+            handle_failure(ctx, result, log_entry, err)
             return
     log_entry.step("export", "success", done)
     ctx.cache.remove(object_id)
     result.exported += 1
     result.deletes += 1
-    _emit(ctx, result, log_entry)
-    _clear_escrow(ctx, object_id, kind=None)
+    emit(ctx, result, log_entry)
+    clear_escrow(ctx, object_id, kind=None)

@@ -11,21 +11,9 @@ from ..logs import ErrorInformation, LogEntry
 from ..mappings import DesiredAttributes
 from ..source import SourceObject
 from ..target import USER_PATH, ErrorClass, TargetError
+from . import steps
 from .context import SKIPPED, UPDATE, CycleContext, CycleResult
 from .scope import ScopeDecision, mapping_source, user_scope
-from .steps import (
-    _NOT_CREATED,
-    _change_triples,
-    _clear_escrow,
-    _delete_object,
-    _emit,
-    _handle_failure,
-    _nothing_to_change,
-    _patch,
-    _send_create,
-    _skip,
-    _stage_delete,
-)
 
 
 def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: str | None) -> None:
@@ -60,9 +48,9 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
         log_entry.action = "delete"
         log_entry.target_id = target_id
         log_entry.target_name = entry_cache.target_name or ""
-        _delete_object(ctx, result, log_entry, user_id, USER_PATH, target_id,
-                       why=f"User '{name}' was deleted for good in Entra ID",
-                       done=f"User '{name}' was deleted in PureCloud by Genesys")
+        steps.delete_object(ctx, result, log_entry, user_id, USER_PATH, target_id,
+                            why=f"User '{name}' was deleted for good in Entra ID",
+                            done=f"User '{name}' was deleted in PureCloud by Genesys")
         return
 
     if entry_cache is None or not entry_cache.linked:
@@ -72,7 +60,7 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
                 log_entry.skip(ErrorInformation("NotEffectivelyEntitled" if not decision.in_scope else "UserDisabled",
                                                 "; ".join(decision.reasons)))
                 result.skipped += 1
-                _emit(ctx, result, log_entry)
+                steps.emit(ctx, result, log_entry)
             return
         _create_or_match_user(ctx, result, user, decision, log_entry)
         return
@@ -88,12 +76,12 @@ def process_user(ctx: CycleContext, result: CycleResult, user_id: str, removal: 
         log_entry.step("processing", "skipped", "SkipOutOfScopeDeletions is on: the user left scope and is not disabled")
         ctx.cache.update(entry_cache, state=LinkState.OUT_OF_SCOPE)
         result.skipped += 1
-        _emit(ctx, result, log_entry)
+        steps.emit(ctx, result, log_entry)
         return
     if decision.soft_deleted and result.too_many_deletes and entry_cache.state is LinkState.ACTIVE \
             and ctx.allows("User", UPDATE):
         log_entry.action = "disable"
-        _stage_delete(ctx, result, log_entry)
+        steps.stage_delete(ctx, result, log_entry)
         return
     _update_user(ctx, result, user, decision, log_entry, entry_cache)
 
@@ -115,13 +103,13 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: SourceOb
             found = ctx.target.find(USER_PATH, target_attr, source_value)
         except TargetError as err:
             log_entry.action = "create"
-            _handle_failure(ctx, result, log_entry, err)
+            steps.handle_failure(ctx, result, log_entry, err)
             return
         if len(found) > 1:
             log_entry.action = "create"
             duplicate = TargetError("DuplicateTargetEntries", f"More than one PureCloud by Genesys user has {target_attr} '{source_value}'",
                                     200, ErrorClass.ESCROW, "GET", USER_PATH)
-            _handle_failure(ctx, result, log_entry, duplicate)
+            steps.handle_failure(ctx, result, log_entry, duplicate)
             return
         log_entry.step("matching", "success", f"Searched PureCloud by Genesys for a User with {target_attr} '{source_value}': "
                        + ("found one" if found else "none found"), matchingAttribute=target_attr, matchedTargetId=found[0]["id"] if found else "")
@@ -129,9 +117,9 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: SourceOb
             matched = found[0]
             break
     if matched is None:
-        created = _send_create(ctx, result, log_entry, "User", values,
-                               f"User '{values.get('userName')}' is in scope and not in PureCloud by Genesys")
-        if created is _NOT_CREATED:
+        created = steps.send_create(ctx, result, log_entry, "User", values,
+                                    f"User '{values.get('userName')}' is in scope and not in PureCloud by Genesys")
+        if created is steps.NOT_CREATED:
             return
         target_id = created.get("id") if isinstance(created, dict) else None
         log_entry.target_id = target_id or ""
@@ -141,8 +129,8 @@ def _create_or_match_user(ctx: CycleContext, result: CycleResult, user: SourceOb
                        TargetId=target_id or "")
         ctx.cache.put(user["id"], "User", target_id, user.get("displayName"), values.get("userName"), state=LinkState.ACTIVE)
         result.exported += 1
-        _emit(ctx, result, log_entry)
-        _clear_escrow(ctx, user["id"])
+        steps.emit(ctx, result, log_entry)
+        steps.clear_escrow(ctx, user["id"])
         return
     # Matched an existing Genesys user: link it and bring its attributes in line.
     linked = ctx.cache.put(user["id"], "User", matched["id"], user.get("displayName"), matched.get("userName"),
@@ -168,14 +156,14 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: SourceObject | No
             current = ctx.target.get(USER_PATH, target_id)
         except TargetError as err:
             log_entry.action = "update"
-            _handle_failure(ctx, result, log_entry, err)
+            steps.handle_failure(ctx, result, log_entry, err)
             return
         if current is None:
             log_entry.action = "update"
             missing = TargetError("InvalidAnchor", f"The PureCloud by Genesys user {target_id} that this user was linked to "
                                   "no longer exists (deleted in Genesys?). Restart provisioning to match it again.", 404,
                                   ErrorClass.ESCROW, "GET", USER_PATH + "/" + target_id)
-            _handle_failure(ctx, result, log_entry, missing)
+            steps.handle_failure(ctx, result, log_entry, missing)
             return
     entry_cache = _seen_manager(ctx, entry_cache, user, current)
     current_values = ctx.mappings.read_target("User", current, desired.keys())
@@ -193,18 +181,18 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: SourceObject | No
         # Once unassigned (outOfScope) the user stays unmanaged through a later soft delete: no DELETE on purge.
         ctx.cache.update(entry_cache, state=state, soft_deleted=user is None and state is LinkState.DISABLED)
         if ctx.initial or matched:
-            _nothing_to_change(ctx, result, log_entry, "Matched an existing PureCloud by Genesys user" if matched
-                               else "The user is as it should be in PureCloud by Genesys")
-        _clear_escrow(ctx, entry_cache.source_id)
+            steps.nothing_to_change(ctx, result, log_entry, "Matched an existing PureCloud by Genesys user" if matched
+                                    else "The user is as it should be in PureCloud by Genesys")
+        steps.clear_escrow(ctx, entry_cache.source_id)
         return
     if not ctx.allows("User", UPDATE):
         verb = "disabled" if disabling else "updated"
-        _skip(ctx, result, log_entry, UPDATE, f"User '{current.get('userName')}' should be {verb} in PureCloud by Genesys")
+        steps.skip(ctx, result, log_entry, UPDATE, f"User '{current.get('userName')}' should be {verb} in PureCloud by Genesys")
         return
     body = ctx.mappings.build_patch(changes, entra_quirks=ctx.entra_quirks)
-    if not _patch(ctx, result, log_entry, USER_PATH, target_id, body):
+    if not steps.patch(ctx, result, log_entry, USER_PATH, target_id, body):
         return
-    log_entry.modified = [(c[0], c[1], c[2]) for c in _change_triples(changes)]
+    log_entry.modified = [(c[0], c[1], c[2]) for c in steps.change_triples(changes)]
     verb = "disabled" if disabling else ("re-enabled and updated" if enabling else "updated")
     log_entry.step("export", "success", f"User '{current.get('userName')}' was {verb} in PureCloud by Genesys",
                    TargetId=target_id)
@@ -213,8 +201,8 @@ def _update_user(ctx: CycleContext, result: CycleResult, user: SourceObject | No
     ctx.cache.update(entry_cache, state=state, soft_deleted=user is None and state is LinkState.DISABLED,
                      display_name=(user or {}).get("displayName", entry_cache.display_name))
     result.exported += 1
-    _emit(ctx, result, log_entry)
-    _clear_escrow(ctx, entry_cache.source_id)
+    steps.emit(ctx, result, log_entry)
+    steps.clear_escrow(ctx, entry_cache.source_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,7 +246,7 @@ def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> Non
     manager_id, desired = _desired_manager(ctx, user)
     current = entry.manager
     if desired == current:
-        _clear_escrow(ctx, user_id, kind="reference")
+        steps.clear_escrow(ctx, user_id, kind="reference")
         return
     target_id = entry.target_id or ""
     log_entry = LogEntry("update", "User", user_id, user.get("displayName", user_id), target_id=target_id,
@@ -271,15 +259,15 @@ def resolve_manager(ctx: CycleContext, result: CycleResult, user_id: str) -> Non
         if current is None:
             return
     if not ctx.allows("User", UPDATE):
-        _skip(ctx, result, log_entry, UPDATE, "The manager reference changed")
+        steps.skip(ctx, result, log_entry, UPDATE, "The manager reference changed")
         return
     body = ctx.mappings.build_reference_patch("User", manager_attr, desired, current, entra_quirks=ctx.entra_quirks)
-    if not _patch(ctx, result, log_entry, USER_PATH, target_id, body, reference=True):
+    if not steps.patch(ctx, result, log_entry, USER_PATH, target_id, body, reference=True):
         return
     log_entry.modified = [(manager_attr, current, desired)]
     log_entry.step("referenceResolution", "success", f"Resolved the manager reference to the Genesys user {desired}" if desired
                    else "Removed the manager reference")
     ctx.cache.update(entry, manager=desired)
     result.exported += 1
-    _emit(ctx, result, log_entry)
-    _clear_escrow(ctx, user_id, kind="reference")
+    steps.emit(ctx, result, log_entry)
+    steps.clear_escrow(ctx, user_id, kind="reference")

@@ -22,6 +22,7 @@ from ..errors import BadRequest, ResourceNotFound
 from ..query import parse_filter, parse_options, parse_select, parse_top
 from ..schema import APPLICATION, SERVICE_PRINCIPAL, EntityType
 from .base import context_url, directory, eventual, json_body, list_response, odata_response, requires, shape
+from .common import by_id_or_app_id
 
 __all__ = ["register", "TEMPLATES", "APPLICATION_TEMPLATE", "GALLERY_APP_ROLES"]
 
@@ -65,7 +66,7 @@ class _TemplateType(EntityType):
 
 
 APPLICATION_TEMPLATE = _TemplateType(
-    name="microsoft.graph.applicationTemplate", resource="ApplicationTemplate", collection="applicationTemplates",
+    resource="ApplicationTemplate",
     properties={"id": "string", "displayName": "string", "homePageUrl": "string",
                 "supportedSingleSignOnModes": "string[]", "supportedProvisioningTypes": "string[]",
                 "logoUrl": "string", "categories": "string[]", "publisher": "string", "description": "string"},
@@ -150,7 +151,7 @@ def register(bp: Blueprint) -> None:
     read, write = requires("application"), requires("application", write=True)
     bp.add_url_rule("/applications", "list_applications", read(list_applications), methods=["GET"])
     bp.add_url_rule("/applications", "create_application", write(create_application), methods=["POST"])
-    for prefix, suffix in (("/applications/<app_object_id>", ""), ("/applications(appId='<app_id>')", "_by_app_id")):
+    for prefix, suffix in by_id_or_app_id("applications", "app_object_id"):
         bp.add_url_rule(prefix, "get_application" + suffix, read(get_application), methods=["GET"])
         bp.add_url_rule(prefix, "delete_application" + suffix, write(delete_application), methods=["DELETE"])
     bp.add_url_rule("/applicationTemplates", "list_templates", read(list_templates), methods=["GET"])

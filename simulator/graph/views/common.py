@@ -1,4 +1,4 @@
-"""Small shared pieces: ``$count`` answers and polymorphic directoryObject items."""
+"""Small shared pieces: ``$count`` answers, polymorphic directoryObject items, appId addressing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..errors import BadRequest
 from ..schema import APPLICATION, GROUP, SERVICE_PRINCIPAL, USER
 from .base import eventual, shape
 
-__all__ = ["count_response", "directory_object", "KIND_TYPES"]
+__all__ = ["count_response", "directory_object", "by_id_or_app_id", "KIND_TYPES"]
 
 KIND_TYPES = {"user": USER, "group": GROUP, "servicePrincipal": SERVICE_PRINCIPAL, "application": APPLICATION}
 
@@ -28,3 +28,9 @@ def directory_object(kind: str, doc: Mapping, select=None) -> dict:
     if select:
         select = [p for p in select if p in etype.properties] or ["id"]
     return shape(etype, doc, select, odata_type=True)
+
+
+def by_id_or_app_id(collection: str, id_param: str) -> tuple[tuple[str, str], ...]:
+    """The two addresses of an application or a service principal, each with its endpoint-name suffix:
+    ``/{collection}/<id_param>`` (the object id) and ``/{collection}(appId='<app_id>')`` (the alternate key)."""
+    return (f"/{collection}/<{id_param}>", ""), (f"/{collection}(appId='<app_id>')", "_by_app_id")

@@ -17,6 +17,7 @@ from ..query import parse_options
 from ..schema import SERVICE_PRINCIPAL
 from .assignments import assignment_create, assignment_delete, assignment_list
 from .base import context_url, directory, eventual, json_body, list_response, odata_response, requires, shape
+from .common import by_id_or_app_id
 
 __all__ = ["register", "resolve_service_principal"]
 
@@ -78,7 +79,7 @@ def register(bp: Blueprint) -> None:
     assign_read, assign_write = requires("appRoleAssignment"), requires("appRoleAssignment", write=True)
     bp.add_url_rule("/servicePrincipals", "list_service_principals", read(list_service_principals), methods=["GET"])
     bp.add_url_rule("/servicePrincipals", "create_service_principal", write(create_service_principal), methods=["POST"])
-    for prefix, suffix in (("/servicePrincipals/<sp_id>", ""), ("/servicePrincipals(appId='<app_id>')", "_by_app_id")):
+    for prefix, suffix in by_id_or_app_id("servicePrincipals", "sp_id"):
         bp.add_url_rule(prefix, "get_service_principal" + suffix, read(get_service_principal), methods=["GET"])
         bp.add_url_rule(prefix, "update_service_principal" + suffix, write(update_service_principal), methods=["PATCH"])
         bp.add_url_rule(prefix, "delete_service_principal" + suffix, write(delete_service_principal), methods=["DELETE"])

@@ -6,11 +6,13 @@ employeeId, accountEnabled, ...) only with ``$select`` (docs/fidelity.md).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from flask import Blueprint, Response, request
 
 from ..errors import BadRequest, ResourceNotFound
 from ..query import parse_options, parse_select
-from ..schema import GROUP, USER
+from ..schema import GROUP, USER, EntityType
 from .assignments import assignment_create, assignment_delete, assignment_list
 from .base import context_url, directory, eventual, json_body, list_response, odata_response, requires, shape
 from .common import count_response
@@ -84,20 +86,23 @@ def remove_manager(user_id: str) -> Response:
     return Response(status=204)
 
 
+def _directory_objects(etype: EntityType, docs: Iterable[Mapping]) -> Response:
+    """A directoryObject collection of one entity type: ``$select`` applies, each item has ``@odata.type``."""
+    select = parse_select(request.args.get("$select"), etype)
+    return odata_response({"@odata.context": context_url("directoryObjects"),
+                           "value": [shape(etype, doc, select, odata_type=True) for doc in docs]})
+
+
 def direct_reports(user_id: str) -> Response:
     d = directory()
     user = d.users.require(user_id)
-    select = parse_select(request.args.get("$select"), USER)
-    return odata_response({"@odata.context": context_url("directoryObjects"),
-                           "value": [shape(USER, u, select, odata_type=True) for u in d.users.direct_reports(user["id"])]})
+    return _directory_objects(USER, d.users.direct_reports(user["id"]))
 
 
 def member_of(user_id: str) -> Response:
     d = directory()
     user = d.users.require(user_id)
-    select = parse_select(request.args.get("$select"), GROUP)
-    return odata_response({"@odata.context": context_url("directoryObjects"),
-                           "value": [shape(GROUP, grp, select, odata_type=True) for grp in d.groups.member_of(user["id"])]})
+    return _directory_objects(GROUP, d.groups.member_of(user["id"]))
 
 
 def user_count() -> Response:
