@@ -23,6 +23,22 @@ from simulator.client.login import DEMO_GENESYS
 _DEMO_ID, _DEMO_SECRET = DEMO_GENESYS
 
 
+def _where_options(endpoint: str, what: str):
+    """``--url`` (a running server, or ``PROVSIM_URL``), else a fresh in-process demo ``what`` from
+    ``--fixture`` and ``--seed``: the options every ``token`` command shares."""
+    def decorate(command):
+        for option in reversed((
+            click.option("--url", default=None, envvar="PROVSIM_URL",
+                         help=f"Base URL of a running server (POSTs {{url}}{endpoint}; env PROVSIM_URL); without it, "
+                              f"a fresh in-process demo {what} answers, and its token works nowhere else."),
+            click.option("--fixture", default="contoso", show_default=True, help=f"Tenant fixture of the in-process {what}."),
+            click.option("--seed", default=0, show_default=True, type=int, help=f"Seed of the in-process {what}."),
+        )):
+            command = option(command)
+        return command
+    return decorate
+
+
 @click.group("token")
 def token_group() -> None:
     """Get an OAuth access token from a fake (or a real) login endpoint."""
@@ -31,11 +47,7 @@ def token_group() -> None:
 @token_group.command("purecloud")
 @click.option("--client-id", default=_DEMO_ID, show_default=True, help="Genesys Cloud OAuth client id.")
 @click.option("--client-secret", default=_DEMO_SECRET, show_default=True, help="Its secret.")
-@click.option("--url", default=None, envvar="PROVSIM_URL",
-              help="Base URL of a running server (POSTs {url}/oauth/token; env PROVSIM_URL); without it, a fresh "
-                   "in-process demo org answers, and its token works nowhere else.")
-@click.option("--fixture", default="contoso", show_default=True, help="Tenant fixture of the in-process org.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the in-process org.")
+@_where_options("/oauth/token", "org")
 @pass_context
 def purecloud_token(ctx: Context, client_id: str, client_secret: str, url: str | None, fixture: str, seed: int) -> None:
     """Client-credentials token for Genesys Cloud (HTTP Basic, grant_type=client_credentials)."""
@@ -50,11 +62,7 @@ def purecloud_token(ctx: Context, client_id: str, client_secret: str, url: str |
 @click.option("--client-secret", default="provsim-graph-secret", show_default=True, help="Its client secret.")
 @click.option("--scope", default="https://graph.microsoft.com/.default", show_default=True,
               help="Scope; client credentials need '<resource>/.default'.")
-@click.option("--url", default=None, envvar="PROVSIM_URL",
-              help="Base URL of a running server (POSTs {url}/{tenant}/oauth2/v2.0/token; env PROVSIM_URL); without "
-                   "it, a fresh in-process demo tenant answers, and its token works nowhere else.")
-@click.option("--fixture", default="contoso", show_default=True, help="Tenant fixture of the in-process tenant.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the in-process tenant.")
+@_where_options("/{tenant}/oauth2/v2.0/token", "tenant")
 @pass_context
 def graph_token(ctx: Context, tenant: str, client_id: str, client_secret: str, scope: str, url: str | None,
                 fixture: str, seed: int) -> None:
