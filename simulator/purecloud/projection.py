@@ -55,31 +55,20 @@ def _tree(names: list[str], schema: ResourceSchema) -> dict:
     return tree
 
 
-def _select(value: Any, tree: dict) -> Any:
+def _prune(value: Any, tree: dict, *, select: bool) -> Any:
+    """``value`` cut by a path tree: with ``select``, only what the tree names (a leaf keeps its whole
+    value); without it, everything but what the tree names (a leaf drops its whole value)."""
     if isinstance(value, list):
-        return [_select(v, tree) for v in value]
+        return [_prune(v, tree, select=select) for v in value]
     if not isinstance(value, dict):
         return value
+    skip = _ALL if select else None  # not named (select) / named to the leaf (drop)
     out = {}
     for key, item in value.items():
         sub = tree.get(key.lower(), _ALL)
-        if sub is _ALL:
+        if sub is skip:
             continue
-        out[key] = item if sub is None else _select(item, sub)
-    return out
-
-
-def _drop(value: Any, tree: dict) -> Any:
-    if isinstance(value, list):
-        return [_drop(v, tree) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out = {}
-    for key, item in value.items():
-        sub = tree.get(key.lower(), _ALL)
-        if sub is None:
-            continue
-        out[key] = item if sub is _ALL else _drop(item, sub)
+        out[key] = _prune(item, sub, select=select) if isinstance(sub, dict) else item
     return out
 
 
@@ -93,6 +82,6 @@ def project(resource: dict, schema: ResourceSchema, *, attributes: list[str], ex
         tree = _tree(attributes, schema)
         for key in keep:
             tree[key] = None
-        return _select(resource, tree)
+        return _prune(resource, tree, select=True)
     tree = {k: v for k, v in _tree(excluded, schema).items() if k not in keep}
-    return _drop(resource, tree)
+    return _prune(resource, tree, select=False)
