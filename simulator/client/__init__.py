@@ -171,8 +171,13 @@ class ProvsimClient:
             raise Unreachable(f"cannot reach provsim at {self.base_url} ({err.__class__.__name__}: {err})") from err
 
     def _call(self, method: str, path: str, body: Any, params: dict | None, headers: dict,
-              ok: Iterable[int] | None) -> Any:
+              ok: Iterable[int] | None, auth: httpx.Auth | None = None) -> Any:
+        """One call of a part: ``auth`` is the surface's login (:mod:`simulator.client.login`), if any."""
         kwargs: dict[str, Any] = {"params": params, "headers": headers}
+        if auth is not None:
+            # The login sets the header; naming it here keeps its place among the headers, so the
+            # request goes out byte for byte as when the parts set the token by hand.
+            kwargs.update(headers={"Authorization": "", **headers}, auth=auth)
         if body is not None:
             kwargs["json"] = body
         resp = self.request(method, path, **kwargs)
