@@ -27,6 +27,12 @@ The client is a front door over one part per surface, each in its own module:
 ``client.graph(method, path, body)``, ``client.genesys(...)``, ``client.control(...)`` and
 ``client.jobs()`` still make the call they made before the split.
 
+The logins are ``httpx.Auth`` classes (:mod:`simulator.client.login`): ``client.graph.auth`` (a
+:class:`~simulator.client.login.GraphClientCredentials`) and ``client.genesys.auth`` (a
+:class:`~simulator.client.login.GenesysClientCredentials`) log in on the first call, keep the token,
+and log in again once when the API answers 401 (Graph: the token expired; Genesys: it expired or was
+revoked).  A Genesys call given an explicit ``token=`` sends it as given.
+
 **Deprecated** (kept working for one release, without a warning): the flat method names of the
 client before the split (``client.advance``, ``client.configure``, ``client.graph_pages``, ...);
 each reaches the part :data:`DEPRECATED_NAMES` names (``client.advance`` is
@@ -37,7 +43,7 @@ error code and message); no server at the URL raises :class:`Unreachable`.
 Flask-free: it needs only httpx (and the app object when in-process).
 
 The package is the client side of provsim: this module (the client), :mod:`simulator.client.login`
-(client-credentials logins as real clients do them) and :mod:`simulator.client.transport`
+(client-credentials logins as real clients do them, as ``httpx.Auth``) and :mod:`simulator.client.transport`
 (:class:`~simulator.client.transport.InProcessTransport`, httpx straight into the app).
 """
 

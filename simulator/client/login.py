@@ -3,25 +3,26 @@
 Two ways to use them, over any ``httpx.Client`` (in-process through
 :class:`~simulator.client.transport.InProcessTransport`, or a real ``provsim serve``):
 
-* as ``httpx.Auth`` (the way httpx structures authentication, ``httpx/_auth.py``): the client logs
-  in on the first request, keeps the token until shortly before its ``expires_in``, sends
-  ``Authorization: Bearer …``, and when the API answers 401 (the token was revoked or expired
-  early) logs in again once and retries the request::
+* as ``httpx.Auth``, the way httpx structures authentication (``auth_flow``, and
+  ``sync_auth_flow``/``async_auth_flow`` where the flow locks): the client logs in on the first
+  request, keeps the token until shortly before its ``expires_in``, sends ``Authorization: Bearer …``,
+  and when the API answers 401 (the token was revoked, or expired early) logs in again once and
+  retries the request::
 
       auth = GenesysClientCredentials("my-client-id", "my-secret")
       with httpx.Client(base_url="http://127.0.0.1:8080/api/v2/scim/v2/", auth=auth) as http:
           http.get("Users")                  # POST /oauth/token, then GET /Users
-          http.get("Groups")                 # the same token
+          http.get("Users", params={"startIndex": 26})  # the same token
 
       graph = GraphClientCredentials("contoso.onmicrosoft.com", "app-id", "secret")
       httpx.Client(base_url="http://127.0.0.1:8080/v1.0/", auth=graph).get("users")
 
-  ``token_url`` is where the login goes; a relative one (the default: ``/oauth/token``, and
-  ``/{tenant}/oauth2/v2.0/token``) is resolved against each API request's URL, which is right for
-  provsim, where the logins and the APIs share one origin; for a real org name the login host
+  ``token_url`` is where the login goes.  A relative one (the defaults: ``/oauth/token``,
+  ``/{tenant}/oauth2/v2.0/token``) is resolved against each API request's URL, right for provsim,
+  where the logins and the APIs share one origin; for a real org name the login host
   (``https://login.mypurecloud.com/oauth/token``, ``https://login.microsoftonline.com/…``).
   One instance may serve several clients and threads: the token refresh holds a lock (a
-  ``threading.Lock`` for ``httpx.Client``, an ``anyio.Lock`` for ``httpx.AsyncClient``), so
+  ``threading.Lock`` under ``httpx.Client``, an ``anyio.Lock`` under ``httpx.AsyncClient``), so
   concurrent requests share one login.
 * as functions returning the token endpoint's answer, a new login per call:
   :func:`genesys_token` and :func:`graph_token` (``provsim token``, ``provsim job``, the snapshot
@@ -115,7 +116,7 @@ class ClientCredentials(httpx.Auth):
         self.token_url = token_url
         self.leeway = leeway
         self._secret = client_secret
-        self._relogin_on = relogin_on or (lambda response: response.status_code == 401)
+        self._relogin_on = relogin_on or (lambda response: True)
         self._clock = clock
         self._token: _Token | None = None
         self._lock = threading.Lock()
@@ -149,7 +150,9 @@ class ClientCredentials(httpx.Auth):
 
     def _accept(self, response: httpx.Response) -> str:
         """Keep the token of a (read) login answer; :class:`LoginFailed` when the endpoint refused."""
-        body = _token_body(response)
+        return self._keep(_token_body(response))
+
+    def _keep(self, body: dict) -> str:
         value = str(body["access_token"])
         try:
             lifetime = float(body.get("expires_in") or 0)
@@ -168,9 +171,9 @@ class ClientCredentials(httpx.Auth):
         """A new login through ``client`` (a relative :attr:`token_url` goes to its ``base_url``): the
         token endpoint's answer (``access_token``, ``expires_in``, ...); its token is cached."""
         with self._lock:
-            response = self._send_login(client)
-            self._accept(response)
-        return _token_body(response)
+            body = _token_body(self._send_login(client))
+            self._keep(body)
+        return body
 
     def token(self, client: httpx.Client, *, fresh: bool = False) -> str:
         """The cached token, after a login through ``client`` when there is none good (or ``fresh``)."""

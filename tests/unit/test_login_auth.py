@@ -322,3 +322,13 @@ def test_provsim_client_parts_log_in_through_the_auth_classes(app, admin):
         assert client.graph.token() == token and client.graph.token(fresh=True) != token
         client.forget()
         assert client.graph.auth._token is None and client.genesys.auth._token is None
+
+
+def test_a_login_lost_on_the_wire_leaves_the_lock_free_for_the_next_request(app, admin):
+    auth = GenesysClientCredentials()
+    admin.control.add_fault(method="POST", path=GENESYS_LOGIN, drop=True, times=1)
+    with _http(app, SCIM, auth, Wire()) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("Users", params={"count": 1})
+        assert not auth._lock.locked()
+        assert http.get("Users", params={"count": 1}).status_code == 200
