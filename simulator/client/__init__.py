@@ -75,13 +75,20 @@ from simulator.client.control import ControlApi
 from simulator.client.genesys import GenesysApi
 from simulator.client.graph import GraphApi
 from simulator.client.jobs import JobsApi
-from simulator.client.login import DEMO_GENESYS, DEMO_GRAPH
+from simulator.client.login import (
+    DEMO_GENESYS,
+    DEMO_GRAPH,
+    GenesysClientCredentials,
+    GraphClientCredentials,
+    LoginFailed,
+)
 from simulator.core import ProvsimError  # the base of every client error, importable from here as before the split
 
 __all__ = [
     "ProvsimClient", "ProvsimError", "ApiError", "Unreachable", "job_secrets", "GraphApi", "GenesysApi", "JobsApi", "ControlApi",
     "DEPRECATED_NAMES", "IN_PROCESS_BASE", "DEFAULT_URL", "DEFAULT_TENANT", "TEMPLATE_ID", "RESET_SCOPES", "SCIM_PATH",
     "PLATFORM_PATH", "ODATA_OBJECT", "GALLERY_TEMPLATE_IDS", "DEFAULT_ACCESS_ROLE", "login",
+    "GenesysClientCredentials", "GraphClientCredentials", "LoginFailed",
 ]
 
 #: The client's flat method names before the split -> the part and method that replace them.
