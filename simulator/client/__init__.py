@@ -27,6 +27,12 @@ The client is a front door over one part per surface, each in its own module:
 ``client.graph(method, path, body)``, ``client.genesys(...)``, ``client.control(...)`` and
 ``client.jobs()`` still make the call they made before the split.
 
+The logins are ``httpx.Auth`` classes (:mod:`simulator.client.login`): ``client.graph.auth`` (a
+:class:`~simulator.client.login.GraphClientCredentials`) and ``client.genesys.auth`` (a
+:class:`~simulator.client.login.GenesysClientCredentials`) log in on the first call, keep the token,
+and log in again once when the API answers 401 (Graph: the token expired; Genesys: it expired or was
+revoked).  A Genesys call given an explicit ``token=`` sends it as given.
+
 **Deprecated** (kept working for one release, without a warning): the flat method names of the
 client before the split (``client.advance``, ``client.configure``, ``client.graph_pages``, ...);
 each reaches the part :data:`DEPRECATED_NAMES` names (``client.advance`` is
@@ -37,7 +43,7 @@ error code and message); no server at the URL raises :class:`Unreachable`.
 Flask-free: it needs only httpx (and the app object when in-process).
 
 The package is the client side of provsim: this module (the client), :mod:`simulator.client.login`
-(client-credentials logins as real clients do them) and :mod:`simulator.client.transport`
+(client-credentials logins as real clients do them, as ``httpx.Auth``) and :mod:`simulator.client.transport`
 (:class:`~simulator.client.transport.InProcessTransport`, httpx straight into the app).
 """
 
@@ -69,13 +75,20 @@ from simulator.client.control import ControlApi
 from simulator.client.genesys import GenesysApi
 from simulator.client.graph import GraphApi
 from simulator.client.jobs import JobsApi
-from simulator.client.login import DEMO_GENESYS, DEMO_GRAPH
+from simulator.client.login import (
+    DEMO_GENESYS,
+    DEMO_GRAPH,
+    GenesysClientCredentials,
+    GraphClientCredentials,
+    LoginFailed,
+)
 from simulator.core import ProvsimError  # the base of every client error, importable from here as before the split
 
 __all__ = [
     "ProvsimClient", "ProvsimError", "ApiError", "Unreachable", "job_secrets", "GraphApi", "GenesysApi", "JobsApi", "ControlApi",
     "DEPRECATED_NAMES", "IN_PROCESS_BASE", "DEFAULT_URL", "DEFAULT_TENANT", "TEMPLATE_ID", "RESET_SCOPES", "SCIM_PATH",
     "PLATFORM_PATH", "ODATA_OBJECT", "GALLERY_TEMPLATE_IDS", "DEFAULT_ACCESS_ROLE", "login",
+    "GenesysClientCredentials", "GraphClientCredentials", "LoginFailed",
 ]
 
 #: The client's flat method names before the split -> the part and method that replace them.
@@ -171,8 +184,13 @@ class ProvsimClient:
             raise Unreachable(f"cannot reach provsim at {self.base_url} ({err.__class__.__name__}: {err})") from err
 
     def _call(self, method: str, path: str, body: Any, params: dict | None, headers: dict,
-              ok: Iterable[int] | None) -> Any:
+              ok: Iterable[int] | None, auth: httpx.Auth | None = None) -> Any:
+        """One call of a part: ``auth`` is the surface's login (:mod:`simulator.client.login`), if any."""
         kwargs: dict[str, Any] = {"params": params, "headers": headers}
+        if auth is not None:
+            # The login sets the header; naming it here keeps its place among the headers, so the
+            # request goes out byte for byte as when the parts set the token by hand.
+            kwargs.update(headers={"Authorization": "", **headers}, auth=auth)
         if body is not None:
             kwargs["json"] = body
         resp = self.request(method, path, **kwargs)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from simulator.client import login
-from simulator.client.base import PLATFORM_PATH, SCIM_PATH, Unreachable, api_error, parsed
+from simulator.client.base import PLATFORM_PATH, SCIM_PATH, Unreachable, parsed
 
 if TYPE_CHECKING:
     from simulator.client import ProvsimClient
@@ -21,10 +21,13 @@ class GenesysApi:
 
     def __init__(self, client: ProvsimClient) -> None:
         self._c = client
-        self._token: str | None = None
+        #: The admin's Genesys login (the client's OAuth client), as an ``httpx.Auth``: one token for
+        #: every call made without an explicit ``token``, and a new login when Genesys answers 401
+        #: (the token expired or was revoked), as an admin's script does.
+        self.auth = login.GenesysClientCredentials(*client.genesys_client, token_url=f"{client.base_url}/oauth/token")
 
     def _forget(self) -> None:
-        self._token = None
+        self.auth.forget()
 
     # ---- Genesys login and SCIM ----------------------------------------------------------
     def token(self, client_id: str | None = None, client_secret: str | None = None, *, base: str = "") -> str:
@@ -40,10 +43,9 @@ class GenesysApi:
 
     def response(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
                          token: str | None = None, ok: Iterable[int] | None = None) -> httpx.Response:
-        """A Genesys SCIM call (``path`` under ``/api/v2/scim/v2``), as an admin would make it by hand."""
-        path = path if path.startswith("/") else "/" + path
-        return self._c._call(method, f"{SCIM_PATH}{path}", body, params,
-                          {"Authorization": f"Bearer {token or self._admin_token()}"}, ok)
+        """A Genesys SCIM call (``path`` under ``/api/v2/scim/v2``), as an admin would make it by hand:
+        with ``token`` as given, else logged in through :attr:`auth`."""
+        return self._send(method, SCIM_PATH, path, body, params, token, ok)
 
     def __call__(self, method: str, path: str, body: Any = None, *, params: dict | None = None, token: str | None = None,
                 ok: Iterable[int] = (200, 201, 204)) -> Any:
@@ -53,9 +55,7 @@ class GenesysApi:
                                   token: str | None = None, ok: Iterable[int] | None = None) -> httpx.Response:
         """A Genesys Platform API call (``path`` under ``/api/v2``, e.g. ``POST /groups`` as Admin >
         Groups does): what SCIM cannot do, such as creating a group or an OAuth client."""
-        path = path if path.startswith("/") else "/" + path
-        return self._c._call(method, f"{PLATFORM_PATH}{path}", body, params,
-                          {"Authorization": f"Bearer {token or self._admin_token()}"}, ok)
+        return self._send(method, PLATFORM_PATH, path, body, params, token, ok)
 
     def platform(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
                          ok: Iterable[int] = (200, 201, 204), login: bool = True) -> Any:
@@ -67,15 +67,11 @@ class GenesysApi:
         if not login:
             path = path if path.startswith("/") else "/" + path
             return parsed(self._c._call(method, f"{PLATFORM_PATH}{path}", body, params, {}, ok))
-        resp = self.platform_response(method, path, body, params=params)
-        if resp.status_code == 401:
-            self._token = None
-            resp = self.platform_response(method, path, body, params=params)
-        if resp.status_code not in tuple(ok):
-            raise api_error(method, f"{PLATFORM_PATH}{path}", resp)
-        return parsed(resp)
+        return parsed(self.platform_response(method, path, body, params=params, ok=ok))
 
-    def _admin_token(self) -> str:
-        if self._token is None:
-            self._token = self.token()
-        return self._token
+    def _send(self, method: str, base: str, path: str, body: Any, params: dict | None, token: str | None,
+              ok: Iterable[int] | None) -> httpx.Response:
+        path = path if path.startswith("/") else "/" + path
+        if token:  # the caller's own token, sent as given (a 401 is the caller's answer)
+            return self._c._call(method, f"{base}{path}", body, params, {"Authorization": f"Bearer {token}"}, ok)
+        return self._c._call(method, f"{base}{path}", body, params, {}, ok, auth=self.auth)

@@ -32,31 +32,31 @@ class GraphApi:
         self._c = client
         self._sp_hint = service_principal
         self._sp_id: str | None = None
-        self._token: str | None = None
+        #: The Entra login of the client's Graph app, as an ``httpx.Auth``: one token for every call,
+        #: a new one when Graph says it has expired (Entra tokens live an hour of virtual time, and
+        #: msal fetches a new one the same way).
+        self.auth = login.GraphClientCredentials(
+            client.tenant, *client.graph_client, token_url=f"{client.base_url}/{client.tenant}/oauth2/v2.0/token",
+            relogin_on=_expired)
 
     def _forget(self) -> None:
-        self._token = self._sp_id = None
+        self._sp_id = None
+        self.auth.forget()
 
     # ---- Entra login and Graph ---------------------------------------------------------------
     def token(self, *, fresh: bool = False) -> str:
-        if self._token is None or fresh:
-            try:
-                self._token = login.graph_token(self._c.http, self._c.tenant, *self._c.graph_client)["access_token"]
-            except httpx.TransportError as err:
-                raise Unreachable(f"cannot reach provsim at {self._c.base_url} ({err.__class__.__name__}: {err})") from err
-        return self._token
+        """The Graph token the client's calls carry (after a login when there is none, or ``fresh``)."""
+        try:
+            return self.auth.token(self._c.http, fresh=fresh)
+        except httpx.TransportError as err:
+            raise Unreachable(f"cannot reach provsim at {self._c.base_url} ({err.__class__.__name__}: {err})") from err
 
     def response(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
                        ok: Iterable[int] | None = None) -> httpx.Response:
-        """A Graph v1.0 call (``path`` under ``/v1.0``); the raw response.
-
-        Entra tokens live an hour of virtual time: like msal, a new token is fetched when the
-        old one has expired."""
+        """A Graph v1.0 call (``path`` under ``/v1.0``), logged in through :attr:`auth`; the raw response."""
         path = path if path.startswith("/") else "/" + path
         url = f"/v1.0{path}"
-        resp = self._c._call(method, url, body, params, {"Authorization": f"Bearer {self.token()}"}, None)
-        if resp.status_code == 401 and "xpired" in resp.text:
-            resp = self._c._call(method, url, body, params, {"Authorization": f"Bearer {self.token(fresh=True)}"}, None)
+        resp = self._c._call(method, url, body, params, {}, None, auth=self.auth)
         if ok is not None and resp.status_code not in tuple(ok):
             raise api_error(method, url, resp)
         return resp
@@ -175,3 +175,8 @@ class GraphApi:
     def purge_deleted(self, object_id: str) -> None:
         """Delete for good from deleted items (what Entra does 30 days after a soft delete)."""
         self("DELETE", f"/directory/deletedItems/{object_id}", ok=(204,))
+
+
+def _expired(response: httpx.Response) -> bool:
+    """Graph's 401 for a token past its lifetime ("Lifetime validation failed, the token is expired.")."""
+    return "xpired" in response.text
