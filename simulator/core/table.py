@@ -289,11 +289,32 @@ class IndexedTable(Table):
         # The replaced document leaves the table here and nothing else holds it
         # (readers get copies), so the undo log can keep it without a copy.
         self._store._record_undo(self, doc_id, old)
-        self._unindex_doc(doc_id, old)
         table[doc_id] = doc
-        self._index_doc(doc_id, doc, check=False)
+        self._reindex_doc(doc_id, old, doc)
         self._log_change(doc_id)
         self._storage.dirty = True
+
+    def _reindex_doc(self, doc_id: int, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """:meth:`_unindex_doc` of ``old`` then :meth:`_index_doc` of ``new``, each key computed once:
+        a key the update left alone ends where that pair would leave it (the doc id last in its bucket)."""
+        for name, index in self._indexes.items():
+            before, after = index.value_of(old), index.value_of(new)
+            if index.unique:
+                held = self._unique[name]
+                if before is not None and before != after and held.get(before) == doc_id:
+                    del held[before]
+                if after is not None:
+                    held[after] = doc_id
+                continue
+            multi = self._multi[name]
+            if before is not None:
+                bucket = multi.get(before)
+                if bucket is not None:
+                    bucket.pop(doc_id, None)
+                    if not bucket and before != after:
+                        del multi[before]
+            if after is not None:
+                multi.setdefault(after, {})[doc_id] = None
 
     def patch(self, doc_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``fields`` into the document; returns the new document (a copy)."""

@@ -52,7 +52,7 @@ from simulator.core.security import (
 )
 from simulator.core.services import PURECLOUD
 
-__all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "is_observer", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
+__all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "BODY_KEY", "is_observer", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
            "strict_json_problem", "render_error_for"]
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,9 @@ _CONTROL_PREFIX = "/_provsim"
 #: Set by the caller's WSGI wrapper, never from a header, so nothing over a socket can claim it.
 OBSERVER_MARK = "provsim.observer"
 _DASHBOARD_PATHS = ("/dashboard/", "/static/provsim/")
+#: WSGI environ key of the request body as this middleware read it (the bytes ``wsgi.input`` then
+#: replays): a view reads it here instead of through a second stream.
+BODY_KEY = "provsim.body"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
 
@@ -403,6 +406,7 @@ class ProvsimMiddleware:
             body = b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        environ[BODY_KEY] = body
         return body
 
     def _fault_response(self, rule, surface) -> tuple[int, list, bytes]:

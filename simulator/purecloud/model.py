@@ -25,20 +25,28 @@ __all__ = ["OrgRules", "parse_resource", "render_resource", "resource_view", "pa
 def check_schemas(body: dict, allowed: list[str], *, required_core: str | None = None) -> None:
     """``schemas`` (if sent) and URN-keyed objects must name schemas this resource has."""
     known = {u.lower() for u in allowed}
-    raw = next((v for k, v in body.items() if k.lower() == "schemas"), None)
+    raw: Any = None
+    seen_schemas = False
+    unknown_key: str | None = None  # the first URN-keyed object of a schema not allowed
+    for key, value in body.items():  # one pass: the first 'schemas' key counts, as the first unknown URN does
+        lowered = key.lower()
+        if lowered == "schemas":
+            if not seen_schemas:
+                raw, seen_schemas = value, True
+        elif unknown_key is None and lowered.startswith("urn:") and lowered not in known:
+            unknown_key = key
     if raw is not None:
         if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
             raise ScimError(400, "invalidSyntax", "'schemas' must be an array of strings")
         unknown = [s for s in raw if s.lower() not in known]
         if unknown:
             raise ScimError(400, "invalidValue", f"Unknown schema: {', '.join(unknown)}")
-    for key in body:
-        if key.lower().startswith("urn:") and key.lower() not in known:
-            raise ScimError(400, "invalidValue", f"Unknown schema: {key}")
+    if unknown_key is not None:
+        raise ScimError(400, "invalidValue", f"Unknown schema: {unknown_key}")
 
 
-def _extension(body: dict, urn: str) -> dict[str, Any]:
-    value = next((v for k, v in body.items() if k.lower() == urn.lower()), None)
+def _extension(value: Any, urn: str) -> dict[str, Any]:
+    """The object under an extension URN (its keys lower-cased), ``{}`` when absent."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -48,9 +56,18 @@ def _extension(body: dict, urn: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- any resource
 def _containers(body: dict, schema: ResourceSchema) -> dict[str, dict[str, Any]]:
-    containers = {schema.core: {k.lower(): v for k, v in body.items()}}
-    for urn in schema.extensions:
-        containers[urn] = _extension(body, urn)
+    """``{urn: {lower name: value}}``: the core attributes (the last of names equal in any case wins)
+    and each extension's object (the first key naming its URN, in any case)."""
+    core: dict[str, Any] = {}
+    urn_keys: dict[str, Any] = {}
+    for key, value in body.items():
+        lowered = key.lower()
+        core[lowered] = value
+        if lowered.startswith("urn:") and lowered not in urn_keys:
+            urn_keys[lowered] = value
+    containers = {schema.core: core}
+    for urn, lowered in schema.extension_urns:
+        containers[urn] = _extension(urn_keys.get(lowered), urn)
     return containers
 
 
@@ -89,13 +106,14 @@ def render_resource(doc: dict, schema: ResourceSchema, ctx: RenderContext, *,
                     stamp: Callable[[dict], dict]) -> dict[str, Any]:
     """The SCIM resource for a stored document."""
     out: dict[str, Any] = {"schemas": [schema.core], "id": doc["id"]}
-    for urn, attrs in schema.rendered.items():
-        target = out if urn == schema.core else {}
-        for attr in attrs:
-            value = attr.rule.render(doc.get(attr.stored_as), doc, ctx)  # type: ignore[union-attr]  # rendered: rule set
+    core = schema.core
+    for urn, attrs in schema.render_plan:
+        target = out if urn == core else {}
+        for name, stored_as, rule in attrs:
+            value = rule.render(doc.get(stored_as), doc, ctx)
             if value is not None:
-                target[attr.name] = value
-        if urn != schema.core and (target or urn in schema.render_empty):
+                target[name] = value
+        if urn != core and (target or urn in schema.render_empty):
             out[urn] = target
             out["schemas"].append(urn)
     out["meta"] = stamp(doc)
@@ -105,13 +123,14 @@ def render_resource(doc: dict, schema: ResourceSchema, ctx: RenderContext, *,
 def resource_view(doc: dict, schema: ResourceSchema) -> dict[str, Any]:
     """The writable SCIM JSON of a stored document (what a PATCH operates on)."""
     view: dict[str, Any] = {}
-    for urn, attrs in schema.rendered.items():
-        target = view if urn == schema.core else {}
-        for attr in attrs:
-            value = attr.rule.view(doc.get(attr.stored_as), doc)  # type: ignore[union-attr]  # rendered: rule set
+    core = schema.core
+    for urn, attrs in schema.render_plan:
+        target = view if urn == core else {}
+        for name, stored_as, rule in attrs:
+            value = rule.view(doc.get(stored_as), doc)
             if value is not None:
-                target[attr.name] = value
-        if urn != schema.core and target:
+                target[name] = value
+        if urn != core and target:
             view[urn] = target
     return view
 

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -85,9 +85,16 @@ class TokenInfo:
     token: str
     client_id: str
     permissions: frozenset[str]
+    #: the permissions that are patterns (``directory:*``): the others match only themselves
+    _patterns: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_patterns", tuple(p for p in self.permissions if any(c in p for c in "*?[")))
 
     def allows(self, permission: str) -> bool:
-        return any(p == "*" or p == permission or fnmatch.fnmatchcase(permission, p) for p in self.permissions)
+        if permission in self.permissions or "*" in self.permissions:
+            return True
+        return any(fnmatch.fnmatchcase(permission, p) for p in self._patterns)
 
     def require_any(self, *permissions: str) -> None:
         """403 in Genesys' shape unless the client holds one of ``permissions``."""
@@ -343,27 +350,38 @@ class PureCloudOrg:
             return doc
 
     def replace_user(self, user_id: str, body: Any, if_match: str | None = None) -> dict:
+        """The user after a PUT (read-only: when nothing changed, the stored document itself)."""
         with self.store.transaction():
-            current = self.get_user(user_id)
+            doc_id, current = self._user_row(user_id)
             self._check_version(current, if_match)
-            return self._update_user(current, parse_user(body, self, Mode.REPLACE, current, schema=self.user_schema))
+            return self._update_user(doc_id, current,
+                                     parse_user(body, self, Mode.REPLACE, current, schema=self.user_schema))
 
     def patch_user(self, user_id: str, operations: list[dict], if_match: str | None = None) -> dict:
+        """The user after a PATCH (read-only: when nothing changed, the stored document itself)."""
         with self.store.transaction():
-            current = self.get_user(user_id)
+            doc_id, current = self._user_row(user_id)
             self._check_version(current, if_match)
             before = user_view(current, self.user_schema)
             view = apply_operations(before, operations, self.user_schema)
-            return self._update_user(current, parse_user(view, self, Mode.PATCH, current, schema=self.user_schema,
-                                                         before=before))
+            return self._update_user(doc_id, current, parse_user(view, self, Mode.PATCH, current,
+                                                                 schema=self.user_schema, before=before))
 
-    def _update_user(self, current: dict, fields: dict) -> dict:
+    def _user_row(self, user_id: str) -> tuple[int, dict]:
+        """The stored user and its doc id, read in place (inside the transaction, never changed:
+        an update stores a new document); 404 when there is none."""
+        ids = self.users.ids_by("id", user_id)
+        if not ids:
+            raise ScimError(404, None, f"User {user_id} not found")
+        return ids[0], self.users.row(ids[0])
+
+    def _update_user(self, doc_id: int, current: dict, fields: dict) -> dict:
         self._check_user_name(fields["userName"], current["id"])
         if all(current.get(k) == v for k, v in fields.items()):
             return current  # nothing changed: same version, same ETag
         doc = {"id": current["id"], **fields, "version": current["version"] + 1, "created": current["created"],
                "lastModified": self._now()}
-        self.users.put(current.doc_id, doc)  # type: ignore[attr-defined]  # tinydb's Document carries doc_id; the store's type says dict
+        self.users.put(doc_id, doc)
         self._sync_external_ids(doc)
         return doc
 

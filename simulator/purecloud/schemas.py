@@ -164,6 +164,18 @@ class ResourceSchema:
         return out
 
     @cached_property
+    def render_plan(self) -> tuple[tuple[str, tuple[tuple[str, str, Rule], ...]], ...]:
+        """:attr:`rendered` as ``(urn, ((name, stored field, rule), ...))``: what rendering and the
+        PATCH view walk for every request, without re-deriving each attribute's field."""
+        return tuple((urn, tuple((a.name, a.stored_as, a.rule) for a in attrs if a.rule is not None))
+                     for urn, attrs in self.rendered.items())
+
+    @cached_property
+    def extension_urns(self) -> tuple[tuple[str, str], ...]:
+        """``(urn, lower urn)`` of every extension, in catalogue order."""
+        return tuple((urn, urn.lower()) for urn in self.extensions)
+
+    @cached_property
     def always_returned(self) -> tuple[str, ...]:
         """Core attributes every answer carries whatever ``attributes=`` says (RFC 7643 §7 ``returned``)."""
         return tuple(a.name for a in self.schemas.get(self.core, ()) if a.returned == "always")

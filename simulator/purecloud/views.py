@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from simulator.core.services import PURECLOUD
 from simulator.http import dumps, runtime
+from simulator.http.middleware import BODY_KEY
 
 from .errors import SCIM_CONTENT_TYPE, PureCloudError, ScimError
 from .filter import parse_filter
@@ -115,9 +116,11 @@ def _authenticate() -> None:
         raise ScimError(413, None, f"Maximum bytes: {limit}")
 
 
-def _json_body() -> Any:
-    raw = request.get_data(cache=True)
-    limit = _org().settings.max_request_bytes
+def _json_body(org: PureCloudOrg) -> Any:
+    raw = request.environ.get(BODY_KEY)  # read once by the middleware; a second stream would copy it again
+    if raw is None:
+        raw = request.get_data(cache=True)
+    limit = org.settings.max_request_bytes
     if len(raw) > limit:
         raise ScimError(413, None, f"Maximum bytes: {limit}")
     mimetype = request.mimetype
@@ -154,6 +157,8 @@ def _list(resources: list[dict], total: int, start: int) -> Response:
 
 
 def _projection():
+    if not request.environ.get("QUERY_STRING"):
+        return [], []  # what the parse of no query gives, without building request.args
     return (parse_attribute_list(request.args.get("attributes")),
             parse_attribute_list(request.args.get("excludedAttributes")))
 
@@ -246,8 +251,8 @@ def create_resource(kind: Kind, _r: str):
     if not kind.add:
         _unsupported(kind, None)
     _token().require_any(*kind.add)
-    body = _json_body()
     org = _org()
+    body = _json_body(org)
     base = _base()
     with org.store.transaction():
         doc = org.create_user(body)
@@ -268,8 +273,8 @@ def get_resource(kind: Kind, _r: str, ident: str):
 
 def replace_resource(kind: Kind, _r: str, ident: str):
     _token().require_any(*kind.edit)
-    body = _json_body()
     org = _org()
+    body = _json_body(org)
     with org.store.transaction():
         doc = kind.replace(org, ident, body, request.headers.get("If-Match"))
         data = kind.render(org, doc, _base())
@@ -279,11 +284,11 @@ def replace_resource(kind: Kind, _r: str, ident: str):
 def patch_resource(kind: Kind, _r: str, ident: str):
     """200 with the resource, as the Genesys API documents (Microsoft's guidance expects 204 for groups)."""
     _token().require_any(*kind.edit)
-    body = _json_body()
+    org = _org()
+    body = _json_body(org)
     if isinstance(body, dict):
         check_schemas(body, PATCH_SCHEMAS)
     operations = parse_operations(body)
-    org = _org()
     with org.store.transaction():
         doc = kind.patch(org, ident, operations, request.headers.get("If-Match"))
         data = kind.render(org, doc, _base())
