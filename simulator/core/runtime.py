@@ -97,6 +97,7 @@ class Runtime:
         self.faults = FaultInjector(self.ids.stream("faults"))
         self.traffic = TrafficLog()
         self.surfaces: list[Surface] = []
+        self._prefix_cache: tuple[list[Surface], int, tuple[tuple[str, int, Surface], ...]] | None = None
         self.seeders: list[tuple[str, Callable[[Runtime, dict[str, Any]], None]]] = []
         self._services: dict[str, Any] = {}
         self._resumed = False
@@ -148,14 +149,24 @@ class Runtime:
                 self.store.set_meta(**{f"seeded:{name}": True, "seeded": True})
 
     def surface_for(self, path: str) -> Surface | None:
+        """The surface whose longest prefix starts ``path`` (in any case); the first listed on a tie."""
         best: Surface | None = None
         best_len = -1
         lowered = path.lower()
-        for surface in self.surfaces:
-            for prefix in surface.prefixes:
-                if lowered.startswith(prefix.lower()) and len(prefix) > best_len:
-                    best, best_len = surface, len(prefix)
+        for prefix, length, surface in self._prefixes():
+            if length > best_len and lowered.startswith(prefix):
+                best, best_len = surface, length
         return best
+
+    def _prefixes(self) -> tuple[tuple[str, int, Surface], ...]:
+        """``(lower-case prefix, its length, surface)`` of :attr:`surfaces`, in order (every request
+        asks :meth:`surface_for`): derived again whenever the list is replaced or changes length."""
+        cached = self._prefix_cache
+        surfaces = self.surfaces
+        if cached is None or cached[0] is not surfaces or cached[1] != len(surfaces):
+            table = tuple((p.lower(), len(p), s) for s in surfaces for p in s.prefixes)
+            cached = self._prefix_cache = (surfaces, len(surfaces), table)
+        return cached[2]
 
     # ---- services ---------------------------------------------------------
     def register(self, key: ServiceKey[T], service: T, *, replace: bool = False) -> T:

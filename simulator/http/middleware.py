@@ -436,7 +436,16 @@ class ProvsimMiddleware:
     def _log(self, environ, surface, method, path, body, status, headers, payload, fault) -> None:
         if path.startswith(_LOGGED_PREFIX_SKIP) or surface is None:
             return
-        req_headers = [(k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k.startswith("HTTP_")]
+        names = _HEADER_NAMES
+        req_headers = []
+        for k, v in environ.items():
+            if k.startswith("HTTP_"):
+                name = names.get(k)
+                if name is None:
+                    name = k[5:].replace("_", "-").title()
+                    if len(names) < _HEADER_NAMES_SIZE:
+                        names[k] = name
+                req_headers.append((name, v))
         if environ.get("CONTENT_TYPE"):
             req_headers.append(("Content-Type", environ["CONTENT_TYPE"]))
         self.runtime.traffic.record(
@@ -444,6 +453,12 @@ class ProvsimMiddleware:
             query=environ.get("QUERY_STRING", ""), request_headers=req_headers, request_body=body,
             status=status, response_headers=headers, response_body=payload, fault=fault,
         )
+
+
+#: ``HTTP_USER_AGENT`` -> ``User-Agent`` as the traffic log names request headers, for the names seen
+#: (every logged request converts each of its headers; at most this many names are kept)
+_HEADER_NAMES: dict[str, str] = {}
+_HEADER_NAMES_SIZE = 256
 
 
 def _escape(text: str) -> str:

@@ -77,28 +77,56 @@ _ABSENT = object()
 def parse_resource(body: Any, schema: ResourceSchema, ctx: ParseContext, *, before: dict | None = None) -> dict[str, Any]:
     """The stored fields for ``body`` (without id, version and timestamps), attribute by attribute.
 
-    ``before``: the view ``body`` was patched from (:func:`resource_view` of ``ctx.current``); an
-    attribute whose value the PATCH left as it was keeps its stored value without being parsed
-    again (the view of a stored value parses back to it).
+    ``before``: the view ``body`` was patched from (:func:`resource_view` of ``ctx.current``, and
+    ``body`` what :func:`~.patch.apply_operations` made of it); an attribute whose value the PATCH
+    left as it was keeps its stored value without being parsed again (the view of a stored value
+    parses back to it).
     """
+    if before is not None and ctx.current is not None:
+        return _parse_patched(body, before, schema, ctx)
     if not isinstance(body, dict):
         raise ScimError(400, "invalidSyntax", "The body must be a JSON object")
     check_schemas(body, schema.urns)
     containers = _containers(body, schema)
-    unchanged = _containers(before, schema) if before is not None and ctx.current is not None else None
     out: dict[str, Any] = {}
     replacing = ctx.replacing
     for urn, lowered, key, attr in schema.parse_plan:
         values = containers[urn]
         rule = attr.rule
-        if unchanged is not None and key in ctx.current:  # type: ignore[operator]  # unchanged: current is set
-            if values.get(lowered, _ABSENT) == unchanged[urn].get(lowered, _ABSENT):
-                out[key] = ctx.current[key]  # type: ignore[index]  # unchanged is only set when ctx.current is
-                continue
         if replacing and rule.keep and lowered not in values:  # type: ignore[union-attr]  # planned: rule set
             out[key] = list(ctx.current[key])  # type: ignore[index]  # replacing: current is set
         else:
             out[key] = rule.parse(attr.name, values.get(lowered), ctx, required=attr.required)  # type: ignore[union-attr]  # the parse plan lists only attributes that have a rule
+    return out
+
+
+def _parse_patched(view: dict, before: dict, schema: ResourceSchema, ctx: ParseContext) -> dict[str, Any]:
+    """:func:`parse_resource` of a patched view.
+
+    Both views spell every key as the catalogue does (:func:`resource_view` writes attribute names
+    and extension URNs, and a PATCH writes only what a path resolves to), so the body's checks and
+    case folding have nothing to do: each attribute is read under its own name.  What differs
+    from ``before`` is parsed; what does not keeps the stored value.
+    """
+    current: dict = ctx.current  # type: ignore[assignment]  # only called with the stored document
+    core = schema.core
+    replacing = ctx.replacing
+    out: dict[str, Any] = {}
+    for urn, _lowered, key, attr in schema.parse_plan:
+        if urn == core:
+            values, old = view, before
+        else:
+            values, old = view.get(urn) or {}, before.get(urn) or {}
+        name = attr.name
+        value = values.get(name, _ABSENT)
+        if key in current and value == old.get(name, _ABSENT):
+            out[key] = current[key]
+            continue
+        rule = attr.rule
+        if replacing and rule.keep and value is _ABSENT:  # type: ignore[union-attr]  # planned: rule set
+            out[key] = list(current[key])
+        else:
+            out[key] = rule.parse(name, None if value is _ABSENT else value, ctx, required=attr.required)  # type: ignore[union-attr]  # the parse plan lists only attributes that have a rule
     return out
 
 
@@ -109,8 +137,10 @@ def render_resource(doc: dict, schema: ResourceSchema, ctx: RenderContext, *,
     core = schema.core
     for urn, attrs in schema.render_plan:
         target = out if urn == core else {}
-        for name, stored_as, rule in attrs:
-            value = rule.render(doc.get(stored_as), doc, ctx)
+        for name, stored_as, render in attrs:
+            value = doc.get(stored_as)
+            if render is not None:
+                value = render(value, doc, ctx)
             if value is not None:
                 target[name] = value
         if urn != core and (target or urn in schema.render_empty):
@@ -124,10 +154,12 @@ def resource_view(doc: dict, schema: ResourceSchema) -> dict[str, Any]:
     """The writable SCIM JSON of a stored document (what a PATCH operates on)."""
     view: dict[str, Any] = {}
     core = schema.core
-    for urn, attrs in schema.render_plan:
+    for urn, attrs in schema.view_plan:
         target = view if urn == core else {}
-        for name, stored_as, rule in attrs:
-            value = rule.view(doc.get(stored_as), doc)
+        for name, stored_as, view_of in attrs:
+            value = doc.get(stored_as)
+            if view_of is not None:
+                value = view_of(value, doc)
             if value is not None:
                 target[name] = value
         if urn != core and target:

@@ -87,8 +87,25 @@ def apply_operations(view: dict[str, Any], operations: list[dict[str, Any]], sch
     return result
 
 
+#: the most paths :func:`_resolve` remembers per resource type (a client can send any number)
+_PATH_CACHE_SIZE = 512
+
+
 def _resolve(path: str, schema: ResourceSchema) -> tuple[str, Attr, str | None, str | None]:
-    """The schema, attribute, bracketed filter text and sub-attribute a path names (the shared grammar)."""
+    """The schema, attribute, bracketed filter text and sub-attribute a path names (the shared grammar).
+
+    A pure function of the path and the catalogue: a path that resolves is remembered on the catalogue."""
+    cache = schema.path_cache
+    hit = cache.get(path)
+    if hit is None:
+        hit = _resolve_path(path, schema)
+        if len(cache) >= _PATH_CACHE_SIZE:
+            cache.clear()
+        cache[path] = hit
+    return hit
+
+
+def _resolve_path(path: str, schema: ResourceSchema) -> tuple[str, Attr, str | None, str | None]:
     try:
         parsed = parse_path(path)
     except PathSyntaxError as err:
