@@ -274,12 +274,16 @@ class IndexedTable(Table):
             self._storage.dirty = True
             return doc_id
 
-    def put(self, doc_id: int, doc: Mapping[str, Any]) -> None:
-        """Replace the document ``doc_id`` whole."""
+    def put(self, doc_id: int, doc: Mapping[str, Any], *, handover: bool = False) -> None:
+        """Replace the document ``doc_id`` whole.
+
+        ``handover``: the caller built ``doc`` for this write and hands its values over: the table
+        keeps them as they are (in a dict of its own) instead of copies, and nothing changes them
+        afterwards (they may be values of the replaced document, which nothing changes either)."""
         with self._store.transaction():
             if doc_id not in self._read_table():
                 raise KeyError(doc_id)
-            self._replace(doc_id, _clone_doc(doc))
+            self._replace(doc_id, dict(doc) if handover else _clone_doc(doc))
 
     def _replace(self, doc_id: int, doc: dict[str, Any]) -> None:
         """Store ``doc`` (owned by the table from now on) in place of ``doc_id``."""
@@ -298,7 +302,10 @@ class IndexedTable(Table):
         """:meth:`_unindex_doc` of ``old`` then :meth:`_index_doc` of ``new``, each key computed once:
         a key the update left alone ends where that pair would leave it (the doc id last in its bucket)."""
         for name, index in self._indexes.items():
-            before, after = index.value_of(old), index.value_of(new)
+            if index.key is None and old.get(name) is new.get(name):
+                before = after = index.value_of(new)  # the same stored value: one key
+            else:
+                before, after = index.value_of(old), index.value_of(new)
             if index.unique:
                 held = self._unique[name]
                 if before is not None and before != after and held.get(before) == doc_id:
@@ -336,6 +343,19 @@ class IndexedTable(Table):
             self._log_change(doc_id)
             self._storage.dirty = True
             return _clone_doc(old)
+
+    def row_by(self, index: str, value: Any) -> dict[str, Any] | None:
+        """The stored document (no copy) whose ``index`` equals ``value`` (the first inserted), or
+        None: :meth:`ids_by` then :meth:`row` in one call, for read-only use inside the lock."""
+        with self._store.lock:
+            key = self._normalize(index, value)
+            unique = self._unique.get(index)
+            if unique is not None:
+                doc_id = unique.get(key)
+            else:
+                bucket = self._multi[index].get(key)
+                doc_id = min(bucket) if bucket else None
+            return None if doc_id is None else self._read_table()[doc_id]
 
     def raw(self, doc_id: int) -> dict[str, Any] | None:
         """The stored document itself (no copy): read-only use inside the lock."""

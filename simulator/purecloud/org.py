@@ -296,8 +296,7 @@ class PureCloudOrg:
 
     @staticmethod
     def _raw(table, index: str, value: Any) -> dict | None:
-        ids = table.ids_by(index, value)
-        return table.raw(ids[0]) if ids else None
+        return table.row_by(index, value)
 
     def check_rate(self, token: str) -> None:
         """300 requests per minute per token (virtual clock): 429 + Retry-After beyond it."""
@@ -376,7 +375,8 @@ class PureCloudOrg:
             return current  # nothing changed: same version, same ETag
         doc = {"id": current["id"], **fields, "version": current["version"] + 1, "created": current["created"],
                "lastModified": self._now()}
-        self.users.put(doc_id, doc)
+        # handed over: the parsed values are new or the current document's (never changed in place)
+        self.users.put(doc_id, doc, handover=True)
         self._sync_external_ids(doc)
         return doc
 
