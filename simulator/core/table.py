@@ -212,6 +212,12 @@ class IndexedTable(Table):
         self._changes_doc.append(doc_id)
         return seq
 
+    @property
+    def changed_at(self) -> int:
+        """The store seq of this table's last write; -1 when none since the start or the last clear
+        (a key for what is derived from the table: it differs after any write, undo or clear)."""
+        return self._changes_seq[-1] if self._changes_seq else -1
+
     def changes_since(self, seq: int) -> list[int]:
         """Doc ids written after ``seq`` (each once, in order of last change)."""
         with self._store.lock:

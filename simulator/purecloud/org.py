@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: Expired and revoked tokens are purged every this many token issues (a deterministic point in the stream).
 PURGE_EVERY = 64
+#: The most resolved tokens remembered between writes to the token tables.
+_TOKEN_CACHE_SIZE = 1024
 _MAX_GROUPS_PER_USER = 100  # official groups per user (help.mypurecloud.com, "Create a group")
 
 
@@ -145,11 +147,17 @@ class PureCloudOrg:
         self.tokens = t("purecloud_tokens", [Index("token", unique=True), Index("clientId")])
         self.limiter = SlidingWindowLimiter(runtime.clock, self.settings.rate_limit_per_minute, timedelta(minutes=1))
         self._issued = 0
+        #: resolved tokens, {token: (TokenInfo, expiresAt)}, while the tables they come from stay as
+        #: they were (their last-write seqs, :attr:`_token_tables`): any write to them empties it
+        self._token_cache: dict[str, tuple[TokenInfo, float]] = {}
+        self._token_tables: tuple[int, int, int] | None = None
 
     # ---- lifecycle ---------------------------------------------------------
     def on_reset(self) -> None:
         self.limiter.reset()
         self._issued = 0
+        self._token_cache.clear()
+        self._token_tables = None
 
     def _guid(self) -> str:
         return self.runtime.ids.stream("purecloud").guid()
@@ -278,8 +286,19 @@ class PureCloudOrg:
         if scheme.lower() != "bearer" or not value:
             raise GenesysApiError(401, "bad.credentials", "No authentication bearer token specified in authorization header.")
         with self.store.lock:
-            # Every SCIM request comes through here: read the stored documents in place
-            # (inside the lock, read-only) instead of copying three of them.
+            # Every SCIM request comes through here.  What a token resolves to changes only with
+            # the token, client and role tables (or, for its expiry, the clock): it is remembered
+            # until any of them is written.
+            tables = (self.tokens.changed_at, self.clients.changed_at, self.roles.changed_at)
+            if tables != self._token_tables:
+                self._token_cache.clear()
+                self._token_tables = tables
+            hit = self._token_cache.get(value)
+            if hit is not None:
+                if hit[1] <= self.runtime.clock.now().timestamp():
+                    raise GenesysApiError(401, "bad.credentials", "Invalid login credentials.")
+                return hit[0]
+            # Read the stored documents in place (inside the lock, read-only) instead of copying three of them.
             doc = self._raw(self.tokens, "token", self._token_key(value))
             if doc is None or doc["revoked"] or doc["expiresAt"] <= self.runtime.clock.now().timestamp():
                 raise GenesysApiError(401, "bad.credentials", "Invalid login credentials.")
@@ -292,7 +311,10 @@ class PureCloudOrg:
                 role_doc = self._raw(self.roles, "name", role)
                 if role_doc:
                     perms.update(role_doc.get("permissions", []))
-        return TokenInfo(value, client_id, frozenset(perms))
+            info = TokenInfo(value, client_id, frozenset(perms))
+            if len(self._token_cache) < _TOKEN_CACHE_SIZE:
+                self._token_cache[value] = (info, doc["expiresAt"])
+        return info
 
     @staticmethod
     def _raw(table, index: str, value: Any) -> dict | None:

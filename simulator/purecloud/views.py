@@ -134,8 +134,14 @@ def _json_body(org: PureCloudOrg) -> Any:
         raise ScimError(400, "invalidSyntax", f"The request body is not valid JSON: {err}") from err
 
 
+def _arg(name: str) -> str | None:
+    """``request.args.get(name)``, without the KeyError werkzeug raises and catches for a parameter not sent."""
+    args = request.args
+    return args[name] if name in args else None
+
+
 def _int_param(name: str, default: int) -> int:
-    raw = request.args.get(name)
+    raw = _arg(name)
     if raw is None or raw == "":
         return default
     try:
@@ -159,8 +165,7 @@ def _list(resources: list[dict], total: int, start: int) -> Response:
 def _projection():
     if not request.environ.get("QUERY_STRING"):
         return [], []  # what the parse of no query gives, without building request.args
-    return (parse_attribute_list(request.args.get("attributes")),
-            parse_attribute_list(request.args.get("excludedAttributes")))
+    return parse_attribute_list(_arg("attributes")), parse_attribute_list(_arg("excludedAttributes"))
 
 
 def _with_etag(data: dict, doc: dict, status: int = 200, extra: dict | None = None) -> Response:
@@ -211,8 +216,9 @@ class Kind:
     def patch(self, org: PureCloudOrg, ident: str, operations, if_match: str | None) -> dict:
         return (org.patch_user if self.segment == "users" else org.patch_group)(ident, operations, if_match)
 
-    def render(self, org: PureCloudOrg, doc: dict, base: str) -> dict:
-        attributes, excluded = _projection()
+    def render(self, org: PureCloudOrg, doc: dict, base: str,
+               projection: tuple[list[str], list[str]] | None = None) -> dict:
+        attributes, excluded = projection if projection is not None else _projection()
         schema = self.schema(org)
         if self.segment == "users":
             rendered = org.render_user(doc, _location(base))
@@ -233,7 +239,7 @@ GROUPS = Kind("groups", read=("directory:group:edit",), edit=("directory:group:e
 def list_resources(kind: Kind, _r: str):
     _token().require_any(*kind.read)
     org = _org()
-    raw_filter = request.args.get("filter")
+    raw_filter = _arg("filter")
     if raw_filter is None and kind.filter_required and request.blueprint == V2_NAME and org.settings.groups_filter_required:
         raise ScimError(400, "invalidFilter", f"The 'filter' parameter is required on /api/v2/scim/v2/{kind.segment} "
                                               "(for example displayName eq \"Sales\")")
@@ -243,7 +249,8 @@ def list_resources(kind: Kind, _r: str):
     with org.store.lock:
         ids = kind.search(org, terms)
         start, page, _ = _page(ids)
-        resources = [kind.render(org, table.row(i), base) for i in page]
+        projection = _projection()  # once for the page
+        resources = [kind.render(org, table.row(i), base, projection) for i in page]
     return _list(resources, len(ids), start)
 
 
@@ -327,7 +334,7 @@ def _resources() -> tuple[ResourceSchema, ...]:
 
 
 def _no_filter() -> None:
-    if request.args.get("filter") is not None:
+    if _arg("filter") is not None:
         raise ScimError(403, None, "Filtering is not supported on this endpoint")
 
 
