@@ -112,21 +112,21 @@ def _parse_patched(view: dict, before: dict, schema: ResourceSchema, ctx: ParseC
     core = schema.core
     replacing = ctx.replacing
     out: dict[str, Any] = {}
-    for urn, _lowered, key, attr in schema.parse_plan:
+    for urn, entries in schema.parse_groups:  # the parse plan's order, a schema at a time
         if urn == core:
             values, old = view, before
         else:
             values, old = view.get(urn) or {}, before.get(urn) or {}
-        name = attr.name
-        value = values.get(name, _ABSENT)
-        if key in current and value == old.get(name, _ABSENT):
-            out[key] = current[key]
-            continue
-        rule = attr.rule
-        if replacing and rule.keep and value is _ABSENT:  # type: ignore[union-attr]  # planned: rule set
-            out[key] = list(current[key])
-        else:
-            out[key] = rule.parse(name, None if value is _ABSENT else value, ctx, required=attr.required)  # type: ignore[union-attr]  # the parse plan lists only attributes that have a rule
+        for key, name, attr in entries:
+            value = values.get(name, _ABSENT)
+            if key in current and value == old.get(name, _ABSENT):
+                out[key] = current[key]
+                continue
+            rule = attr.rule
+            if replacing and rule.keep and value is _ABSENT:  # type: ignore[union-attr]  # planned: rule set
+                out[key] = list(current[key])
+            else:
+                out[key] = rule.parse(name, None if value is _ABSENT else value, ctx, required=attr.required)  # type: ignore[union-attr]  # the parse plan lists only attributes that have a rule
     return out
 
 

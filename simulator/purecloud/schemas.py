@@ -230,6 +230,14 @@ class ResourceSchema:
         return tuple((urn, a.name.lower(), a.stored_as, a) for urn in self.urns for a in self.attributes(urn)
                      if a.rule is not None and a.stored_as and a.mutability != "readOnly")
 
+    @cached_property
+    def parse_groups(self) -> tuple[tuple[str, tuple[tuple[str, str, Attr], ...]], ...]:
+        """:attr:`parse_plan` grouped by schema, in its order: ``(urn, ((stored field, name, attribute), ...))``."""
+        groups: dict[str, list[tuple[str, str, Attr]]] = {}
+        for urn, _lowered, key, attr in self.parse_plan:
+            groups.setdefault(urn, []).append((key, attr.name, attr))
+        return tuple((urn, tuple(entries)) for urn, entries in groups.items())
+
     def attr(self, urn: str, name: str) -> Attr | None:
         return self._by_name.get((urn, name.lower()))
 

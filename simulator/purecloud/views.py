@@ -63,9 +63,10 @@ def _token() -> TokenInfo:
 
 
 def _base() -> str:
-    family = "/api/v2/scim/v2" if request.blueprint == V2_NAME else "/api/v2/scim"
+    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    family = "/api/v2/scim/v2" if req.blueprint == V2_NAME else "/api/v2/scim"
     # scheme://host as request.host_url has it, without its IRI decoding (an ASCII host: the same text)
-    return f"{request.scheme}://{request.host}{family}"
+    return f"{req.scheme}://{req.host}{family}"
 
 
 def _location(base: str):
@@ -108,22 +109,24 @@ def _unexpected(err: Exception):
 @scim_bp.before_request
 def _authenticate() -> None:
     org = _org()
-    info = org.resolve_token(request.headers.get("Authorization"))
+    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    info = org.resolve_token(req.headers.get("Authorization"))
     org.check_rate(info.token)
     g.purecloud_token = info
     limit = org.settings.max_request_bytes
-    if request.content_length is not None and request.content_length > limit:
+    if req.content_length is not None and req.content_length > limit:
         raise ScimError(413, None, f"Maximum bytes: {limit}")
 
 
 def _json_body(org: PureCloudOrg) -> Any:
-    raw = request.environ.get(BODY_KEY)  # read once by the middleware; a second stream would copy it again
+    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    raw = req.environ.get(BODY_KEY)  # read once by the middleware; a second stream would copy it again
     if raw is None:
-        raw = request.get_data(cache=True)
+        raw = req.get_data(cache=True)
     limit = org.settings.max_request_bytes
     if len(raw) > limit:
         raise ScimError(413, None, f"Maximum bytes: {limit}")
-    mimetype = request.mimetype
+    mimetype = req.mimetype
     if mimetype and mimetype not in ("application/json", "application/scim+json"):
         raise ScimError(415, None, f"Unsupported Content-Type {mimetype!r}; use application/scim+json or application/json")
     if not raw.strip():
