@@ -436,16 +436,8 @@ class ProvsimMiddleware:
     def _log(self, environ, surface, method, path, body, status, headers, payload, fault) -> None:
         if path.startswith(_LOGGED_PREFIX_SKIP) or surface is None:
             return
-        names = _HEADER_NAMES
-        req_headers = []
-        for k, v in environ.items():
-            if k.startswith("HTTP_"):
-                name = names.get(k)
-                if name is None:
-                    name = k[5:].replace("_", "-").title()
-                    if len(names) < _HEADER_NAMES_SIZE:
-                        names[k] = name
-                req_headers.append((name, v))
+        known = _HEADER_NAMES.get
+        req_headers = [(known(k) or _header_name(k), v) for k, v in environ.items() if k.startswith("HTTP_")]
         if environ.get("CONTENT_TYPE"):
             req_headers.append(("Content-Type", environ["CONTENT_TYPE"]))
         self.runtime.traffic.record(
@@ -459,6 +451,13 @@ class ProvsimMiddleware:
 #: (every logged request converts each of its headers; at most this many names are kept)
 _HEADER_NAMES: dict[str, str] = {}
 _HEADER_NAMES_SIZE = 256
+
+
+def _header_name(key: str) -> str:
+    name = key[5:].replace("_", "-").title()
+    if len(_HEADER_NAMES) < _HEADER_NAMES_SIZE:
+        _HEADER_NAMES[key] = name
+    return name
 
 
 def _escape(text: str) -> str:
