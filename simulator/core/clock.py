@@ -82,9 +82,15 @@ def format_duration(delta: timedelta) -> str:
 def isoformat(moment: datetime, *, millis: bool = False) -> str:
     """UTC ISO-8601 with a ``Z`` suffix, the form both Graph and Genesys emit."""
     moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime's %Y does not pad such years on every platform: keep its form
+        if millis:
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The same text as strftime, at half its cost (every request stamps a time): isoformat()
+    # pads the year to four digits and truncates to milliseconds as the strftime form does.
     if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return moment.isoformat(timespec="milliseconds")[:23] + "Z"
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def parse_datetime(text: str) -> datetime:

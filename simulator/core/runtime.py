@@ -97,6 +97,7 @@ class Runtime:
         self.faults = FaultInjector(self.ids.stream("faults"))
         self.traffic = TrafficLog()
         self.surfaces: list[Surface] = []
+        self._prefix_cache: tuple[list[Surface], int, tuple[tuple[str, Surface], ...]] | None = None
         self.seeders: list[tuple[str, Callable[[Runtime, dict[str, Any]], None]]] = []
         self._services: dict[str, Any] = {}
         self._resumed = False
@@ -148,14 +149,26 @@ class Runtime:
                 self.store.set_meta(**{f"seeded:{name}": True, "seeded": True})
 
     def surface_for(self, path: str) -> Surface | None:
-        best: Surface | None = None
-        best_len = -1
+        """The surface whose longest prefix starts ``path`` (in any case); the first listed on a tie."""
         lowered = path.lower()
-        for surface in self.surfaces:
-            for prefix in surface.prefixes:
-                if lowered.startswith(prefix.lower()) and len(prefix) > best_len:
-                    best, best_len = surface, len(prefix)
-        return best
+        for prefix, surface in self._prefixes():
+            if lowered.startswith(prefix):
+                return surface
+        return None
+
+    def _prefixes(self) -> tuple[tuple[str, Surface], ...]:
+        """``(lower-case prefix, surface)`` of :attr:`surfaces`, longest prefix first and, among
+        prefixes as long, in the order listed, so the first that starts a path is the one
+        :meth:`surface_for` names (every request asks it); derived again whenever the list is
+        replaced or changes length."""
+        cached = self._prefix_cache
+        surfaces = self.surfaces
+        if cached is None or cached[0] is not surfaces or cached[1] != len(surfaces):
+            listed = [(p, s) for s in surfaces for p in s.prefixes]
+            order = sorted(range(len(listed)), key=lambda i: (-len(listed[i][0]), i))
+            table = tuple((listed[i][0].lower(), listed[i][1]) for i in order)
+            cached = self._prefix_cache = (surfaces, len(surfaces), table)
+        return cached[2]
 
     # ---- services ---------------------------------------------------------
     def register(self, key: ServiceKey[T], service: T, *, replace: bool = False) -> T:

@@ -41,10 +41,9 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tinydb import TinyDB
 
@@ -68,6 +67,40 @@ log = logging.getLogger(__name__)
 
 #: Compact when the journal has grown past this many bytes or the state file's size, whichever is larger.
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
+
+
+class _Transaction:
+    """``with store.transaction():`` (a class rather than a generator: every write enters several)."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> Store:
+        store = self.store
+        store.lock.acquire()
+        store._undo.append([])
+        return store
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> Literal[False]:
+        store = self.store
+        try:
+            if exc_type is not None:
+                store._undo_innermost()
+                return False  # the block's exception goes on
+            try:
+                if len(store._undo) == 1 and store._journal is not None:
+                    store._commit_locked(force_meta=False)
+            except BaseException:
+                store._undo_innermost()
+                raise
+            log = store._undo.pop()
+            if store._undo:  # nested: the outer transaction may still undo it
+                store._undo[-1].extend(log)
+            return False
+        finally:
+            store.lock.release()
 
 
 class Store:
@@ -165,29 +198,20 @@ class Store:
         if self._undo:
             self._undo[-1].append((table, doc_id, old))
 
-    @contextmanager
-    def transaction(self) -> Iterator[Store]:
+    def transaction(self) -> _Transaction:
         """Hold the lock; if the block raises, every write inside it is undone.
 
         The outermost transaction commits: its changes are journaled before it
         returns, and if they cannot be (a document JSON cannot encode, a full
         disk) it is undone and raises :class:`StoreError`.
         """
-        with self.lock:
-            self._undo.append([])
-            try:
-                yield self
-                if len(self._undo) == 1 and self._journal is not None:
-                    self._commit_locked(force_meta=False)
-            except BaseException:
-                log = self._undo.pop()
-                for table, doc_id, old in reversed(log):
-                    table._restore(doc_id, old)
-                raise
-            else:
-                log = self._undo.pop()
-                if self._undo:  # nested: the outer transaction may still undo it
-                    self._undo[-1].extend(log)
+        return _Transaction(self)
+
+    def _undo_innermost(self) -> None:
+        """Undo every write of the innermost transaction (and drop it)."""
+        log = self._undo.pop()
+        for table, doc_id, old in reversed(log):
+            table._restore(doc_id, old)
 
     # ---- durability ---------------------------------------------------
     def _commit_locked(self, *, force_meta: bool, full_meta: bool = False) -> bool:

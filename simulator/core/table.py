@@ -212,6 +212,12 @@ class IndexedTable(Table):
         self._changes_doc.append(doc_id)
         return seq
 
+    @property
+    def changed_at(self) -> int:
+        """The store seq of this table's last write; -1 when none since the start or the last clear
+        (a key for what is derived from the table: it differs after any write, undo or clear)."""
+        return self._changes_seq[-1] if self._changes_seq else -1
+
     def changes_since(self, seq: int) -> list[int]:
         """Doc ids written after ``seq`` (each once, in order of last change)."""
         with self._store.lock:
@@ -274,12 +280,16 @@ class IndexedTable(Table):
             self._storage.dirty = True
             return doc_id
 
-    def put(self, doc_id: int, doc: Mapping[str, Any]) -> None:
-        """Replace the document ``doc_id`` whole."""
+    def put(self, doc_id: int, doc: Mapping[str, Any], *, handover: bool = False) -> None:
+        """Replace the document ``doc_id`` whole.
+
+        ``handover``: the caller built ``doc`` for this write and hands its values over: the table
+        keeps them as they are (in a dict of its own) instead of copies, and nothing changes them
+        afterwards (they may be values of the replaced document, which nothing changes either)."""
         with self._store.transaction():
             if doc_id not in self._read_table():
                 raise KeyError(doc_id)
-            self._replace(doc_id, _clone_doc(doc))
+            self._replace(doc_id, dict(doc) if handover else _clone_doc(doc))
 
     def _replace(self, doc_id: int, doc: dict[str, Any]) -> None:
         """Store ``doc`` (owned by the table from now on) in place of ``doc_id``."""
@@ -289,11 +299,35 @@ class IndexedTable(Table):
         # The replaced document leaves the table here and nothing else holds it
         # (readers get copies), so the undo log can keep it without a copy.
         self._store._record_undo(self, doc_id, old)
-        self._unindex_doc(doc_id, old)
         table[doc_id] = doc
-        self._index_doc(doc_id, doc, check=False)
+        self._reindex_doc(doc_id, old, doc)
         self._log_change(doc_id)
         self._storage.dirty = True
+
+    def _reindex_doc(self, doc_id: int, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """:meth:`_unindex_doc` of ``old`` then :meth:`_index_doc` of ``new``, each key computed once:
+        a key the update left alone ends where that pair would leave it (the doc id last in its bucket)."""
+        for name, index in self._indexes.items():
+            if index.key is None and old.get(name) is new.get(name):
+                before = after = index.value_of(new)  # the same stored value: one key
+            else:
+                before, after = index.value_of(old), index.value_of(new)
+            if index.unique:
+                held = self._unique[name]
+                if before is not None and before != after and held.get(before) == doc_id:
+                    del held[before]
+                if after is not None:
+                    held[after] = doc_id
+                continue
+            multi = self._multi[name]
+            if before is not None:
+                bucket = multi.get(before)
+                if bucket is not None:
+                    bucket.pop(doc_id, None)
+                    if not bucket and before != after:
+                        del multi[before]
+            if after is not None:
+                multi.setdefault(after, {})[doc_id] = None
 
     def patch(self, doc_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``fields`` into the document; returns the new document (a copy)."""
@@ -315,6 +349,19 @@ class IndexedTable(Table):
             self._log_change(doc_id)
             self._storage.dirty = True
             return _clone_doc(old)
+
+    def row_by(self, index: str, value: Any) -> dict[str, Any] | None:
+        """The stored document (no copy) whose ``index`` equals ``value`` (the first inserted), or
+        None: :meth:`ids_by` then :meth:`row` in one call, for read-only use inside the lock."""
+        with self._store.lock:
+            key = self._normalize(index, value)
+            unique = self._unique.get(index)
+            if unique is not None:
+                doc_id = unique.get(key)
+            else:
+                bucket = self._multi[index].get(key)
+                doc_id = min(bucket) if bucket else None
+            return None if doc_id is None else self._read_table()[doc_id]
 
     def raw(self, doc_id: int) -> dict[str, Any] | None:
         """The stored document itself (no copy): read-only use inside the lock."""

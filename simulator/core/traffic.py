@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 from .scrub import scrub_body, scrub_headers, scrub_query
@@ -53,8 +54,9 @@ class TrafficLog:
         """Keep one exchange; returns its sequence number."""
         req_h, resp_h = list(request_headers), list(response_headers)
         raw = (req_h, _clip_bytes(request_body), resp_h, _clip_bytes(response_body))
+        # the length of every header name and value (each exchange is counted: summed in C, not a generator)
         size = 512 + len(path) + len(query) + len(raw[1] or b"") + len(raw[3] or b"") + sum(
-            len(k) + len(v) for k, v in req_h) + sum(len(str(k)) + len(str(v)) for k, v in resp_h)
+            map(len, chain.from_iterable(req_h))) + sum(map(len, map(str, chain.from_iterable(resp_h))))
         # The query string is scrubbed now: it is kept as a plain field, never re-read through _view.
         entry: dict[str, Any] = {"at": at, "surface": surface, "method": method, "path": path,
                                  "query": scrub_query(query), "status": status, "fault": fault, "_raw": raw,

@@ -29,9 +29,13 @@ def runtime() -> Runtime:
     return current_app.extensions["provsim"]
 
 
+#: json.dumps builds an encoder for every call with non-default options; one is enough (it keeps no state)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(data: Any) -> str:
     """JSON as every surface emits it: keys in the order built, no extra spaces, UTF-8."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(data)
 
 
 def json_response(data: Any, status: int = 200, *, content_type: str = "application/json", headers: dict | None = None) -> Response:

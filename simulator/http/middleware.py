@@ -52,7 +52,7 @@ from simulator.core.security import (
 )
 from simulator.core.services import PURECLOUD
 
-__all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "is_observer", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
+__all__ = ["ProvsimMiddleware", "OBSERVER_MARK", "BODY_KEY", "is_observer", "MAX_URL", "MAX_JSON_DEPTH", "BODY_LIMITS", "control_error_body",
            "strict_json_problem", "render_error_for"]
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,9 @@ _CONTROL_PREFIX = "/_provsim"
 #: Set by the caller's WSGI wrapper, never from a header, so nothing over a socket can claim it.
 OBSERVER_MARK = "provsim.observer"
 _DASHBOARD_PATHS = ("/dashboard/", "/static/provsim/")
+#: WSGI environ key of the request body as this middleware read it (the bytes ``wsgi.input`` then
+#: replays): a view reads it here instead of through a second stream.
+BODY_KEY = "provsim.body"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
 
@@ -403,6 +406,7 @@ class ProvsimMiddleware:
             body = b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        environ[BODY_KEY] = body
         return body
 
     def _fault_response(self, rule, surface) -> tuple[int, list, bytes]:
@@ -432,7 +436,8 @@ class ProvsimMiddleware:
     def _log(self, environ, surface, method, path, body, status, headers, payload, fault) -> None:
         if path.startswith(_LOGGED_PREFIX_SKIP) or surface is None:
             return
-        req_headers = [(k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k.startswith("HTTP_")]
+        known = _HEADER_NAMES.get
+        req_headers = [(known(k) or _header_name(k), v) for k, v in environ.items() if k.startswith("HTTP_")]
         if environ.get("CONTENT_TYPE"):
             req_headers.append(("Content-Type", environ["CONTENT_TYPE"]))
         self.runtime.traffic.record(
@@ -440,6 +445,19 @@ class ProvsimMiddleware:
             query=environ.get("QUERY_STRING", ""), request_headers=req_headers, request_body=body,
             status=status, response_headers=headers, response_body=payload, fault=fault,
         )
+
+
+#: ``HTTP_USER_AGENT`` -> ``User-Agent`` as the traffic log names request headers, for the names seen
+#: (every logged request converts each of its headers; at most this many names are kept)
+_HEADER_NAMES: dict[str, str] = {}
+_HEADER_NAMES_SIZE = 256
+
+
+def _header_name(key: str) -> str:
+    name = key[5:].replace("_", "-").title()
+    if len(_HEADER_NAMES) < _HEADER_NAMES_SIZE:
+        _HEADER_NAMES[key] = name
+    return name
 
 
 def _escape(text: str) -> str:

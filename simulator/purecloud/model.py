@@ -25,20 +25,28 @@ __all__ = ["OrgRules", "parse_resource", "render_resource", "resource_view", "pa
 def check_schemas(body: dict, allowed: list[str], *, required_core: str | None = None) -> None:
     """``schemas`` (if sent) and URN-keyed objects must name schemas this resource has."""
     known = {u.lower() for u in allowed}
-    raw = next((v for k, v in body.items() if k.lower() == "schemas"), None)
+    raw: Any = None
+    seen_schemas = False
+    unknown_key: str | None = None  # the first URN-keyed object of a schema not allowed
+    for key, value in body.items():  # one pass: the first 'schemas' key counts, as the first unknown URN does
+        lowered = key.lower()
+        if lowered == "schemas":
+            if not seen_schemas:
+                raw, seen_schemas = value, True
+        elif unknown_key is None and lowered.startswith("urn:") and lowered not in known:
+            unknown_key = key
     if raw is not None:
         if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
             raise ScimError(400, "invalidSyntax", "'schemas' must be an array of strings")
         unknown = [s for s in raw if s.lower() not in known]
         if unknown:
             raise ScimError(400, "invalidValue", f"Unknown schema: {', '.join(unknown)}")
-    for key in body:
-        if key.lower().startswith("urn:") and key.lower() not in known:
-            raise ScimError(400, "invalidValue", f"Unknown schema: {key}")
+    if unknown_key is not None:
+        raise ScimError(400, "invalidValue", f"Unknown schema: {unknown_key}")
 
 
-def _extension(body: dict, urn: str) -> dict[str, Any]:
-    value = next((v for k, v in body.items() if k.lower() == urn.lower()), None)
+def _extension(value: Any, urn: str) -> dict[str, Any]:
+    """The object under an extension URN (its keys lower-cased), ``{}`` when absent."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -48,9 +56,18 @@ def _extension(body: dict, urn: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- any resource
 def _containers(body: dict, schema: ResourceSchema) -> dict[str, dict[str, Any]]:
-    containers = {schema.core: {k.lower(): v for k, v in body.items()}}
-    for urn in schema.extensions:
-        containers[urn] = _extension(body, urn)
+    """``{urn: {lower name: value}}``: the core attributes (the last of names equal in any case wins)
+    and each extension's object (the first key naming its URN, in any case)."""
+    core: dict[str, Any] = {}
+    urn_keys: dict[str, Any] = {}
+    for key, value in body.items():
+        lowered = key.lower()
+        core[lowered] = value
+        if lowered.startswith("urn:") and lowered not in urn_keys:
+            urn_keys[lowered] = value
+    containers = {schema.core: core}
+    for urn, lowered in schema.extension_urns:
+        containers[urn] = _extension(urn_keys.get(lowered), urn)
     return containers
 
 
@@ -60,24 +77,22 @@ _ABSENT = object()
 def parse_resource(body: Any, schema: ResourceSchema, ctx: ParseContext, *, before: dict | None = None) -> dict[str, Any]:
     """The stored fields for ``body`` (without id, version and timestamps), attribute by attribute.
 
-    ``before``: the view ``body`` was patched from (:func:`resource_view` of ``ctx.current``); an
-    attribute whose value the PATCH left as it was keeps its stored value without being parsed
-    again (the view of a stored value parses back to it).
+    ``before``: the view ``body`` was patched from (:func:`resource_view` of ``ctx.current``, and
+    ``body`` what :func:`~.patch.apply_operations` made of it); an attribute whose value the PATCH
+    left as it was keeps its stored value without being parsed again (the view of a stored value
+    parses back to it).
     """
+    if before is not None and ctx.current is not None:
+        return _parse_patched(body, before, schema, ctx)
     if not isinstance(body, dict):
         raise ScimError(400, "invalidSyntax", "The body must be a JSON object")
     check_schemas(body, schema.urns)
     containers = _containers(body, schema)
-    unchanged = _containers(before, schema) if before is not None and ctx.current is not None else None
     out: dict[str, Any] = {}
     replacing = ctx.replacing
     for urn, lowered, key, attr in schema.parse_plan:
         values = containers[urn]
         rule = attr.rule
-        if unchanged is not None and key in ctx.current:  # type: ignore[operator]  # unchanged: current is set
-            if values.get(lowered, _ABSENT) == unchanged[urn].get(lowered, _ABSENT):
-                out[key] = ctx.current[key]  # type: ignore[index]  # unchanged is only set when ctx.current is
-                continue
         if replacing and rule.keep and lowered not in values:  # type: ignore[union-attr]  # planned: rule set
             out[key] = list(ctx.current[key])  # type: ignore[index]  # replacing: current is set
         else:
@@ -85,17 +100,50 @@ def parse_resource(body: Any, schema: ResourceSchema, ctx: ParseContext, *, befo
     return out
 
 
+def _parse_patched(view: dict, before: dict, schema: ResourceSchema, ctx: ParseContext) -> dict[str, Any]:
+    """:func:`parse_resource` of a patched view.
+
+    Both views spell every key as the catalogue does (:func:`resource_view` writes attribute names
+    and extension URNs, and a PATCH writes only what a path resolves to), so the body's checks and
+    case folding have nothing to do: each attribute is read under its own name.  What differs
+    from ``before`` is parsed; what does not keeps the stored value.
+    """
+    current: dict = ctx.current  # type: ignore[assignment]  # only called with the stored document
+    core = schema.core
+    replacing = ctx.replacing
+    out: dict[str, Any] = {}
+    for urn, entries in schema.parse_groups:  # the parse plan's order, a schema at a time
+        if urn == core:
+            values, old = view, before
+        else:
+            values, old = view.get(urn) or {}, before.get(urn) or {}
+        for key, name, attr in entries:
+            value = values.get(name, _ABSENT)
+            if key in current and value == old.get(name, _ABSENT):
+                out[key] = current[key]
+                continue
+            rule = attr.rule
+            if replacing and rule.keep and value is _ABSENT:  # type: ignore[union-attr]  # planned: rule set
+                out[key] = list(current[key])
+            else:
+                out[key] = rule.parse(name, None if value is _ABSENT else value, ctx, required=attr.required)  # type: ignore[union-attr]  # the parse plan lists only attributes that have a rule
+    return out
+
+
 def render_resource(doc: dict, schema: ResourceSchema, ctx: RenderContext, *,
                     stamp: Callable[[dict], dict]) -> dict[str, Any]:
     """The SCIM resource for a stored document."""
     out: dict[str, Any] = {"schemas": [schema.core], "id": doc["id"]}
-    for urn, attrs in schema.rendered.items():
-        target = out if urn == schema.core else {}
-        for attr in attrs:
-            value = attr.rule.render(doc.get(attr.stored_as), doc, ctx)  # type: ignore[union-attr]  # rendered: rule set
+    core = schema.core
+    for urn, attrs in schema.render_plan:
+        target = out if urn == core else {}
+        for name, stored_as, render in attrs:
+            value = doc.get(stored_as)
+            if render is not None:
+                value = render(value, doc, ctx)
             if value is not None:
-                target[attr.name] = value
-        if urn != schema.core and (target or urn in schema.render_empty):
+                target[name] = value
+        if urn != core and (target or urn in schema.render_empty):
             out[urn] = target
             out["schemas"].append(urn)
     out["meta"] = stamp(doc)
@@ -105,13 +153,16 @@ def render_resource(doc: dict, schema: ResourceSchema, ctx: RenderContext, *,
 def resource_view(doc: dict, schema: ResourceSchema) -> dict[str, Any]:
     """The writable SCIM JSON of a stored document (what a PATCH operates on)."""
     view: dict[str, Any] = {}
-    for urn, attrs in schema.rendered.items():
-        target = view if urn == schema.core else {}
-        for attr in attrs:
-            value = attr.rule.view(doc.get(attr.stored_as), doc)  # type: ignore[union-attr]  # rendered: rule set
+    core = schema.core
+    for urn, attrs in schema.view_plan:
+        target = view if urn == core else {}
+        for name, stored_as, view_of in attrs:
+            value = doc.get(stored_as)
+            if view_of is not None:
+                value = view_of(value, doc)
             if value is not None:
-                target[attr.name] = value
-        if urn != schema.core and target:
+                target[name] = value
+        if urn != core and target:
             view[urn] = target
     return view
 

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: Expired and revoked tokens are purged every this many token issues (a deterministic point in the stream).
 PURGE_EVERY = 64
+#: The most resolved tokens remembered between writes to the token tables.
+_TOKEN_CACHE_SIZE = 1024
 _MAX_GROUPS_PER_USER = 100  # official groups per user (help.mypurecloud.com, "Create a group")
 
 
@@ -87,7 +89,9 @@ class TokenInfo:
     permissions: frozenset[str]
 
     def allows(self, permission: str) -> bool:
-        return any(p == "*" or p == permission or fnmatch.fnmatchcase(permission, p) for p in self.permissions)
+        if permission in self.permissions or "*" in self.permissions:
+            return True  # what the patterns below would say, without matching each one
+        return any(fnmatch.fnmatchcase(permission, p) for p in self.permissions)
 
     def require_any(self, *permissions: str) -> None:
         """403 in Genesys' shape unless the client holds one of ``permissions``."""
@@ -143,11 +147,17 @@ class PureCloudOrg:
         self.tokens = t("purecloud_tokens", [Index("token", unique=True), Index("clientId")])
         self.limiter = SlidingWindowLimiter(runtime.clock, self.settings.rate_limit_per_minute, timedelta(minutes=1))
         self._issued = 0
+        #: resolved tokens, {token: (TokenInfo, expiresAt)}, while the tables they come from stay as
+        #: they were (their last-write seqs, :attr:`_token_tables`): any write to them empties it
+        self._token_cache: dict[str, tuple[TokenInfo, float]] = {}
+        self._token_tables: tuple[int, int, int] | None = None
 
     # ---- lifecycle ---------------------------------------------------------
     def on_reset(self) -> None:
         self.limiter.reset()
         self._issued = 0
+        self._token_cache.clear()
+        self._token_tables = None
 
     def _guid(self) -> str:
         return self.runtime.ids.stream("purecloud").guid()
@@ -276,8 +286,19 @@ class PureCloudOrg:
         if scheme.lower() != "bearer" or not value:
             raise GenesysApiError(401, "bad.credentials", "No authentication bearer token specified in authorization header.")
         with self.store.lock:
-            # Every SCIM request comes through here: read the stored documents in place
-            # (inside the lock, read-only) instead of copying three of them.
+            # Every SCIM request comes through here.  What a token resolves to changes only with
+            # the token, client and role tables (or, for its expiry, the clock): it is remembered
+            # until any of them is written.
+            tables = (self.tokens.changed_at, self.clients.changed_at, self.roles.changed_at)
+            if tables != self._token_tables:
+                self._token_cache.clear()
+                self._token_tables = tables
+            hit = self._token_cache.get(value)
+            if hit is not None:
+                if hit[1] <= self.runtime.clock.now().timestamp():
+                    raise GenesysApiError(401, "bad.credentials", "Invalid login credentials.")
+                return hit[0]
+            # Read the stored documents in place (inside the lock, read-only) instead of copying three of them.
             doc = self._raw(self.tokens, "token", self._token_key(value))
             if doc is None or doc["revoked"] or doc["expiresAt"] <= self.runtime.clock.now().timestamp():
                 raise GenesysApiError(401, "bad.credentials", "Invalid login credentials.")
@@ -290,12 +311,14 @@ class PureCloudOrg:
                 role_doc = self._raw(self.roles, "name", role)
                 if role_doc:
                     perms.update(role_doc.get("permissions", []))
-        return TokenInfo(value, client_id, frozenset(perms))
+            info = TokenInfo(value, client_id, frozenset(perms))
+            if len(self._token_cache) < _TOKEN_CACHE_SIZE:
+                self._token_cache[value] = (info, doc["expiresAt"])
+        return info
 
     @staticmethod
     def _raw(table, index: str, value: Any) -> dict | None:
-        ids = table.ids_by(index, value)
-        return table.raw(ids[0]) if ids else None
+        return table.row_by(index, value)
 
     def check_rate(self, token: str) -> None:
         """300 requests per minute per token (virtual clock): 429 + Retry-After beyond it."""
@@ -343,27 +366,39 @@ class PureCloudOrg:
             return doc
 
     def replace_user(self, user_id: str, body: Any, if_match: str | None = None) -> dict:
+        """The user after a PUT (read-only: when nothing changed, the stored document itself)."""
         with self.store.transaction():
-            current = self.get_user(user_id)
+            doc_id, current = self._user_row(user_id)
             self._check_version(current, if_match)
-            return self._update_user(current, parse_user(body, self, Mode.REPLACE, current, schema=self.user_schema))
+            return self._update_user(doc_id, current,
+                                     parse_user(body, self, Mode.REPLACE, current, schema=self.user_schema))
 
     def patch_user(self, user_id: str, operations: list[dict], if_match: str | None = None) -> dict:
+        """The user after a PATCH (read-only: when nothing changed, the stored document itself)."""
         with self.store.transaction():
-            current = self.get_user(user_id)
+            doc_id, current = self._user_row(user_id)
             self._check_version(current, if_match)
             before = user_view(current, self.user_schema)
             view = apply_operations(before, operations, self.user_schema)
-            return self._update_user(current, parse_user(view, self, Mode.PATCH, current, schema=self.user_schema,
-                                                         before=before))
+            return self._update_user(doc_id, current, parse_user(view, self, Mode.PATCH, current,
+                                                                 schema=self.user_schema, before=before))
 
-    def _update_user(self, current: dict, fields: dict) -> dict:
+    def _user_row(self, user_id: str) -> tuple[int, dict]:
+        """The stored user and its doc id, read in place (inside the transaction, never changed:
+        an update stores a new document); 404 when there is none."""
+        ids = self.users.ids_by("id", user_id)
+        if not ids:
+            raise ScimError(404, None, f"User {user_id} not found")
+        return ids[0], self.users.row(ids[0])
+
+    def _update_user(self, doc_id: int, current: dict, fields: dict) -> dict:
         self._check_user_name(fields["userName"], current["id"])
         if all(current.get(k) == v for k, v in fields.items()):
             return current  # nothing changed: same version, same ETag
         doc = {"id": current["id"], **fields, "version": current["version"] + 1, "created": current["created"],
                "lastModified": self._now()}
-        self.users.put(current.doc_id, doc)  # type: ignore[attr-defined]  # tinydb's Document carries doc_id; the store's type says dict
+        # handed over: the parsed values are new or the current document's (never changed in place)
+        self.users.put(doc_id, doc, handover=True)
         self._sync_external_ids(doc)
         return doc
 

@@ -165,10 +165,10 @@ class _List(Rule):
     """A list of objects, rendered and viewed as copies, left out when empty."""
 
     def render(self, stored: Any, doc: dict, ctx: RenderContext) -> Any:
-        return [dict(i) for i in stored] if stored else None
+        return list(map(dict, stored)) if stored else None
 
     def view(self, stored: Any, doc: dict) -> Any:
-        return [dict(i) for i in stored] if stored else None
+        return list(map(dict, stored)) if stored else None
 
 
 class Phones(_List):

@@ -19,6 +19,7 @@ members.  ``id``, ``externalId`` and ``meta`` are common attributes (RFC 7643
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -164,6 +165,29 @@ class ResourceSchema:
         return out
 
     @cached_property
+    def render_plan(self) -> tuple[tuple[str, tuple[tuple[str, str, Callable[..., Any] | None], ...]], ...]:
+        """:attr:`rendered` as ``(urn, ((name, stored field, the rule's render or None), ...))``: what
+        rendering walks for every answer; None where the rule shows the stored value as it is."""
+        return tuple((urn, tuple((a.name, a.stored_as, _own(a.rule, "render")) for a in attrs))
+                     for urn, attrs in self.rendered.items())
+
+    @cached_property
+    def view_plan(self) -> tuple[tuple[str, tuple[tuple[str, str, Callable[..., Any] | None], ...]], ...]:
+        """As :attr:`render_plan`, with each rule's ``view`` (the writable view a PATCH works on)."""
+        return tuple((urn, tuple((a.name, a.stored_as, _own(a.rule, "view")) for a in attrs))
+                     for urn, attrs in self.rendered.items())
+
+    @cached_property
+    def extension_urns(self) -> tuple[tuple[str, str], ...]:
+        """``(urn, lower urn)`` of every extension, in catalogue order."""
+        return tuple((urn, urn.lower()) for urn in self.extensions)
+
+    @cached_property
+    def path_cache(self) -> dict[str, Any]:
+        """What :mod:`.patch` resolved each PATCH path it saw to (paths repeat: Entra sends the same few)."""
+        return {}
+
+    @cached_property
     def always_returned(self) -> tuple[str, ...]:
         """Core attributes every answer carries whatever ``attributes=`` says (RFC 7643 §7 ``returned``)."""
         return tuple(a.name for a in self.schemas.get(self.core, ()) if a.returned == "always")
@@ -206,6 +230,14 @@ class ResourceSchema:
         return tuple((urn, a.name.lower(), a.stored_as, a) for urn in self.urns for a in self.attributes(urn)
                      if a.rule is not None and a.stored_as and a.mutability != "readOnly")
 
+    @cached_property
+    def parse_groups(self) -> tuple[tuple[str, tuple[tuple[str, str, Attr], ...]], ...]:
+        """:attr:`parse_plan` grouped by schema, in its order: ``(urn, ((stored field, name, attribute), ...))``."""
+        groups: dict[str, list[tuple[str, str, Attr]]] = {}
+        for urn, _lowered, key, attr in self.parse_plan:
+            groups.setdefault(urn, []).append((key, attr.name, attr))
+        return tuple((urn, tuple(entries)) for urn, entries in groups.items())
+
     def attr(self, urn: str, name: str) -> Attr | None:
         return self._by_name.get((urn, name.lower()))
 
@@ -232,6 +264,12 @@ class ResourceSchema:
         from dataclasses import replace
 
         return replace(self, schemas={**self.schemas, urn: self.schemas.get(urn, ()) + (attr,)})
+
+
+def _own(rule: Rule | None, method: str) -> Callable[..., Any] | None:
+    """``rule``'s bound ``method``, or None when it is :class:`Rule`'s own (the stored value as it is)."""
+    bound = getattr(rule, method)
+    return None if getattr(bound, "__func__", None) is getattr(Rule, method) else bound
 
 
 def _s(name: str, **kw: Any) -> Attr:

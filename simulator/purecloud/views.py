@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from simulator.core.services import PURECLOUD
 from simulator.http import dumps, runtime
+from simulator.http.middleware import BODY_KEY
 
 from .errors import SCIM_CONTENT_TYPE, PureCloudError, ScimError
 from .filter import parse_filter
@@ -62,9 +63,10 @@ def _token() -> TokenInfo:
 
 
 def _base() -> str:
-    family = "/api/v2/scim/v2" if request.blueprint == V2_NAME else "/api/v2/scim"
+    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    family = "/api/v2/scim/v2" if req.blueprint == V2_NAME else "/api/v2/scim"
     # scheme://host as request.host_url has it, without its IRI decoding (an ASCII host: the same text)
-    return f"{request.scheme}://{request.host}{family}"
+    return f"{req.scheme}://{req.host}{family}"
 
 
 def _location(base: str):
@@ -107,20 +109,24 @@ def _unexpected(err: Exception):
 @scim_bp.before_request
 def _authenticate() -> None:
     org = _org()
-    info = org.resolve_token(request.headers.get("Authorization"))
+    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    info = org.resolve_token(req.headers.get("Authorization"))
     org.check_rate(info.token)
     g.purecloud_token = info
     limit = org.settings.max_request_bytes
-    if request.content_length is not None and request.content_length > limit:
+    if req.content_length is not None and req.content_length > limit:
         raise ScimError(413, None, f"Maximum bytes: {limit}")
 
 
-def _json_body() -> Any:
-    raw = request.get_data(cache=True)
-    limit = _org().settings.max_request_bytes
+def _json_body(org: PureCloudOrg) -> Any:
+    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    raw = req.environ.get(BODY_KEY)  # read once by the middleware; a second stream would copy it again
+    if raw is None:
+        raw = req.get_data(cache=True)
+    limit = org.settings.max_request_bytes
     if len(raw) > limit:
         raise ScimError(413, None, f"Maximum bytes: {limit}")
-    mimetype = request.mimetype
+    mimetype = req.mimetype
     if mimetype and mimetype not in ("application/json", "application/scim+json"):
         raise ScimError(415, None, f"Unsupported Content-Type {mimetype!r}; use application/scim+json or application/json")
     if not raw.strip():
@@ -131,8 +137,14 @@ def _json_body() -> Any:
         raise ScimError(400, "invalidSyntax", f"The request body is not valid JSON: {err}") from err
 
 
+def _arg(name: str) -> str | None:
+    """``request.args.get(name)``, without the KeyError werkzeug raises and catches for a parameter not sent."""
+    args = request.args
+    return args[name] if name in args else None
+
+
 def _int_param(name: str, default: int) -> int:
-    raw = request.args.get(name)
+    raw = _arg(name)
     if raw is None or raw == "":
         return default
     try:
@@ -154,8 +166,9 @@ def _list(resources: list[dict], total: int, start: int) -> Response:
 
 
 def _projection():
-    return (parse_attribute_list(request.args.get("attributes")),
-            parse_attribute_list(request.args.get("excludedAttributes")))
+    if not request.environ.get("QUERY_STRING"):
+        return [], []  # what the parse of no query gives, without building request.args
+    return parse_attribute_list(_arg("attributes")), parse_attribute_list(_arg("excludedAttributes"))
 
 
 def _with_etag(data: dict, doc: dict, status: int = 200, extra: dict | None = None) -> Response:
@@ -206,8 +219,9 @@ class Kind:
     def patch(self, org: PureCloudOrg, ident: str, operations, if_match: str | None) -> dict:
         return (org.patch_user if self.segment == "users" else org.patch_group)(ident, operations, if_match)
 
-    def render(self, org: PureCloudOrg, doc: dict, base: str) -> dict:
-        attributes, excluded = _projection()
+    def render(self, org: PureCloudOrg, doc: dict, base: str,
+               projection: tuple[list[str], list[str]] | None = None) -> dict:
+        attributes, excluded = projection if projection is not None else _projection()
         schema = self.schema(org)
         if self.segment == "users":
             rendered = org.render_user(doc, _location(base))
@@ -228,7 +242,7 @@ GROUPS = Kind("groups", read=("directory:group:edit",), edit=("directory:group:e
 def list_resources(kind: Kind, _r: str):
     _token().require_any(*kind.read)
     org = _org()
-    raw_filter = request.args.get("filter")
+    raw_filter = _arg("filter")
     if raw_filter is None and kind.filter_required and request.blueprint == V2_NAME and org.settings.groups_filter_required:
         raise ScimError(400, "invalidFilter", f"The 'filter' parameter is required on /api/v2/scim/v2/{kind.segment} "
                                               "(for example displayName eq \"Sales\")")
@@ -238,7 +252,8 @@ def list_resources(kind: Kind, _r: str):
     with org.store.lock:
         ids = kind.search(org, terms)
         start, page, _ = _page(ids)
-        resources = [kind.render(org, table.row(i), base) for i in page]
+        projection = _projection()  # once for the page
+        resources = [kind.render(org, table.row(i), base, projection) for i in page]
     return _list(resources, len(ids), start)
 
 
@@ -246,8 +261,8 @@ def create_resource(kind: Kind, _r: str):
     if not kind.add:
         _unsupported(kind, None)
     _token().require_any(*kind.add)
-    body = _json_body()
     org = _org()
+    body = _json_body(org)
     base = _base()
     with org.store.transaction():
         doc = org.create_user(body)
@@ -268,8 +283,8 @@ def get_resource(kind: Kind, _r: str, ident: str):
 
 def replace_resource(kind: Kind, _r: str, ident: str):
     _token().require_any(*kind.edit)
-    body = _json_body()
     org = _org()
+    body = _json_body(org)
     with org.store.transaction():
         doc = kind.replace(org, ident, body, request.headers.get("If-Match"))
         data = kind.render(org, doc, _base())
@@ -279,11 +294,11 @@ def replace_resource(kind: Kind, _r: str, ident: str):
 def patch_resource(kind: Kind, _r: str, ident: str):
     """200 with the resource, as the Genesys API documents (Microsoft's guidance expects 204 for groups)."""
     _token().require_any(*kind.edit)
-    body = _json_body()
+    org = _org()
+    body = _json_body(org)
     if isinstance(body, dict):
         check_schemas(body, PATCH_SCHEMAS)
     operations = parse_operations(body)
-    org = _org()
     with org.store.transaction():
         doc = kind.patch(org, ident, operations, request.headers.get("If-Match"))
         data = kind.render(org, doc, _base())
@@ -322,7 +337,7 @@ def _resources() -> tuple[ResourceSchema, ...]:
 
 
 def _no_filter() -> None:
-    if request.args.get("filter") is not None:
+    if _arg("filter") is not None:
         raise ScimError(403, None, "Filtering is not supported on this endpoint")
 
 
