@@ -15,7 +15,9 @@ A few client threads with keep-alive httpx clients, in a separate process (as wr
 be), send a bounded number of requests, in rounds that take each kind in turn (the best round of
 each kind is kept, so a shift in the machine's other load does not land on one side of a ratio):
 filter-GET (``userName eq "..."``, Entra's hot path) and PATCH /Users/{id} (a ``replace`` of
-``title``, the body both servers accept).  Reports requests/s, the fake's filter-GET as a ratio
+``title``, the body both servers accept; every round sends new titles, so every PATCH writes).
+Then the same requests with each WSGI app called directly, as CPU time per request: the apps' own
+cost without the server and the sockets, which the machine's other load barely shifts.  Reports requests/s, the fake's filter-GET as a ratio
 of the floor's GET (goal >= 0.6), and the fake's PATCH as a ratio of scim2-server's (goal >= 2).
 POST /Users on the fake is measured too, for reference.
 
@@ -136,6 +138,30 @@ def run(url: str, total: int, threads: int, make_request: Callable[[int], tuple]
     return per * threads / elapsed
 
 
+def cpu_per_request(app, requests: list[tuple], headers: dict | None = None) -> float:
+    """CPU microseconds per request with the WSGI app called directly (no socket, no server): the
+    apps' own cost, which the machine's other load does not shift (process time, one thread)."""
+    from werkzeug.test import EnvironBuilder
+
+    def environs() -> list[dict]:
+        return [EnvironBuilder(method=m, path=path, query_string=params, json=body, headers=headers).get_environ()
+                for m, path, params, body in requests]
+
+    def call(environ: dict) -> None:
+        out = app(environ, lambda status, hdrs, exc=None: None)
+        for _chunk in out:
+            pass
+        getattr(out, "close", lambda: None)()
+
+    for environ in environs()[:50]:  # warm-up
+        call(environ)
+    batch = environs()
+    t0 = time.process_time()
+    for environ in batch:
+        call(environ)
+    return (time.process_time() - t0) / len(batch) * 1e6
+
+
 def _patch_body(i: int) -> dict:
     return {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "title", "value": f"Title {i}"}]}
 
@@ -172,7 +198,8 @@ def main() -> None:
     def measure(name: str, url: str, make: Callable[[int], tuple], headers: dict | None = None) -> None:
         best[name] = max(best.get(name, 0.0), run(url, n, threads, make, headers))
 
-    with Served(floor_app()) as floor, Served(app) as fake, Served(scim2_app()) as other:
+    other_app = scim2_app()
+    with Served(floor_app()) as floor, Served(app) as fake, Served(other_app) as other:
         base = fake.url + SCIM
         scim2_ids: list[str] = []
         with httpx.Client(base_url=other.url, headers=scim2_auth, timeout=60) as client:
@@ -186,14 +213,33 @@ def main() -> None:
         run(other.url, 200, threads, filter_get(args.scim2_users), scim2_auth)
         # Rounds, each kind in turn, the best round of each kept: the machine's other load shifts
         # over a run, and interleaving keeps a shift from landing on one side of a ratio.
-        for _ in range(args.rounds):
+        for r in range(args.rounds):
+            # Each round PATCHes new titles (round r, request i): a round that re-sent the last round's
+            # values would measure a PATCH that changes nothing, which the fake answers without a write.
+            def patch_body(i: int, r: int = r) -> dict:
+                return _patch_body(r * n + i)
+
             measure("floor_get", floor.url, filter_get(args.users))
             measure("get", base, filter_get(args.users), auth)
             measure("scim2_get", other.url, filter_get(args.scim2_users), scim2_auth)
-            measure("floor_patch", floor.url, lambda i: ("PATCH", f"/Users/{fake_ids[i]}", None, _patch_body(i)))
-            measure("patch", base, lambda i: ("PATCH", f"/Users/{fake_ids[i]}", None, _patch_body(i)), auth)
+            measure("floor_patch", floor.url, lambda i: ("PATCH", f"/Users/{fake_ids[i]}", None, patch_body(i)))
+            measure("patch", base, lambda i: ("PATCH", f"/Users/{fake_ids[i]}", None, patch_body(i)), auth)
             measure("scim2_patch", other.url, lambda i: (
-                "PATCH", f"/Users/{scim2_ids[i % len(scim2_ids)]}", None, _patch_body(i)), scim2_auth)
+                "PATCH", f"/Users/{scim2_ids[i % len(scim2_ids)]}", None, patch_body(i)), scim2_auth)
+        # The same requests in-process, CPU per request (new titles again: every PATCH writes).
+        rounds = args.rounds
+        cpu = {
+            "floor_get": cpu_per_request(floor_app(), [filter_get(args.users)(i) for i in range(n)]),
+            "get": cpu_per_request(app, [(m, SCIM + path, q, b) for m, path, q, b in
+                                         (filter_get(args.users)(i) for i in range(n))], auth),
+            "scim2_get": cpu_per_request(other_app, [filter_get(args.scim2_users)(i) for i in range(n)], scim2_auth),
+            "floor_patch": cpu_per_request(floor_app(), [("PATCH", f"/Users/{fake_ids[i]}", None,
+                                                          _patch_body(rounds * n + i)) for i in range(n)]),
+            "patch": cpu_per_request(app, [("PATCH", f"{SCIM}/Users/{fake_ids[i]}", None, _patch_body(rounds * n + i))
+                                           for i in range(n)], auth),
+            "scim2_patch": cpu_per_request(other_app, [("PATCH", f"/Users/{scim2_ids[i % len(scim2_ids)]}", None,
+                                                        _patch_body(rounds * n + i)) for i in range(n)], scim2_auth),
+        }
         post_rps = run(base, n, threads, lambda i: (
             "POST", "/Users", None, {"userName": f"new{i}@contoso.com", "displayName": f"New {i}"}), auth)
     floor_get_rps, floor_patch_rps, get_rps, patch_rps = best["floor_get"], best["floor_patch"], best["get"], best["patch"]
@@ -219,6 +265,9 @@ def main() -> None:
         "patch_vs_floor": round(patch_rps / floor_patch_rps, 2),
         "patch_vs_scim2_server": round(patch_rps / scim2_patch_rps, 2),
         "filter_get_vs_scim2_server": round(get_rps / scim2_get_rps, 2),
+        "in_process_cpu_us_per_request": {k: round(v) for k, v in cpu.items()},
+        "in_process_patch_scim2_server_vs_fake": round(cpu["scim2_patch"] / cpu["patch"], 2),
+        "in_process_filter_get_fake_vs_floor": round(cpu["get"] / cpu["floor_get"], 2),
     }
     print(f"SCIM over loopback under waitress, {args.users} users in the fake, {args.scim2_users} in scim2-server, "
           f"best of {args.rounds} rounds of {n} requests each, {threads} client threads:")
@@ -230,6 +279,12 @@ def main() -> None:
     print(f"  fake POST /Users              {post_rps:8.0f} req/s")
     print(f"  scim2-server filter-GET       {scim2_get_rps:8.0f} req/s")
     print(f"  scim2-server PATCH            {scim2_patch_rps:8.0f} req/s")
+    print("In-process (the WSGI app called directly, CPU per request, no server):")
+    for key, label in (("floor_get", "floor GET"), ("get", "fake filter-GET"), ("scim2_get", "scim2-server filter-GET"),
+                       ("floor_patch", "floor PATCH"), ("patch", "fake PATCH"), ("scim2_patch", "scim2-server PATCH")):
+        print(f"  {label:<28}  {cpu[key]:8.0f} us")
+    print(f"  scim2-server's PATCH costs {cpu['scim2_patch'] / cpu['patch']:.2f}x the fake's; the fake's filter-GET "
+          f"{cpu['get'] / cpu['floor_get']:.2f}x the floor's")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"saved {args.out}")
