@@ -14,7 +14,8 @@ from sdks import lazy
 
 PureCloudPlatformClientV2 = lazy("PureCloudPlatformClientV2")  # imported by the first test that uses it (sdks.py)
 
-pytestmark = pytest.mark.clients
+#: slow: importing the SDK (~6,600 modules) takes seconds; `make test` runs these, `make test-fast` does not
+pytestmark = [pytest.mark.clients, pytest.mark.slow]
 
 CLIENT_ID = "provsim-purecloud-client"
 CLIENT_SECRET = "provsim-purecloud-secret"

@@ -44,7 +44,8 @@ from simulator.graph.sdk import graph_service_client  # noqa: E402
 
 PureCloudPlatformClientV2 = lazy("PureCloudPlatformClientV2")  # imported by the test when it runs (sdks.py)
 
-pytestmark = [pytest.mark.clients, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+#: slow: Genesys' SDK (~6,600 modules) takes seconds to import, and the tutorial is a whole story over a socket
+pytestmark = [pytest.mark.clients, pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 BOOTSTRAP = ("provsim-purecloud-client", "provsim-purecloud-secret")
 GENESYS_GROUPS = ("Sales", "Support", "Engineering")
