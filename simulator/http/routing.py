@@ -18,16 +18,20 @@ from werkzeug.routing import Rule
 __all__ = ["LazyBuildRule"]
 
 
+def _build(rule: Rule, **values: Any) -> tuple[str, str]:
+    """``rule._build`` until its first call, which compiles werkzeug's builder and puts it in place."""
+    rule._build = Rule._compile_builder(rule, False).__get__(rule, None)
+    return rule._build(**values)
+
+
+def _build_unknown(rule: Rule, **values: Any) -> tuple[str, str]:
+    """``rule._build_unknown`` until its first call (the builder that appends unknown values as a query)."""
+    rule._build_unknown = Rule._compile_builder(rule, True).__get__(rule, None)
+    return rule._build_unknown(**values)
+
+
 class LazyBuildRule(Rule):
     """A werkzeug :class:`~werkzeug.routing.Rule` whose URL builders are compiled when first called."""
 
     def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
-        compiled: Callable[..., tuple[str, str]] | None = None
-
-        def build(rule: Rule, **values: Any) -> tuple[str, str]:  # bound to the rule by Rule.compile
-            nonlocal compiled
-            if compiled is None:
-                compiled = Rule._compile_builder(rule, append_unknown).__get__(rule, None)
-            return compiled(**values)
-
-        return build
+        return _build_unknown if append_unknown else _build  # Rule.compile binds it to the rule
