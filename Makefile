@@ -36,10 +36,12 @@ run: $(RUNTIME)
 test: $(TESTS)
 	$(VENV)/bin/pytest -n auto --dist loadfile
 
-## The inner loop: everything but the slow (wheel, 10,000-user tenant, served fuzzing) and browser tests,
-## spread over the cores.
+## The inner loop, under a minute on two cores: everything but the browser tests and the ones marked slow
+## (the wheel, the 10,000-user tenant, served fuzzing, stories against scim2-server, pytest and CLI
+## subprocesses, Genesys' Python SDK, real-time waits), spread over the cores one file per worker as in
+## `make test` (a file's module fixtures and story runs are built once).
 test-fast: $(TESTS)
-	$(VENV)/bin/pytest -m "not slow and not browser" -n auto
+	$(VENV)/bin/pytest -m "not slow and not browser" -n auto --dist loadfile
 
 ## Lint and type checks (ruff over simulator/, tests/, benchmarks/; mypy over simulator/, strict for core and engine).
 ## mypy reads the test extra's SDKs too (simulator/graph/sdk.py), so lint installs both.

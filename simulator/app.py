@@ -22,6 +22,7 @@ from simulator.core import ProvsimConfig, Runtime, StorageUnavailable
 from simulator.core.services import DIRECTORY, PROVISIONING
 from simulator.http import CaseInsensitive
 from simulator.http.middleware import ProvsimMiddleware
+from simulator.http.routing import LazyBuildRule
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.scenario.model import Scenario
@@ -43,6 +44,7 @@ def create_app(config: ProvsimConfig | None = None, *, runtime: Runtime | None =
         config = (config or ProvsimConfig()).with_(**overrides) if overrides else (config or ProvsimConfig())
         runtime = Runtime(config)
     app = Flask("simulator")
+    app.url_rule_class = LazyBuildRule  # URL builders compiled on first url_for, not per rule (simulator/http/routing.py)
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask types app.json as JSONProvider; ours is DefaultJSONProvider
     app.url_map.converters["ci"] = CaseInsensitive

@@ -6,12 +6,26 @@ the suite also exercises what users get; override ``config`` to pick another see
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from click.testing import CliRunner
 
 from simulator.core import ProvsimConfig
 
 pytest_plugins = ["pytester"]  # tests/plugin runs user suites through the provsim plugin
+
+
+def pytest_collection_finish(session):
+    """Garbage collection tuned for a suite that builds ~2,000 simulators: each test's app is ~12,000
+    GC-tracked objects in reference cycles, freed only by the cyclic collector.  What exists once the
+    tests are collected (modules, test items, the SDKs' classes) lives until the end, so it is frozen
+    out of every later full collection, and the youngest generation is collected in bigger batches
+    (a finished test's simulator is then freed before it is promoted).  With the defaults the collector
+    took about a third of the fast loop's CPU time."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, *gc.get_threshold()[1:])
 
 
 @pytest.fixture

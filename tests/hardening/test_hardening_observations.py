@@ -365,6 +365,7 @@ def test_obs9_an_alias_bomb_is_refused_by_cassette_check_and_scenarios(tmp_path)
 
 
 # ---- 10. a frozen clock locks clients out ---------------------------------------------------------
+@pytest.mark.slow  # waits out a Retry-After in real seconds
 def test_obs10_a_client_that_waits_out_retry_after_gets_through_on_a_frozen_clock(served):
     import httpx
 

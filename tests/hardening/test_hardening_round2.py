@@ -412,6 +412,7 @@ def test_obs10_the_rate_limiter_forgets_tokens_whose_window_has_passed():
 
 
 # ---- 11. --wall-clock --scale 0.001: Retry-After in real seconds does not get through ----------
+@pytest.mark.slow  # waits out a Retry-After in real seconds
 def test_obs11_waiting_out_retry_after_in_real_seconds_gets_through_on_a_slowed_wall_clock():
     from simulator.core import SlidingWindowLimiter, WallClock
 

@@ -177,6 +177,7 @@ def test_bounded_loopback_load_every_acknowledged_create_exactly_once(served):
           f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms (figures: benchmarks/serving.py)")
 
 
+@pytest.mark.slow  # waits for housekeeping rounds on the real clock (seconds)
 def test_housekeeping_survives_failing_rounds_and_reports_them_in_health(served, monkeypatch):
     runtime = served.app.extensions["provsim"]
     house = runtime.services["housekeeping"]

@@ -109,6 +109,7 @@ def test_msal_wrong_secret_gets_entras_error_not_an_exception(provsim_intercept)
 
 
 # ------------------------------------------------------------------------ Genesys' SDK
+@pytest.mark.slow  # imports Genesys' Python SDK (~6,600 modules: seconds)
 def test_genesys_sdk_with_its_default_environment(provsim_intercept):
     import PureCloudPlatformClientV2 as genesys
 
@@ -118,6 +119,7 @@ def test_genesys_sdk_with_its_default_environment(provsim_intercept):
     assert ("POST", "/oauth/token") in _paths(provsim_intercept)      # at login.mypurecloud.com
 
 
+@pytest.mark.slow  # imports Genesys' Python SDK (~6,600 modules: seconds)
 @pytest.mark.parametrize("region", ["eu_west_1", "ap_southeast_2", "eusc_de_east_1"])
 def test_genesys_sdk_in_another_region(provsim_intercept, region):
     import PureCloudPlatformClientV2 as genesys
@@ -131,6 +133,7 @@ def test_genesys_sdk_in_another_region(provsim_intercept, region):
     assert {"Sales", "Support", "Engineering"} <= {g.name for g in groups.entities}
 
 
+@pytest.mark.slow  # imports Genesys' Python SDK (~6,600 modules: seconds)
 def test_the_region_list_is_the_genesys_sdks():
     genesys = pytest.importorskip("PureCloudPlatformClientV2")
     known = {r.name: r.get_api_host() for r in genesys.PureCloudRegionHosts}
@@ -145,6 +148,7 @@ def test_every_host_reaches_the_simulator(host):
 
 
 # ------------------------------------------------------------------------ a whole story
+@pytest.mark.slow  # imports Genesys' Python SDK (~6,600 modules: seconds)
 def test_a_new_hire_made_with_msgraph_reaches_genesys_through_its_real_tenant_url(provsim_intercept):
     """The admin script creates the user; the job's tenant URL is Genesys' own; the integration reads it back."""
     import PureCloudPlatformClientV2 as genesys

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # the documented suites run in pytest subprocesses (seconds each)
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "pytest-plugin.md"
 
 

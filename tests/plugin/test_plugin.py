@@ -23,6 +23,7 @@ def user_project(pytester):
     return pytester
 
 
+@pytest.mark.slow  # user suites in pytest subprocesses (seconds each)
 def test_a_user_suite_using_every_fixture_passes_and_replays_its_golden_cassette(user_project):
     first = user_project.runpytest_subprocess("--provsim-record")
     first.assert_outcomes(passed=7)
@@ -46,6 +47,7 @@ def test_job_status(provsim_job):
 '''
 
 
+@pytest.mark.slow  # user suites in pytest subprocesses (seconds each)
 def test_a_broken_expectation_fails_with_a_readable_message(pytester):
     pytester.makepyfile(test_broken=BROKEN)
     result = pytester.runpytest_subprocess()
@@ -67,6 +69,7 @@ def test_traffic(provsim_job, assert_matches_cassette):
 '''
 
 
+@pytest.mark.slow  # user suites in pytest subprocesses (seconds each)
 def test_a_changed_golden_cassette_fails_with_the_difference_and_how_to_refresh_it(pytester):
     pytester.makepyfile(test_traffic=CASSETTE_TEST)
     missing = pytester.runpytest_subprocess()
@@ -85,6 +88,7 @@ def test_a_changed_golden_cassette_fails_with_the_difference_and_how_to_refresh_
     ])
 
 
+@pytest.mark.slow  # user suites in pytest subprocesses (seconds each)
 def test_ini_options_pick_tenant_and_seed(pytester):
     pytester.makeini("[pytest]\nprovsim_tenant = blank\nprovsim_seed = 3\n")
     pytester.makepyfile(test_ini='''

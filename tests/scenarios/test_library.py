@@ -106,6 +106,7 @@ def test_make_goldens_re_records_the_library_through_the_cli():
     assert "\ngoldens: $(RUNTIME)\n\t$(VENV)/bin/provsim scenario golden --dir cassettes/scenarios\n" in makefile
 
 
+@pytest.mark.slow  # two stories, twice, each time in a fresh interpreter (seconds)
 def test_golden_check_in_a_fresh_process_matches_and_a_changed_golden_exits_1(tmp_path):
     env = {**os.environ, "PYTHONHASHSEED": "random"}
     command = [sys.executable, "-m", "simulator.cli", "scenario", "golden", "genesys-outage", "token-invalid-revoked", "--check",

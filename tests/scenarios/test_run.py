@@ -154,6 +154,7 @@ def test_json_report_marks_failed_error_and_not_run_steps(mixed_run, cli):
     assert len(on_demand) == 1 and on_demand[0] in {e["id"] for e in data["provisioningLogs"]}
 
 
+@pytest.mark.slow  # the story again in two fresh interpreters (seconds)
 def test_same_story_same_seed_same_bytes_in_two_processes(mixed_run, tmp_path):
     """Report, JSON and JUnit are byte-identical across processes (no wall time, no host detail)."""
     _, text, junit, path = mixed_run

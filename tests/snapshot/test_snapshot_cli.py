@@ -21,6 +21,7 @@ def run(cli, url: str, out: Path, *extra: str, expect: int = 0, env: dict | None
     return result
 
 
+@pytest.mark.slow  # waits out two Retry-After: 1 in real seconds
 def test_a_429_is_waited_out_for_its_retry_after(cli, served, tmp_path: Path) -> None:
     client = ProvsimClient.connect(served.url)
     client.configure(tenant_url=f"{served.url}/api/v2/scim/v2")

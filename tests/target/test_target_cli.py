@@ -31,6 +31,7 @@ def scim2_url():
         server.server_close()
 
 
+@pytest.mark.slow  # a served SCIM server and the CLI's --target run (seconds)
 def test_target_report_over_http_as_json_into_a_file(cli, scim2_url, tmp_path):
     """--target --json --out FILE: the report in the file only; stdout a short JSON summary (issue 25)."""
     out = tmp_path / "report.json"
@@ -50,6 +51,7 @@ def test_target_report_over_http_as_json_into_a_file(cli, scim2_url, tmp_path):
     assert SECRET not in result.output and SECRET not in out.read_text()
 
 
+@pytest.mark.slow  # a served SCIM server and the CLI's --target run (seconds)
 def test_out_in_text_keeps_the_report_in_the_file(cli, scim2_url, tmp_path):
     out = tmp_path / "report.txt"
     result = cli.invoke(provsim, ["scenario", "run", "--target", scim2_url, "--token", SECRET, "--no-progress",
@@ -59,6 +61,7 @@ def test_out_in_text_keeps_the_report_in_the_file(cli, scim2_url, tmp_path):
     assert "Requests (sent / expected / got):" in out.read_text()
 
 
+@pytest.mark.slow  # a served SCIM server and the CLI's --target run (seconds)
 def test_token_from_the_environment_and_the_genesys_profile(cli, scim2_url):
     result = cli.invoke(provsim, ["scenario", "run", str(LIFECYCLE), "--target", scim2_url, "--profile", "genesys",
                                   "--no-progress"], env={"PROVSIM_TARGET_TOKEN": SECRET})
@@ -67,6 +70,7 @@ def test_token_from_the_environment_and_the_genesys_profile(cli, scim2_url):
     assert SECRET not in result.output
 
 
+@pytest.mark.slow  # a served SCIM server and the CLI's --target run (seconds)
 def test_a_wrong_token_is_the_first_line(cli, scim2_url):
     result = cli.invoke(provsim, ["scenario", "run", "--target", scim2_url, "--token", "nope", "--no-progress"])
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -78,12 +82,14 @@ def test_a_wrong_token_is_the_first_line(cli, scim2_url):
     assert "Genesys" not in result.output  # every message names your SCIM server
 
 
+@pytest.mark.slow  # a served SCIM server and the CLI's --target run (seconds)
 def test_no_token_is_the_first_line(cli, scim2_url):
     result = cli.invoke(provsim, ["scenario", "run", "--target", scim2_url, "--no-progress"])
     assert result.stdout.splitlines()[0].startswith(
         "FAILED: your SCIM server refused Test Connection with 401: no token was sent. Fix: pass the secret token")
 
 
+@pytest.mark.slow  # a served SCIM server and the CLI's --target run (seconds)
 def test_a_url_ending_in_users_is_the_first_line(cli, scim2_url):
     result = cli.invoke(provsim, ["scenario", "run", "--target", scim2_url + "/Users", "--token", SECRET, "--no-progress"])
     assert result.exit_code == 1
@@ -92,6 +98,7 @@ def test_a_url_ending_in_users_is_the_first_line(cli, scim2_url):
         f"/Users and /Groups itself (try --target {scim2_url}).")
 
 
+@pytest.mark.slow  # a served SCIM server and the CLI's --target run (seconds)
 def test_provsims_own_web_root_is_not_a_scim_root(cli, served):
     """The web root of a running provsim answers /Users with a 404 page: the URL is not the SCIM root."""
     result = cli.invoke(provsim, ["scenario", "run", "--target", served.url, "--no-progress", "--json"])

@@ -4,6 +4,12 @@ reports in this folder has its proof here (``PROVEN``), so a new finding cannot 
 
 from __future__ import annotations
 
+import pytest
+
+#: scim2-server's first app in a process costs seconds (pydantic builds its models) and the last test reads
+#: two reports (stories against it): `make test` runs these, `make test-fast` does not
+pytestmark = pytest.mark.slow
+
 USER = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada@contoso.com", "active": True}
 GROUP = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Sales", "externalId": "g-1"}
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

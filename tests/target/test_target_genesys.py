@@ -9,6 +9,8 @@ from simulator.app import create_app
 from simulator.client import ProvsimClient
 from simulator.conformance import render_text, run_target
 
+pytestmark = pytest.mark.slow  # every test runs a story against a SCIM server (seconds each)
+
 DEVIATIONS = {"update-group", "add-members", "remove-members", "paging-groups"}
 #: aadOptscim062020 applies to non-gallery apps only (issue 19): the genesys profile's second pass sends the
 #: default shapes again, so the RFC patterns are not exercised.

@@ -48,6 +48,7 @@ def _runner(app, *, profile="scim") -> ScenarioRunner:
                            extra={"target_routes": routes})
 
 
+@pytest.mark.slow  # the lifecycle story against scim2-server
 def test_scim_profile_creates_deletes_and_renames_groups():
     server = make_scim2_app()
     result = _runner(server).run()
@@ -61,6 +62,7 @@ def test_scim_profile_creates_deletes_and_renames_groups():
     assert ("create", "Group") in actions and ("delete", "Group") in actions
 
 
+@pytest.mark.slow  # the lifecycle story against scim2-server
 def test_genesys_profile_never_creates_groups():
     server = make_scim2_app()
     result = _runner(server, profile="genesys").run()
@@ -73,6 +75,7 @@ def test_genesys_profile_never_creates_groups():
                                                                   "Marketing"}
 
 
+@pytest.mark.slow  # the lifecycle story against scim2-server
 def test_expect_steps_are_not_applicable_with_a_target():
     """The story's expect steps describe the Genesys fake; with a target they are reported as not applicable
     and the story succeeds."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from scim2_apps import LIFECYCLE, make_scim2_app, make_scim2_asgi_app
 
 from simulator.conformance import PATTERNS, Target, render_json, render_text, run_target
+
+pytestmark = pytest.mark.slow  # every test runs a story against a SCIM server (seconds each)
 
 #: What scim2-server 0.8.3 gets for the demo story (each non-pass is proven in test_findings.py).
 DEMO_VERDICTS = {

@@ -14,6 +14,8 @@ from scim2_apps import LIFECYCLE, make_scim2_app
 
 from simulator.conformance import render_json, render_text, run_target
 
+pytestmark = pytest.mark.slow  # every test runs a story against a SCIM server (seconds each)
+
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 

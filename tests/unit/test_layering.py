@@ -9,11 +9,13 @@ Flask in a fresh interpreter, because this test process has Flask loaded already
 from __future__ import annotations
 
 import ast
+import functools
 import graphlib
 import json
 import re
 import subprocess
 import sys
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -88,24 +90,40 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _type_checking_lines(tree: ast.AST) -> set[int]:
+def _statements(tree: ast.AST) -> list[ast.stmt]:
+    """Every statement of a module, nested bodies included, in ``ast.walk``'s order; an import or an
+    ``if`` is a statement, so the expressions (most of the nodes) need no visit."""
+    found: list[ast.stmt] = []
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        if isinstance(node, ast.stmt):
+            found.append(node)
+        for _field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                todo.extend(v for v in value if isinstance(v, (ast.stmt, ast.excepthandler, ast.match_case)))
+    return found
+
+
+def _type_checking_lines(statements: list[ast.stmt]) -> set[int]:
     lines: set[int] = set()
-    for node in ast.walk(tree):
+    for node in statements:
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             for child in node.body:
                 lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
     return lines
 
 
+@functools.cache  # one parse of the package serves the three tests that read it
 def imports() -> dict[tuple[str, str], list[str]]:
-    """(importing unit, imported unit) -> the modules where it happens (``module:line``)."""
+    """(importing unit, imported unit) -> the modules where it happens (``module:line``); read-only."""
     found: dict[tuple[str, str], list[str]] = {}
     for path in sorted(SIMULATOR.rglob("*.py")):
         module = _module_name(path)
         source = _unit(module)
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        type_only = _type_checking_lines(tree)
-        for node in ast.walk(tree):
+        statements = _statements(ast.parse(path.read_text(encoding="utf-8")))
+        type_only = _type_checking_lines(statements)
+        for node in statements:
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
