@@ -26,7 +26,9 @@ import errno
 import importlib
 import json
 import logging
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,6 +228,34 @@ def _with_json_option(command: click.Command) -> click.Command:
     return command
 
 
+class _CtrlC:
+    """Remembers a Ctrl-C for the length of a command, so that it is never lost.
+
+    Python raises KeyboardInterrupt wherever the main thread is when SIGINT lands; when that is a
+    finalizer the garbage collector runs (``__del__``, a weakref callback), Python prints "Exception
+    ignored" and carries on, and the command would finish and exit 0.  With the flag, a command
+    that was interrupted exits 130 whatever swallowed the exception.  Only the main thread can set
+    a handler (click's CliRunner in a worker thread keeps Python's own)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.pressed = True
+        signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt, as without this class
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 class LazyGroup(click.Group):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -235,20 +265,32 @@ class LazyGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         argv = list(sys.argv[1:] if args is None else args)
         as_json = wants_json(argv)
-        try:
-            rv = super().main(argv, prog_name, complete_var, False, **extra)
-        except click.Abort as err:  # click raises Abort from KeyboardInterrupt, and for a "no" to a prompt
-            if isinstance(err.__cause__, KeyboardInterrupt):
-                _report_error(Interrupted("interrupted (Ctrl-C): stopped where it was"), as_json)
-                sys.exit(EXIT_INTERRUPTED)
-            if as_json:
-                _report_error(CliError("aborted: the question was answered no", code="aborted"), as_json)
-            else:
-                click.echo("Aborted!", err=True)
-            sys.exit(1)
-        except click.ClickException as err:
-            _report_error(err, as_json)
-            sys.exit(err.exit_code)
+        rv, finished = None, False
+        with _CtrlC() as ctrl_c:
+            try:
+                rv = super().main(argv, prog_name, complete_var, False, **extra)
+                finished = True
+            except click.Abort as err:  # click raises Abort from KeyboardInterrupt, and for a "no" to a prompt
+                if isinstance(err.__cause__, KeyboardInterrupt):
+                    ctrl_c.pressed = True
+                else:
+                    if as_json:
+                        _report_error(CliError("aborted: the question was answered no", code="aborted"), as_json)
+                    else:
+                        click.echo("Aborted!", err=True)
+                    sys.exit(1)
+            except click.ClickException as err:
+                if not ctrl_c.pressed:
+                    _report_error(err, as_json)
+                    sys.exit(err.exit_code)
+        if ctrl_c.pressed and finished:
+            # Something swallowed the KeyboardInterrupt and the command ran to its end: what it printed
+            # stands (one document on stdout with --json); the shell still hears the Ctrl-C.
+            click.echo("interrupted (Ctrl-C) as the command finished: its output above is complete", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        if ctrl_c.pressed:
+            _report_error(Interrupted("interrupted (Ctrl-C): stopped where it was"), as_json)
+            sys.exit(EXIT_INTERRUPTED)
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

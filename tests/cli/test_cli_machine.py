@@ -13,9 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import click
 import pytest
 
 from simulator.cli import cli as provsim
@@ -152,7 +154,54 @@ def test_ctrl_c_exits_130(as_json):
             process.kill()
     assert process.returncode == 130, (out, err)
     assert b"Traceback" not in err
+    if b"as the command finished" in err:  # the interrupt was swallowed (a finalizer) and the story ran on:
+        return                              # its report stands (test_a_ctrl_c_something_swallowed_still_exits_130)
     if as_json:
         assert json.loads(out) == {"error": {"code": "interrupted", "message": "interrupted (Ctrl-C): stopped where it was"}}
     else:
         assert b"interrupted (Ctrl-C)" in err and out == b""
+
+
+def _swallowing_group():
+    from simulator.cli import LazyGroup
+
+    group = LazyGroup("t")
+
+    @group.command("work")
+    @click.option("--json", "as_json", is_flag=True)
+    def work(as_json):
+        try:  # Ctrl-C lands in code that swallows it, as a finalizer the garbage collector runs does
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            pass
+        click.echo("finished")
+
+    return group
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_ctrl_c_something_swallowed_still_exits_130(capfd, as_json):
+    """A Ctrl-C is never lost: when something swallowed the KeyboardInterrupt and the command ran to its
+    end, the shell still hears 130 and the user reads why on stderr."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("only the main thread sets a SIGINT handler")
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(SystemExit) as exited:
+        _swallowing_group().main(["work"] + (["--json"] if as_json else []), prog_name="t")
+    assert exited.value.code == 130
+    out, err = capfd.readouterr()
+    assert out == "finished\n"  # what the command printed stands alone (one document on stdout with --json)
+    assert "interrupted (Ctrl-C) as the command finished" in err
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is the command's only
+
+
+def test_a_command_not_interrupted_exits_0_and_leaves_sigint_alone(capfd):
+    from simulator.cli import LazyGroup
+
+    group = LazyGroup("t")
+    group.command("idle")(lambda: click.echo("idle"))
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(SystemExit) as exited:
+        group.main(["idle"], prog_name="t")
+    assert exited.value.code == 0 and capfd.readouterr().out == "idle\n"
+    assert signal.getsignal(signal.SIGINT) is before
