@@ -130,22 +130,30 @@ def _parse_patched(view: dict, before: dict, schema: ResourceSchema, ctx: ParseC
     return out
 
 
+def _fill(out: dict[str, Any], doc: dict, plan: Any, core: str, args: tuple, keep_empty: Any = ()) -> list[str]:
+    """Walk a render or view plan of ``doc`` into ``out``: the core schema's attributes at the top,
+    each extension's under its URN (left out when empty unless in ``keep_empty``); each attribute's
+    function, if any, is called as ``fn(value, doc, *args)``.  Returns the extension URNs written."""
+    written = []
+    for urn, attrs in plan:
+        target = out if urn == core else {}
+        for name, stored_as, fn in attrs:
+            value = doc.get(stored_as)
+            if fn is not None:
+                value = fn(value, doc, *args)
+            if value is not None:
+                target[name] = value
+        if urn != core and (target or urn in keep_empty):
+            out[urn] = target
+            written.append(urn)
+    return written
+
+
 def render_resource(doc: dict, schema: ResourceSchema, ctx: RenderContext, *,
                     stamp: Callable[[dict], dict]) -> dict[str, Any]:
     """The SCIM resource for a stored document."""
     out: dict[str, Any] = {"schemas": [schema.core], "id": doc["id"]}
-    core = schema.core
-    for urn, attrs in schema.render_plan:
-        target = out if urn == core else {}
-        for name, stored_as, render in attrs:
-            value = doc.get(stored_as)
-            if render is not None:
-                value = render(value, doc, ctx)
-            if value is not None:
-                target[name] = value
-        if urn != core and (target or urn in schema.render_empty):
-            out[urn] = target
-            out["schemas"].append(urn)
+    out["schemas"].extend(_fill(out, doc, schema.render_plan, schema.core, (ctx,), schema.render_empty))
     out["meta"] = stamp(doc)
     return out
 
@@ -153,17 +161,7 @@ def render_resource(doc: dict, schema: ResourceSchema, ctx: RenderContext, *,
 def resource_view(doc: dict, schema: ResourceSchema) -> dict[str, Any]:
     """The writable SCIM JSON of a stored document (what a PATCH operates on)."""
     view: dict[str, Any] = {}
-    core = schema.core
-    for urn, attrs in schema.view_plan:
-        target = view if urn == core else {}
-        for name, stored_as, view_of in attrs:
-            value = doc.get(stored_as)
-            if view_of is not None:
-                value = view_of(value, doc)
-            if value is not None:
-                target[name] = value
-        if urn != core and target:
-            view[urn] = target
+    _fill(view, doc, schema.view_plan, schema.core, ())
     return view
 
 
