@@ -32,6 +32,7 @@ never a traceback.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -436,8 +437,7 @@ class ProvsimMiddleware:
     def _log(self, environ, surface, method, path, body, status, headers, payload, fault) -> None:
         if path.startswith(_LOGGED_PREFIX_SKIP) or surface is None:
             return
-        known = _HEADER_NAMES.get
-        req_headers = [(known(k) or _header_name(k), v) for k, v in environ.items() if k.startswith("HTTP_")]
+        req_headers = [(_header_name(k), v) for k, v in environ.items() if k.startswith("HTTP_")]
         if environ.get("CONTENT_TYPE"):
             req_headers.append(("Content-Type", environ["CONTENT_TYPE"]))
         self.runtime.traffic.record(
@@ -447,17 +447,11 @@ class ProvsimMiddleware:
         )
 
 
-#: ``HTTP_USER_AGENT`` -> ``User-Agent`` as the traffic log names request headers, for the names seen
-#: (every logged request converts each of its headers; at most this many names are kept)
-_HEADER_NAMES: dict[str, str] = {}
-_HEADER_NAMES_SIZE = 256
-
-
+@functools.lru_cache(maxsize=256)
 def _header_name(key: str) -> str:
-    name = key[5:].replace("_", "-").title()
-    if len(_HEADER_NAMES) < _HEADER_NAMES_SIZE:
-        _HEADER_NAMES[key] = name
-    return name
+    """``HTTP_USER_AGENT`` -> ``User-Agent``, as the traffic log names request headers (every logged
+    request converts each of its headers: the names seen are remembered)."""
+    return key[5:].replace("_", "-").title()
 
 
 def _escape(text: str) -> str:
