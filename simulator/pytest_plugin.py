@@ -354,6 +354,9 @@ if pytest is not None:
             from simulator.client.transport import InProcessTransport
 
             return httpx.Client(transport=InProcessTransport(app=app), base_url=base_url + path, **kwargs)
+        from simulator.client.transport import default_ssl_context
+
+        kwargs.setdefault("verify", default_ssl_context())
         return httpx.Client(base_url=base_url.rstrip("/") + path, timeout=30, **kwargs)
 
     @pytest.fixture

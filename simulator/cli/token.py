@@ -78,10 +78,11 @@ def emit_token(ctx: Context, url: str | None, fixture: str, seed: int, login) ->
     import httpx
 
     from simulator.client.login import LoginFailed
+    from simulator.client.transport import default_ssl_context
 
     try:
         if url:
-            with httpx.Client(timeout=30) as client:
+            with httpx.Client(timeout=30, verify=default_ssl_context()) as client:
                 body = login(client, url)
         else:
             from simulator.app import create_app

@@ -82,6 +82,7 @@ from simulator.client.login import (
     GraphClientCredentials,
     LoginFailed,
 )
+from simulator.client.transport import default_ssl_context
 from simulator.core import ProvsimError  # the base of every client error, importable from here as before the split
 
 __all__ = [
@@ -154,7 +155,8 @@ class ProvsimClient:
     @classmethod
     def connect(cls, url: str = DEFAULT_URL, **kwargs: Any) -> ProvsimClient:
         """A client of a provsim served at ``url`` (``provsim serve``)."""
-        return cls(httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(30.0, read=None)), **kwargs)
+        return cls(httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(30.0, read=None),
+                                verify=default_ssl_context()), **kwargs)
 
     @property
     def base_url(self) -> str:

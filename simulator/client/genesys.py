@@ -9,6 +9,7 @@ import httpx
 
 from simulator.client import login
 from simulator.client.base import PLATFORM_PATH, SCIM_PATH, Unreachable, parsed
+from simulator.client.transport import default_ssl_context
 
 if TYPE_CHECKING:
     from simulator.client import ProvsimClient
@@ -35,7 +36,7 @@ class GenesysApi:
         cid, secret = client_id or self._c.genesys_client[0], client_secret or self._c.genesys_client[1]
         try:
             if base and base.rstrip("/") != self._c.base_url:
-                with httpx.Client(timeout=30) as other:
+                with httpx.Client(timeout=30, verify=default_ssl_context()) as other:
                     return login.genesys_token(other, cid, secret, base=base)["access_token"]
             return login.genesys_token(self._c.http, cid, secret)["access_token"]
         except httpx.TransportError as err:

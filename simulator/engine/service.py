@@ -110,7 +110,9 @@ class TargetFactory:
 
             transport = InProcessTransport(app=self.wsgi_app)
         else:
-            transport = httpx.HTTPTransport(retries=0)
+            from simulator.client.transport import default_ssl_context
+
+            transport = httpx.HTTPTransport(retries=0, verify=default_ssl_context())
         if self.transport_wrapper is not None:
             transport = self.transport_wrapper(transport)
         return transport

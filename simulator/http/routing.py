@@ -21,7 +21,7 @@ Were werkzeug to rename these hooks, rules would simply compile eagerly again (s
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from werkzeug.routing import Rule
@@ -29,7 +29,7 @@ from werkzeug.routing.converters import BaseConverter
 
 __all__ = ["LazyBuildRule"]
 
-_ConverterCall = tuple[str, str, tuple[Any, ...], dict[str, Any]]
+_ConverterCall = tuple[str, str, tuple[Any, ...], Mapping[str, Any]]
 # key -> (parts, trace, converter calls in order, argument names the parse added)
 _PARSED: dict[tuple[Any, ...], tuple[list[Any], list[tuple[bool, str]], list[_ConverterCall], frozenset[str]]] = {}
 _LOCK = threading.Lock()
@@ -56,7 +56,7 @@ class LazyBuildRule(Rule):
         return _build_unknown if append_unknown else _build  # Rule.compile binds it to the rule
 
     def get_converter(
-        self, variable_name: str, converter_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, variable_name: str, converter_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
     ) -> BaseConverter:
         if self._recording is not None:
             self._recording.append((variable_name, converter_name, args, kwargs))

@@ -52,3 +52,25 @@ def test_the_old_calls_and_the_parts_give_the_same_answers_without_a_warning(cli
 def test_an_unknown_name_is_still_an_attribute_error(client):
     with pytest.raises(AttributeError, match="nope"):
         client.nope  # noqa: B018
+
+
+def test_clients_on_a_socket_share_one_tls_context_that_still_verifies(monkeypatch, tmp_path):
+    """httpx loads the CA bundle for every client (~25 ms); provsim's share one context, which
+    verifies certificates and host names, and a changed SSL_CERT_FILE gets a context of its own."""
+    import ssl
+
+    import certifi
+
+    first, second = ProvsimClient.connect("http://127.0.0.1:1"), ProvsimClient.connect("https://127.0.0.1:2")
+    try:
+        contexts = [c.http._transport._pool._ssl_context for c in (first, second)]
+    finally:
+        first.close()
+        second.close()
+    assert contexts[0] is contexts[1]
+    assert contexts[0].verify_mode is ssl.CERT_REQUIRED and contexts[0].check_hostname
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(open(certifi.where(), "rb").read())
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    with ProvsimClient.connect("https://127.0.0.1:3") as third:
+        assert third.http._transport._pool._ssl_context is not contexts[0]
