@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import threading
 import time
-from base64 import b64encode
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
@@ -262,9 +261,7 @@ class GenesysClientCredentials(ClientCredentials):
         return {"grant_type": "client_credentials"}
 
     def _sign(self, login: httpx.Request) -> None:
-        # as httpx.BasicAuth spells it (and as the SDKs send it): base64 of the UTF-8 "id:secret"
-        credentials = b64encode(f"{self.client_id}:{self._secret}".encode()).decode("ascii")
-        login.headers["Authorization"] = f"Basic {credentials}"
+        next(httpx.BasicAuth(self.client_id, self._secret).auth_flow(login))  # sets Authorization: Basic …
 
 
 class GraphClientCredentials(ClientCredentials):

@@ -120,6 +120,10 @@ class Attr:
         return out
 
 
+#: a render or view plan: ``(urn, ((attribute name, stored field, the rule's method or None), ...))``
+_Plan = tuple[tuple[str, tuple[tuple[str, str, Callable[..., Any] | None], ...]], ...]
+
+
 @dataclass(frozen=True)
 class ResourceSchema:
     """A resource's core schema and its extensions: ``{urn: {lower name: Attr}}``."""
@@ -165,16 +169,18 @@ class ResourceSchema:
         return out
 
     @cached_property
-    def render_plan(self) -> tuple[tuple[str, tuple[tuple[str, str, Callable[..., Any] | None], ...]], ...]:
+    def render_plan(self) -> _Plan:
         """:attr:`rendered` as ``(urn, ((name, stored field, the rule's render or None), ...))``: what
         rendering walks for every answer; None where the rule shows the stored value as it is."""
-        return tuple((urn, tuple((a.name, a.stored_as, _own(a.rule, "render")) for a in attrs))
-                     for urn, attrs in self.rendered.items())
+        return self._plan("render")
 
     @cached_property
-    def view_plan(self) -> tuple[tuple[str, tuple[tuple[str, str, Callable[..., Any] | None], ...]], ...]:
+    def view_plan(self) -> _Plan:
         """As :attr:`render_plan`, with each rule's ``view`` (the writable view a PATCH works on)."""
-        return tuple((urn, tuple((a.name, a.stored_as, _own(a.rule, "view")) for a in attrs))
+        return self._plan("view")
+
+    def _plan(self, method: str) -> _Plan:
+        return tuple((urn, tuple((a.name, a.stored_as, _own(a.rule, method)) for a in attrs))
                      for urn, attrs in self.rendered.items())
 
     @cached_property

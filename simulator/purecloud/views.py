@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Request, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from simulator.core.services import PURECLOUD
@@ -54,6 +54,11 @@ _KNOWN = [
 
 
 # ---- plumbing ----------------------------------------------------------------
+def _request() -> Request:
+    """The request behind Flask's proxy, looked up once by a helper that reads it several times."""
+    return request._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy method, untyped
+
+
 def _org() -> PureCloudOrg:
     return runtime().service(PURECLOUD)
 
@@ -63,7 +68,7 @@ def _token() -> TokenInfo:
 
 
 def _base() -> str:
-    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    req = _request()
     family = "/api/v2/scim/v2" if req.blueprint == V2_NAME else "/api/v2/scim"
     # scheme://host as request.host_url has it, without its IRI decoding (an ASCII host: the same text)
     return f"{req.scheme}://{req.host}{family}"
@@ -109,7 +114,7 @@ def _unexpected(err: Exception):
 @scim_bp.before_request
 def _authenticate() -> None:
     org = _org()
-    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    req = _request()
     info = org.resolve_token(req.headers.get("Authorization"))
     org.check_rate(info.token)
     g.purecloud_token = info
@@ -119,7 +124,7 @@ def _authenticate() -> None:
 
 
 def _json_body(org: PureCloudOrg) -> Any:
-    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxied request, looked up once
+    req = _request()
     raw = req.environ.get(BODY_KEY)  # read once by the middleware; a second stream would copy it again
     if raw is None:
         raw = req.get_data(cache=True)
